@@ -1,0 +1,90 @@
+# lnetstat — build, test and benchmark.
+#   make                      build lnetstat/core.so for Lua 5.4 into build/5.4/
+#   make LUA_VERSION=5.1|5.3|luajit
+#   make matrix               build and load for 5.1, 5.3, 5.4 and LuaJIT
+#   make test                 install missing Debian packages, build, run the specs
+#   make demo                 this host's listening sockets and their owners
+#   make bench                benchmarks against ss and netstat
+
+LUA_VERSION ?= 5.4
+ifeq ($(LUA_VERSION),luajit)
+LUA_PC ?= luajit
+LUA ?= luajit
+else
+LUA_PC ?= lua$(LUA_VERSION)
+LUA ?= lua$(LUA_VERSION)
+endif
+
+# LuaRocks passes LUA_INCDIR; otherwise ask pkg-config (never for --libs:
+# a Lua module must not link liblua).
+ifdef LUA_INCDIR
+LUA_CFLAGS ?= -I$(LUA_INCDIR)
+else
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
+endif
+MNL_CFLAGS ?= $(shell pkg-config --cflags libmnl 2>/dev/null)
+MNL_LIBS ?= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+ALL_CFLAGS = -std=gnu99 -fPIC -fvisibility=hidden $(WARN) $(LUA_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
+LIBFLAG ?= -shared
+
+BUILD = build/$(LUA_VERSION)
+SO = $(BUILD)/lnetstat/core.so
+CSRC = $(wildcard csrc/*.c csrc/*.h)
+
+PREFIX ?= /usr/local
+LUA_ABI = $(if $(filter luajit,$(LUA_VERSION)),5.1,$(LUA_VERSION))
+INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
+INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_ABI)
+INST_BINDIR ?= $(PREFIX)/bin
+
+BUSTED = $(LUA) /usr/bin/busted
+
+.PHONY: all deps test check demo matrix bench lint install clean
+
+all: $(SO)
+
+$(SO): $(CSRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ csrc/core.c $(MNL_LIBS) $(LDFLAGS)
+
+deps:
+	@build-aux/deps.sh test
+
+test: deps
+	$(MAKE) all
+	$(BUSTED) spec
+
+check: test
+
+demo:
+	@build-aux/deps.sh build
+	@$(MAKE) -s all
+	@$(LUA) examples/listening.lua
+
+matrix:
+	@build-aux/deps.sh matrix
+	@for v in 5.1 5.3 5.4 luajit; do \
+		$(MAKE) -s LUA_VERSION=$$v all || exit 1; \
+		if [ $$v = luajit ]; then lua=luajit; else lua=lua$$v; fi; \
+		$$lua build-aux/load-check.lua build/$$v || exit 1; \
+	done
+
+bench:
+	@build-aux/deps.sh bench
+	@$(MAKE) -s all
+	bench/run.sh
+
+lint:
+	luacheck lua spec bin examples bench
+
+install: $(SO)
+	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_LUADIR)/lnetstat $(DESTDIR)$(INST_BINDIR)
+	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so
+	install -m 0644 lua/lnetstat/*.lua $(DESTDIR)$(INST_LUADIR)/lnetstat/
+
+clean:
+	rm -rf build

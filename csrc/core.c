@@ -1,0 +1,43 @@
+/* lnetstat.core: the registration table. The other C files are included
+ * here so that the module is one translation unit in which every function
+ * is static; only luaopen_lnetstat_core is exported. */
+#include "lnetstat.h"
+
+#include "push.c"
+#include "nl.c"
+#include "link.c"
+#include "tcpinfo.c"
+#include "sockdiag.c"
+#include "sockdiag_local.c"
+#include "procnet.c"
+#include "procfd.c"
+
+static const luaL_Reg core_funcs[] = {
+	{"open", l_open},
+	{"sock_diag", l_sock_diag},
+	{"proc_sockets", l_proc_sockets},
+	{"_parse_proc", l_parse_proc_sockets},
+	{"owners", l_owners},
+	{"parse_cidr", l_parse_cidr},
+	{"user_names", l_user_names},
+	{NULL, NULL}
+};
+
+__attribute__((visibility("default")))
+int luaopen_lnetstat_core(lua_State *L);
+
+int luaopen_lnetstat_core(lua_State *L)
+{
+#if LUA_VERSION_NUM >= 502
+	luaL_checkversion(L);
+#endif
+	session_register(L);
+	procfd_register(L);
+	lua_newtable(L);
+	luaL_setfuncs(L, core_funcs, 0);
+	lua_pushliteral(L, LNETSTAT_VERSION);
+	lua_setfield(L, -2, "_VERSION");
+	lua_pushliteral(L, "lnetstat.core");
+	lua_setfield(L, -2, "_NAME");
+	return 1;
+}

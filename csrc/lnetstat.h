@@ -1,0 +1,129 @@
+/* Internal declarations shared by the C files of lnetstat.core.
+ *
+ * The module is built as one translation unit (core.c includes the other
+ * .c files), so every function stays static and only luaopen_lnetstat_core
+ * is exported. */
+#ifndef LNETSTAT_H
+#define LNETSTAT_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+
+#include "compat.h"
+
+#define LNETSTAT_VERSION "0.1.0"
+#define SESSION_MT "lnetstat.session"
+
+/* A netlink socket with its own receive buffer. The buffer belongs to the
+ * session userdata, so a Lua error raised while decoding never leaks it. */
+struct nlsock {
+	struct mnl_socket *nl;
+	char *buf;
+	size_t size;
+	unsigned int seq;
+	unsigned int portid;
+};
+
+/* /proc/net files a session may need; opened while inside the target netns. */
+enum proc_file {
+	PROC_TCP, PROC_TCP6, PROC_UDP, PROC_UDP6, PROC_UDPLITE, PROC_UDPLITE6,
+	PROC_RAW, PROC_RAW6, PROC_UNIX, PROC_PACKET, PROC_NETLINK,
+	PROC_COUNT
+};
+
+/* Socket states in the kernel's TCP_* numbering, which sock_diag uses for
+ * every protocol (netinet/tcp.h and linux/tcp.h cannot both be included). */
+enum sock_state {
+	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
+	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
+	ST_NEW_SYN_RECV, ST_BOUND_INACTIVE,
+	ST_MAX_KERNEL = 12   /* bits above this are not dump filters */
+};
+
+struct ifname_map {
+	char (*names)[IF_NAMESIZE];
+	uint32_t count;     /* slots in names, indexed by ifindex */
+	int loaded;
+};
+
+/* One call's handles into (possibly another) network namespace. Lives in a
+ * userdata; closed by session:close(), __gc or __close. */
+struct session {
+	struct nlsock diag;
+	struct nlsock route;
+	int proc_fd[PROC_COUNT];
+	char *text;           /* scratch buffer for /proc reads */
+	size_t text_size;
+	struct ifname_map ifnames;
+	int closed;
+};
+
+/* Address in network order; family AF_INET uses the first 4 bytes. */
+struct addr {
+	int family;
+	unsigned char bytes[16];
+};
+
+struct cidr {
+	int set;
+	struct addr addr;
+	int prefixlen;
+};
+
+/* Filters applied while records are built, so unwanted sockets never cost a
+ * Lua table. */
+struct sock_filter {
+	uint32_t states;           /* bitmask of 1 << TCP_* */
+	int lport_lo, lport_hi;    /* -1: no filter */
+	int rport_lo, rport_hi;
+	struct cidr laddr, raddr;
+};
+
+/* The decoded form of one socket, from netlink or /proc alike. */
+struct sock_rec {
+	const char *proto;         /* "tcp", "udp", ... */
+	int family;                /* AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK */
+	int state;                 /* TCP_* numbering */
+	int has_queues;
+	uint32_t recv_q, send_q;
+	struct addr laddr, raddr;
+	int has_ports;
+	int lport, rport;
+	int has_uid;
+	uint32_t uid;
+	uint64_t inode;
+	uint32_t ifindex;          /* bound device, 0 none */
+	int has_cookie;
+	uint64_t cookie;
+	int v6only;                /* -1 unknown */
+	int timer;                 /* -1 unknown */
+	uint32_t timer_expires_ms;
+	uint32_t retransmits;
+	int protocol;              /* raw: IP protocol; packet: ethertype; netlink: family; -1 none */
+	/* unix */
+	const char *path;          /* raw bytes, not NUL-terminated */
+	size_t path_len;
+	int has_path;
+	int sock_type;             /* SOCK_STREAM, ... ; 0 unknown */
+	int has_peer;
+	uint32_t peer_inode;
+	/* netlink */
+	int has_portid;
+	uint32_t portid, dst_portid;
+};
+
+/* Implemented in link.c: ifindex -> name in the session's netns, loaded on
+ * first use; NULL when unknown. */
+static const char *session_ifname(struct session *s, uint32_t index);
+
+/* Message callback of nl_dump: 0 to go on, a negative errno to stop. */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+#endif

@@ -1,0 +1,356 @@
+/* Table-building helpers: typed field setters, address text, error triples,
+ * and the one place where a decoded socket becomes a Lua record. */
+#include "lnetstat.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+static void set_int(lua_State *L, const char *k, long long v)
+{
+	lua_pushinteger(L, (lua_Integer)v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_u64(lua_State *L, const char *k, unsigned long long v)
+{
+	lnetstat_pushu64(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+	lua_pushnumber(L, (lua_Number)v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* nil, "what: strerror", errno — the contract for system failures. */
+static int push_error(lua_State *L, const char *what, int err)
+{
+	char msg[128];
+	const char *text;
+
+	if (err < 0)
+		err = -err;
+	/* GNU strerror_r may return a static string instead of filling msg. */
+	text = strerror_r(err, msg, sizeof(msg));
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s: %s", what, text);
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+static const char *addr_text(const struct addr *a, char *out, size_t size)
+{
+	if (inet_ntop(a->family, a->bytes, out, (socklen_t)size) == NULL)
+		snprintf(out, size, "?");
+	return out;
+}
+
+static const char *family_name(int family)
+{
+	switch (family) {
+	case AF_INET: return "inet";
+	case AF_INET6: return "inet6";
+	case AF_UNIX: return "unix";
+	case AF_PACKET: return "packet";
+	case AF_NETLINK: return "netlink";
+	default: return "unknown";
+	}
+}
+
+/* TCP_* numbering; index 0 is unused by the kernel. */
+static const char *const tcp_state_names[] = {
+	"UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+	"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
+	"LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
+};
+
+static const char *state_name(const struct sock_rec *r)
+{
+	/* A closed socket that is not TCP is simply unconnected (ss: UNCONN). */
+	if (r->state == ST_CLOSE && strcmp(r->proto, "tcp") != 0)
+		return "UNCONN";
+	if (r->state == ST_NEW_SYN_RECV) /* NEW_SYN_RECV is a SYN_RECV request sock */
+		return "SYN_RECV";
+	if (r->state >= 0 &&
+	    r->state < (int)(sizeof(tcp_state_names) / sizeof(tcp_state_names[0])))
+		return tcp_state_names[r->state];
+	return "UNKNOWN";
+}
+
+static const char *timer_name(int timer)
+{
+	switch (timer) {
+	case 0: return "off";
+	case 1: return "on";
+	case 2: return "keepalive";
+	case 3: return "timewait";
+	case 4: return "probe";
+	default: return "unknown";
+	}
+}
+
+static const char *sock_type_name(int type)
+{
+	switch (type) {
+	case SOCK_STREAM: return "stream";
+	case SOCK_DGRAM: return "dgram";
+	case SOCK_SEQPACKET: return "seqpacket";
+	case SOCK_RAW: return "raw";
+	default: return "unknown";
+	}
+}
+
+static int parse_addr(const char *text, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, text, a->bytes) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, a->bytes) == 1) {
+		a->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* "addr" or "addr/len"; returns 0 or -1 when malformed. */
+static int parse_cidr(const char *text, struct cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash, *end;
+	long len;
+	int max;
+
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (parse_addr(buf, &c->addr) != 0)
+		return -1;
+	max = c->addr.family == AF_INET ? 32 : 128;
+	len = max;
+	if (slash != NULL) {
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || len < 0 || len > max)
+			return -1;
+	}
+	c->prefixlen = (int)len;
+	c->set = 1;
+	return 0;
+}
+
+static int prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, (size_t)whole) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[whole] ^ b[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+static const unsigned char v4mapped_prefix[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+/* An IPv4 CIDR also matches IPv4-mapped IPv6 addresses (::ffff:a.b.c.d). */
+static int cidr_match(const struct cidr *c, const struct addr *a)
+{
+	if (!c->set)
+		return 1;
+	if (c->addr.family == a->family)
+		return prefix_equal(c->addr.bytes, a->bytes, c->prefixlen);
+	if (c->addr.family == AF_INET && a->family == AF_INET6 &&
+	    memcmp(a->bytes, v4mapped_prefix, 12) == 0)
+		return prefix_equal(c->addr.bytes, a->bytes + 12, c->prefixlen);
+	return 0;
+}
+
+static int filter_match(const struct sock_filter *f, const struct sock_rec *r)
+{
+	int state = r->state == ST_NEW_SYN_RECV ? ST_SYN_RECV : r->state;
+
+	if (state < 0 || state > 31 || !(f->states & (1u << state)))
+		return 0;
+	if (f->lport_lo >= 0 && (!r->has_ports || r->lport < f->lport_lo || r->lport > f->lport_hi))
+		return 0;
+	if (f->rport_lo >= 0 && (!r->has_ports || r->rport < f->rport_lo || r->rport > f->rport_hi))
+		return 0;
+	if ((f->laddr.set || f->raddr.set) &&
+	    r->family != AF_INET && r->family != AF_INET6)
+		return 0;
+	return cidr_match(&f->laddr, &r->laddr) && cidr_match(&f->raddr, &r->raddr);
+}
+
+static void read_port_range(lua_State *L, int idx, const char *lo_key,
+			    const char *hi_key, int *lo, int *hi)
+{
+	lua_getfield(L, idx, lo_key);
+	lua_getfield(L, idx, hi_key);
+	*lo = lua_isnil(L, -2) ? -1 : (int)lua_tointeger(L, -2);
+	*hi = lua_isnil(L, -1) ? -1 : (int)lua_tointeger(L, -1);
+	lua_pop(L, 2);
+}
+
+static void read_cidr(lua_State *L, int idx, const char *key, struct cidr *c)
+{
+	const char *text;
+
+	memset(c, 0, sizeof(*c));
+	lua_getfield(L, idx, key);
+	text = lua_tostring(L, -1);
+	if (text != NULL && parse_cidr(text, c) != 0)
+		luaL_error(L, "invalid %s '%s'", key, text);
+	lua_pop(L, 1);
+}
+
+/* The filter table is built and validated by lnetstat/init.lua:
+ * { states = mask, lport_lo, lport_hi, rport_lo, rport_hi, laddr, raddr }. */
+static void read_filter(lua_State *L, int idx, struct sock_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->states = 0xffffffffu;
+	f->lport_lo = f->lport_hi = f->rport_lo = f->rport_hi = -1;
+	if (lua_isnoneornil(L, idx))
+		return;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_getfield(L, idx, "states");
+	if (!lua_isnil(L, -1))
+		f->states = (uint32_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	read_port_range(L, idx, "lport_lo", "lport_hi", &f->lport_lo, &f->lport_hi);
+	read_port_range(L, idx, "rport_lo", "rport_hi", &f->rport_lo, &f->rport_hi);
+	read_cidr(L, idx, "laddr", &f->laddr);
+	read_cidr(L, idx, "raddr", &f->raddr);
+}
+
+static void push_path(lua_State *L, const struct sock_rec *r)
+{
+	luaL_Buffer b;
+	size_t len = r->path_len;
+
+	/* sun_path is not NUL-terminated; an abstract name starts with NUL and
+	 * is shown with a leading "@", as ss and netstat do. */
+	if (len > 0 && r->path[0] == '\0') {
+		luaL_buffinit(L, &b);
+		luaL_addchar(&b, '@');
+		luaL_addlstring(&b, r->path + 1, len - 1);
+		luaL_pushresult(&b);
+	} else {
+		while (len > 0 && r->path[len - 1] == '\0')
+			len--;
+		lua_pushlstring(L, r->path, len);
+	}
+	lua_setfield(L, -2, "path");
+}
+
+/* Pushes the record table for r (fields absent in r stay nil). The caller
+ * may add fields, then appends it to its list. */
+static void push_sock_record(lua_State *L, struct session *s, const struct sock_rec *r)
+{
+	char text[INET6_ADDRSTRLEN];
+	char cookie[24];
+	const char *ifname;
+	int inet = r->family == AF_INET || r->family == AF_INET6;
+
+	lua_createtable(L, 0, 16);
+	set_str(L, "proto", r->proto);
+	set_str(L, "family", family_name(r->family));
+	set_str(L, "state", state_name(r));
+	if (r->has_queues) {
+		set_int(L, "recv_q", r->recv_q);
+		set_int(L, "send_q", r->send_q);
+	}
+	if (inet) {
+		set_str(L, "local_addr", addr_text(&r->laddr, text, sizeof(text)));
+		set_str(L, "remote_addr", addr_text(&r->raddr, text, sizeof(text)));
+	}
+	if (r->has_ports) {
+		set_int(L, "local_port", r->lport);
+		set_int(L, "remote_port", r->rport);
+	}
+	if (r->has_uid)
+		set_int(L, "uid", r->uid);
+	set_u64(L, "inode", r->inode);
+	if (r->ifindex != 0) {
+		ifname = session_ifname(s, r->ifindex);
+		if (ifname != NULL)
+			set_str(L, "interface", ifname);
+		set_int(L, "ifindex", r->ifindex);
+	}
+	if (r->has_cookie) {
+		snprintf(cookie, sizeof(cookie), "%llu", (unsigned long long)r->cookie);
+		set_str(L, "cookie", cookie);
+	}
+	if (r->v6only >= 0)
+		set_bool(L, "v6only", r->v6only);
+	if (r->timer >= 0) {
+		set_str(L, "timer", timer_name(r->timer));
+		set_int(L, "timer_expires_ms", r->timer_expires_ms);
+		set_int(L, "retransmits", r->retransmits);
+	}
+	if (r->protocol >= 0)
+		set_int(L, "protocol", r->protocol);
+	if (r->has_path)
+		push_path(L, r);
+	if (r->sock_type != 0)
+		set_str(L, "type", sock_type_name(r->sock_type));
+	if (r->has_peer)
+		set_u64(L, "peer_inode", r->peer_inode);
+	if (r->has_portid) {
+		set_int(L, "portid", r->portid);
+		set_int(L, "dst_portid", r->dst_portid);
+	}
+}
+
+/* Appends the table on top of the stack to the list at list_idx. */
+static void append(lua_State *L, int list_idx, lua_Integer *n)
+{
+	lua_rawseti(L, list_idx, (int)++*n);
+}
+
+static void sock_rec_init(struct sock_rec *r, const char *proto, int family)
+{
+	memset(r, 0, sizeof(*r));
+	r->proto = proto;
+	r->family = family;
+	r->laddr.family = r->raddr.family = family;
+	r->v6only = -1;
+	r->timer = -1;
+	r->protocol = -1;
+}
+
+/* core.parse_cidr(text) -> family, prefixlen | nil: the validator the Lua
+ * layer uses, so that Lua and C agree on what an address is. */
+static int l_parse_cidr(lua_State *L)
+{
+	struct cidr c;
+
+	if (parse_cidr(luaL_checkstring(L, 1), &c) != 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushstring(L, family_name(c.addr.family));
+	lua_pushinteger(L, c.prefixlen);
+	return 2;
+}

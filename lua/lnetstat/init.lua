@@ -1,0 +1,249 @@
+--- lnetstat: the state of a Linux host's network as plain Lua tables.
+--
+-- Sockets come from NETLINK_SOCK_DIAG (with /proc/net as fallback), owners
+-- from /proc/PID/fd. Every function takes one optional options table and
+-- returns a list of records, or nil, message, errno on a system failure.
+-- @module lnetstat
+local core = require "lnetstat.core"
+local options = require "lnetstat.options"
+
+local type, ipairs, pairs, next = type, ipairs, pairs, next
+local format = string.format
+local sort = table.sort
+
+local M = {
+  _NAME = "lnetstat",
+  _VERSION = core._VERSION,
+  core = core,
+}
+
+local INET_PROTOS = { tcp = true, udp = true, udplite = true, raw = true }
+local PROTOS = {
+  tcp = true, udp = true, udplite = true, raw = true,
+  unix = true, packet = true, netlink = true,
+}
+local FAMILIES = { inet = true, inet6 = true }
+local SOURCES = { auto = true, netlink = true, proc = true }
+
+-- Kernel TCP_* numbering, which sock_diag uses for every protocol.
+local STATE_BITS = {
+  ESTABLISHED = 1, SYN_SENT = 2, SYN_RECV = 3, FIN_WAIT1 = 4, FIN_WAIT2 = 5,
+  TIME_WAIT = 6, CLOSE = 7, UNCONN = 7, CLOSE_WAIT = 8, LAST_ACK = 9,
+  LISTEN = 10, CLOSING = 11,
+}
+-- Sets of bit numbers; the source must parse on Lua 5.1 too, so no bitwise
+-- operators: masks are sums of distinct powers of two.
+local ALL_BITS = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+local STATE_SETS = {
+  all = ALL_BITS,
+  listening = { 7, 10 },                   -- LISTEN, and unconnected datagram sockets
+  connected = { 1, 2, 3, 4, 5, 6, 8, 9, 11, 12 },
+}
+-- ss spellings (ESTAB, TIME-WAIT, syn-sent) are accepted too.
+local STATE_ALIASES = { ESTAB = "ESTABLISHED", ["FIN_WAIT_1"] = "FIN_WAIT1",
+  ["FIN_WAIT_2"] = "FIN_WAIT2", UNCONNECTED = "UNCONN" }
+
+-- Errors from sock_diag that mean "no handler for this protocol here":
+-- the /proc file still has the sockets (RAW on kernels without raw_diag).
+local FALLBACK_ERRNO = { [2] = true, [95] = true, [93] = true } -- ENOENT EOPNOTSUPP EPROTONOSUPPORT
+
+local function state_mask(fname, value)
+  if value == nil then value = "all" end
+  local list = type(value) == "table" and value or { value }
+  if type(value) == "table" and #value == 0 then
+    options.argerror(fname, 1, "state list is empty")
+  end
+  local bits = {}
+  for _, v in ipairs(list) do
+    if type(v) ~= "string" then
+      options.argerror(fname, 1, "state must be a state name or a list of them, got " .. type(v))
+    end
+    local set = STATE_SETS[v:lower()]
+    local name = v:upper():gsub("-", "_")
+    name = STATE_ALIASES[name] or name
+    if set then
+      for _, b in ipairs(set) do bits[b] = true end
+    elseif STATE_BITS[name] then
+      bits[STATE_BITS[name]] = true
+    else
+      local allowed = { all = true, listening = true, connected = true }
+      for k in pairs(STATE_BITS) do allowed[k] = true end
+      options.enum(fname, 1, "state", v, allowed)
+    end
+  end
+  local mask, pow = 0, 1
+  for b = 0, 12 do
+    if bits[b] then mask = mask + pow end
+    pow = pow * 2
+  end
+  return mask
+end
+
+local SOCKET_OPTS = {
+  proto = true, family = true, state = true, local_port = true, remote_port = true,
+  local_addr = true, remote_addr = true, process = true, info = true, netns = true,
+  source = true,
+}
+
+-- The proc file of each protocol and family.
+local function proc_name(proto, family)
+  if INET_PROTOS[proto] then
+    return family == "inet6" and proto .. "6" or proto
+  end
+  return proto
+end
+
+local function parse_socket_opts(fname, opts, preset_state)
+  opts = options.check(fname, opts, SOCKET_OPTS)
+  local q = {}
+  q.protos = opts.proto == nil and { "tcp", "udp" }
+    or options.enum_list(fname, 1, "proto", opts.proto, PROTOS)
+  q.families = opts.family == nil and { "inet", "inet6" }
+    or { options.enum(fname, 1, "family", opts.family, FAMILIES) }
+  if preset_state and opts.state ~= nil then
+    options.argerror(fname, 1, "option 'state' is preset by this function; use sockets()")
+  end
+  local filter = { states = state_mask(fname, preset_state or opts.state) }
+  if opts.local_port ~= nil then
+    filter.lport_lo, filter.lport_hi = options.port_range(fname, 1, "local_port", opts.local_port)
+  end
+  if opts.remote_port ~= nil then
+    filter.rport_lo, filter.rport_hi = options.port_range(fname, 1, "remote_port", opts.remote_port)
+  end
+  if opts.local_addr ~= nil then filter.laddr = options.cidr(fname, 1, "local_addr", opts.local_addr) end
+  if opts.remote_addr ~= nil then filter.raddr = options.cidr(fname, 1, "remote_addr", opts.remote_addr) end
+  q.filter = filter
+  q.source = opts.source == nil and "auto" or options.enum(fname, 1, "source", opts.source, SOURCES)
+  q.netns = options.netns(fname, 1, opts.netns)
+  for _, k in ipairs { "process", "info" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      options.argerror(fname, 1, format("%s must be a boolean, got %s", k, type(opts[k])))
+    end
+  end
+  q.process, q.info = opts.process, opts.info
+  return q
+end
+
+-- The handles a query needs, opened together (inside the netns, if any).
+local function plan_handles(q)
+  local handles = {}
+  if q.source ~= "proc" then
+    handles[#handles + 1] = "diag"
+  end
+  handles[#handles + 1] = "route" -- interface names, resolved in the same netns
+  if q.source ~= "netlink" then
+    local seen = {}
+    for _, proto in ipairs(q.protos) do
+      local fams = INET_PROTOS[proto] and q.families or { "any" }
+      for _, fam in ipairs(fams) do
+        local name = proc_name(proto, fam)
+        if not seen[name] then
+          seen[name] = true
+          handles[#handles + 1] = name
+        end
+      end
+    end
+  end
+  return handles
+end
+
+-- Fetches one protocol/family into list; returns the source used or nil, err, errno.
+local function fetch(session, list, q, proto, family)
+  if q.source ~= "proc" then
+    local ok, err, errno = core.sock_diag(session, list, proto, family, q.filter, q.info)
+    if ok then return "netlink" end
+    if q.source == "netlink" or not FALLBACK_ERRNO[errno] then
+      return nil, err, errno
+    end
+  end
+  local ok, err, errno = core.proc_sockets(session, list, proto, family, q.filter)
+  if not ok then return nil, err, errno end
+  return "proc"
+end
+
+-- Attaches pid, program, user and processes to every record whose socket
+-- has an owner; notes on the list when owners could not all be read.
+local function attach_owners(list)
+  local wanted, uids, seen_uid = {}, {}, {}
+  for _, r in ipairs(list) do
+    if r.inode and r.inode ~= 0 then wanted[r.inode] = true end
+    if r.uid and not seen_uid[r.uid] then
+      seen_uid[r.uid] = true
+      uids[#uids + 1] = r.uid
+    end
+  end
+  local names = core.user_names(uids)
+  if next(wanted) == nil then
+    for _, r in ipairs(list) do r.user = r.uid and names[r.uid] end
+    return
+  end
+  local owners, unreadable, errno = core.owners(wanted)
+  if not owners then return nil, unreadable, errno end
+  local missing = 0
+  for _, r in ipairs(list) do
+    r.user = r.uid and names[r.uid]
+    local procs = r.inode and owners[r.inode]
+    if procs then
+      sort(procs, function(a, b) return a.pid < b.pid or (a.pid == b.pid and a.fd < b.fd) end)
+      r.processes = procs
+      r.pid, r.program = procs[1].pid, procs[1].program
+    elseif r.inode and r.inode ~= 0 then
+      missing = missing + 1
+    end
+  end
+  if unreadable > 0 and missing > 0 then
+    list.partial = format("owners unknown for %d sockets: the open files of %d processes "
+      .. "could not be read (errno %d); run as root or with CAP_SYS_PTRACE",
+      missing, unreadable, errno)
+  end
+  return true
+end
+
+local function run_sockets(q)
+  local session, err, errno = core.open(q.netns, plan_handles(q))
+  if not session then return nil, err, errno end
+  local list, sources = {}, {}
+  for _, proto in ipairs(q.protos) do
+    local fams = INET_PROTOS[proto] and q.families or { "any" }
+    for _, fam in ipairs(fams) do
+      local source
+      source, err, errno = fetch(session, list, q, proto, fam)
+      if not source then
+        session:close()
+        return nil, err, errno
+      end
+      sources[proto] = source
+    end
+  end
+  session:close()
+  if q.process then
+    local ok
+    ok, err, errno = attach_owners(list)
+    if not ok then return nil, err, errno end
+  end
+  list.sources = sources
+  return list
+end
+
+--- Sockets of every kind.
+-- @tparam[opt] table opts proto, family, state, local_port, remote_port,
+--   local_addr, remote_addr, process, info, netns, source
+-- @treturn table list of socket records, or nil, message, errno
+function M.sockets(opts)
+  local q = options.validate(parse_socket_opts, "sockets", opts)
+  return run_sockets(q)
+end
+
+--- Listening sockets (TCP LISTEN and unconnected datagram sockets).
+function M.listening(opts)
+  local q = options.validate(parse_socket_opts, "listening", opts, "listening")
+  return run_sockets(q)
+end
+
+--- Sockets that are neither listening nor unconnected.
+function M.connections(opts)
+  local q = options.validate(parse_socket_opts, "connections", opts, "connected")
+  return run_sockets(q)
+end
+
+return M

@@ -1,0 +1,50 @@
+rockspec_format = "3.0"
+package = "lnetstat"
+version = "scm-1"
+source = {
+  url = "git+https://example.invalid/lnetstat.git",
+}
+description = {
+  summary = "The network state of a Linux host as Lua tables, from netlink",
+  detailed = [[
+lnetstat lists every socket (TCP, UDP, UDPLite, RAW, UNIX, packet, netlink)
+with its owners, read from NETLINK_SOCK_DIAG through libmnl with /proc as
+fallback, in this or another network namespace.
+  ]],
+  license = "MIT",
+  labels = { "linux", "netlink", "netstat", "audit" },
+}
+supported_platforms = { "linux" }
+dependencies = {
+  "lua >= 5.1, < 5.5",
+}
+external_dependencies = {
+  LIBMNL = {
+    header = "libmnl/libmnl.h",
+    library = "mnl",
+  },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["lnetstat.core"] = {
+      -- one translation unit: core.c includes the other C files
+      sources = { "csrc/core.c" },
+      libraries = { "mnl" },
+      incdirs = { "$(LIBMNL_INCDIR)" },
+      libdirs = { "$(LIBMNL_LIBDIR)" },
+      defines = {},
+    },
+    ["lnetstat"] = "lua/lnetstat/init.lua",
+    ["lnetstat.options"] = "lua/lnetstat/options.lua",
+    ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
+  },
+  install = {
+    bin = { lnetstat = "bin/lnetstat" },
+  },
+}
+test = {
+  -- Debian's busted, not a rock: `luarocks test` works offline.
+  type = "command",
+  command = "make test",
+}

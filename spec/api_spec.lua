@@ -1,0 +1,173 @@
+-- The public module on this host: loading, argument errors, record shapes.
+-- These run as any user; the netns specs cover the differential checks.
+local ns = require "lnetstat"
+
+local helpers = require "helpers"
+
+-- A loopback TCP listener (backlog 3) owned by a child we start and stop by pid.
+local LISTENER = [[python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(3)
+print(s.getsockname()[1]); print("ready", flush=True)
+time.sleep(600)']]
+
+local function spawn_listener()
+  local pid, h = helpers.spawn(LISTENER)
+  local ok, out = h:wait_ready(10)
+  h.cleanup()
+  assert(ok, out)
+  return pid, tonumber(out:match("^(%d+)\n"))
+end
+
+describe("require 'lnetstat'", function()
+  it("returns a table of functions and defines no globals", function()
+    local before = {}
+    for k in pairs(_G) do before[k] = true end
+    package.loaded["lnetstat"] = nil
+    package.loaded["lnetstat.options"] = nil
+    local m = require "lnetstat"
+    for k in pairs(_G) do
+      assert.is_true(before[k], "new global: " .. tostring(k))
+    end
+    for _, f in ipairs { "sockets", "listening", "connections" } do
+      assert.equal("function", type(m[f]))
+    end
+    assert.equal("lnetstat", m._NAME)
+    assert.matches("^%d+%.%d+%.%d+$", m._VERSION)
+  end)
+
+  it("opens nothing at require time", function()
+    local function fds()
+      local n = 0
+      for _ in io.popen("ls /proc/self/fd"):lines() do n = n + 1 end
+      return n
+    end
+    -- io.popen's own shell lists its fds; compare two listings around a require.
+    local a = fds()
+    package.loaded["lnetstat.core"] = nil
+    package.loaded["lnetstat"] = nil
+    require "lnetstat"
+    assert.equal(a, fds())
+  end)
+end)
+
+describe("sockets() argument errors", function()
+  local function err_of(f, ...)
+    local ok, msg = pcall(f, ...)
+    assert.is_false(ok)
+    return msg
+  end
+
+  it("rejects a non-table", function()
+    assert.matches("bad argument #1 to 'sockets' %(table expected, got string%)",
+      err_of(ns.sockets, "tcp"))
+  end)
+
+  it("names an unknown option and suggests the near one", function()
+    assert.matches("unknown option 'prot'; did you mean 'proto'%?", err_of(ns.sockets, { prot = "tcp" }))
+    assert.matches("unknown option 'netsn'; did you mean 'netns'%?", err_of(ns.sockets, { netsn = "x" }))
+    assert.matches("unknown option 'zzzzzz'%)", err_of(ns.sockets, { zzzzzz = 1 }))
+  end)
+
+  it("rejects unknown enum values", function()
+    assert.matches("proto must be one of .* got 'tpc'; did you mean 'tcp'%?",
+      err_of(ns.sockets, { proto = "tpc" }))
+    assert.matches("proto must be one of", err_of(ns.sockets, { proto = { "tcp", "sctp" } }))
+    assert.matches("family must be one of", err_of(ns.sockets, { family = "inet4" }))
+    assert.matches("state must be one of", err_of(ns.sockets, { state = "OPEN" }))
+    assert.matches("source must be one of", err_of(ns.sockets, { source = "kernel" }))
+  end)
+
+  it("rejects bad ports, addresses, booleans and netns values", function()
+    assert.matches("local_port must be a port", err_of(ns.sockets, { local_port = 70000 }))
+    assert.matches("local_port must be a port", err_of(ns.sockets, { local_port = { 90, 80 } }))
+    assert.matches("remote_port must be a port", err_of(ns.sockets, { remote_port = "22" }))
+    assert.matches("local_addr must be an address or CIDR", err_of(ns.sockets, { local_addr = "10.0.0.0/33" }))
+    assert.matches("remote_addr must be an address or CIDR", err_of(ns.sockets, { remote_addr = "example" }))
+    assert.matches("process must be a boolean", err_of(ns.sockets, { process = 1 }))
+    assert.matches("netns must be a name, a path or a pid", err_of(ns.sockets, { netns = {} }))
+    assert.matches("netns pid must be a positive integer", err_of(ns.sockets, { netns = -3 }))
+  end)
+
+  it("points the error at the caller's line", function()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, msg = pcall(function() ns.sockets { prot = 1 } end)
+    assert.is_false(ok)
+    assert.matches("api_spec.lua:" .. line .. ":", msg)
+  end)
+
+  it("keeps state preset in the shortcuts", function()
+    assert.matches("bad argument #1 to 'listening' %(option 'state' is preset",
+      err_of(ns.listening, { state = "LISTEN" }))
+  end)
+end)
+
+describe("sockets() system failures", function()
+  it("returns nil, message, errno for a missing netns", function()
+    local list, msg, errno = ns.sockets { netns = "lnetstat-no-such-netns" }
+    assert.is_nil(list)
+    assert.matches("netns '/var/run/netns/lnetstat%-no%-such%-netns': No such file", msg)
+    assert.equal(2, errno)
+  end)
+
+  it("returns nil, message, errno for a pid without a process", function()
+    local list, msg, errno = ns.sockets { netns = 2 ^ 22 + 1 }
+    assert.is_nil(list)
+    assert.matches("No such file", msg)
+    assert.equal(2, errno)
+  end)
+end)
+
+describe("sockets() on this host", function()
+  local pid, port
+  setup(function() pid, port = spawn_listener() end)
+  teardown(function() helpers.kill(pid) end)
+
+  it("finds a loopback listener we started, with its owner", function()
+    local list = assert(ns.sockets { proto = "tcp", local_port = port, process = true })
+    assert.equal(1, #list)
+    local r = list[1]
+    assert.same({ "tcp", "inet", "LISTEN", "127.0.0.1", port, "0.0.0.0", 0 },
+      { r.proto, r.family, r.state, r.local_addr, r.local_port, r.remote_addr, r.remote_port })
+    assert.equal(pid, r.pid)
+    assert.equal("python3", r.program)
+    assert.equal(1, #r.processes)
+    assert.equal(pid, r.processes[1].pid)
+    assert.equal("number", type(r.processes[1].fd))
+    assert.is_true(r.inode > 0)
+    assert.matches("^%d+$", r.cookie)
+    assert.equal(3, r.send_q) -- a listener's send queue is its backlog
+    assert.equal("netlink", list.sources.tcp)
+  end)
+
+  it("returns plain records: no metatables, no methods", function()
+    local list = assert(ns.sockets { proto = { "tcp", "udp", "unix" } })
+    assert.is_nil(getmetatable(list))
+    for _, r in ipairs(list) do
+      assert.is_nil(getmetatable(r))
+      for k, v in pairs(r) do
+        assert.equal("string", type(k))
+        assert.is_not.equal("function", type(v))
+      end
+    end
+  end)
+
+  it("reads the same listener through /proc", function()
+    local list = assert(ns.sockets { proto = "tcp", local_port = port, source = "proc" })
+    assert.equal(1, #list)
+    assert.equal("LISTEN", list[1].state)
+    assert.equal("proc", list.sources.tcp)
+  end)
+
+  it("filters by state in the kernel: no LISTEN among connections", function()
+    local list = assert(ns.connections { proto = "tcp" })
+    for _, r in ipairs(list) do assert.is_not.equal("LISTEN", r.state) end
+    local l = assert(ns.listening { proto = "tcp", local_port = port })
+    assert.equal(1, #l)
+  end)
+
+  it("falls back to /proc for RAW, which has no sock_diag handler here", function()
+    local list = assert(ns.sockets { proto = "raw" })
+    assert.is_table(list)
+    assert.is_string(list.sources.raw)
+  end)
+end)

@@ -1,0 +1,410 @@
+--- Shared helpers for the lnetstat specs: root detection, network
+-- namespaces, background processes and an `ss` output parser (the oracle of
+-- the differential specs).
+--
+-- Teardown helpers (netns_delete, kill, remove) never raise: a failing
+-- cleanup must not leak the namespaces and processes of the next one.
+local helpers = {}
+
+local format = string.format
+local concat = table.concat
+
+--- Quotes s for /bin/sh.
+function helpers.quote(s)
+  s = tostring(s)
+  if s:match("^[%w%-%./_=:@,+]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+local quote = helpers.quote
+
+--- Runs cmd with /bin/sh; returns its stdout, ok (exit status 0), code.
+function helpers.run(cmd)
+  local p = io.popen(cmd, "r")
+  if not p then return "", false, -1 end
+  local out = p:read("a") or ""
+  local ok, _, code = p:close()
+  return out, ok == true, code
+end
+local run = helpers.run
+
+--- Like run, but raises with the command and its output when it fails.
+function helpers.must(cmd)
+  local out, ok, code = run(cmd .. " 2>&1")
+  if not ok then
+    error(format("command failed (exit %s): %s\n%s", tostring(code), cmd, out), 2)
+  end
+  return out
+end
+
+local cached_pid
+--- The pid of this Lua process (the parent of the shell popen starts).
+function helpers.getpid()
+  if not cached_pid then
+    cached_pid = tonumber((run("echo $PPID")):match("%d+"))
+  end
+  return cached_pid
+end
+
+local cached_root
+--- True when running as root (euid 0).
+function helpers.is_root()
+  if cached_root == nil then
+    local out = run("id -u 2>/dev/null")
+    cached_root = out:match("^%s*0%s*$") ~= nil
+  end
+  return cached_root
+end
+
+--- it() that needs root: pending when not root, run when root (CI is root,
+-- so these tests never skip there).
+-- busted's it/pending live in the environment of the spec file, not in
+-- _G: find them in the environment of the function calling root_it.
+local function caller_env(level)
+  local getfenv = rawget(_G, "getfenv")
+  if getfenv then return getfenv(level + 1) end   -- Lua 5.1 / LuaJIT
+  local info = debug.getinfo(level + 1, "f")
+  local f = info and info.func
+  if f then
+    for i = 1, math.huge do
+      local name, value = debug.getupvalue(f, i)
+      if name == nil then break end
+      if name == "_ENV" then return value end
+    end
+  end
+  return _G
+end
+
+function helpers.root_it(name, fn)
+  local env = caller_env(2)
+  local it_, pending_ = env.it or rawget(_G, "it"), env.pending or rawget(_G, "pending")
+  if helpers.is_root() then
+    return it_(name, fn)
+  end
+  return pending_(name .. " (needs root)")
+end
+
+--- Sleeps for the given seconds (fractions allowed).
+function helpers.sleep(seconds)
+  os.execute(format("sleep %.3f", seconds))
+end
+
+-- Namespaces ---------------------------------------------------------------
+
+local netns_counter = 0
+
+--- Creates a network namespace with a unique name (prefix, pid, counter)
+-- and its loopback up; returns the name. Raises when it cannot.
+function helpers.netns_create(prefix)
+  netns_counter = netns_counter + 1
+  local name = format("%s-%d-%d", prefix or "lnetstat", helpers.getpid(), netns_counter)
+  helpers.must("ip netns add " .. quote(name))
+  local ok, err = pcall(helpers.must, "ip -n " .. quote(name) .. " link set lo up")
+  if not ok then
+    helpers.netns_delete(name)
+    error(err, 2)
+  end
+  return name
+end
+
+--- Deletes a namespace; never raises. Returns true when it is gone.
+function helpers.netns_delete(name)
+  if name == nil then return true end
+  local ok, res = pcall(function()
+    run("ip netns delete " .. quote(name) .. " >/dev/null 2>&1")
+    local list = run("ip netns list 2>/dev/null")
+    for line in list:gmatch("[^\n]+") do
+      if line:match("^(%S+)") == name then return false end
+    end
+    return true
+  end)
+  return ok and res
+end
+
+--- Runs cmd inside the namespace (ip netns exec); returns stdout, ok, code.
+function helpers.netns_run(name, cmd)
+  return run("ip netns exec " .. quote(name) .. " " .. cmd)
+end
+
+-- Processes ----------------------------------------------------------------
+
+--- True while pid exists and is not a zombie.
+function helpers.alive(pid)
+  if type(pid) ~= "number" then return false end
+  local f = io.open(format("/proc/%d/stat", pid), "r")
+  if not f then return false end
+  local stat = f:read("a") or ""
+  f:close()
+  local state = stat:match("%)%s+(%a)")
+  return state ~= nil and state ~= "Z" and state ~= "X"
+end
+
+local function read_file(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+helpers.read_file = read_file
+
+--- Starts cmd (a simple command, so that the shell execs it and $! is its
+-- pid) in the background with stdout and stderr in temp files. Returns pid,
+-- handle; handle:wait_ready(timeout) waits for a line "ready" on stdout and
+-- returns true, stdout or nil, message; handle:stdout(), handle:stderr();
+-- handle:cleanup() removes the temp files.
+function helpers.spawn(cmd)
+  local out_path, err_path = os.tmpname(), os.tmpname()
+  local text = run(format("%s >%s 2>%s </dev/null & echo $!", cmd, quote(out_path), quote(err_path)))
+  local pid = tonumber(text:match("(%d+)"))
+  if not pid then
+    os.remove(out_path)
+    os.remove(err_path)
+    error("spawn failed: " .. cmd, 2)
+  end
+  local handle = { pid = pid, cmd = cmd }
+  function handle.stdout() return read_file(out_path) or "" end
+  function handle.stderr() return read_file(err_path) or "" end
+  function handle.wait_ready(_, timeout)
+    timeout = timeout or 10
+    local waited = 0
+    while true do
+      local out = handle.stdout()
+      if out:match("\nready\n") or out:match("^ready\n") then return true, out end
+      if not helpers.alive(pid) then
+        return nil, format("process %d (%s) exited before ready:\n%s%s", pid, cmd,
+          out, handle.stderr())
+      end
+      if waited >= timeout then
+        return nil, format("process %d (%s) not ready after %ss:\n%s%s", pid, cmd,
+          timeout, out, handle.stderr())
+      end
+      helpers.sleep(0.05)
+      waited = waited + 0.05
+    end
+  end
+  function handle.cleanup()
+    pcall(os.remove, out_path)
+    pcall(os.remove, err_path)
+  end
+  return pid, handle
+end
+
+--- Stops pid: SIGTERM, then SIGKILL after timeout seconds; waits until it is
+-- gone. Never raises; returns true when the process is gone.
+function helpers.kill(pid, timeout)
+  local ok, res = pcall(function()
+    if type(pid) ~= "number" or pid <= 1 then return true end
+    timeout = timeout or 5
+    for _, sig in ipairs { "TERM", "KILL" } do
+      if not helpers.alive(pid) then return true end
+      run(format("kill -%s %d >/dev/null 2>&1", sig, pid))
+      local waited = 0
+      while waited < timeout do
+        if not helpers.alive(pid) then return true end
+        helpers.sleep(0.05)
+        waited = waited + 0.05
+      end
+    end
+    return not helpers.alive(pid)
+  end)
+  return ok and res
+end
+
+--- Removes a directory tree; never raises.
+function helpers.remove_tree(path)
+  if type(path) ~= "string" or not path:match("^/tmp/") then return false end
+  local ok = pcall(run, "rm -rf " .. quote(path) .. " >/dev/null 2>&1")
+  return ok
+end
+
+--- A fresh temp directory (mktemp -d).
+function helpers.mktemp_dir()
+  local out = helpers.must("mktemp -d /tmp/lnetstat-spec.XXXXXX")
+  return (out:gsub("%s+$", ""))
+end
+
+-- JSON (scenario facts) -------------------------------------------------------
+
+function helpers.json_decode(text)
+  local ok, cjson = pcall(require, "cjson")
+  if ok then return cjson.decode(text) end
+  local dkjson = require "dkjson"
+  return dkjson.decode(text)
+end
+
+-- ss parser ----------------------------------------------------------------
+
+-- ss state names -> lnetstat's.
+helpers.SS_STATES = {
+  ESTAB = "ESTABLISHED", ["SYN-SENT"] = "SYN_SENT", ["SYN-RECV"] = "SYN_RECV",
+  ["FIN-WAIT-1"] = "FIN_WAIT1", ["FIN-WAIT-2"] = "FIN_WAIT2", ["TIME-WAIT"] = "TIME_WAIT",
+  UNCONN = "UNCONN", ["CLOSE-WAIT"] = "CLOSE_WAIT", ["LAST-ACK"] = "LAST_ACK",
+  LISTEN = "LISTEN", CLOSING = "CLOSING", CLOSE = "CLOSE",
+}
+
+local UNIX_TYPES = { u_str = "stream", u_dgr = "dgram", u_seq = "seqpacket" }
+
+--- Splits an ss "addr:port" column. Returns addr, port, family, extra where
+-- extra = { dev = "%dev suffix", any_dual = true for "*" }.
+-- "*" (a dual-stack [::] socket) becomes "::" with family inet6; brackets
+-- are removed; port "*" becomes 0.
+function helpers.ss_split_addr(col)
+  local addr, port = col:match("^(.*):([^:]*)$")
+  if not addr then return nil end
+  local extra = {}
+  local a, dev = addr:match("^(.-)%%(.+)$")
+  if a then addr, extra.dev = a, dev end
+  local family
+  if addr == "*" then
+    addr, family, extra.any_dual = "::", "inet6", true
+  elseif addr:sub(1, 1) == "[" then
+    addr, family = addr:sub(2, -2), "inet6"
+    local a2, dev2 = addr:match("^(.-)%%(.+)$")   -- [fe80::1%eth0]
+    if a2 then addr, extra.dev = a2, dev2 end
+  else
+    family = addr:find(":", 1, true) and "inet6" or "inet"
+  end
+  local p = port == "*" and 0 or tonumber(port)
+  return addr, p, family, extra
+end
+
+local function parse_users(rest)
+  local users = {}
+  local u = rest:match("users:%((.-%))%)")
+  if u then
+    for name, pid, fd in u:gmatch('%("(.-)",pid=(%d+),fd=(%d+)%)') do
+      users[#users + 1] = { name = name, pid = tonumber(pid), fd = tonumber(fd) }
+    end
+  end
+  return users
+end
+
+local function split_ws(line)
+  local t = {}
+  for w in line:gmatch("%S+") do t[#t + 1] = w end
+  return t
+end
+
+local NETIDS = { tcp = true, udp = true, raw = true, udplite = true, sctp = true,
+  mptcp = true, p_raw = true, p_dgr = true, nl = true }
+
+-- ss leaves out the Netid column when one protocol is asked for, and the
+-- State column with a "state X" filter: defaults fill them in.
+local function parse_inet_line(line, with_ext, default_netid, default_state)
+  local f = split_ws(line)
+  if not NETIDS[f[1]] then table.insert(f, 1, default_netid or "?") end
+  if not helpers.SS_STATES[f[2]] then table.insert(f, 2, default_state or "?") end
+  if #f < 6 then return nil end
+  local r = {
+    netid = f[1],
+    proto = f[1],
+    ss_state = f[2],
+    state = helpers.SS_STATES[f[2]] or f[2],
+    recv_q = tonumber(f[3]),
+    send_q = tonumber(f[4]),
+  }
+  if r.proto == "tcp" and r.state == "UNCONN" then r.state = "CLOSE" end
+  local lextra, rextra
+  r.local_addr, r.local_port, r.family, lextra = helpers.ss_split_addr(f[5])
+  r.remote_addr, r.remote_port, _, rextra = helpers.ss_split_addr(f[6])
+  if not r.local_addr or not r.remote_addr then return nil end
+  r.local_dev = lextra.dev
+  r.dual_stack = lextra.any_dual or nil
+  r.remote_dev = rextra.dev
+  local rest = concat(f, " ", 7)
+  r.extra = rest
+  r.users = parse_users(rest)
+  r.uid = tonumber(rest:match("%f[%w]uid:(%d+)"))
+  if r.uid == nil and with_ext then r.uid = 0 end   -- ss -e omits uid 0
+  r.inode = tonumber(rest:match("%f[%w]ino:(%d+)"))
+  r.sk = rest:match("%f[%w]sk:(%x+)")
+  local v6 = rest:match("%f[%w]v6only:(%d)")
+  if v6 then r.v6only = v6 == "1" end
+  r.timer = rest:match("timer:%((%a+),")
+  return r
+end
+
+-- ss -x: Netid State Recv-Q Send-Q Path Inode PeerPath PeerInode [extras]
+local function parse_unix_line(line)
+  local f = split_ws(line)
+  if #f < 8 then return nil end
+  -- The local path may contain spaces: find the columns from the end, the
+  -- peer inode being the last all-digit column after the path.
+  local n = #f
+  while n > 8 and not (f[n]:match("^%d+$") and f[n - 2]:match("^%d+$")) do n = n - 1 end
+  local r = {
+    netid = f[1],
+    proto = "unix",
+    type = UNIX_TYPES[f[1]] or f[1],
+    ss_state = f[2],
+    state = helpers.SS_STATES[f[2]] or f[2],
+    recv_q = tonumber(f[3]),
+    send_q = tonumber(f[4]),
+    inode = tonumber(f[n - 2]),
+    peer = f[n - 1],
+    peer_inode = tonumber(f[n]),
+  }
+  local path = concat(f, " ", 5, n - 3)
+  if path ~= "*" then r.path = path end
+  r.local_addr = r.path
+  r.extra = concat(f, " ", n + 1)
+  r.users = parse_users(r.extra)
+  return r
+end
+
+--- Parses ss output text (-H: no header). Lines of -i/-m (indented) are
+-- attached to the preceding record as `detail`. with_ext: -e was given (so
+-- a missing uid: means 0); default_netid, default_state: the values of
+-- columns ss leaves out (one protocol asked for; a "state X" filter).
+function helpers.ss_parse(text, with_ext, default_netid, default_state)
+  local list = {}
+  for line in text:gmatch("[^\n]+") do
+    if line:match("^%s") then
+      local last = list[#list]
+      if last then last.detail = (last.detail and last.detail .. " " or "") .. line:gsub("^%s+", "") end
+    elseif line:match("^u_") then
+      local r = parse_unix_line(line)
+      if r then list[#list + 1] = r end
+    else
+      local r = parse_inet_line(line, with_ext, default_netid, default_state)
+      if r then list[#list + 1] = r end
+    end
+  end
+  return list
+end
+
+--- `ip netns exec NS ss ARGS` parsed (netns nil: this namespace). ARGS must
+-- include -H. Returns the list of records or nil, message.
+function helpers.ss(netns, args)
+  local cmd = (netns and ("ip netns exec " .. quote(netns) .. " ") or "") .. "ss " .. args .. " 2>/dev/null"
+  local out, ok = run(cmd)
+  if not ok then return nil, "failed: " .. cmd end
+  local flags = ""
+  for w in (" " .. args):gmatch("%s%-(%a+)") do flags = flags .. w end
+  local protos = {}
+  for c in ("tuwx"):gmatch(".") do
+    if flags:find(c, 1, true) then protos[#protos + 1] = c end
+  end
+  local default_netid = #protos == 1 and ({ t = "tcp", u = "udp", w = "raw", x = "u_str" })[protos[1]] or nil
+  local st = args:match("state%s+([%w%-]+)")
+  local default_state = st and ({ established = "ESTAB", listening = "LISTEN",
+    ["time-wait"] = "TIME-WAIT", ["syn-sent"] = "SYN-SENT" })[st:lower()] or nil
+  return helpers.ss_parse(out, flags:find("e", 1, true) ~= nil, default_netid, default_state)
+end
+
+-- Record keys ----------------------------------------------------------------
+
+--- A key identifying an inet socket: "proto local_addr:port remote_addr:port".
+function helpers.inet_key(proto, laddr, lport, raddr, rport)
+  return format("%s %s:%d %s:%d", proto, laddr, lport, raddr, rport)
+end
+
+--- Sorted list of keys of a table (for messages).
+function helpers.keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = tostring(k) end
+  table.sort(out)
+  return out
+end
+
+return helpers
