@@ -189,23 +189,37 @@ function helpers.spawn(cmd)
   return pid, handle
 end
 
+--- The command line of pid, arguments separated by spaces (nil if gone).
+function helpers.cmdline(pid)
+  local s = read_file(format("/proc/%d/cmdline", pid))
+  return s and (s:gsub("%z", " "))
+end
+
 --- Stops pid: SIGTERM, then SIGKILL after timeout seconds; waits until it is
--- gone. Never raises; returns true when the process is gone.
-function helpers.kill(pid, timeout)
+-- gone. With match (a plain string), a process whose command line does not
+-- contain it counts as gone and is left alone: a pid that was reused is
+-- never signalled. Never raises; returns true when the process is gone.
+function helpers.kill(pid, timeout, match)
+  local function ours()
+    if not helpers.alive(pid) then return false end
+    if match == nil then return true end
+    local cmd = helpers.cmdline(pid)
+    return cmd ~= nil and cmd:find(match, 1, true) ~= nil
+  end
   local ok, res = pcall(function()
     if type(pid) ~= "number" or pid <= 1 then return true end
     timeout = timeout or 5
     for _, sig in ipairs { "TERM", "KILL" } do
-      if not helpers.alive(pid) then return true end
+      if not ours() then return true end
       run(format("kill -%s %d >/dev/null 2>&1", sig, pid))
       local waited = 0
       while waited < timeout do
-        if not helpers.alive(pid) then return true end
+        if not ours() then return true end
         helpers.sleep(0.05)
         waited = waited + 0.05
       end
     end
-    return not helpers.alive(pid)
+    return not ours()
   end)
   return ok and res
 end

@@ -158,6 +158,11 @@ local function fetch(session, list, q, proto, family)
   end
   local ok, err, errno = core.proc_sockets(session, list, proto, family, q.filter)
   if not ok then return nil, err, errno end
+  local skipped = err
+  if skipped and skipped > 0 then
+    list.partial = format("%d malformed lines of /proc/net/%s skipped", skipped,
+      proc_name(proto, family))
+  end
   return "proc"
 end
 
