@@ -16,6 +16,8 @@
 static const char *const proc_file_names[PROC_COUNT] = {
 	"tcp", "tcp6", "udp", "udp6", "udplite", "udplite6",
 	"raw", "raw6", "unix", "packet", "netlink",
+	"snmp", "netstat", "snmp6", "sockstat", "sockstat6",
+	"dev", "if_inet6", "route", "ipv6_route", "igmp", "igmp6",
 };
 
 static void nlsock_close(struct nlsock *ns)

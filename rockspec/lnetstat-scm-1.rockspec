@@ -38,6 +38,9 @@ build = {
     ["lnetstat"] = "lua/lnetstat/init.lua",
     ["lnetstat.options"] = "lua/lnetstat/options.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
+    ["lnetstat.routes"] = "lua/lnetstat/routes.lua",
+    ["lnetstat.links"] = "lua/lnetstat/links.lua",
+    ["lnetstat.counters"] = "lua/lnetstat/counters.lua",
   },
   install = {
     bin = { lnetstat = "bin/lnetstat" },

@@ -251,4 +251,13 @@ function M.connections(opts)
   return run_sockets(q)
 end
 
+-- Routes, interfaces and counters live in their own modules; they share
+-- the option checks and the session code with sockets().
+local routes = require "lnetstat.routes"
+local links = require "lnetstat.links"
+local counters = require "lnetstat.counters"
+M.routes, M.route_get = routes.routes, routes.route_get
+M.interfaces, M.addresses, M.neighbors = links.interfaces, links.addresses, links.neighbors
+M.stats, M.groups, M.namespaces = counters.stats, counters.groups, counters.namespaces
+
 return M

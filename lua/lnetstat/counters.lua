@@ -1,0 +1,4 @@
+--- (in progress)
+-- @module lnetstat.counters
+local M = {}
+return M

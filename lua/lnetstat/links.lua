@@ -1,0 +1,4 @@
+--- (in progress)
+-- @module lnetstat.links
+local M = {}
+return M

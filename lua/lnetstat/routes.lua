@@ -1,0 +1,4 @@
+--- (in progress)
+-- @module lnetstat.routes
+local M = {}
+return M
