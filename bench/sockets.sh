@@ -51,7 +51,7 @@ timed() {  # timed TOOL: run TOOL once, append "usec rss_kib" to $tmp/TOOL.runs
 	if [[ $1 == lnetstat || $1 == floor ]]; then out=$tmp/$1.count; fi
 	argv_of "$1"
 	t0=${EPOCHREALTIME/./}
-	/usr/bin/time -f %M -o "$tmp/rss" "${argv[@]}" >"$out"
+	/usr/bin/time -f "%M %R" -o "$tmp/rss" "${argv[@]}" >"$out"
 	t1=${EPOCHREALTIME/./}
 	echo "$((t1 - t0)) $(<"$tmp/rss")" >>"$tmp/$1.runs"
 }
@@ -86,16 +86,18 @@ median() {  # median COLUMN FILE
 	cut -d' ' -f"$1" "$2" | sort -n | awk '{v[NR] = $1} END {print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2}'
 }
 for t in "${TOOLS[@]}"; do
-	echo "$t $(<"$tmp/$t.count") $(median 1 "$tmp/$t.runs") $(median 2 "$tmp/$t.runs")"
+	echo "$t $(<"$tmp/$t.count") $(median 1 "$tmp/$t.runs") $(median 2 "$tmp/$t.runs") $(median 3 "$tmp/$t.runs")"
 done >"$tmp/table"
 
 echo
 echo "TCP socket listing, farm holding $held sockets, medians of $ROUNDS runs"
 awk '
 	NR == FNR { if ($1 == "lnetstat") { lt = $3; lm = $4 } ; next }
-	FNR == 1 { printf "%-9s %9s %10s %12s %13s %12s\n", "tool", "records", "wall ms", "max RSS KiB", "time ratio", "mem ratio" }
-	{ printf "%-9s %9d %10.1f %12d %13s %12s\n", $1, $2, $3 / 1000, $4,
+	FNR == 1 { printf "%-9s %9s %10s %12s %10s %13s %12s\n", "tool", "records", "wall ms", "max RSS KiB", "minflt", "time ratio", "mem ratio" }
+	{ printf "%-9s %9d %10.1f %12d %10d %13s %12s\n", $1, $2, $3 / 1000, $4, $5,
 	  $1 == "noop" ? "-" : lt ? sprintf("%.2f", lt / $3) : "n/a",
 	  $1 == "noop" ? "-" : lm ? sprintf("%.2f", lm / $4) : "n/a" }
 ' "$tmp/table" "$tmp/table"
-echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper)"
+echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper;"
+echo " minflt = minor page faults: each first touch of a new heap page, the main cost of holding"
+echo " every record as a Lua table at once, which ss and netstat, printing as they go, never pay)"

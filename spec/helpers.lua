@@ -318,7 +318,7 @@ local function parse_inet_line(line, with_ext, default_netid, default_state)
     send_q = tonumber(f[4]),
   }
   if r.proto == "tcp" and r.state == "UNCONN" then r.state = "CLOSE" end
-  local lextra, rextra
+  local lextra, rextra, _
   r.local_addr, r.local_port, r.family, lextra = helpers.ss_split_addr(f[5])
   r.remote_addr, r.remote_port, _, rextra = helpers.ss_split_addr(f[6])
   if not r.local_addr or not r.remote_addr then return nil end
