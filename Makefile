@@ -43,6 +43,9 @@ INST_BINDIR ?= $(PREFIX)/bin
 
 BUSTED = $(LUA) /usr/bin/busted
 
+# A failed link must not leave a broken core.so that looks up to date.
+.DELETE_ON_ERROR:
+
 .PHONY: all deps test check demo matrix bench lint install clean
 
 all: $(SO)

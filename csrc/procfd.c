@@ -68,8 +68,8 @@ static ssize_t read_small(int dirfd_, const char *name, char *out, size_t size)
 	return n;
 }
 
-/* Pushes program (comm, as ss shows it) and command (basename of argv[0],
- * as netstat shows it) into the owner table on top of the stack. */
+/* Pushes program (comm, as ss shows it) and command (argv[0] by netstat's
+ * rule) into the owner table on top of the stack. */
 static void push_names(lua_State *L, DIR *proc, int pid)
 {
 	char path[32], buf[4096];
@@ -91,8 +91,11 @@ static void push_names(lua_State *L, DIR *proc, int pid)
 	n = read_small(pfd, "cmdline", buf, sizeof(buf));
 	close(pfd);
 	if (n > 0 && buf[0] != '\0') {
-		base = strrchr(buf, '/');   /* argv[0] ends at the first NUL */
-		lua_pushstring(L, base != NULL ? base + 1 : buf);
+		/* netstat's rule: the basename of an absolute argv[0], else argv[0]
+		 * as is (a rewritten title such as "sshd: /usr/sbin/sshd" stays
+		 * whole). argv[0] ends at the first NUL. */
+		base = buf[0] == '/' ? strrchr(buf, '/') + 1 : buf;
+		lua_pushstring(L, base);
 		lua_setfield(L, -2, "command");
 	}
 }

@@ -225,7 +225,7 @@ static int parse_inet_line(struct cursor *c, struct proc_parse *pp, struct sock_
 	r->retransmits = (uint32_t)v;
 	if (token_dec(c, UINT32_MAX, &v) != 0)
 		return -1;
-	r->has_uid = 1;
+	r->has_uid = !is_timewait(r);   /* time-wait lines print uid 0 */
 	r->uid = (uint32_t)v;
 	if (!next_token(c, &t, &n))   /* timeout (probes), a signed int */
 		return -1;

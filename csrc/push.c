@@ -329,6 +329,14 @@ static void append(lua_State *L, int list_idx, lua_Integer *n)
 	lua_rawseti(L, list_idx, (int)++*n);
 }
 
+/* Time-wait minisocks carry no owner: the kernel reports uid 0 for them,
+ * which is not "root". Their state may read FIN_WAIT2 (the substate), but
+ * their timer is always the time-wait one. */
+static int is_timewait(const struct sock_rec *r)
+{
+	return r->state == ST_TIME_WAIT || r->timer == 3;
+}
+
 static void sock_rec_init(struct sock_rec *r, const char *proto, int family)
 {
 	memset(r, 0, sizeof(*r));

@@ -67,7 +67,6 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	r.has_ports = 1;
 	r.lport = ntohs(m->id.idiag_sport);
 	r.rport = ntohs(m->id.idiag_dport);
-	r.has_uid = 1;
 	r.uid = m->idiag_uid;
 	r.inode = m->idiag_inode;     /* 0 for TIME_WAIT and request socks */
 	r.ifindex = m->id.idiag_if;
@@ -76,6 +75,10 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	r.timer = m->idiag_timer;
 	r.timer_expires_ms = m->idiag_expires;
 	r.retransmits = m->idiag_retrans;
+	/* Request sockets (SYN_RECV, inode 0) and time-wait minisocks have no
+	 * uid of their own: sock_diag reports 0 for them. */
+	r.has_uid = !is_timewait(&r) &&
+		    !(r.inode == 0 && (r.state == ST_SYN_RECV || r.state == ST_NEW_SYN_RECV));
 	if ((a = tb[INET_DIAG_SKV6ONLY]) != NULL && mnl_attr_get_payload_len(a) >= 1)
 		r.v6only = *(const uint8_t *)mnl_attr_get_payload(a) != 0;
 	if ((a = tb[INET_DIAG_PROTOCOL]) != NULL && mnl_attr_get_payload_len(a) >= 1 &&

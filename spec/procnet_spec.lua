@@ -82,13 +82,13 @@ describe("core._parse_proc", function()
          assert.are.equal(443, r.remote_port)
       end)
 
-      it("decodes a TIME_WAIT line: uid 0, inode 0, timewait timer", function()
+      it("decodes a TIME_WAIT line: no owner uid (the file says 0), inode 0, timewait timer", function()
          assert.are.same({
             proto = "tcp", family = "inet", state = "TIME_WAIT",
             recv_q = 0, send_q = 0,
             local_addr = "127.0.0.1", local_port = 43716,
             remote_addr = "127.0.0.1", remote_port = 5556,
-            uid = 0, inode = 0,
+            inode = 0,
             timer = "timewait", timer_expires_ms = 57480, retransmits = 0,
          }, by_ports(list, 43716, 5556))
       end)
@@ -97,6 +97,7 @@ describe("core._parse_proc", function()
          local r = by_ports(list, 43718, 5556)
          assert.are.equal("FIN_WAIT2", r.state)
          assert.are.equal("timewait", r.timer)
+         assert.is_nil(r.uid)
          assert.are.equal(0, r.inode)
          assert.are.equal(57480, r.timer_expires_ms)
       end)

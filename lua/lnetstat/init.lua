@@ -180,7 +180,7 @@ local function attach_owners(list)
   local names = core.user_names(uids)
   if next(wanted) == nil then
     for _, r in ipairs(list) do r.user = r.uid and names[r.uid] end
-    return
+    return true
   end
   local owners, unreadable, errno = core.owners(wanted)
   if not owners then return nil, unreadable, errno end

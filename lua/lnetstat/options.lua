@@ -88,9 +88,13 @@ end
 function M.enum_list(fname, n, optname, value, allowed)
   if type(value) == "table" then
     if #value == 0 then argerror(fname, n, optname .. " list is empty") end
-    local out = {}
-    for i, v in ipairs(value) do
-      out[i] = check_enum(fname, n, optname, v, allowed)
+    local out, seen = {}, {}
+    for _, v in ipairs(value) do
+      check_enum(fname, n, optname, v, allowed)
+      if not seen[v] then   -- {"tcp", "tcp"} must not list every socket twice
+        seen[v] = true
+        out[#out + 1] = v
+      end
     end
     return out
   end
