@@ -37,6 +37,16 @@ static void copy_addr(struct addr *a, int family, const __be32 *src)
 	memcpy(a->bytes, src, family == AF_INET ? 4 : 16);
 }
 
+/* A SOCK_DIAG_BY_FAMILY dump request with a zeroed family header of
+ * req_size bytes; returns that header for the caller to fill. */
+static void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size)
+{
+	*nlh = mnl_nlmsg_put_header(buf);
+	(*nlh)->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	(*nlh)->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	return mnl_nlmsg_put_extra_header(*nlh, req_size);
+}
+
 static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct diag_ctx *c = (struct diag_ctx *)data;
@@ -123,10 +133,7 @@ static int dump_inet(struct diag_ctx *c)
 	if (states & (1u << ST_SYN_RECV))
 		states |= 1u << ST_NEW_SYN_RECV;   /* request sockets */
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = (struct inet_diag_req_v2 *)mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req = (struct inet_diag_req_v2 *)diag_request(buf, &nlh, sizeof(*req));
 	req->sdiag_family = (uint8_t)c->family;
 	req->sdiag_protocol = (uint8_t)inet_protocol(c->proto);
 	req->idiag_states = states;

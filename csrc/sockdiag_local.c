@@ -27,6 +27,20 @@ static int attr_u32(const struct nlattr *a, uint32_t *out)
 	return 1;
 }
 
+/* Packet and netlink sockets have no queue lengths of their own: ss shows
+ * the memory their queued buffers use, from the SK_MEMINFO array. */
+static void queues_from_meminfo(const struct nlattr *a, struct sock_rec *r)
+{
+	uint32_t mem[SK_MEMINFO_WMEM_ALLOC + 1];
+
+	if (a == NULL || mnl_attr_get_payload_len(a) < sizeof(mem))
+		return;
+	memcpy(mem, mnl_attr_get_payload(a), sizeof(mem));
+	r->has_queues = 1;
+	r->recv_q = mem[SK_MEMINFO_RMEM_ALLOC];
+	r->send_q = mem[SK_MEMINFO_WMEM_ALLOC];
+}
+
 static void emit(struct diag_ctx *c, const struct sock_rec *r)
 {
 	if (!filter_match(&c->f, r))
@@ -83,10 +97,7 @@ static int dump_unix(struct diag_ctx *c)
 	struct nlmsghdr *nlh;
 	struct nl_result res;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = (struct unix_diag_req *)mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req = (struct unix_diag_req *)diag_request(buf, &nlh, sizeof(*req));
 	req->sdiag_family = AF_UNIX;
 	req->udiag_states = c->f.states & ((1u << (ST_MAX_KERNEL + 1)) - 1);
 	req->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID;
@@ -124,15 +135,7 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 		r.ifindex = info.pdi_index;
 	}
 	r.has_uid = attr_u32(tb[PACKET_DIAG_UID], &r.uid);
-	if ((a = tb[PACKET_DIAG_MEMINFO]) != NULL &&
-	    mnl_attr_get_payload_len(a) >= (SK_MEMINFO_WMEM_ALLOC + 1) * sizeof(uint32_t)) {
-		uint32_t mem[SK_MEMINFO_WMEM_ALLOC + 1];
-
-		memcpy(mem, mnl_attr_get_payload(a), sizeof(mem));
-		r.has_queues = 1;
-		r.recv_q = mem[SK_MEMINFO_RMEM_ALLOC];
-		r.send_q = mem[SK_MEMINFO_WMEM_ALLOC];
-	}
+	queues_from_meminfo(tb[PACKET_DIAG_MEMINFO], &r);
 	emit(c, &r);
 	return 0;
 }
@@ -144,10 +147,7 @@ static int dump_packet(struct diag_ctx *c)
 	struct nlmsghdr *nlh;
 	struct nl_result res;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = (struct packet_diag_req *)mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req = (struct packet_diag_req *)diag_request(buf, &nlh, sizeof(*req));
 	req->sdiag_family = AF_PACKET;
 	req->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO;
 	return nl_request(&c->s->diag, nlh, packet_msg_cb, c, &res);
@@ -158,7 +158,6 @@ static int netlink_msg_cb(const struct nlmsghdr *nlh, void *data)
 	struct diag_ctx *c = (struct diag_ctx *)data;
 	const struct nlattr *tb[LOCAL_ATTR_MAX + 1];
 	const struct netlink_diag_msg *m;
-	const struct nlattr *a;
 	struct sock_rec r;
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
@@ -179,15 +178,7 @@ static int netlink_msg_cb(const struct nlmsghdr *nlh, void *data)
 	r.dst_portid = m->ndiag_dst_portid;
 	r.has_cookie = 1;
 	r.cookie = (uint64_t)m->ndiag_cookie[1] << 32 | m->ndiag_cookie[0];
-	if ((a = tb[NETLINK_DIAG_MEMINFO]) != NULL &&
-	    mnl_attr_get_payload_len(a) >= (SK_MEMINFO_WMEM_ALLOC + 1) * sizeof(uint32_t)) {
-		uint32_t mem[SK_MEMINFO_WMEM_ALLOC + 1];
-
-		memcpy(mem, mnl_attr_get_payload(a), sizeof(mem));
-		r.has_queues = 1;
-		r.recv_q = mem[SK_MEMINFO_RMEM_ALLOC];
-		r.send_q = mem[SK_MEMINFO_WMEM_ALLOC];
-	}
+	queues_from_meminfo(tb[NETLINK_DIAG_MEMINFO], &r);
 	emit(c, &r);
 	return 0;
 }
@@ -199,10 +190,7 @@ static int dump_netlink(struct diag_ctx *c)
 	struct nlmsghdr *nlh;
 	struct nl_result res;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = (struct netlink_diag_req *)mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req = (struct netlink_diag_req *)diag_request(buf, &nlh, sizeof(*req));
 	req->sdiag_family = AF_NETLINK;
 	req->sdiag_protocol = NDIAG_PROTO_ALL;
 	req->ndiag_show = NDIAG_SHOW_MEMINFO;
