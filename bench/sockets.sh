@@ -8,6 +8,10 @@
 #   ss        ss -tan                      -- iproute2, sock_diag netlink
 #   netstat   netstat -tan                 -- net-tools, /proc/net/tcp{,6}
 #   floor     bench/diagfloor.c            -- raw sock_diag dump, counting only
+#   lnetstat+thp  the same, with glibc's heap on transparent huge pages
+#                 (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): a diagnostic row
+#                 showing how much of lnetstat's time is first-touch page
+#                 faults of its 100k Lua tables (compare the minflt column)
 #   noop      /bin/true                    -- process start + timing overhead
 # Why: lnetstat builds one Lua table per socket; ss and netstat are what it
 # replaces, and the floor is what the kernel alone costs, so lnetstat/floor is
@@ -19,7 +23,7 @@ cd "$(dirname "$0")/.."
 export LC_ALL=C
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat ss netstat floor noop)
+TOOLS=(lnetstat lnetstat+thp ss netstat floor noop)
 
 command -v /usr/bin/time >/dev/null || { echo "sockets.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -39,6 +43,7 @@ cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
 argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 	case $1 in
 	lnetstat) argv=(lua5.4 bench/list_tcp.lua) ;;
+	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 bench/list_tcp.lua) ;;
 	ss) argv=(ss -tan) ;;
 	netstat) argv=(netstat -tan) ;;
 	floor) argv=("$tmp/diagfloor") ;;
@@ -48,7 +53,7 @@ argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 
 timed() {  # timed TOOL: run TOOL once, append "usec rss_kib" to $tmp/TOOL.runs
 	local out=/dev/null t0 t1 argv
-	if [[ $1 == lnetstat || $1 == floor ]]; then out=$tmp/$1.count; fi
+	if [[ $1 == lnetstat* || $1 == floor ]]; then out=$tmp/$1.count; fi
 	argv_of "$1"
 	t0=${EPOCHREALTIME/./}
 	/usr/bin/time -f "%M %R" -o "$tmp/rss" "${argv[@]}" >"$out"
@@ -69,6 +74,8 @@ if ! lua5.4 bench/list_tcp.lua >"$tmp/lnetstat.count" 2>"$tmp/lnetstat.err"; the
 	echo "sockets.sh: lnetstat skipped (module not built? run make):" >&2
 	head -n 2 "$tmp/lnetstat.err" >&2
 	TOOLS=(ss netstat floor noop)
+else
+	cp "$tmp/lnetstat.count" "$tmp/lnetstat+thp.count"
 fi
 ss -tan | tail -n +2 | wc -l >"$tmp/ss.count"
 netstat -tan | tail -n +3 | wc -l >"$tmp/netstat.count"
@@ -93,11 +100,13 @@ echo
 echo "TCP socket listing, farm holding $held sockets, medians of $ROUNDS runs"
 awk '
 	NR == FNR { if ($1 == "lnetstat") { lt = $3; lm = $4 } ; next }
-	FNR == 1 { printf "%-9s %9s %10s %12s %10s %13s %12s\n", "tool", "records", "wall ms", "max RSS KiB", "minflt", "time ratio", "mem ratio" }
-	{ printf "%-9s %9d %10.1f %12d %10d %13s %12s\n", $1, $2, $3 / 1000, $4, $5,
-	  $1 == "noop" ? "-" : lt ? sprintf("%.2f", lt / $3) : "n/a",
-	  $1 == "noop" ? "-" : lm ? sprintf("%.2f", lm / $4) : "n/a" }
+	FNR == 1 { printf "%-13s %9s %10s %12s %10s %13s %12s\n", "tool", "records", "wall ms", "max RSS KiB", "minflt", "time ratio", "mem ratio" }
+	{ printf "%-13s %9d %10.1f %12d %10d %13s %12s\n", $1, $2, $3 / 1000, $4, $5,
+	  $1 ~ /^(noop|lnetstat)$/ ? "-" : lt ? sprintf("%.2f", lt / $3) : "n/a",
+	  $1 ~ /^(noop|lnetstat)$/ ? "-" : lm ? sprintf("%.2f", lm / $4) : "n/a" }
 ' "$tmp/table" "$tmp/table"
 echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper;"
 echo " minflt = minor page faults: each first touch of a new heap page, the main cost of holding"
 echo " every record as a Lua table at once, which ss and netstat, printing as they go, never pay)"
+awk '$1 == "lnetstat+thp" { t = $3 } $1 == "ss" { s = $3 } $1 == "netstat" { n = $3 }
+	END { if (t && s) printf "lnetstat+thp / ss = %.2f, lnetstat+thp / netstat = %.2f\n", t / s, t / n }' "$tmp/table"
