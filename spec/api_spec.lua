@@ -139,6 +139,21 @@ describe("sockets() on this host", function()
     assert.equal("netlink", list.sources.tcp)
   end)
 
+  helpers.root_it("comes back to its own namespace after reading another", function()
+    local name = helpers.netns_create("lnetstat-api")
+    finally(function() helpers.netns_delete(name) end)
+    local other = assert(ns.sockets { netns = name, proto = "tcp" })
+    assert.equal(0, #other) -- a new namespace has no sockets
+    -- the thread is back home: the host listener is visible again, both
+    -- through sock_diag and through this thread's own /proc view
+    local list = assert(ns.sockets { proto = "tcp", local_port = port })
+    assert.equal(1, #list)
+    local f = assert(io.open("/proc/thread-self/net/tcp"))
+    local text = f:read("*a")
+    f:close()
+    assert.truthy(text:find(string.format(":%04X ", port), 1, true))
+  end)
+
   it("returns plain records: no metatables, no methods", function()
     local list = assert(ns.sockets { proto = { "tcp", "udp", "unix" } })
     assert.is_nil(getmetatable(list))
