@@ -11,6 +11,8 @@
 #include "sockdiag_local.c"
 #include "procnet.c"
 #include "procfd.c"
+#include "procstats.c"   /* after procnet.c and procfd.c: uses their helpers */
+#include "procmcast.c"
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -20,6 +22,14 @@ static const luaL_Reg core_funcs[] = {
 	{"owners", l_owners},
 	{"parse_cidr", l_parse_cidr},
 	{"user_names", l_user_names},
+	{"proc_stats", l_proc_stats},
+	{"proc_groups", l_proc_groups},
+	{"netns_list", l_netns_list},
+	{"_parse_snmp", l_parse_snmp},
+	{"_parse_snmp6", l_parse_snmp6},
+	{"_parse_sockstat", l_parse_sockstat},
+	{"_parse_igmp", l_parse_igmp},
+	{"_parse_igmp6", l_parse_igmp6},
 	{NULL, NULL}
 };
 

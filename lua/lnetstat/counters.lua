@@ -1,4 +1,127 @@
---- (in progress)
+--- Protocol counters (nstat, netstat -s), multicast memberships
+-- (netstat -g) and the named network namespaces (ip netns list).
+--
+-- Counters are read from /proc/net/{snmp,netstat,snmp6,sockstat,sockstat6}
+-- of the target namespace (the session opens them inside it) and keyed
+-- exactly as the kernel names them: `stats().TcpExt.ListenOverflows`,
+-- `stats().Tcp.MaxConn` (-1), `stats().sockstat.TCP.inuse`.
 -- @module lnetstat.counters
+local core = require "lnetstat.core"
+local options = require "lnetstat.options"
+
+local type, ipairs, pairs = type, ipairs, pairs
+local sort = table.sort
+
 local M = {}
+
+-- The /proc/net file of each group; opts.only opens only the files needed.
+local GROUP_FILES = {
+  Ip = "snmp", Icmp = "snmp", IcmpMsg = "snmp", Tcp = "snmp", Udp = "snmp", UdpLite = "snmp",
+  TcpExt = "netstat", IpExt = "netstat", MPTcpExt = "netstat",
+  Ip6 = "snmp6", Icmp6 = "snmp6", Udp6 = "snmp6", UdpLite6 = "snmp6",
+  sockstat = { "sockstat", "sockstat6" },
+}
+local ALL_FILES = { "snmp", "netstat", "snmp6", "sockstat", "sockstat6" }
+
+local STATS_OPTS = { netns = true, only = true }
+
+local function parse_stats_opts(fname, opts)
+  opts = options.check(fname, opts, STATS_OPTS)
+  local q = { netns = options.netns(fname, 1, opts.netns) }
+  if opts.only == nil then
+    q.files = ALL_FILES
+    return q
+  end
+  q.only = {}
+  local files, seen = {}, {}
+  for _, g in ipairs(options.enum_list(fname, 1, "only", opts.only, GROUP_FILES)) do
+    q.only[g] = true
+    local f = GROUP_FILES[g]
+    for _, name in ipairs(type(f) == "table" and f or { f }) do
+      if not seen[name] then
+        seen[name] = true
+        files[#files + 1] = name
+      end
+    end
+  end
+  q.files = files
+  return q
+end
+
+--- Protocol counters of a network namespace, keyed as the kernel names them.
+-- Groups: Ip Icmp IcmpMsg Tcp Udp UdpLite (snmp), TcpExt IpExt MPTcpExt
+-- (netstat), Ip6 Icmp6 Udp6 UdpLite6 (snmp6, split the way nstat names
+-- them), and sockstat = { sockets_used=, TCP={inuse=, orphan=, tw=, alloc=,
+-- mem=, mem_bytes=}, UDP=, UDPLITE=, RAW=, FRAG=, TCP6=, UDP6=, ... }.
+-- A group the kernel does not print (IcmpMsg before any ICMP message, the
+-- IPv6 groups without IPv6) is absent. Values are absolute.
+-- @tparam[opt] table opts netns; only (a group name or a list of them)
+-- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
+function M.stats(opts)
+  local q = options.validate(parse_stats_opts, "stats", opts)
+  local session, err, errno = core.open(q.netns, q.files)
+  if not session then return nil, err, errno end
+  local result, partial, errno2 = core.proc_stats(session)
+  session:close()
+  if not result then return nil, partial, errno2 end
+  if q.only then
+    for g in pairs(result) do
+      if not q.only[g] then result[g] = nil end
+    end
+  end
+  result.partial = partial
+  return result
+end
+
+local FAMILIES = { inet = true, inet6 = true }
+local GROUP_OPTS = { netns = true, family = true }
+
+local function parse_groups_opts(fname, opts)
+  opts = options.check(fname, opts, GROUP_OPTS)
+  local q = { netns = options.netns(fname, 1, opts.netns) }
+  if opts.family == nil then
+    q.files = { "igmp", "igmp6" }
+  else
+    local fam = options.enum(fname, 1, "family", opts.family, FAMILIES)
+    q.files = { fam == "inet" and "igmp" or "igmp6" }
+  end
+  return q
+end
+
+--- Multicast group memberships (netstat -g), IPv4 then IPv6.
+-- Record: interface, index, family ("inet"|"inet6"), group (address text),
+-- users (sockets and kernel users joined), querier (IPv4 only: "V1".."V3").
+-- @tparam[opt] table opts netns; family ("inet"|"inet6", default both)
+-- @treturn table list of memberships, or nil, message, errno
+function M.groups(opts)
+  local q = options.validate(parse_groups_opts, "groups", opts)
+  local session, err, errno = core.open(q.netns, q.files)
+  if not session then return nil, err, errno end
+  local list, partial, errno2 = core.proc_groups(session)
+  session:close()
+  if not list then return nil, partial, errno2 end
+  list.partial = partial
+  return list
+end
+
+local function parse_namespaces_opts(fname, opts)
+  options.check(fname, opts, {})
+  return true
+end
+
+--- The named network namespaces (the entries of /var/run/netns), sorted
+-- by name. Record: name, path, id (the inode of the namespace: two names of
+-- one namespace share it; nil for a stale entry that is no longer a
+-- namespace), current (true for the namespace of the calling thread).
+-- No /var/run/netns: an empty list.
+-- @tparam[opt] table opts no options yet
+-- @treturn table list of namespaces, or nil, message, errno
+function M.namespaces(opts)
+  options.validate(parse_namespaces_opts, "namespaces", opts)
+  local list, err, errno = core.netns_list()
+  if not list then return nil, err, errno end
+  sort(list, function(a, b) return a.name < b.name end)
+  return list
+end
+
 return M
