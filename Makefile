@@ -2,6 +2,7 @@
 #   make                      build lnetstat/core.so for Lua 5.4 into build/5.4/
 #   make LUA_VERSION=5.1|5.3|luajit
 #   make matrix               build and load for 5.1, 5.3, 5.4 and LuaJIT
+#   make test-matrix          the whole suite under 5.1, 5.3 and LuaJIT too
 #   make test                 install missing Debian packages, build, run the specs
 #   make demo                 this host's listening sockets and their owners
 #   make bench                benchmarks against ss and netstat
@@ -46,7 +47,7 @@ BUSTED = $(LUA) /usr/bin/busted
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all deps test check demo matrix bench lint install clean
+.PHONY: all deps test check demo matrix test-matrix bench lint install clean
 
 all: $(SO)
 
@@ -74,6 +75,14 @@ matrix:
 		$(MAKE) -s LUA_VERSION=$$v all || exit 1; \
 		if [ $$v = luajit ]; then lua=luajit; else lua=lua$$v; fi; \
 		$$lua build-aux/load-check.lua build/$$v || exit 1; \
+	done
+
+# The whole suite under every other interpreter (make test covers 5.4).
+test-matrix: matrix
+	@for v in 5.1 5.3 luajit; do \
+		if [ $$v = luajit ]; then lua=luajit; else lua=lua$$v; fi; \
+		echo "== busted under $$lua"; \
+		$$lua /usr/bin/busted --cpath="build/$$v/?.so" spec || exit 1; \
 	done
 
 bench:

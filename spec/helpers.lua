@@ -21,7 +21,7 @@ local quote = helpers.quote
 function helpers.run(cmd)
   local p = io.popen(cmd, "r")
   if not p then return "", false, -1 end
-  local out = p:read("a") or ""
+  local out = p:read("*a") or ""
   local ok, _, code = p:close()
   return out, ok == true, code
 end
@@ -61,7 +61,11 @@ end
 -- _G: find them in the environment of the function calling root_it.
 local function caller_env(level)
   local getfenv = rawget(_G, "getfenv")
-  if getfenv then return getfenv(level + 1) end   -- Lua 5.1 / LuaJIT
+  if getfenv then
+    -- not a tail call: LuaJIT would count levels from the caller's caller
+    local env = getfenv(level + 1)
+    return env
+  end
   local info = debug.getinfo(level + 1, "f")
   local f = info and info.func
   if f then
@@ -132,7 +136,7 @@ function helpers.alive(pid)
   if type(pid) ~= "number" then return false end
   local f = io.open(format("/proc/%d/stat", pid), "r")
   if not f then return false end
-  local stat = f:read("a") or ""
+  local stat = f:read("*a") or ""
   f:close()
   local state = stat:match("%)%s+(%a)")
   return state ~= nil and state ~= "Z" and state ~= "X"
@@ -141,7 +145,7 @@ end
 local function read_file(path)
   local f = io.open(path, "r")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
