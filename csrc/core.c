@@ -9,6 +9,10 @@
 #include "tcpinfo.c"
 #include "sockdiag.c"
 #include "sockdiag_local.c"
+#include "addr.c"
+#include "neigh.c"
+#include "procdev.c"
+#include "rtnl_decode.c"
 #include "procnet.c"
 #include "procfd.c"
 #include "procstats.c"   /* after procnet.c and procfd.c: uses their helpers */
@@ -30,6 +34,15 @@ static const luaL_Reg core_funcs[] = {
 	{"_parse_sockstat", l_parse_sockstat},
 	{"_parse_igmp", l_parse_igmp},
 	{"_parse_igmp6", l_parse_igmp6},
+	{"links", l_links},
+	{"ifname", l_ifname},
+	{"addrs", l_addrs},
+	{"neighs", l_neighs},
+	{"proc_dev", l_proc_dev},
+	{"proc_if_inet6", l_proc_if_inet6},
+	{"_parse_proc_dev", l_parse_proc_dev},
+	{"_parse_if_inet6", l_parse_if_inet6},
+	{"_decode_rtnl", l_decode_rtnl},
 	{NULL, NULL}
 };
 

@@ -1,4 +1,335 @@
---- (in progress)
+--- Interfaces, addresses and neighbours: rtnetlink dumps (RTM_GETLINK,
+-- RTM_GETADDR, RTM_GETNEIGH) read inside the target netns, with
+-- /proc/net/dev and /proc/net/if_inet6 as the fallback.
+--
+-- A dump the kernel flags NLM_F_DUMP_INTR (an interface or address changed
+-- while it ran) is retried whole, up to 5 times; when it never settles, the
+-- last answer is returned with list.partial saying so.
 -- @module lnetstat.links
+local core = require "lnetstat.core"
+local options = require "lnetstat.options"
+
+local type, ipairs, pairs = type, ipairs, pairs
+local format = string.format
+
 local M = {}
+
+local SOURCES = { auto = true, netlink = true, proc = true }
+local FAMILIES = { inet = true, inet6 = true }
+local MAX_TRIES = 5
+
+-- Errors of the netlink route socket that mean "netlink is not usable
+-- here", after which source "auto" reads /proc instead.
+local FALLBACK_ERRNO = { [1] = true, [13] = true, [93] = true, [95] = true, [97] = true }
+local ENODEV = 19
+
+-- What /proc cannot fill, said on every list built from it.
+local PROC_DEV_GAPS = "from /proc/net/dev: mtu, flags, operstate, mac, kind, master, qdisc, "
+  .. "txqlen and the other link attributes are unavailable; index only for interfaces "
+  .. "with an IPv6 address; rx_dropped, rx_missed_errors, rx_*_errors (length, over, crc, "
+  .. "frame), tx_carrier/aborted/window/heartbeat_errors only as the sums rx_drop, rx_frame, "
+  .. "tx_carrier"
+local PROC_ADDR_GAPS = "from /proc/net/if_inet6: IPv6 only (no IPv4 addresses); no broadcast, "
+  .. "label, peer, lifetimes, or flags above 0xff"
+
+local function add_partial(list, reason)
+  if reason == nil then return end
+  list.partial = list.partial and (list.partial .. "; " .. reason) or reason
+end
+
+-- Runs a dump, retrying it whole while the kernel flags it interrupted.
+-- Returns list or nil, message, errno.
+local function dump(what, fn, ...)
+  local list, interrupted, errno
+  for _ = 1, MAX_TRIES do
+    list, interrupted, errno = fn(...)
+    if not list then return nil, interrupted, errno end
+    if not interrupted then return list end
+  end
+  add_partial(list, format("the %s dump was interrupted %d times (NLM_F_DUMP_INTR: the "
+    .. "kernel's tables changed while it ran); it may be inconsistent", what, MAX_TRIES))
+  return list
+end
+
+local function check_bool(fname, name, v)
+  if v ~= nil and type(v) ~= "boolean" then
+    options.argerror(fname, 1, format("%s must be a boolean, got %s", name, type(v)))
+  end
+  return v
+end
+
+local function check_name(fname, name, v)
+  if v ~= nil and (type(v) ~= "string" or v == "") then
+    options.argerror(fname, 1, format("%s must be an interface name, got %s", name,
+      type(v) == "string" and "''" or type(v)))
+  end
+  return v
+end
+
+local function source_of(fname, v)
+  return v == nil and "auto" or options.enum(fname, 1, "source", v, SOURCES)
+end
+
+-- Option parsers (run under options.validate) ----------------------------
+
+local INTERFACE_OPTS = { netns = true, addresses = true, source = true, name = true }
+local function parse_interfaces(fname, opts)
+  opts = options.check(fname, opts, INTERFACE_OPTS)
+  return {
+    netns = options.netns(fname, 1, opts.netns),
+    source = source_of(fname, opts.source),
+    addresses = check_bool(fname, "addresses", opts.addresses) ~= false,
+    name = check_name(fname, "name", opts.name),
+  }
+end
+
+local ADDRESS_OPTS = { netns = true, family = true, source = true, interface = true }
+local function parse_addresses(fname, opts)
+  opts = options.check(fname, opts, ADDRESS_OPTS)
+  return {
+    netns = options.netns(fname, 1, opts.netns),
+    source = source_of(fname, opts.source),
+    family = opts.family ~= nil and options.enum(fname, 1, "family", opts.family, FAMILIES) or nil,
+    interface = check_name(fname, "interface", opts.interface),
+  }
+end
+
+local NEIGHBOR_OPTS = { netns = true, family = true, interface = true, proxy = true }
+local function parse_neighbors(fname, opts)
+  opts = options.check(fname, opts, NEIGHBOR_OPTS)
+  return {
+    netns = options.netns(fname, 1, opts.netns),
+    family = opts.family ~= nil and options.enum(fname, 1, "family", opts.family, FAMILIES) or nil,
+    interface = check_name(fname, "interface", opts.interface),
+    proxy = check_bool(fname, "proxy", opts.proxy) == true,
+  }
+end
+
+-- Helpers ------------------------------------------------------------------
+
+local function keep(list, pred)
+  local out, n = {}, 0
+  for _, r in ipairs(list) do
+    if pred(r) then
+      n = n + 1
+      out[n] = r
+    end
+  end
+  for k, v in pairs(list) do
+    if type(k) ~= "number" then out[k] = v end
+  end
+  return out
+end
+
+-- The /proc/net/dev sums, so that code reading rx_drop, rx_frame or
+-- tx_carrier works whatever the source.
+local function add_proc_sums(stats)
+  if not stats then return end
+  local function sum(...)
+    local t = 0
+    for _, k in ipairs { ... } do
+      local v = stats[k]
+      if v == nil then return nil end
+      t = t + v
+    end
+    return t
+  end
+  stats.rx_drop = sum("rx_dropped", "rx_missed_errors")
+  stats.rx_frame = sum("rx_length_errors", "rx_over_errors", "rx_crc_errors", "rx_frame_errors")
+  stats.tx_carrier = sum("tx_carrier_errors", "tx_aborted_errors", "tx_window_errors",
+    "tx_heartbeat_errors")
+end
+
+local function attach_addresses(list, addrs)
+  local by_index, by_name = {}, {}
+  for _, r in ipairs(list) do
+    r.addresses = {}
+    if r.index then by_index[r.index] = r end
+    by_name[r.name] = r
+  end
+  for _, a in ipairs(addrs) do
+    local r = (a.index and by_index[a.index]) or (a.interface and by_name[a.interface])
+    if r then r.addresses[#r.addresses + 1] = a end
+  end
+end
+
+-- Opens a netlink session; for source "auto", nil plus "fallback" when
+-- netlink is not usable. Returns session | nil, msg, errno, fallback.
+local function open_route(q)
+  local session, err, errno = core.open(q.netns, { "route" })
+  if session then return session end
+  -- A missing or unreadable netns is an error whatever the source.
+  if q.source == "auto" and FALLBACK_ERRNO[errno] and not err:match("^netns") then
+    return nil, err, errno, true
+  end
+  return nil, err, errno
+end
+
+-- interfaces() ---------------------------------------------------------------
+
+local function interfaces_netlink(session, q)
+  local list, err, errno
+  if q.name then
+    list, err, errno = core.links(session, q.name)
+    if not list and errno == ENODEV then list = {} end
+  else
+    list, err, errno = dump("link", core.links, session)
+  end
+  if not list then return nil, err, errno end
+  local names = {}
+  for _, r in ipairs(list) do names[r.index] = r.name end
+  for _, r in ipairs(list) do
+    -- Names from this same dump; one interface asked by name resolves its
+    -- master and peer separately.
+    if r.master_index then
+      r.master = names[r.master_index] or core.ifname(session, r.master_index)
+    end
+    if r.link_index and r.link_netnsid == nil then
+      r.link = names[r.link_index] or core.ifname(session, r.link_index)
+    end
+    add_proc_sums(r.stats)
+  end
+  if q.addresses and #list > 0 then
+    local addrs
+    -- one interface: only its addresses become tables
+    local index = q.name and list[1] and list[1].index or nil
+    addrs, err, errno = dump("address", core.addrs, session, nil, index)
+    if not addrs then return nil, err, errno end
+    attach_addresses(list, addrs)
+    add_partial(list, addrs.partial)
+  end
+  list.source = "netlink"
+  return list
+end
+
+local function interfaces_proc(q)
+  local session, err, errno = core.open(q.netns, { "dev", "if_inet6" })
+  if not session then return nil, err, errno end
+  local list, skipped
+  list, skipped, errno = core.proc_dev(session)
+  if not list then
+    session:close()
+    return nil, skipped, errno
+  end
+  local addrs, askipped = core.proc_if_inet6(session)
+  session:close()
+  if q.name then
+    list = keep(list, function(r) return r.name == q.name end)
+  end
+  local index = {}
+  for _, a in ipairs(addrs or {}) do index[a.interface] = a.index end
+  for _, r in ipairs(list) do r.index = index[r.name] end
+  add_partial(list, PROC_DEV_GAPS)
+  if skipped > 0 then add_partial(list, format("%d malformed lines of /proc/net/dev skipped", skipped)) end
+  if q.addresses then
+    attach_addresses(list, addrs or {})
+    add_partial(list, PROC_ADDR_GAPS)
+    if not addrs then
+      add_partial(list, "/proc/net/if_inet6 is missing (IPv6 disabled?)")
+    elseif askipped > 0 then
+      add_partial(list, format("%d malformed lines of /proc/net/if_inet6 skipped", askipped))
+    end
+  end
+  list.source = "proc"
+  return list
+end
+
+--- Network interfaces.
+-- @tparam[opt] table opts netns, addresses (default true), source
+--   ("auto" | "netlink" | "proc"), name (one interface; an alternative name
+--   finds it too)
+-- @treturn table list of interface records, or nil, message, errno
+function M.interfaces(opts)
+  local q = options.validate(parse_interfaces, "interfaces", opts)
+  if q.source ~= "proc" then
+    local session, err, errno, fallback = open_route(q)
+    if session then
+      local list
+      list, err, errno = interfaces_netlink(session, q)
+      session:close()
+      if list or q.source == "netlink" or not FALLBACK_ERRNO[errno] then
+        return list, err, errno
+      end
+    elseif not fallback then
+      return nil, err, errno
+    end
+  end
+  return interfaces_proc(q)
+end
+
+-- addresses() ----------------------------------------------------------------
+
+local function addresses_proc(q)
+  local session, err, errno = core.open(q.netns, { "if_inet6" })
+  if not session then return nil, err, errno end
+  local list, skipped
+  list, skipped, errno = core.proc_if_inet6(session)
+  session:close()
+  local note = PROC_ADDR_GAPS
+  if not list then
+    if errno ~= 2 then return nil, skipped, errno end
+    list, skipped = {}, 0
+    note = note .. "; /proc/net/if_inet6 is missing (IPv6 disabled?)"
+  end
+  if q.family == "inet" then list = {} end
+  add_partial(list, note)
+  if skipped > 0 then
+    add_partial(list, format("%d malformed lines of /proc/net/if_inet6 skipped", skipped))
+  end
+  return list
+end
+
+--- Interface addresses, flat: each record has interface and index.
+-- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
+--   interface (a name)
+-- @treturn table list of address records, or nil, message, errno
+function M.addresses(opts)
+  local q = options.validate(parse_addresses, "addresses", opts)
+  local list, err, errno
+  if q.source ~= "proc" then
+    local session, fallback
+    session, err, errno, fallback = open_route(q)
+    if session then
+      list, err, errno = dump("address", core.addrs, session, q.family)
+      session:close()
+      if list then list.source = "netlink" end
+    elseif not fallback then
+      return nil, err, errno
+    end
+    if not list and (q.source == "netlink" or not FALLBACK_ERRNO[errno]) then
+      return nil, err, errno
+    end
+  end
+  if not list then
+    list, err, errno = addresses_proc(q)
+    if not list then return nil, err, errno end
+    list.source = "proc"
+  end
+  if q.interface then
+    list = keep(list, function(r) return r.interface == q.interface end)
+  end
+  return list
+end
+
+-- neighbors() ----------------------------------------------------------------
+
+--- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
+-- entries.
+-- @tparam[opt] table opts netns, family, interface, proxy
+-- @treturn table list of neighbour records, or nil, message, errno
+function M.neighbors(opts)
+  local q = options.validate(parse_neighbors, "neighbors", opts)
+  local session, err, errno = core.open(q.netns, { "route" })
+  if not session then return nil, err, errno end
+  local list
+  list, err, errno = dump("neighbour", core.neighs, session, q.family, q.proxy)
+  session:close()
+  if not list then return nil, err, errno end
+  if q.interface then
+    list = keep(list, function(r) return r.interface == q.interface end)
+  end
+  list.source = "netlink"
+  return list
+end
+
 return M
