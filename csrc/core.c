@@ -9,6 +9,9 @@
 #include "tcpinfo.c"
 #include "sockdiag.c"
 #include "sockdiag_local.c"
+#include "routefmt.c"
+#include "route.c"
+#include "procroute.c"
 #include "addr.c"
 #include "neigh.c"
 #include "procdev.c"
@@ -20,6 +23,11 @@
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
+	{"route_dump", l_route_dump},
+	{"route_get", l_route_get},
+	{"proc_routes", l_proc_routes},
+	{"_parse_proc_routes", l_parse_proc_routes},
+	{"_route_ntop", l_route_ntop},
 	{"sock_diag", l_sock_diag},
 	{"proc_sockets", l_proc_sockets},
 	{"_parse_proc", l_parse_proc_sockets},

@@ -181,7 +181,9 @@ static int plan_proc_index(const char *name)
 }
 
 /* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...})
- * -> session | nil, msg, errno */
+ * -> session | nil, msg, errno
+ * A /proc/net file may also be named "proc:NAME": the only way to ask for
+ * /proc/net/route, since "route" means the rtnetlink socket. */
 static int l_open(lua_State *L)
 {
 	struct open_plan plan;
@@ -207,6 +209,9 @@ static int l_open(lua_State *L)
 			plan.route = 1;
 		else if ((idx = plan_proc_index(name)) >= 0)
 			plan.proc[idx] = 1;
+		else if (strncmp(name, "proc:", 5) == 0 &&
+			 (idx = plan_proc_index(name + 5)) >= 0)
+			plan.proc[idx] = 1;   /* "proc:route": /proc/net/route, not rtnetlink */
 		else
 			return luaL_argerror(L, 2, lua_pushfstring(L, "unknown handle '%s'", name));
 		lua_pop(L, 1);

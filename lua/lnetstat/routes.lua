@@ -1,4 +1,221 @@
---- (in progress)
+--- Routes: the routing tables (`routes`) and the route the kernel would use
+-- for one address (`route_get`), from rtnetlink, with /proc/net/route and
+-- /proc/net/ipv6_route as fallback.
 -- @module lnetstat.routes
+local core = require "lnetstat.core"
+local options = require "lnetstat.options"
+
+local type, ipairs, tostring = type, ipairs, tostring
+local concat = table.concat
+local format = string.format
+local floor, huge = math.floor, math.huge
+
 local M = {}
+
+-- Test seams: the specs replace these to simulate an interrupted dump.
+M._hooks = { dump = core.route_dump }
+
+local FAMILIES = { inet = true, inet6 = true }
+local SOURCES = { auto = true, netlink = true, proc = true }
+-- Named tables; "all" (-1) lists every table.
+local TABLES = { main = 254, ["local"] = 255, default = 253, all = -1 }
+local MAIN = 254
+local MAX_ATTEMPTS = 5
+
+-- Errors that mean "no rtnetlink here" (not "no such netns" or "no route"):
+-- source = "auto" then reads /proc. EPERM, EACCES, EOPNOTSUPP,
+-- EPROTONOSUPPORT, EAFNOSUPPORT.
+local FALLBACK_ERRNO = { [1] = true, [13] = true, [95] = true, [93] = true, [97] = true }
+
+local ROUTE_OPTS = { family = true, table = true, netns = true, source = true }
+local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
+
+local function is_integer(v)
+  return type(v) == "number" and v == floor(v) and v > -huge and v < huge
+end
+
+local function parse_routes_opts(fname, opts)
+  opts = options.check(fname, opts, ROUTE_OPTS)
+  local q = {}
+  q.families = opts.family == nil and { "inet", "inet6" }
+    or { options.enum(fname, 1, "family", opts.family, FAMILIES) }
+  local t = opts.table
+  if t == nil then
+    q.table = MAIN
+  elseif type(t) == "number" then
+    if not is_integer(t) or t < 1 or t > 4294967295 then
+      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
+        tostring(t)))
+    end
+    q.table = t
+  else
+    q.table = TABLES[options.enum(fname, 1, "table", t, TABLES)]
+  end
+  q.source = opts.source == nil and "auto" or options.enum(fname, 1, "source", opts.source, SOURCES)
+  q.netns = options.netns(fname, 1, opts.netns)
+  return q
+end
+
+-- One attempt: every family's dump into a fresh list. Returns list,
+-- interrupted or nil, err, errno.
+local function dump_once(session, q)
+  local list, interrupted = {}, false
+  for _, fam in ipairs(q.families) do
+    local ok, intr, errno = M._hooks.dump(session, list, fam, q.table)
+    if not ok then return nil, intr, errno end
+    if intr then interrupted = true end
+  end
+  return list, interrupted
+end
+
+-- Route dumps flagged NLM_F_DUMP_INTR saw the tables change underneath:
+-- retry the whole dump; after MAX_ATTEMPTS, return the last one, marked.
+local function dump_netlink(session, q)
+  local list, interrupted, errno
+  for _ = 1, MAX_ATTEMPTS do
+    list, interrupted, errno = dump_once(session, q)
+    if not list then return nil, interrupted, errno end
+    if not interrupted then return list end
+  end
+  list.partial = format("route dump interrupted by concurrent changes %d times in a row; "
+    .. "the list may be inconsistent", MAX_ATTEMPTS)
+  return list
+end
+
+local function from_netlink(q)
+  local session, err, errno = core.open(q.netns, { "route" })
+  if not session then return nil, err, errno end
+  local list
+  list, err, errno = dump_netlink(session, q)
+  session:close()
+  if list then list.source = "netlink" end
+  return list, err, errno
+end
+
+-- /proc/net/route is IPv4 table main only; /proc/net/ipv6_route has every
+-- table, without saying which. Notes go to list.partial.
+local function from_proc(q)
+  local want_v4, want_v6, notes = false, false, {}
+  for _, fam in ipairs(q.families) do
+    if fam == "inet" then want_v4 = true else want_v6 = true end
+  end
+  local v4 = want_v4 and (q.table == MAIN or q.table == -1)
+  if want_v4 and not v4 then
+    notes[#notes + 1] = "/proc/net/route lists only table main: no IPv4 routes of this table"
+  elseif v4 and q.table == -1 then
+    notes[#notes + 1] = "/proc/net/route lists only table main (no local, default or custom tables)"
+  end
+  if want_v6 and q.table ~= -1 then
+    notes[#notes + 1] = "/proc/net/ipv6_route does not name tables: IPv6 routes of every table "
+      .. "are listed, with table nil"
+  end
+  local handles = {}
+  if v4 then handles[#handles + 1] = "proc:route" end
+  if want_v6 then handles[#handles + 1] = "proc:ipv6_route" end
+  local list = {}
+  if #handles > 0 then
+    local session, err, errno = core.open(q.netns, handles)
+    if not session then return nil, err, errno end
+    local skipped = 0
+    for _, fam in ipairs(q.families) do
+      if fam == "inet6" or v4 then
+        local ok, n
+        ok, n, errno = core.proc_routes(session, list, fam)
+        if not ok then
+          -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
+          -- an explicit family = "inet6" still gets the error.
+          if not (fam == "inet6" and errno == 2 and #q.families > 1) then
+            session:close()
+            return nil, n, errno
+          end
+        else
+          skipped = skipped + n
+        end
+      end
+    end
+    session:close()
+    if skipped > 0 then
+      notes[#notes + 1] = format("%d malformed lines skipped", skipped)
+    end
+  end
+  if #notes > 0 then list.partial = concat(notes, "; ") end
+  list.source = "proc"
+  return list
+end
+
+--- The routing tables.
+-- @tparam[opt] table opts family ("inet"|"inet6", default both), table
+--   ("main" default | "local" | "default" | "all" | an id), netns, source
+--   ("auto" default | "netlink" | "proc")
+-- @treturn table list of route records, or nil, message, errno
+function M.routes(opts)
+  local q = options.validate(parse_routes_opts, "routes", opts)
+  if q.source == "proc" then return from_proc(q) end
+  local list, err, errno = from_netlink(q)
+  if list then return list end
+  if q.source == "netlink" or not FALLBACK_ERRNO[errno] then return nil, err, errno end
+  local plist = from_proc(q)
+  if not plist then return nil, err, errno end   -- the netlink reason is the real one
+  plist.partial = (plist.partial and plist.partial .. "; " or "")
+    .. "rtnetlink failed (" .. err .. "): read /proc instead"
+  return plist
+end
+
+local function parse_get_args(fname, addr, opts)
+  if type(addr) ~= "string" then
+    options.argerror(fname, 1, "address expected, got " .. type(addr))
+  end
+  local fam = core.parse_cidr(addr)
+  if not fam or addr:find("/", 1, true) then
+    options.argerror(fname, 1, format("address expected, got '%s'", addr))
+  end
+  opts = options.check(fname, opts, GET_OPTS, 2)
+  local q = { addr = addr }
+  if opts.from ~= nil then
+    local ffam = type(opts.from) == "string" and not opts.from:find("/", 1, true)
+      and core.parse_cidr(opts.from)
+    if not ffam then
+      options.argerror(fname, 2, format("from must be an address, got %s",
+        type(opts.from) == "string" and ("'" .. opts.from .. "'") or type(opts.from)))
+    end
+    if ffam ~= fam then
+      options.argerror(fname, 2, format("from must be an %s address like the destination, got '%s'",
+        fam == "inet" and "IPv4" or "IPv6", opts.from))
+    end
+    q.from = opts.from
+  end
+  if opts.oif ~= nil then
+    if type(opts.oif) ~= "string" or opts.oif == "" or #opts.oif > 15 then
+      options.argerror(fname, 2, "oif must be an interface name, got "
+        .. (type(opts.oif) == "string" and ("'" .. opts.oif .. "'") or type(opts.oif)))
+    end
+    q.oif = opts.oif
+  end
+  if opts.mark ~= nil then
+    if not is_integer(opts.mark) or opts.mark < 0 or opts.mark > 4294967295 then
+      options.argerror(fname, 2, "mark must be an integer 0..4294967295")
+    end
+    q.mark = opts.mark
+  end
+  q.netns = options.netns(fname, 2, opts.netns)
+  return q
+end
+
+--- The route the kernel would use for addr, like `ip route get`.
+-- @tparam string addr an IPv4 or IPv6 address
+-- @tparam[opt] table opts netns, from (source address), oif (interface
+--   name), mark (fwmark)
+-- @treturn table one route record, or nil, message, errno (ENETUNREACH,
+--   EHOSTUNREACH, ... when there is no usable route)
+function M.route_get(addr, opts)
+  local q = options.validate(parse_get_args, "route_get", addr, opts)
+  local session, err, errno = core.open(q.netns, { "route" })
+  if not session then return nil, err, errno end
+  local rec
+  rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
+  session:close()
+  if not rec then return nil, err, errno end
+  return rec
+end
+
 return M
