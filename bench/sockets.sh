@@ -8,7 +8,9 @@
 #   ss        ss -tan                      -- iproute2, sock_diag netlink
 #   netstat   netstat -tan                 -- net-tools, /proc/net/tcp{,6}
 #   floor     bench/diagfloor.c            -- raw sock_diag dump, counting only
-#   lnetstat+thp  the same, with glibc's heap on transparent huge pages
+#   each      lua5.4 bench/each_tcp.lua    -- each_socket{proto="tcp"}: the same
+#             records streamed to a function, never all held at once
+#   lnetstat+thp  the same as lnetstat, with glibc's heap on transparent huge pages
 #                 (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): a diagnostic row
 #                 showing how much of lnetstat's time is first-touch page
 #                 faults of its 100k Lua tables (compare the minflt column)
@@ -23,7 +25,7 @@ cd "$(dirname "$0")/.."
 export LC_ALL=C
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat lnetstat+thp ss netstat floor noop)
+TOOLS=(lnetstat each lnetstat+thp ss netstat floor noop)
 
 command -v /usr/bin/time >/dev/null || { echo "sockets.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -43,6 +45,7 @@ cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
 argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 	case $1 in
 	lnetstat) argv=(lua5.4 bench/list_tcp.lua) ;;
+	each) argv=(lua5.4 bench/each_tcp.lua) ;;
 	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 bench/list_tcp.lua) ;;
 	ss) argv=(ss -tan) ;;
 	netstat) argv=(netstat -tan) ;;
@@ -53,7 +56,7 @@ argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 
 timed() {  # timed TOOL: run TOOL once, append "usec rss_kib" to $tmp/TOOL.runs
 	local out=/dev/null t0 t1 argv
-	if [[ $1 == lnetstat* || $1 == floor ]]; then out=$tmp/$1.count; fi
+	if [[ $1 == lnetstat* || $1 == each || $1 == floor ]]; then out=$tmp/$1.count; fi
 	argv_of "$1"
 	t0=${EPOCHREALTIME/./}
 	/usr/bin/time -f "%M %R" -o "$tmp/rss" "${argv[@]}" >"$out"
@@ -76,6 +79,7 @@ if ! lua5.4 bench/list_tcp.lua >"$tmp/lnetstat.count" 2>"$tmp/lnetstat.err"; the
 	TOOLS=(ss netstat floor noop)
 else
 	cp "$tmp/lnetstat.count" "$tmp/lnetstat+thp.count"
+	cp "$tmp/lnetstat.count" "$tmp/each.count"
 fi
 ss -tan | tail -n +2 | wc -l >"$tmp/ss.count"
 netstat -tan | tail -n +3 | wc -l >"$tmp/netstat.count"
@@ -108,5 +112,6 @@ awk '
 echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper;"
 echo " minflt = minor page faults: each first touch of a new heap page, the main cost of holding"
 echo " every record as a Lua table at once, which ss and netstat, printing as they go, never pay)"
-awk '$1 == "lnetstat+thp" { t = $3 } $1 == "ss" { s = $3 } $1 == "netstat" { n = $3 }
-	END { if (t && s) printf "lnetstat+thp / ss = %.2f, lnetstat+thp / netstat = %.2f\n", t / s, t / n }' "$tmp/table"
+awk '$1 == "lnetstat+thp" { t = $3 } $1 == "each" { e = $3 } $1 == "ss" { s = $3 } $1 == "netstat" { n = $3 }
+	END { if (t && s) printf "lnetstat+thp / ss = %.2f, lnetstat+thp / netstat = %.2f\n", t / s, t / n
+	      if (e && s) printf "each / ss = %.2f, each / netstat = %.2f\n", e / s, e / n }' "$tmp/table"

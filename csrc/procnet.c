@@ -516,12 +516,11 @@ static int l_proc_sockets(lua_State *L)
 	memset(&pp, 0, sizeof(pp));
 	pp.L = L;
 	pp.s = check_session(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
+	pp.n = check_sink(L, 2);
 	pf = proc_args(L, 3, &pp);
 	read_filter(L, 5, &f);
 	lua_settop(L, 5);
 	pp.list = 2;
-	pp.n = (lua_Integer)lua_rawlen(L, 2);
 	pp.f = &f;
 	pp.hz = user_hz();
 

@@ -323,10 +323,29 @@ static void push_sock_record(lua_State *L, struct session *s, const struct sock_
 	}
 }
 
-/* Appends the table on top of the stack to the list at list_idx. */
-static void append(lua_State *L, int list_idx, lua_Integer *n)
+/* Hands the record on top of the stack to the sink at sink_idx: appended
+ * when the sink is a list, passed to it when it is a function (streaming:
+ * the record becomes garbage at once instead of staying in memory). */
+static void append(lua_State *L, int sink_idx, lua_Integer *n)
 {
-	lua_rawseti(L, list_idx, (int)++*n);
+	if (lua_type(L, sink_idx) == LUA_TFUNCTION) {
+		lua_pushvalue(L, sink_idx);
+		lua_insert(L, -2);
+		lua_call(L, 1, 0);
+		++*n;
+		return;
+	}
+	lua_rawseti(L, sink_idx, (int)++*n);
+}
+
+/* A sink argument: a list to append to, or a function to call per record.
+ * Returns the records already in a list (0 for a function). */
+static lua_Integer check_sink(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TFUNCTION)
+		return 0;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	return (lua_Integer)lua_rawlen(L, idx);
 }
 
 /* Time-wait minisocks carry no owner: the kernel reports uid 0 for them,

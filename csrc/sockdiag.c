@@ -153,8 +153,9 @@ static int parse_family(lua_State *L, int idx)
 	return values[luaL_checkoption(L, idx, "any", names)];
 }
 
-/* core.sock_diag(session, list, proto, family, filter, want_info)
- * -> true | nil, msg, errno. Appends records to list. ENOENT/EOPNOTSUPP
+/* core.sock_diag(session, sink, proto, family, filter, want_info)
+ * -> true | nil, msg, errno. Appends records to the sink list, or calls the
+ * sink function with each. ENOENT/EOPNOTSUPP
  * mean "no sock_diag handler for this protocol": the caller falls back. */
 static int l_sock_diag(lua_State *L)
 {
@@ -167,9 +168,8 @@ static int l_sock_diag(lua_State *L)
 	memset(&c, 0, sizeof(c));
 	c.L = L;
 	c.s = check_session(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
+	c.n = check_sink(L, 2);
 	c.list = 2;
-	c.n = (lua_Integer)lua_rawlen(L, 2);
 	c.proto = protos[luaL_checkoption(L, 3, NULL, protos)];
 	c.family = parse_family(L, 4);
 	read_filter(L, 5, &c.f);

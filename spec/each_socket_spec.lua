@@ -1,0 +1,92 @@
+-- each_socket(): the streaming form of sockets(), record for record the same.
+local helpers = require "helpers"
+local ns = require "lnetstat"
+
+local SCENARIO = [[python3 -c 'import socket, time
+ls = socket.socket(); ls.bind(("127.0.0.1", 40200)); ls.listen(8)
+cs = [socket.create_connection(("127.0.0.1", 40200)) for _ in range(3)]
+acc = [ls.accept()[0] for _ in range(3)]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 40201))
+print("ready", flush=True)
+time.sleep(600)']]
+
+local function by_cookie(list)
+  local t = {}
+  for _, r in ipairs(list) do t[r.cookie] = r end
+  return t
+end
+
+describe("each_socket()", function()
+  local netns, pid, handle
+
+  setup(function()
+    if not helpers.is_root() then return end
+    netns = helpers.netns_create("lnetstat-each")
+    pid, handle = helpers.spawn("ip netns exec " .. netns .. " " .. SCENARIO)
+    assert(handle:wait_ready(10))
+  end)
+
+  teardown(function()
+    if pid then helpers.kill(pid) end
+    if handle then handle.cleanup() end
+    helpers.netns_delete(netns)
+  end)
+
+  helpers.root_it("hands over the same records as sockets(), owners included", function()
+    local opts = { netns = netns, proto = { "tcp", "udp" }, process = true }
+    local list = assert(ns.sockets(opts))
+    local streamed = {}
+    local count, summary = ns.each_socket(opts, function(r) streamed[#streamed + 1] = r end)
+    assert.equal(8, #list) -- listener, 3 clients, 3 accepted, 1 udp
+    assert.equal(#list, count)
+    assert.equal(#list, #streamed)
+    assert.same(list.sources, summary.sources)
+    assert.is_nil(summary.partial)
+    local a, b = by_cookie(list), by_cookie(streamed)
+    for cookie, r in pairs(a) do
+      assert.same(r, b[cookie])
+      assert.equal(pid, r.pid)
+    end
+  end)
+
+  helpers.root_it("applies the same filters", function()
+    local seen = {}
+    local count = assert(ns.each_socket({ netns = netns, state = "listening" },
+      function(r) seen[#seen + 1] = r.proto .. ":" .. r.local_port end))
+    table.sort(seen)
+    assert.equal(2, count)
+    assert.same({ "tcp:40200", "udp:40201" }, seen)
+  end)
+
+  helpers.root_it("streams from /proc too", function()
+    local n = 0
+    local count, summary = ns.each_socket({ netns = netns, proto = "tcp", source = "proc" },
+      function(r) assert.equal("tcp", r.proto); n = n + 1 end)
+    assert.equal(7, count)
+    assert.equal(7, n)
+    assert.equal("proc", summary.sources.tcp)
+  end)
+
+  helpers.root_it("lets an error of the callback through, and stays usable", function()
+    local ok, err = pcall(ns.each_socket, { netns = netns, proto = "tcp" },
+      function() error("stop here", 0) end)
+    assert.is_false(ok)
+    assert.equal("stop here", err)
+    assert.equal(7, #assert(ns.sockets { netns = netns, proto = "tcp" }))
+  end)
+
+  it("checks its arguments", function()
+    assert.has_error(function() ns.each_socket({ proto = "tcp" }) end,
+      "bad argument #2 to 'each_socket' (function expected, got nil)")
+    local ok, err = pcall(ns.each_socket, { prot = "tcp" }, print)
+    assert.is_false(ok)
+    assert.matches("bad argument #1 to 'each_socket' %(unknown option 'prot'; did you mean 'proto'%?%)", err)
+  end)
+
+  it("returns nil, message, errno for a missing netns", function()
+    local count, msg, errno = ns.each_socket({ netns = "lnetstat-no-such-netns" }, print)
+    assert.is_nil(count)
+    assert.matches("No such file", msg)
+    assert.equal(2, errno)
+  end)
+end)
