@@ -7,12 +7,12 @@ local ROCKSPEC = "rockspec/lnetstat-scm-1.rockspec"
 describe("rockspec", function()
   it("maps every Lua module of lua/lnetstat", function()
     local text = assert(helpers.read_file(ROCKSPEC))
-    local files = helpers.run("ls lua/lnetstat/*.lua")
+    local files = helpers.run("find lua/lnetstat -name '*.lua' | sort")
     local n = 0
     for path in files:gmatch("[^\n]+") do
       n = n + 1
       local name = path:match("lua/lnetstat/(.-)%.lua$")
-      local module = name == "init" and "lnetstat" or "lnetstat." .. name
+      local module = name == "init" and "lnetstat" or "lnetstat." .. name:gsub("/", ".")
       assert.truthy(text:find('["' .. module .. '"] = "' .. path .. '"', 1, true),
         module .. " is not mapped in the rockspec")
     end

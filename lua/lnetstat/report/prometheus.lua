@@ -1,0 +1,76 @@
+--- Check results in the Prometheus text format (for node_exporter's
+-- textfile collector: write with `--output FILE.prom`, which renames into
+-- place). Names:
+--
+--   lnetstat_check_status{id,title,file,status}   1 when the check passed, else 0
+--   lnetstat_check_duration_seconds{id,title,file}
+--   lnetstat_check_attempts{id,title,file}
+--   lnetstat_checks{status}                       checks per status
+--   lnetstat_check_run_success                    1 when every check passed
+--   lnetstat_check_run_duration_seconds, lnetstat_check_run_timestamp_seconds
+--
+-- Alert on `lnetstat_check_status{status=~"fail|error"}` or on
+-- `lnetstat_check_run_success == 0`.
+-- @module lnetstat.report.prometheus
+local util = require "lnetstat.report.util"
+
+local ipairs, tostring = ipairs, tostring
+local format, concat = string.format, table.concat
+
+local M = {}
+
+local function labels(list)
+  local parts = {}
+  for i, kv in ipairs(list) do parts[i] = format('%s="%s"', kv[1], util.label(kv[2])) end
+  return "{" .. concat(parts, ",") .. "}"
+end
+
+--- Renders a run (see lnetstat.check.run) as Prometheus text.
+function M.render(run)
+  local out = {}
+  local function header(name, help)
+    out[#out + 1] = format("# HELP %s %s", name, help)
+    out[#out + 1] = format("# TYPE %s gauge", name)
+  end
+  -- Series must be unique: a repeated id (same file name in two
+  -- directories, or a user id used twice) gets a #N suffix.
+  local seen, ids = {}, {}
+  for i, r in ipairs(run.results) do
+    local key = tostring(r.id) .. "\0" .. tostring(r.file)
+    local n = (seen[key] or 0) + 1
+    seen[key] = n
+    ids[i] = n > 1 and (tostring(r.id) .. "#" .. n) or tostring(r.id)
+  end
+  local function base(i, r)
+    return { { "id", ids[i] }, { "title", tostring(r.title) }, { "file", tostring(r.file or "") } }
+  end
+  header("lnetstat_check_status",
+    "1 when the check passed, 0 otherwise; the status label is pass, fail, error or skip.")
+  for i, r in ipairs(run.results) do
+    local l = base(i, r)
+    l[#l + 1] = { "status", tostring(r.status) }
+    out[#out + 1] = format("lnetstat_check_status%s %d", labels(l), r.status == "pass" and 1 or 0)
+  end
+  header("lnetstat_check_duration_seconds", "Time the check took, retries and windows included.")
+  for i, r in ipairs(run.results) do
+    out[#out + 1] = format("lnetstat_check_duration_seconds%s %s", labels(base(i, r)), util.number(r.duration or 0))
+  end
+  header("lnetstat_check_attempts", "Attempts the check needed (more than 1 with within/every retries).")
+  for i, r in ipairs(run.results) do
+    out[#out + 1] = format("lnetstat_check_attempts%s %s", labels(base(i, r)), util.number(r.attempts or 1))
+  end
+  local s = util.summary(run)
+  header("lnetstat_checks", "Checks of the last run by status.")
+  for _, st in ipairs { "pass", "fail", "error", "skip" } do
+    out[#out + 1] = format('lnetstat_checks{status="%s"} %d', st, s[st] or 0)
+  end
+  header("lnetstat_check_run_success", "1 when every check passed or was skipped (exit code 0), else 0.")
+  out[#out + 1] = format("lnetstat_check_run_success %d", (s.fail == 0 and s.error == 0) and 1 or 0)
+  header("lnetstat_check_run_duration_seconds", "Time the whole run took.")
+  out[#out + 1] = "lnetstat_check_run_duration_seconds " .. util.number(run.duration or 0)
+  header("lnetstat_check_run_timestamp_seconds", "When the run started (Unix time).")
+  out[#out + 1] = "lnetstat_check_run_timestamp_seconds " .. util.number(run.started or os.time())
+  return concat(out, "\n") .. "\n"
+end
+
+return M

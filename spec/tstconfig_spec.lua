@@ -1,0 +1,377 @@
+-- lnetstat.tstconfig: Tstconfig definition files, their report, the
+-- netstat and ss emulation, and the classic netstat files live in a private
+-- network namespace (root). Run from the repository root (the fixtures name
+-- their files relative to it).
+local tstconfig = require "lnetstat.tstconfig"
+local fake = require "fixtures.check.fake"
+local helpers = require "helpers"
+
+local root_it = helpers.root_it
+local format = string.format
+
+local FIX = "spec/fixtures/tstconfig/"
+
+local function run(files, opts)
+  local list = {}
+  for i, f in ipairs(type(files) == "table" and files or { files }) do list[i] = FIX .. f end
+  return tstconfig.run(list, opts)
+end
+
+-- What `netstat -plnt` prints (net-tools 2.10) on a host with sshd, nginx
+-- on a dual-stack [::] and postgres on loopback.
+local NETSTAT_PLNT = table.concat({
+  "Active Internet connections (only servers)",
+  "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name    ",
+  "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      812/sshd            ",
+  "tcp        0      0 127.0.0.1:5432          0.0.0.0:*               LISTEN      900/postgres        ",
+  "tcp6       0      0 :::80                   :::*                    LISTEN      1000/nginx: master  ",
+  "tcp6       0      0 :::443                  :::*                    LISTEN      1000/nginx: master  ",
+}, "\n") .. "\n"
+
+describe("lnetstat.tstconfig", function()
+  describe("the tokenizer (commons-lang StrTokenizer)", function()
+    local SPLIT = { [" "] = true, ["\t"] = true }
+    it("splits on delimiters, quotes anywhere, doubled quotes, empty tokens", function()
+      assert.same({ "a", "b c", "d" }, tstconfig.tokenize('a "b c"  d', SPLIT, '"', true))
+      assert.same({ "ab cd" }, tstconfig.tokenize('a"b c"d', SPLIT, '"', true))
+      assert.same({ 'say "hi"' }, tstconfig.tokenize('"say ""hi"""', SPLIT, '"', true))
+      assert.same({}, tstconfig.tokenize('""', SPLIT, '"', true))
+      assert.same({}, tstconfig.tokenize("", SPLIT, '"', true))
+      local colon = { [":"] = true }
+      assert.same({ "a", "", "b", "" }, tstconfig.tokenize("a::b:", colon, nil, false))
+      assert.same({ "", "a" }, tstconfig.tokenize(":a", colon, nil, false))
+      assert.same({ "", "" }, tstconfig.tokenize(":", colon, nil, false))
+      assert.same({ "a", "b" }, tstconfig.tokenize("a::b:", colon, nil, true))
+    end)
+
+    it("translates section regexes to Lua patterns, refusing what it cannot", function()
+      local p = assert(tstconfig.regex_to_lua("^\\s*<(.*)>\\s*$"))
+      assert.equal("Directory /var/www/", ("  <Directory /var/www/>"):match(p))
+      p = assert(tstconfig.regex_to_lua("\\[section (\\w+)\\]"))
+      assert.equal("main", ("[section main]"):match(p))
+      assert.is_nil(("x[section main]"):match(p))       -- matches(): the whole line
+      assert.is_nil((tstconfig.regex_to_lua("^-{3}$")))
+      assert.is_nil((tstconfig.regex_to_lua("a|b")))
+      assert.is_nil((tstconfig.regex_to_lua("(ab)+")))
+      assert.is_nil((tstconfig.regex_to_lua("[unclosed")))
+      p = assert(tstconfig.regex_to_lua("^%[a-c.]+x?$"))
+      assert.truthy(("%b."):match(p))
+    end)
+  end)
+
+  describe("definition files", function()
+    it("print Tstconfig's report: header, files, ASSERTION FAILED blocks, summary", function()
+      local text, code, counts = run { "sshd.tstconfig", "apache.tstconfig" }
+      assert.equal(1, code)
+      assert.same({ tested = 19, passed = 15, failed = 4, errors = 1 }, counts)
+      assert.equal(table.concat({
+        "Tstconfig 0.3 (lnetstat)",
+        "",
+        "Reading definition file: spec/fixtures/tstconfig/sshd.tstconfig",
+        "ASSERTION FAILED",
+        " File:      spec/fixtures/tstconfig/sshd_config",
+        " Property:  Port",
+        " Value:     22",
+        " Assertion: assert_eq 2222",
+        "",
+        "ASSERTION FAILED",
+        " File:      spec/fixtures/tstconfig/sshd_config",
+        " Property:  Missing",
+        " Value:     <undefined>",
+        " Assertion: assert_eq something",
+        "",
+        "WARN: assert_ends_with checks the value here; Tstconfig 0.3 passes assert_starts_with and "
+          .. "assert_ends_with whatever the value",
+        "ASSERTION FAILED",
+        " File:      spec/fixtures/tstconfig/sshd_config",
+        " Property:  Ciphers",
+        " Value:     aes256-gcm@openssh.com,chacha20-poly1305@openssh.com",
+        " Assertion: assert_ends_with @example.org",
+        "",
+        "",
+        "Reading definition file: spec/fixtures/tstconfig/apache.tstconfig",
+        "ASSERTION FAILED",
+        " File:      spec/fixtures/tstconfig/apache2.conf",
+        " Section:   Directory /var/www/",
+        " Property:  Require",
+        " Value:     all granted",
+        " Assertion: assert_eq all denied",
+        "",
+        "ERROR: section is undefined: VirtualHost *:80",
+        "",
+        "",
+        "SUMMARY REPORT: FAIL",
+        "Assertions tested: 19",
+        "Assertions passed: 15",
+        "Assertions failed: 4",
+        "Errors: 1",
+        "",
+      }, "\n"), text)
+    end)
+
+    it("syntax ini, apt, etc_passwd; duplicates policies", function()
+      local text, code = run { "fail2ban.tstconfig", "apt.tstconfig", "duplicates.tstconfig" }
+      assert.equal(0, code, text)
+      assert.matches("SUMMARY REPORT: PASS\nAssertions tested: 11\nAssertions passed: 11\n", text)
+      local counts
+      text, code, counts = run "etc_passwd.tstconfig"
+      assert.equal(1, code)
+      assert.same({ tested = 5, passed = 4, failed = 1, errors = 0 }, counts)
+      -- the empty GECOS field is a token (ignore_empty_tokens false) ...
+      assert.matches(" Value:     x 5 60  /usr/games /usr/sbin/nologin\n", text)
+      -- ... but an empty "" argument in a definition file is dropped, as in Tstconfig
+      assert.matches(" Assertion: assert_eq x 5 60 /usr/games /usr/sbin/nologin\n", text)
+    end)
+
+    it("keyvalue with read_lines, fixed positions with skip_header_lines", function()
+      local text, code, counts = run "ufw.tstconfig"
+      assert.equal(1, code)
+      assert.same({ tested = 8, passed = 7, failed = 1, errors = 0 }, counts)
+      assert.matches(" Property:  22 %(v6%)\n Value:     <undefined>\n Assertion: assert_defined \n", text)
+    end)
+
+    it("counts the errors Tstconfig counts; unknown directives only with --strict", function()
+      local text, code, counts = run "errors.tstconfig"
+      assert.equal(1, code)
+      assert.same({ tested = 0, passed = 0, failed = 0, errors = 8 }, counts)
+      for _, line in ipairs {
+        "ERROR: cannot read file: spec/fixtures/tstconfig/does-not-exist\n\n",
+        "ERROR: not a number: many\n\n", "ERROR: unrecognized syntax: cobol\n\n",
+        "ERROR: unrecognized parse mode: csv\n\n", "ERROR: unrecognized duplicates policy: merge\n\n",
+        "ERROR: illegal quote char: ab\n\n", "ERROR: not a number: x\n\n",
+        "ERROR: section is undefined: Nowhere\n\n",
+        "ERROR: java.lang.NoSuchMethodException: com.softwareloop.tstconfig.Test.assert_equal",
+      } do
+        assert.truthy(text:find(line, 1, true), line)
+      end
+      local _, _, strict = run("errors.tstconfig", { strict = true })
+      assert.equal(9, strict.errors)
+    end)
+
+    it("exits 1 on FAIL, 0 with --exit-zero, 0 on PASS; an unreadable definition is an error", function()
+      local _, code = run("sshd.tstconfig", { exit_zero = true })
+      assert.equal(0, code)
+      local text, code2, counts = run "missing.tstconfig"
+      assert.equal(1, code2)
+      assert.equal(1, counts.errors)
+      assert.matches("Reading definition file: spec/fixtures/tstconfig/missing.tstconfig\nERROR: cannot read file",
+        text)
+    end)
+  end)
+
+  describe("command", function()
+    it("answers sudo netstat from lnetstat.format.netstat: no fork, no sudo", function()
+      local calls = {}
+      local function netstat(argv, opts)
+        calls[#calls + 1] = { argv = argv, opts = opts }
+        return NETSTAT_PLNT, "", 0
+      end
+      local text, code, counts = run("netstat-classic.tstconfig", { netstat = netstat, netns = "web",
+        exec = function() error("must not run a command") end })
+      assert.equal(0, code, text)
+      assert.same({ tested = 3, passed = 3, failed = 0, errors = 0 }, counts)
+      assert.same({ { argv = { "-plnt" }, opts = { netns = "web" } } }, calls)
+      -- without sshd on 0.0.0.0:22 the classic file fails, as it should
+      local no_sshd = NETSTAT_PLNT:gsub("tcp        0      0 0%.0%.0%.0:22 [^\n]*\n", "")
+      text, code = run("netstat-classic.tstconfig", { netstat = function() return no_sshd, "", 0 end })
+      assert.equal(1, code)
+      assert.matches("ASSERTION FAILED\n Command:   sudo netstat %-plnt\n Property:  0%.0%.0%.0:22\n"
+        .. " Value:     <undefined>\n Assertion: assert_ends_with /sshd\n", text)
+      assert.matches(" Property:  0%.0%.0%.0:22\n Value:     3\n Assertion: assert_eq 4\n", text)
+      -- the original Tstconfig example file
+      text, code = run("netstat-original.tstconfig", { netstat = netstat })
+      assert.equal(1, code)
+      assert.matches(" Property:  :::22\n Value:     <undefined>\n Assertion: assert_eq tcp6 :::%* LISTEN\n", text)
+      assert.matches(" Property:  :::80\n Value:     1000/nginx: master\n Assertion: assert_ends_with /apache2\n",
+        text)
+    end)
+
+    it("prints netstat's exit code and stderr as Tstconfig does", function()
+      local text, code, counts = run("netstat-classic.tstconfig", { netstat = function()
+        return NETSTAT_PLNT, "(Not all processes could be identified)\n", 3
+      end })
+      assert.equal(0, counts.errors)
+      assert.equal(0, code)
+      assert.matches("Reading definition file: [^\n]*\nERROR: Command returned error code: 3\n"
+        .. "WARN: Command wrote to stderr:\n%(Not all processes could be identified%)\n\n", text)
+      text, code, counts = run("netstat-classic.tstconfig", { netstat = function() error("no such flag") end })
+      assert.equal(1, code)
+      assert.equal(1, counts.errors)
+      assert.matches("ERROR: netstat emulation failed: [^\n]*no such flag", text)
+    end)
+
+    it("answers ss with a minimal renderer (tokenized columns)", function()
+      local L = fake.listener
+      local data = fake.data { sockets = {
+        L("tcp", "0.0.0.0", 22, "sshd", "root", 812),
+        L("tcp", "::", 80, "nginx", "root", 900),
+        L("tcp", "::", 443, "nginx", "root", 900, { v6only = true }),
+        L("udp", "0.0.0.0", 53, "named", "bind", 53),
+      } }
+      local out, err, code = tstconfig.render_ss({ "-tlnpH" }, { data = data })
+      assert.equal(0, code)
+      assert.equal("", err)
+      assert.equal(table.concat({
+        'LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=812,fd=3))',
+        'LISTEN 0 128 *:80       [::]:*    users:(("nginx",pid=900,fd=3))',
+        'LISTEN 0 128 [::]:443   [::]:*    users:(("nginx",pid=900,fd=3))',
+      }, "\n") .. "\n", out)
+      assert.equal("listening", data.calls[1].opts.state)
+      assert.same({ "tcp" }, data.calls[1].opts.proto)
+      local text, code2 = run("ss.tstconfig", { data = data })
+      assert.equal(0, code2, text)
+      out = tstconfig.render_ss({ "-tuan" }, { data = data })
+      assert.matches("^Netid State  Recv%-Q Send%-Q Local Address:Port Peer Address:Port\n", out)
+      local _, e2, c2 = tstconfig.render_ss({ "-K" }, { data = data })
+      assert.equal(1, c2)
+      assert.matches("not supported", e2)
+    end)
+
+    it("runs other commands only with --exec-commands, never through a shell", function()
+      local marker = "/tmp/lnetstat-tstconfig-injected"
+      os.remove(marker)
+      local text, code, counts = run "exec.tstconfig"
+      assert.equal(1, code)
+      assert.equal(1, counts.errors)
+      assert.matches("ERROR: command not run: lnetstat answers netstat and ss itself; pass %-%-exec%-commands", text)
+      text, code, counts = run("exec.tstconfig", { exec_commands = true })
+      assert.equal(0, code, text)
+      assert.same({ tested = 1, passed = 1, failed = 0, errors = 0 }, counts)
+      assert.is_nil(io.open(marker, "r"), "the $(...) argument ran in a shell")
+      -- the argv is handed over as is (and inside --netns with ip netns exec)
+      local seen
+      run("exec.tstconfig", { exec_commands = true, netns = "web",
+        exec = function(argv) seen = argv return "a b\n", "", 0 end })
+      assert.same({ "ip", "netns", "exec", "web", "printf", "%s %s\\n", "a b",
+        "$(touch /tmp/lnetstat-tstconfig-injected)" }, seen)
+      local out, err, rc = tstconfig.exec_argv { "sh", "-c", "echo out; echo err >&2; exit 3" }
+      assert.same({ "out\n", "err\n", 3 }, { out, err, rc })
+    end)
+  end)
+
+  describe("main()", function()
+    local function sink()
+      local buf = {}
+      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
+        text = function() return table.concat(buf) end }
+    end
+    it("parses its flags and returns the exit code", function()
+      local out, err = sink(), sink()
+      local netstat = function() return NETSTAT_PLNT, "", 0 end
+      assert.equal(0, tstconfig.main({ FIX .. "netstat-classic.tstconfig", "--netns=web" },
+        { stdout = out, stderr = err, netstat = netstat }))
+      assert.matches("SUMMARY REPORT: PASS", out.text())
+      assert.equal(1, tstconfig.main({ FIX .. "sshd.tstconfig" }, { stdout = sink(), stderr = err }))
+      assert.equal(0, tstconfig.main({ "--exit-zero", FIX .. "sshd.tstconfig" }, { stdout = sink(), stderr = err }))
+      assert.equal(2, tstconfig.main({ "--nope" }, { stdout = sink(), stderr = err }))
+      assert.matches("unknown option %-%-nope", err.text())
+      local o2 = sink()
+      assert.equal(2, tstconfig.main({}, { stdout = o2, stderr = err }))
+      assert.matches("No definition file provided%.", o2.text())
+      assert.equal(0, tstconfig.main({ "-h" }, { stdout = sink(), stderr = err }))
+    end)
+  end)
+
+  -- Live: lnetstat's own netstat rendering of a private namespace --------------------
+  describe("the classic netstat files live in a private netns", function()
+    local netns = require "fixtures.check.netns"
+    local lab
+    setup(function()
+      if helpers.is_root() then lab = netns.new("lnetstat-tst") end
+    end)
+    teardown(function() if lab then lab:cleanup() end end)
+    after_each(function() if lab then lab:stop_all() end end)
+
+    -- The real lnetstat.format.netstat (the CLI's renderer); until it
+    -- exists, net-tools' netstat inside the namespace stands in.
+    local function netstat_fn()
+      local ok, fmt = pcall(require, "lnetstat.format")
+      if ok and type(fmt) == "table" and type(fmt.netstat) == "function" then return nil end
+      return function(argv)
+        local out, ok2 = helpers.netns_run(lab.ns, "netstat " .. table.concat(argv, " ") .. " 2>/dev/null")
+        return out, "", ok2 and 0 or 1
+      end
+    end
+
+    root_it("netstat-classic passes with sshd on 0.0.0.0:22 and three more listeners", function()
+      local sshd = lab:listen("sshd", "/usr/sbin/sshd", "tcp:0.0.0.0:22")
+      lab:listen("nginx", "/usr/sbin/nginx", "tcp:[::]:80:dual", "tcp:[::]:443:dual")
+      lab:listen("postgres", "/usr/lib/postgresql/bin/postgres", "tcp:127.0.0.1:5432")
+      local text, code, counts = run("netstat-classic.tstconfig", { netns = lab.ns, netstat = netstat_fn() })
+      assert.equal(0, code, text)
+      assert.same({ tested = 3, passed = 3, failed = 0, errors = 0 }, counts)
+      -- the same, from the command line with sudo in the file: no sudo runs
+      local out = { buf = {} }
+      function out.write(self, ...) for _, s in ipairs { ... } do self.buf[#self.buf + 1] = s end end
+      assert.equal(0, tstconfig.main({ FIX .. "netstat-classic.tstconfig", "--netns", lab.ns },
+        { stdout = out, stderr = out, netstat = netstat_fn() }), table.concat(out.buf))
+      -- a mail server appears: five listeners, and 0.0.0.0:25 is defined
+      local smtp = lab:listen("master", "/usr/lib/postfix/sbin/master", "tcp:0.0.0.0:25")
+      text, code, counts = run("netstat-classic.tstconfig", { netns = lab.ns, netstat = netstat_fn() })
+      assert.equal(1, code)
+      assert.same({ tested = 3, passed = 1, failed = 2, errors = 0 }, counts)
+      assert.matches(" Property:  0%.0%.0%.0:22\n Value:     5\n Assertion: assert_eq 4\n", text)
+      assert.matches(" Property:  0%.0%.0%.0:25\n Value:     " .. smtp .. "/master\n Assertion: assert_undefined \n",
+        text)
+      lab:stop(smtp)
+      -- sshd gone: the correct answer is FAIL
+      lab:stop(sshd)
+      lab:listen("dropbear", "/usr/sbin/dropbear", "tcp:0.0.0.0:2222")
+      text, code = run("netstat-classic.tstconfig", { netns = lab.ns, netstat = netstat_fn() })
+      assert.equal(1, code, text)
+      assert.matches(" Property:  0%.0%.0%.0:22\n Value:     <undefined>\n Assertion: assert_ends_with /sshd\n", text)
+    end)
+
+    root_it("a fake sshd whose owner name is not sshd fails assert_ends_with (0.3 would pass it)", function()
+      lab:listen("python3", "python3", "tcp:0.0.0.0:22")
+      lab:listen("nginx", "/usr/sbin/nginx", "tcp:[::]:80:dual", "tcp:[::]:443:dual")
+      lab:listen("postgres", "postgres", "tcp:127.0.0.1:5432")
+      local text, code = run("netstat-classic.tstconfig", { netns = lab.ns, netstat = netstat_fn() })
+      assert.equal(1, code, text)
+      assert.matches("WARN: assert_ends_with checks the value here", text)
+      assert.matches(" Property:  0%.0%.0%.0:22\n Value:     %d+/python3\n Assertion: assert_ends_with /sshd\n", text)
+    end)
+
+    root_it("Tstconfig's own netstat example passes on an ssh + apache2 host", function()
+      lab:listen("sshd", "/usr/sbin/sshd", "tcp:0.0.0.0:22", "tcp:[::]:22:v6only")
+      -- apache2's argv[0] is a path; its basename is what netstat prints after PID/
+      lab:listen("apache2", "/usr/sbin/apache2", "tcp:[::]:80:dual", "tcp:[::]:443:dual")
+      local text, code, counts = run("netstat-original.tstconfig", { netns = lab.ns, netstat = netstat_fn() })
+      assert.equal(0, code, text)
+      assert.same({ tested = 9, passed = 9, failed = 0, errors = 0 }, counts)
+      -- and lnetstat's rendering is net-tools' (when net-tools is installed)
+      local _, have = helpers.run("command -v netstat >/dev/null")
+      if have and not netstat_fn() then
+        local real = helpers.netns_run(lab.ns, "netstat -plnt 2>/dev/null")
+        local mine = require("lnetstat.format").netstat({ "-plnt" }, { netns = lab.ns })
+        assert.equal(real, mine)
+      end
+    end)
+
+    root_it("ss commands are answered from the namespace too", function()
+      lab:listen("sshd", "/usr/sbin/sshd", "tcp:0.0.0.0:22")
+      lab:listen("nginx", "nginx", "tcp:[::]:80:dual", "tcp:[::]:443:dual")
+      local f = os.tmpname()
+      local fh = assert(io.open(f, "w"))
+      fh:write("command ss -tln\nparse_mode tokenized\nskip_header_lines 1\ncolumns 3 0\n",
+        "property 0.0.0.0:22\nassert_eq LISTEN\nproperty *:80\nassert_eq LISTEN\nsection_size\nassert_eq 3\n")
+      fh:close()
+      local text, code = tstconfig.run({ f }, { netns = lab.ns })
+      os.remove(f)
+      assert.equal(0, code, text)
+      -- ss itself agrees on the local addresses
+      local ss = helpers.netns_run(lab.ns, "ss -tlnH")
+      assert.matches("%*:80 ", ss)
+      assert.matches("0%.0%.0%.0:22 ", ss)
+    end)
+  end)
+
+  it("has no globals", function()
+    local before = {}
+    for k in pairs(_G) do before[k] = true end
+    package.loaded["lnetstat.tstconfig"] = nil
+    require "lnetstat.tstconfig"
+    for k in pairs(_G) do assert.is_true(before[k], "new global " .. tostring(k)) end
+    local _ = format
+  end)
+end)
