@@ -1,69 +1,260 @@
---- The `lnetstat` command. This first version lists sockets; the
--- netstat-compatible flags arrive with the command-line issue.
+--- The `lnetstat` command: net-tools netstat's flags and layouts (the
+-- views come from lnetstat.format), --json and --netns, and the
+-- subcommands check, tstconfig and metrics.
+--
+-- Exit codes: 0 success, 1 the data could not be read, 2 a subcommand's
+-- own error (or a missing subcommand module), 3 usage error (as netstat),
+-- 130 interrupted. `check` and `tstconfig` return their module's code.
 -- @module lnetstat.cli
-local ns = require "lnetstat"
+local format = require "lnetstat.format"
 
-local format = string.format
-local concat = table.concat
+local type, pcall, tostring = type, pcall, tostring
+local sformat = string.format
 
 local M = {}
 
-local USAGE = [[
-usage: lnetstat [-l] [--netns NAME] [-h]
-  -l            only listening sockets (TCP LISTEN, unconnected UDP)
-  --netns NAME  read the sockets of a named network namespace
-  -h, --help    this text
+M.USAGE = [[
+usage: lnetstat [-vWeenNoplac] [-tuUwx] [-46] [--netns NAME] [--json]
+       lnetstat -r [-nee] [-46] | -i [-a] | -s [-tuw] [-6] | -g [-n]
+       lnetstat check FILE... | tstconfig FILE... | metrics [OPTIONS]
+       lnetstat -h | -V
+
+Sockets (default: connected TCP, UDP, UDP-Lite, raw and UNIX sockets):
+  -t, --tcp            TCP sockets
+  -u, --udp            UDP sockets
+  -U, --udplite        UDP-Lite sockets
+  -w, --raw            raw sockets
+  -x, --unix           UNIX domain sockets
+  -l, --listening      only listening sockets (servers)
+  -a, --all            listening and connected sockets
+  -p, --programs       PID/Program name of the owner (all of them need root)
+  -e, --extend         User and Inode columns (-ee: routes with more columns)
+  -o, --timers         TCP timers: off, on, keepalive, timewait (time/retries/probes)
+  -n, --numeric        numeric addresses, ports and users (also --numeric-hosts,
+                       --numeric-ports, --numeric-users)
+  -W, --wide           do not truncate addresses
+  -4, --inet           IPv4 only (-A inet, --protocol=inet)
+  -6, --inet6          IPv6 only (-A inet6)
+Other views:
+  -r, --route          kernel IPv4 routing table (with -6: IPv6)
+  -i, --interfaces     interface table (-a: also interfaces that are down)
+  -s, --statistics     protocol counters as netstat -s (-t, -u, -w select; -6: IPv6)
+  -g, --groups         multicast group memberships
+Options:
+  -c, --continuous     repeat every second until interrupted (-cN: every N seconds)
+  -v, --verbose        notes about address families this system lacks (stderr)
+  --netns NAME         read another network namespace (a name under
+                       /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN)
+  --json               print the records of the view as one JSON document
+                       (one per refresh with -c)
+  -h, --help           this text
+  -V, --version        lnetstat's version
+Subcommands:
+  check FILE...        run audit check files (see lnetstat.check)
+  tstconfig FILE...    run Tstconfig definition files
+  metrics [--netns NAME] [--prefix lnetstat|node] [-o FILE]
+                       counters and interface statistics as Prometheus text;
+                       -o writes FILE atomically (textfile collector)
+
+Without -n, names come from /etc/services, /etc/protocols, /etc/hosts and
+/etc/networks only; an address not found there is printed numerically
+(netstat would also ask DNS; lnetstat never blocks on the network).
 ]]
 
-local function endpoint(addr, port)
-  if addr and addr:find(":", 1, true) then addr = "[" .. addr .. "]" end
-  return format("%s:%s", addr or "*", port == nil and "*" or (port == 0 and "*" or port))
+local function version_text()
+  local ok, ns = pcall(require, "lnetstat")
+  local v = ok and type(ns) == "table" and ns._VERSION or "unknown"
+  return sformat("lnetstat %s\n", tostring(v))
 end
 
---- Prints a socket table: proto, state, local, remote, owners.
-function M.print_sockets(list, out)
-  out = out or io.stdout
-  out:write(format("%-6s %-12s %-40s %-40s %s\n", "Proto", "State", "Local", "Remote", "Owners"))
-  for _, r in ipairs(list) do
-    local owners = {}
-    for _, p in ipairs(r.processes or {}) do
-      owners[#owners + 1] = format("%s[%d]", p.program or "?", p.pid)
-    end
-    local remote = r.remote_port == 0 and "*" or endpoint(r.remote_addr, r.remote_port)
-    out:write(format("%-6s %-12s %-40s %-40s %s\n", r.proto, r.state,
-      endpoint(r.local_addr, r.local_port), remote,
-      #owners > 0 and concat(owners, ",") or (r.user and ("user " .. r.user) or "-")))
+-- Sleeps for the -c interval; false when the sleep was interrupted.
+local function sleep(seconds)
+  local a, how, code = os.execute(sformat("sleep %d", seconds))
+  if type(a) == "number" then return a == 0 end          -- Lua 5.1: the wait status
+  if how == "signal" then return false end
+  return a == true or code == 0
+end
+
+-- Runs `lnetstat check|tstconfig ...` through its module, which may not be
+-- installed: say which one is missing rather than a Lua traceback.
+local function dispatch(name, argv)
+  local modname = "lnetstat." .. name
+  local ok, mod = pcall(require, modname)
+  if not ok or type(mod) ~= "table" or type(mod.main) ~= "function" then
+    local why = ok and "it has no main(argv)" or tostring(mod):match("^[^\n]*")
+    io.stderr:write(sformat("lnetstat: the '%s' subcommand needs the module %s, which is not "
+      .. "available (%s)\n", name, modname, why))
+    return 2
   end
-  if list.partial then out:write("note: ", list.partial, "\n") end
+  local fine, code = pcall(mod.main, argv)
+  if not fine then
+    if tostring(code):find("interrupted!", 1, true) then return 130 end
+    io.stderr:write(sformat("lnetstat %s: %s\n", name, tostring(code)))
+    return 2
+  end
+  return type(code) == "number" and code or 0
 end
 
-function M.main(argv)
-  local opts = { proto = { "tcp", "udp" }, process = true }
-  local listening = false
+local METRICS_USAGE = [[
+usage: lnetstat metrics [--netns NAME] [--prefix lnetstat|node] [-o FILE]
+  --netns NAME     read another network namespace
+  --prefix P       metric name prefix: lnetstat (default) or node (node_exporter's
+                   names; only with its netstat, sockstat and netdev collectors off)
+  -o, --output F   write F atomically (F.tmp then rename), for the textfile collector
+]]
+
+-- `lnetstat metrics`: Prometheus text of ns.stats() and ns.interfaces().
+local function metrics(argv)
+  local netns, prefix, output
   local i = 1
   while argv[i] do
     local a = argv[i]
-    if a == "-h" or a == "--help" then
-      io.stdout:write(USAGE)
+    local name, value = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
+    if name == "-h" or name == "--help" then
+      io.stdout:write(METRICS_USAGE)
       return 0
-    elseif a == "-l" then
-      listening = true
-    elseif a == "--netns" and argv[i + 1] then
-      opts.netns = argv[i + 1]
-      i = i + 1
-    else
-      io.stderr:write("lnetstat: unknown argument '", a, "'\n", USAGE)
-      return 2
     end
+    if name ~= "--netns" and name ~= "--prefix" and name ~= "-o" and name ~= "--output" then
+      io.stderr:write(sformat("lnetstat metrics: unknown argument '%s'\n", a), METRICS_USAGE)
+      return 3
+    end
+    if value == nil then
+      i = i + 1
+      value = argv[i]
+      if value == nil then
+        io.stderr:write(sformat("lnetstat metrics: %s needs a value\n", name))
+        return 3
+      end
+    end
+    if name == "--netns" then netns = value
+    elseif name == "--prefix" then prefix = value
+    else output = value end
     i = i + 1
   end
-  local list, err = (listening and ns.listening or ns.sockets)(opts)
-  if not list then
-    io.stderr:write("lnetstat: ", err, "\n")
+  if prefix ~= nil and prefix ~= "lnetstat" and prefix ~= "node" then
+    io.stderr:write("lnetstat metrics: --prefix must be lnetstat or node\n")
+    return 3
+  end
+  local ns = require "lnetstat"
+  local stats, err = ns.stats { netns = netns }
+  if not stats then
+    io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
     return 1
   end
-  M.print_sockets(list)
+  local ifs
+  ifs, err = ns.interfaces { netns = netns }
+  if not ifs then
+    io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
+    return 1
+  end
+  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = prefix })
+  if not output then
+    io.stdout:write(text)
+    return 0
+  end
+  -- the textfile collector must never read a half-written file
+  local tmp = sformat("%s.tmp%d", output, os.time() % 100000 * 100 + math.random(0, 99))
+  local f, ferr = io.open(tmp, "w")
+  if not f then
+    io.stderr:write("lnetstat metrics: ", tostring(ferr), "\n")
+    return 1
+  end
+  local ok, werr = f:write(text)
+  f:close()
+  if ok then ok, werr = os.rename(tmp, output) end
+  if not ok then
+    os.remove(tmp)
+    io.stderr:write("lnetstat metrics: ", tostring(werr), "\n")
+    return 1
+  end
   return 0
+end
+
+-- The records a --json view shows: the same selection as the text.
+local function json_value(flags, data)
+  local view = format.view_of(flags)
+  if view == "statistics" then return data.stats end
+  if view == "route" then return format.select_routes(data.routes or {}, flags) end
+  if view == "interfaces" then return format.select_interfaces(data.interfaces or {}, flags) end
+  local sockets = data.sockets and format.select_sockets(data.sockets, flags)
+  if data.groups and sockets and #sockets > 0 then
+    return { sockets = sockets, groups = format.select_groups(data.groups, flags) }
+  end
+  if data.groups then return format.select_groups(data.groups, flags) end
+  return sockets or {}
+end
+
+local function write_stdout(text)
+  io.stdout:write(text)
+end
+
+--- Runs the command; returns the exit code.
+function M.main(argv)
+  argv = argv or {}
+  local sub = argv[1]
+  if sub == "check" or sub == "tstconfig" or sub == "metrics" then
+    local rest = {}
+    for i = 2, #argv do rest[#rest + 1] = argv[i] end
+    if sub == "metrics" then return metrics(rest) end
+    return dispatch(sub, rest)
+  end
+  local flags, msg, code = format.parse_args(argv)
+  if not flags then
+    io.stderr:write(msg, "\n", "Try 'lnetstat --help' for more information.\n")
+    return code
+  end
+  if flags.help then
+    io.stdout:write(M.USAGE)
+    return 0
+  end
+  if flags.version then
+    io.stdout:write(version_text())
+    return 0
+  end
+  -- netstat -s prints once whatever -c says
+  local continuous = flags.continuous and not flags.statistics
+  local iteration = 0
+  while true do
+    iteration = iteration + 1
+    local text, notes, err
+    if flags.json then
+      local data
+      data, err = format.collect(flags, { netns = flags.netns })
+      text = data and (format.json(json_value(flags, data)) .. "\n")
+    elseif format.view_of(flags) == "sockets" then
+      -- streamed: the lines go out as the kernel hands the sockets over
+      text, notes = format.socket_view(flags, { netns = flags.netns, write = write_stdout })
+      err = notes
+    else
+      local data
+      data, err = format.collect(flags, { netns = flags.netns })
+      if data then text = format.render(flags, data, { iteration = iteration }) end
+    end
+    if not text then
+      io.stdout:flush()
+      io.stderr:write("lnetstat: ", tostring(err), "\n")
+      return 1
+    end
+    -- netstat writes its notes (stderr) before the tables; socket_view
+    -- streams nothing when a note must come first
+    if notes and notes ~= "" then
+      io.stdout:flush()
+      io.stderr:write(notes)
+    end
+    io.stdout:write(text)
+    io.stdout:flush()
+    if not continuous then return 0 end
+    if not sleep(flags.interval) then return 130 end
+  end
+end
+
+-- Kept for code written against the first CLI: a socket list, one per line.
+function M.print_sockets(list, out)
+  out = out or io.stdout
+  local flags = assert(format.parse_args { "-anp" })
+  out:write(format.sockets_text(list, flags, {}), format.unix_text(list, flags, {}))
+  if list.partial then out:write("note: ", list.partial, "\n") end
 end
 
 return M

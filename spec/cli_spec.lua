@@ -1,0 +1,298 @@
+-- The lnetstat command against net-tools netstat, both run inside a private
+-- network namespace holding a fixed scenario (spec/scenario.py and
+-- spec/fixtures/cli/extra_sockets.py): titles and headers identical, body
+-- lines identical as sorted multisets (the row order within a protocol is
+-- the kernel's, which may differ between netlink and /proc). Timers are
+-- compared by kind (their remaining time moves); counters are read right
+-- after each other and compared again when something moved in between.
+-- Needs root for the namespace (CI is root: nothing is skipped there).
+local helpers = require "helpers"
+
+local root_it = helpers.root_it
+local quote = helpers.quote
+local format = string.format
+
+local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+local ROOT = SPEC .. "../"
+local LUA = "lua5.4"
+if rawget(_G, "jit") then
+  LUA = "luajit"
+elseif _VERSION == "Lua 5.1" then
+  LUA = "lua5.1"
+elseif _VERSION == "Lua 5.3" then
+  LUA = "lua5.3"
+end
+local LNETSTAT = LUA .. " " .. quote(ROOT .. "bin/lnetstat")
+
+-- Runs cmd; returns its output and exit code (the shell reports it: under
+-- Lua 5.1 a pipe's close does not).
+local function run_rc(cmd)
+  local out = helpers.run(cmd .. "; echo \"lnetstat-spec-rc=$?\"")
+  local body, rc = out:match("^(.-)lnetstat%-spec%-rc=(%d+)\n$")
+  return body or out, tonumber(rc)
+end
+
+local function lines_of(text)
+  local t = {}
+  for line in text:gmatch("([^\n]*)\n") do t[#t + 1] = line end
+  return t
+end
+
+-- The lines of a netstat-like text split into header lines (titles and
+-- column headers) and body lines.
+local HEADER = {
+  "^Active ", "^Proto ", "^Kernel ", "^Destination ", "^Iface ", "^IPv6/IPv4 Group",
+  "^Interface ", "^%-%-%-", "^%a[%w]*:$",
+}
+local function split(text)
+  local head, body = {}, {}
+  for _, line in ipairs(lines_of(text)) do
+    local is_head = false
+    for _, p in ipairs(HEADER) do
+      if line:match(p) then is_head = true break end
+    end
+    if is_head then head[#head + 1] = line else body[#body + 1] = line end
+  end
+  table.sort(body)
+  return head, body
+end
+
+-- sock_diag (and so ss and lnetstat) does not see a UNIX connection that
+-- is not accepted yet; netstat reads it from /proc/net/unix.
+local function without_embryos(text)
+  return (text:gsub("unix  %d+ +%[ %] +%u+ +CONNECTING +0 [^\n]*\n", ""))
+end
+local function mask_timers(text)
+  return (text:gsub("%(%d+%.%d%d/%d+/%d+%)", "(T/R/P)"))
+end
+
+-- Asserts two outputs show the same table; returns true or false, message.
+local function compare(expected, actual)
+  local eh, eb = split(expected)
+  local ah, ab = split(actual)
+  if table.concat(eh, "\n") ~= table.concat(ah, "\n") then
+    return false, format("headers differ:\nnetstat:\n%s\nlnetstat:\n%s", table.concat(eh, "\n"),
+      table.concat(ah, "\n"))
+  end
+  local missing, extra, seen = {}, {}, {}
+  for _, l in ipairs(ab) do seen[l] = (seen[l] or 0) + 1 end
+  for _, l in ipairs(eb) do
+    if (seen[l] or 0) > 0 then seen[l] = seen[l] - 1 else missing[#missing + 1] = l end
+  end
+  for l, n in pairs(seen) do
+    for _ = 1, n do extra[#extra + 1] = l end
+  end
+  if #missing > 0 or #extra > 0 then
+    table.sort(extra)
+    return false, format("bodies differ:\nonly netstat:\n  %s\nonly lnetstat:\n  %s",
+      table.concat(missing, "\n  "), table.concat(extra, "\n  "))
+  end
+  return true
+end
+
+describe("lnetstat command", function()
+  it("prints its usage with every flag", function()
+    local out, code = run_rc(LNETSTAT .. " -h")
+    assert.are.equal(0, code)
+    for _, flag in ipairs { "-a", "-t", "-u", "-w", "-x", "-l", "-n", "-p", "-e", "-o", "-r", "-i", "-s",
+      "-c", "-W", "-4", "-6", "-g", "-v", "-h", "--json", "--netns", "check", "tstconfig", "metrics" } do
+      assert.is_truthy(out:find(flag, 1, true), "usage lacks " .. flag)
+    end
+  end)
+
+  it("exits 3 on a usage error, as netstat, and says why", function()
+    local _, code = run_rc(LNETSTAT .. " -q 2>/dev/null")
+    assert.are.equal(3, code)
+    local err = helpers.run(LNETSTAT .. " --num 2>&1")
+    assert.matches("ambiguous", err)
+    _, code = run_rc(LNETSTAT .. " -r -s 2>/dev/null")
+    assert.are.equal(3, code)
+  end)
+
+  it("exits 1 when the data cannot be read", function()
+    local out, code = run_rc(LNETSTAT .. " --netns lnetstat-no-such-ns -t 2>&1")
+    assert.are.equal(1, code)
+    assert.matches("lnetstat%-no%-such%-ns", out)
+  end)
+
+  it("prints its version", function()
+    local out, code = run_rc(LNETSTAT .. " -V")
+    assert.are.equal(0, code)
+    assert.matches("^lnetstat %S+\n$", out)
+  end)
+
+  it("prints the JSON records of a view", function()
+    local out, code = run_rc(LNETSTAT .. " -tan --json")
+    assert.are.equal(0, code)
+    local list = helpers.json_decode(out)
+    assert.are.equal("table", type(list))
+    for _, r in ipairs(list) do assert.are.equal("tcp", r.proto) end
+    local stats = helpers.json_decode((helpers.run(LNETSTAT .. " -s --json")))
+    assert.are.equal("number", type(stats.Tcp.ActiveOpens))
+  end)
+
+  it("prints Prometheus text and writes it atomically with -o", function()
+    local out, code = run_rc(LNETSTAT .. " metrics")
+    assert.are.equal(0, code)
+    assert.matches("\n# TYPE lnetstat_netstat_Tcp_ActiveOpens untyped\nlnetstat_netstat_Tcp_ActiveOpens %d+\n", out)
+    assert.matches('\nlnetstat_network_receive_bytes_total{device="lo"} %d+\n', out)
+    local dir = helpers.mktemp_dir()
+    local file = dir .. "/lnetstat.prom"
+    local _, code2 = run_rc(LNETSTAT .. " metrics --prefix node -o " .. quote(file))
+    local text = helpers.read_file(file)
+    helpers.remove_tree(dir)
+    assert.are.equal(0, code2)
+    assert.matches("\nnode_netstat_Tcp_ActiveOpens %d+\n", text)
+  end)
+
+  it("has a man page that renders", function()
+    local out, code = run_rc("MANWIDTH=80 man -l " .. quote(ROOT .. "man/lnetstat.1") .. " 2>&1")
+    assert.are.equal(0, code)
+    assert.matches("LNETSTAT%(1%)", out)
+    for _, flag in ipairs { "--netns", "--json", "--statistics", "--groups", "--continuous" } do
+      assert.is_truthy(out:find(flag, 1, true), "man page lacks " .. flag)
+    end
+  end)
+end)
+
+describe("lnetstat against netstat in a private netns", function()
+  local state = {}
+
+  local function cleanup()
+    for _, key in ipairs { "scenario", "extra" } do
+      local s = state[key]
+      if s then
+        helpers.kill(s.pid, 5, s.match)
+        if s.reported and s.reported ~= s.pid then helpers.kill(s.reported, 5, s.match) end
+        if s.child then helpers.kill(s.child, 5, s.match) end
+        pcall(s.handle.cleanup)
+      end
+    end
+    helpers.netns_delete(state.ns)
+    helpers.netns_delete(state.peer)
+    if state.tmpdir then helpers.remove_tree(state.tmpdir) end
+    state = {}
+  end
+
+  local function start(key, cmd, match)
+    local pid, handle = helpers.spawn(cmd)
+    state[key] = { pid = pid, handle = handle, match = match }
+    local ok, out = handle:wait_ready(20)
+    assert(ok, out)
+    local facts = helpers.json_decode(out:match("^(.-)\n"))
+    state[key].reported, state[key].child = facts.pid, facts.child_pid
+  end
+
+  local function build()
+    local NS = helpers.netns_create("lnetstat-cli")
+    state.ns = NS
+    local PEER = helpers.netns_create("lnetstat-clipeer")
+    state.peer = PEER
+    local id = helpers.getpid() % 10000000
+    local va, vb = "lnc" .. id .. "a", "lnc" .. id .. "b"
+    local must = helpers.must
+    must(format("ip link add %s netns %s type veth peer name %s netns %s", va, NS, vb, PEER))
+    must(format("ip -n %s addr add 203.0.113.1/24 dev %s", NS, va))
+    must(format("ip -n %s addr add 203.0.113.9/24 dev %s label %s:1", NS, va, va))
+    must(format("ip -n %s addr add 2001:db8:1234:5678::1/64 dev %s nodad", NS, va))
+    must(format("ip -n %s link set %s up", NS, va))
+    must(format("ip -n %s addr add 203.0.113.2/24 dev %s", PEER, vb))
+    must(format("ip -n %s link set %s up", PEER, vb))
+    must(format("ip -n %s route add 198.51.100.0/24 via 203.0.113.2 dev %s", NS, va))
+    must(format("ip -n %s route add 203.0.113.77 via 203.0.113.2 dev %s", NS, va))
+    must(format("ip -n %s route add unreachable 198.51.100.128/25", NS))
+    must(format("ip -n %s route add 192.0.2.64/26 via 203.0.113.2 dev %s metric 5 advmss 1400", NS, va))
+    must(format("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0", PEER))
+    state.tmpdir = helpers.mktemp_dir()
+    start("scenario", format("ip netns exec %s python3 %s %s lnetstat-cli-%d", NS,
+      quote(SPEC .. "scenario.py"), state.tmpdir, helpers.getpid()), "scenario.py")
+    start("extra", format("ip netns exec %s python3 %s %s", NS,
+      quote(SPEC .. "fixtures/cli/extra_sockets.py"), state.tmpdir), "extra_sockets.py")
+    helpers.sleep(2)   -- IPv6 autoconfiguration and MLD reports settle
+  end
+
+  setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(build)
+    if not ok then
+      cleanup()
+      error(err, 0)
+    end
+  end)
+
+  teardown(cleanup)
+
+  local function netstat(args)
+    return (helpers.netns_run(state.ns, "netstat " .. args .. " 2>&1"))
+  end
+  local function lnetstat(args)
+    return (helpers.netns_run(state.ns, LNETSTAT .. " " .. args .. " 2>&1"))
+  end
+
+  -- Compares one view; views with counters are read again when something
+  -- moved between the two reads (the SYN_SENT socket retransmits).
+  local function check(args, opts)
+    opts = opts or {}
+    local attempts = opts.counters and 5 or 1
+    local ok, msg
+    for _ = 1, attempts do
+      local expected = without_embryos(netstat(args))
+      local actual = opts.via_netns
+        and (helpers.run(LNETSTAT .. " --netns " .. quote(state.ns) .. " " .. args .. " 2>&1"))
+        or lnetstat(args)
+      if opts.timers then expected, actual = mask_timers(expected), mask_timers(actual) end
+      ok, msg = compare(expected, actual)
+      if ok then return end
+      helpers.sleep(0.3)
+    end
+    error(format("lnetstat %s differs from netstat %s\n%s", args, args, msg), 2)
+  end
+
+  for _, args in ipairs { "-tuna", "-tunl", "-tun", "-plnt", "-tulnp", "-anp", "-a", "-tua", "-tuaW",
+    "-tunaW", "-wan", "-wa", "-x", "-xa", "-xap", "-xl", "-e", "-tuae", "-tunaep", "-n4", "-n6",
+    "-rn", "-r", "-rne", "-rnee", "-g", "-gn", "-gn4", "-Ua" } do
+    root_it("netstat " .. args, function() check(args) end)
+  end
+
+  for _, args in ipairs { "-o", "-tunao", "-tunaepo" } do
+    root_it("netstat " .. args .. " (timer kinds; remaining times masked)", function()
+      check(args, { timers = true })
+    end)
+  end
+
+  for _, args in ipairs { "-i", "-ia", "-ie", "-iea", "-s", "-st", "-su", "-sw", "-s6" } do
+    root_it("netstat " .. args .. " (counters read back to back)", function()
+      check(args, { counters = true })
+    end)
+  end
+
+  root_it("--netns NAME reads the namespace like ip netns exec", function()
+    check("-tuna", { via_netns = true })
+    check("-xa", { via_netns = true })
+    check("-s", { via_netns = true, counters = true })
+  end)
+
+  root_it("--json lists the sockets netstat shows", function()
+    local text = lnetstat("-tuna --json")
+    local list = helpers.json_decode(text)
+    local _, body = split(netstat("-tuna"))
+    assert.are.equal(#body, #list)
+    local ports = {}
+    for _, r in ipairs(list) do ports[r.local_port] = true end
+    assert.is_true(ports[40001] and ports[40020] and ports[53])
+  end)
+
+  root_it("-c refreshes every second until stopped", function()
+    local out = helpers.netns_run(state.ns, "timeout -s TERM 2.5 " .. LNETSTAT .. " -tnc 2>/dev/null")
+    local _, titles = out:gsub("Active Internet connections", "")
+    assert.is_true(titles >= 2, "expected at least two refreshes, got " .. titles)
+  end)
+
+  root_it("-p as another user prints netstat's note on stderr", function()
+    local cmd = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+    local expected = helpers.netns_run(state.ns, cmd .. "netstat -tlnp 2>&1 >/dev/null")
+    local actual = helpers.netns_run(state.ns, cmd .. LNETSTAT .. " -tlnp 2>&1 >/dev/null")
+    assert.are.equal(expected, actual)
+    assert.matches("root", actual)
+  end)
+end)
