@@ -41,6 +41,7 @@ LUA_ABI = $(if $(filter luajit,$(LUA_VERSION)),5.1,$(LUA_VERSION))
 INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_ABI)
 INST_BINDIR ?= $(PREFIX)/bin
+INST_MANDIR ?= $(PREFIX)/share/man/man1
 
 BUSTED = $(LUA) /usr/bin/busted
 
@@ -94,9 +95,13 @@ lint:
 	luacheck lua spec bin examples bench
 
 install: $(SO)
-	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_LUADIR)/lnetstat $(DESTDIR)$(INST_BINDIR)
+	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_LUADIR)/lnetstat/report \
+		$(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so
 	install -m 0644 lua/lnetstat/*.lua $(DESTDIR)$(INST_LUADIR)/lnetstat/
+	install -m 0644 lua/lnetstat/report/*.lua $(DESTDIR)$(INST_LUADIR)/lnetstat/report/
+	install -m 0755 bin/lnetstat $(DESTDIR)$(INST_BINDIR)/lnetstat
+	install -m 0644 man/lnetstat.1 $(DESTDIR)$(INST_MANDIR)/lnetstat.1
 
 clean:
 	rm -rf build

@@ -12,4 +12,5 @@ trap '[[ -z $pid ]] || { kill "$pid" 2>/dev/null; wait "$pid"; }; exit 130' INT 
 bench() { "$@" & pid=$!; wait "$pid"; pid=; }
 
 bench bench/sockets.sh
+bench bench/cli.sh
 bench bench/routes.sh

@@ -202,7 +202,8 @@ end)
 
 describe("lnetstat.format PID/Program name", function()
   it("is pid/command cut to 19 characters, padded to 20", function()
-    local r = { processes = { { pid = 31448, command = "averyveryverylongprogramname", program = "averyveryverylon" } } }
+    local r = { processes = { { pid = 31448, command = "averyveryverylongprogramname",
+      program = "averyveryverylon" } } }
     assert.are.equal("31448/averyveryvery", format.program_field(r))
     assert.are.equal(19, #format.program_field(r))
   end)
@@ -404,6 +405,7 @@ describe("lnetstat.format.parse_args", function()
     assert.matches("invalid option %-%- 'q'", msg)
     assert.are.equal(3, code)
     f, msg, code = format.parse_args { "--num" }
+    assert.is_nil(f)
     assert.matches("ambiguous", msg)
     assert.are.equal(3, code)
     assert.are.equal(3, select(3, format.parse_args { "-r", "-i" }))
@@ -422,6 +424,19 @@ describe("lnetstat.format.parse_args", function()
   it("rejects what is not a list", function()
     assert.has_error(function() format.parse_args("-t") end)
     assert.has_error(function() format.netstat("-t") end)
+  end)
+end)
+
+describe("lnetstat.format arguments", function()
+  it("raises errors that name the function and the argument", function()
+    assert.has_error(function() format.sockets_text("x", {}) end,
+      "bad argument #1 to 'sockets_text' (list expected, got string)")
+    assert.has_error(function() format.routes_text({}, nil) end,
+      "bad argument #2 to 'routes_text' (table expected, got nil)")
+    assert.has_error(function() format.render({}, {}, 5) end,
+      "bad argument #3 to 'render' (table or nil expected, got number)")
+    assert.has_error(function() format.program_field(nil) end,
+      "bad argument #1 to 'program_field' (record expected, got nil)")
   end)
 end)
 

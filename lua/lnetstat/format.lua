@@ -18,11 +18,22 @@
 --   format.parse_args(argv) -> flags | nil, message, exit_code
 --     The netstat flag grammar (getopt_long rules: bundled short options,
 --     unique long-option prefixes, -A FAMILY) plus --json and --netns NAME.
+--   format.socket_view(flags, opts) -> stdout_text, stderr_text | nil, msg, errno
+--     The socket views (inet, -g, UNIX tables) rendered while each_socket()
+--     streams the records (opts.write = function(text) streams stdout).
+--   format.collect(flags, opts) -> data | nil, msg, errno   what a view needs
 --   format.render(flags, data, opts) -> stdout_text, stderr_text
 --   format.sockets_text(list, flags, opts), format.unix_text(list, flags, opts),
---   format.interfaces_text(list, flags, opts), format.routes_text(list, flags, opts),
+--   format.interfaces_text(list, flags, opts) (-e: ifconfig's layout),
+--   format.routes_text(list, flags, opts), format.routes6_text(list, flags, opts),
 --   format.groups_text(list, flags, opts), format.statistics_text(stats, flags)
---     One view each, as netstat prints it (titles and headers included).
+--     One view each, as netstat prints it (titles and headers included);
+--     flags as parse_args returns them (format.view_flags(flags) applies
+--     netstat's defaults for a socket view).
+--   format.select_sockets / select_interfaces / select_routes / select_groups
+--     (list, flags) -> the records the text view shows, in its order.
+--   format.program_field(record), format.timer_field(record),
+--   format.interface_flags(flag_set)   single columns ("812/sshd", ...)
 --   format.json(value) -> text          one JSON document
 --   format.prometheus(data, opts) -> text   counters and interfaces
 --
@@ -69,6 +80,18 @@ local function unsigned_text(v)
     out[i] = d
   end
   return (gsub(concat(out), "^0+(%d)", "%1"))
+end
+
+-- Argument checks of the public functions (error at the caller's line).
+local function need_table(fname, n, v, what)
+  if type(v) ~= "table" then
+    error(sformat("bad argument #%d to '%s' (%s expected, got %s)", n, fname, what or "table", type(v)), 3)
+  end
+end
+local function need_opts(fname, n, v)
+  if v ~= nil and type(v) ~= "table" then
+    error(sformat("bad argument #%d to '%s' (table or nil expected, got %s)", n, fname, type(v)), 3)
+  end
 end
 
 -- Files ---------------------------------------------------------------------
@@ -488,6 +511,7 @@ local PROGNAME_WIDTH = 20
 -- netstat's /proc walk finds it first), its argv[0] rule applied by the
 -- data layer (`command`), cut to PROGNAME_WIDTH - 1 bytes; "-" when unknown.
 function M.program_field(r)
+  need_table("program_field", 1, r, "record")
   local procs = r.processes
   local p = procs and procs[1]
   if not p then
@@ -510,6 +534,7 @@ end
 -- "off (0.00/0/0)", "on (0.20/3/0)", "keepalive (7199.54/0/0)",
 -- "timewait (59.87/0/0)"; a zero-window probe timer shows as "unkn-4".
 function M.timer_field(r)
+  need_table("timer_field", 1, r, "record")
   if r.proto ~= "tcp" then return "off (0.00/0/0)" end
   local t, ms, n = r.timer, r.timer_expires_ms, int(r.retransmits)
   -- sock_diag reports the retransmissions for "on" and the keepalive or
@@ -642,7 +667,6 @@ local function inet_context(flags, opts)
     -- says whether "host:port" fits)
     fast = flags.numeric_hosts and flags.numeric_ports and plain and not flags.wide or false,
     tcp4_column = PROTO_COLUMN.tcp.inet,
-    port_text = {},
     state_column = setmetatable({}, { __index = function(t, v)
       local text = sformat("%-11s", v) .. eol
       t[v] = text
@@ -688,14 +712,8 @@ local function inet_line(r, c)
       local rlen = #rhost + (rp < 10 and 1 or rp < 100 and 2 or rp < 1000 and 3 or rp < 10000 and 4 or 5)
       local lpad, rpad = PADS[llen], PADS[rlen]
       if lpad and rpad then
-        -- a port's text is made once per view: each connection shows its
-        -- ports twice (both ends), a listener's on every accepted one
-        local port_text = c.port_text
-        local ltext, rtext = port_text[lp], port_text[rp]
-        if not ltext then ltext = tostring(lp) port_text[lp] = ltext end
-        if not rtext then rtext = tostring(rp) port_text[rp] = rtext end
         return c.tcp4_column .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[r.send_q or 0] .. lhost .. ":"
-          .. ltext .. lpad .. " " .. rhost .. ":" .. rtext .. rpad .. " " .. c.state_column[state or ""]
+          .. lp .. lpad .. " " .. rhost .. ":" .. rp .. rpad .. " " .. c.state_column[state or ""]
       end
     end
   end
@@ -763,6 +781,9 @@ end
 -- opts: files (name files, see the top), users = {[uid] = name} for -e,
 -- header = false to leave out the title.
 function M.sockets_text(list, flags, opts)
+  need_table("sockets_text", 1, list, "list")
+  need_table("sockets_text", 2, flags)
+  need_opts("sockets_text", 3, opts)
   opts = opts or {}
   local out, n = {}, 0
   if opts.header ~= false then
@@ -843,6 +864,9 @@ end
 
 --- The UNIX socket table (title and header included).
 function M.unix_text(list, flags, opts)
+  need_table("unix_text", 1, list, "list")
+  need_table("unix_text", 2, flags)
+  need_opts("unix_text", 3, opts)
   opts = opts or {}
   local out, n = {}, 0
   if opts.header ~= false then
@@ -970,6 +994,8 @@ end
 
 --- The interface records netstat -i would show, in its order.
 function M.select_interfaces(list, flags)
+  need_table("select_interfaces", 1, list, "list")
+  need_table("select_interfaces", 2, flags)
   local out = {}
   for _, e in ipairs(interface_rows(list, flags)) do
     if e.stats then out[#out + 1] = e.rec end
@@ -980,6 +1006,9 @@ end
 --- The netstat -i table. opts.title = false leaves out "Kernel Interface
 -- table" (netstat -c prints it once).
 function M.interfaces_text(list, flags, opts)
+  need_table("interfaces_text", 1, list, "list")
+  need_table("interfaces_text", 2, flags)
+  need_opts("interfaces_text", 3, opts)
   opts = opts or {}
   local out = {}
   if opts.title ~= false then out[1] = "Kernel Interface table\n" end
@@ -1144,6 +1173,8 @@ local REJECT_FORMAT = {
 -- table but broadcast, multicast, local and anycast ones (as
 -- /proc/net/route); with -6 (and not -4) the IPv6 routes of every table.
 function M.select_routes(list, flags)
+  need_table("select_routes", 1, list, "list")
+  need_table("select_routes", 2, flags)
   local v6 = flags.inet6 and not flags.inet
   local out = {}
   for _, r in ipairs(list) do
@@ -1161,6 +1192,9 @@ end
 -- /proc/net/route. The letters come from the type, gateway and prefix, as
 -- the kernel builds them for that file.
 function M.routes_text(list, flags, opts)
+  need_table("routes_text", 1, list, "list")
+  need_table("routes_text", 2, flags)
+  need_opts("routes_text", 3, opts)
   opts = opts or {}
   local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
   -- -e swaps netstat's two layouts; -ee shows both
@@ -1219,6 +1253,8 @@ end
 --- The memberships netstat -g would show: IPv4, then IPv6 (-4 and -6
 -- select), each in the kernel's order.
 function M.select_groups(list, flags)
+  need_table("select_groups", 1, list, "list")
+  need_table("select_groups", 2, flags)
   local out = {}
   for _, fam in ipairs { "inet", "inet6" } do
     if (fam == "inet" and flags.inet ~= false) or (fam == "inet6" and flags.inet6 ~= false) then
@@ -1232,6 +1268,9 @@ end
 
 --- The netstat -g table: IPv4 memberships, then IPv6.
 function M.groups_text(list, flags, opts)
+  need_table("groups_text", 1, list, "list")
+  need_table("groups_text", 2, flags)
+  need_opts("groups_text", 3, opts)
   opts = opts or {}
   local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
   local out = { "IPv6/IPv4 Group Memberships\nInterface       RefCnt Group\n",
@@ -1598,6 +1637,8 @@ for _, g in ipairs(SNMP6_GROUPS) do NOT_SNMP[g] = true end
 -- tcp/udp/raw select sections as -t/-u/-w do (all when none is set), inet6
 -- (without inet) prints the IPv6 counters as netstat -s -6.
 function M.statistics_text(stats, flags)
+  need_table("statistics_text", 1, stats)
+  need_opts("statistics_text", 2, flags)
   flags = flags or {}
   local show = { tcp = flags.tcp, udp = flags.udp, raw = flags.raw }
   if not (show.tcp or show.udp or show.raw) then show.tcp, show.udp, show.raw = true, true, true end
@@ -1679,6 +1720,9 @@ end
 -- kernel's reference count of the route, which rtnetlink does not report:
 -- it shows the record's `refcnt` when there is one, else 1.
 function M.routes6_text(list, flags, opts)
+  need_table("routes6_text", 1, list, "list")
+  need_table("routes6_text", 2, flags)
+  need_opts("routes6_text", 3, opts)
   opts = opts or {}
   local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
   local out = { "Kernel IPv6 routing table\n",
@@ -1835,6 +1879,8 @@ local NETDEV_METRICS = {
 -- (untyped), <p>_sockstat_<PROTO>_<field> and <p>_sockstat_sockets_used
 -- (gauges), <p>_network_<key>_total{device} (counters), <p>_network_up{device}.
 function M.prometheus(data, opts)
+  need_table("prometheus", 1, data)
+  need_opts("prometheus", 2, opts)
   opts = opts or {}
   local p = opts.prefix or "lnetstat"
   if type(p) ~= "string" or not p:match("^[%a_:][%w_:]*$") then
@@ -1950,6 +1996,8 @@ end
 -- interfaces, routes, groups or stats, or nil, message, errno.
 -- opts.netns, opts.lnetstat (the data module; default require "lnetstat").
 function M.collect(flags, opts)
+  need_table("collect", 1, flags)
+  need_opts("collect", 2, opts)
   opts = opts or {}
   local ns = opts.lnetstat or require "lnetstat"
   local netns = opts.netns or flags.netns
@@ -2026,6 +2074,8 @@ end
 --- The socket records the text view would show, in its order (inet rows,
 -- then UNIX rows): what --json prints.
 function M.select_sockets(list, flags)
+  need_table("select_sockets", 1, list, "list")
+  need_table("select_sockets", 2, flags)
   local shown, inet_view, unix_view = M.view_flags(flags)
   local out = inet_view and M.ordered_inet(list, shown) or {}
   if unix_view then
@@ -2062,6 +2112,8 @@ local INET_PROTO = { tcp = true, udp = true, udplite = true, raw = true }
 -- before the tables: then nothing is streamed, and the caller writes
 -- stderr_text first.
 function M.socket_view(flags, opts)
+  need_table("socket_view", 1, flags)
+  need_opts("socket_view", 2, opts)
   opts = opts or {}
   local shown, inet_view, unix_view = M.view_flags(flags)
   local data = opts.data or {}
@@ -2164,6 +2216,9 @@ end
 -- interface title only on the first), write = function(text) (socket views:
 -- stream stdout through it, see M.socket_view).
 function M.render(flags, data, opts)
+  need_table("render", 1, flags)
+  need_table("render", 2, data)
+  need_opts("render", 3, opts)
   opts = opts or {}
   local view = view_of(flags)
   if view == "sockets" then
