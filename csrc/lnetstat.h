@@ -57,6 +57,20 @@ struct ifname_map {
 
 /* One call's handles into (possibly another) network namespace. Lives in a
  * userdata; closed by session:close(), __gc or __close. */
+/* Address in network order; family AF_INET uses the first 4 bytes. */
+struct addr {
+	int family;
+	unsigned char bytes[16];
+};
+
+/* The text of the address last pushed for a record's local or remote end,
+ * kept in the registry: consecutive sockets mostly share their addresses,
+ * and a hit skips inet_ntop and the string hashing. */
+struct addr_cache {
+	struct addr addr;
+	int ref;              /* registry slot of the text; LUA_NOREF when empty */
+};
+
 struct session {
 	struct nlsock diag;
 	struct nlsock route;
@@ -64,13 +78,8 @@ struct session {
 	char *text;           /* scratch buffer for /proc reads */
 	size_t text_size;
 	struct ifname_map ifnames;
+	struct addr_cache addr_text[2];   /* local, remote */
 	int closed;
-};
-
-/* Address in network order; family AF_INET uses the first 4 bytes. */
-struct addr {
-	int family;
-	unsigned char bytes[16];
 };
 
 struct cidr {

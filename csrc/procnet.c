@@ -530,10 +530,15 @@ static int l_proc_sockets(lua_State *L)
 	if ((err = proc_read_all(pp.s, pp.s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);
-	parse_proc_sockets(&pp, pp.s->text, len);
-	lua_pushboolean(L, 1);
-	lua_pushinteger(L, pp.skipped);
-	return 2;
+	{
+		lua_Integer before = pp.n;
+
+		parse_proc_sockets(&pp, pp.s->text, len);
+		lua_pushboolean(L, 1);
+		lua_pushinteger(L, pp.skipped);
+		lua_pushinteger(L, pp.n - before);   /* records handed to the sink */
+		return 3;
+	}
 }
 
 /* core._parse_proc(text, proto, family, filter) -> list, skipped.

@@ -264,11 +264,51 @@ static void push_path(lua_State *L, const struct sock_rec *r)
 	lua_setfield(L, -2, "path");
 }
 
+/* Pushes the text of a, through the session's cache when there is one. */
+static void push_addr(lua_State *L, struct session *s, int which, const struct addr *a)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct addr_cache *c;
+	size_t len = a->family == AF_INET ? 4 : 16;
+
+	if (s == NULL) {
+		lua_pushstring(L, addr_text(a, text, sizeof(text)));
+		return;
+	}
+	c = &s->addr_text[which];
+	if (c->ref != LUA_NOREF && c->addr.family == a->family &&
+	    memcmp(c->addr.bytes, a->bytes, len) == 0) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+		return;
+	}
+	lua_pushstring(L, addr_text(a, text, sizeof(text)));
+	lua_pushvalue(L, -1);
+	if (c->ref == LUA_NOREF)
+		c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	else
+		lua_rawseti(L, LUA_REGISTRYINDEX, c->ref);
+	c->addr.family = a->family;
+	memcpy(c->addr.bytes, a->bytes, len);
+}
+
+/* Decimal text of v into out (at least 21 bytes); snprintf costs several
+ * times more, once per socket. */
+static const char *u64_text(uint64_t v, char *out)
+{
+	char *p = out + 20;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
 /* Pushes the record table for r (fields absent in r stay nil). The caller
  * may add fields, then appends it to its list. */
 static void push_sock_record(lua_State *L, struct session *s, const struct sock_rec *r)
 {
-	char text[INET6_ADDRSTRLEN];
 	char cookie[24];
 	const char *ifname;
 	int inet = r->family == AF_INET || r->family == AF_INET6;
@@ -282,8 +322,10 @@ static void push_sock_record(lua_State *L, struct session *s, const struct sock_
 		set_int(L, "send_q", r->send_q);
 	}
 	if (inet) {
-		set_str(L, "local_addr", addr_text(&r->laddr, text, sizeof(text)));
-		set_str(L, "remote_addr", addr_text(&r->raddr, text, sizeof(text)));
+		push_addr(L, s, 0, &r->laddr);
+		lua_setfield(L, -2, "local_addr");
+		push_addr(L, s, 1, &r->raddr);
+		lua_setfield(L, -2, "remote_addr");
 	}
 	if (r->has_ports) {
 		set_int(L, "local_port", r->lport);
@@ -298,10 +340,8 @@ static void push_sock_record(lua_State *L, struct session *s, const struct sock_
 			set_str(L, "interface", ifname);
 		set_int(L, "ifindex", r->ifindex);
 	}
-	if (r->has_cookie) {
-		snprintf(cookie, sizeof(cookie), "%llu", (unsigned long long)r->cookie);
-		set_str(L, "cookie", cookie);
-	}
+	if (r->has_cookie)
+		set_str(L, "cookie", u64_text(r->cookie, cookie));
 	if (r->v6only >= 0)
 		set_bool(L, "v6only", r->v6only);
 	if (r->timer >= 0) {

@@ -154,8 +154,8 @@ static int parse_family(lua_State *L, int idx)
 }
 
 /* core.sock_diag(session, sink, proto, family, filter, want_info)
- * -> true | nil, msg, errno. Appends records to the sink list, or calls the
- * sink function with each. ENOENT/EOPNOTSUPP
+ * -> true, count | nil, msg, errno. Appends records to the sink list, or
+ * calls the sink function with each. ENOENT/EOPNOTSUPP
  * mean "no sock_diag handler for this protocol": the caller falls back. */
 static int l_sock_diag(lua_State *L)
 {
@@ -163,12 +163,13 @@ static int l_sock_diag(lua_State *L)
 		"tcp", "udp", "udplite", "raw", "unix", "packet", "netlink", NULL
 	};
 	struct diag_ctx c;
+	lua_Integer start;
 	int err;
 
 	memset(&c, 0, sizeof(c));
 	c.L = L;
 	c.s = check_session(L, 1);
-	c.n = check_sink(L, 2);
+	c.n = start = check_sink(L, 2);
 	c.list = 2;
 	c.proto = protos[luaL_checkoption(L, 3, NULL, protos)];
 	c.family = parse_family(L, 4);
@@ -191,5 +192,6 @@ static int l_sock_diag(lua_State *L)
 	if (err != 0)
 		return push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
 	lua_pushboolean(L, 1);
-	return 1;
+	lua_pushinteger(L, c.n - start);   /* records handed to the sink */
+	return 2;
 }

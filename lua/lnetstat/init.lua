@@ -153,23 +153,22 @@ local function note_partial(result, reason)
 end
 
 -- Fetches one protocol/family into the sink (a list, or a function called per
--- record); returns the source used or nil, err, errno.
+-- record); returns the source used and the records delivered, or nil, err, errno.
 local function fetch(session, sink, result, q, proto, family)
   if q.source ~= "proc" then
-    local ok, err, errno = core.sock_diag(session, sink, proto, family, q.filter, q.info)
-    if ok then return "netlink" end
+    local ok, count, errno = core.sock_diag(session, sink, proto, family, q.filter, q.info)
+    if ok then return "netlink", count end
     if q.source == "netlink" or not FALLBACK_ERRNO[errno] then
-      return nil, err, errno
+      return nil, count, errno
     end
   end
-  local ok, err, errno = core.proc_sockets(session, sink, proto, family, q.filter)
-  if not ok then return nil, err, errno end
-  local skipped = err
-  if skipped and skipped > 0 then
+  local ok, skipped, count = core.proc_sockets(session, sink, proto, family, q.filter)
+  if not ok then return nil, skipped, count end
+  if skipped > 0 then
     note_partial(result, format("%d malformed lines of /proc/net/%s skipped", skipped,
       proc_name(proto, family)))
   end
-  return "proc"
+  return "proc", count
 end
 
 -- Owners of sockets: one /proc/PID/fd scan (limited to the wanted inodes,
@@ -213,25 +212,27 @@ local function note_unknown_owners(index, result)
 end
 
 -- Runs the dumps of a query into sink; result receives sources and notes.
+-- Returns the number of records delivered, or nil, err, errno.
 local function dump_sockets(q, sink, result)
   local session, err, errno = core.open(q.netns, plan_handles(q))
   if not session then return nil, err, errno end
-  local sources = {}
+  local sources, total = {}, 0
   for _, proto in ipairs(q.protos) do
     local fams = INET_PROTOS[proto] and q.families or { "any" }
     for _, fam in ipairs(fams) do
-      local source
-      source, err, errno = fetch(session, sink, result, q, proto, fam)
+      local source, count
+      source, count, errno = fetch(session, sink, result, q, proto, fam)
       if not source then
         session:close()
-        return nil, err, errno
+        return nil, count, errno
       end
       sources[proto] = source
+      total = total + count
     end
   end
   session:close()
   result.sources = sources
-  return true
+  return total
 end
 
 local function run_sockets(q)
@@ -276,15 +277,19 @@ function M.each_socket(opts, fn)
     index, err, errno = owner_index(nil)
     if not index then return nil, err, errno end
   end
-  local count, summary = 0, {}
-  local function deliver(r)
-    count = count + 1
-    if index then attach_owner(index, r) end
-    fn(r)
+  local summary = {}
+  -- without owners to attach, the C core calls fn itself: no Lua frame
+  -- in between on the hot path
+  local sink = fn
+  if index then
+    sink = function(r)
+      attach_owner(index, r)
+      fn(r)
+    end
   end
-  local ok
-  ok, err, errno = dump_sockets(q, deliver, summary)
-  if not ok then return nil, err, errno end
+  local count
+  count, err, errno = dump_sockets(q, sink, summary)
+  if not count then return nil, err, errno end
   if index then note_unknown_owners(index, summary) end
   return count, summary
 end
