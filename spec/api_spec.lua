@@ -51,11 +51,7 @@ describe("require 'lnetstat'", function()
 end)
 
 describe("sockets() argument errors", function()
-  local function err_of(f, ...)
-    local ok, msg = pcall(f, ...)
-    assert.is_false(ok)
-    return msg
-  end
+  local err_of = helpers.err_of
 
   it("rejects a non-table", function()
     assert.matches("bad argument #1 to 'sockets' %(table expected, got string%)",

@@ -9,31 +9,8 @@ local helpers = require "helpers"
 local quote, run, must = helpers.quote, helpers.run, helpers.must
 local format = string.format
 
-local FIXTURES = "spec/fixtures/stats/"
-
-local function fixture(name)
-  local f = assert(io.open(FIXTURES .. name, "r"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function err_of(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  return msg
-end
-
-local function is_integer(v)
-  if math.type then return math.type(v) == "integer" end
-  return type(v) == "number" and v == math.floor(v)
-end
-
-local function count(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n
-end
+local fixture = helpers.fixtures("stats")
+local err_of, is_integer, count = helpers.err_of, helpers.is_integer, helpers.count_keys
 
 -- /proc/net/igmp prints the native u32 of a __be32: the fixtures were
 -- recorded on a little-endian host.

@@ -425,4 +425,36 @@ function helpers.keys(t)
   return out
 end
 
+-- Small tools the specs share ------------------------------------------------
+
+--- A reader of the fixture files of one folder under spec/fixtures/.
+function helpers.fixtures(folder)
+  return function(name)
+    local f = assert(io.open("spec/fixtures/" .. folder .. "/" .. name, "rb"))
+    local text = f:read("*a")
+    f:close()
+    return text
+  end
+end
+
+--- Calls f, asserts that it raised, and returns the error message.
+function helpers.err_of(f, ...)
+  local ok, msg = pcall(f, ...)
+  assert(not ok, "expected an error")
+  return tostring(msg)
+end
+
+--- The number of keys of a table.
+function helpers.count_keys(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+--- An integer (a float with an integral value on Lua 5.1/LuaJIT).
+function helpers.is_integer(v)
+  if math.type then return math.type(v) == "integer" end
+  return type(v) == "number" and v == math.floor(v)
+end
+
 return helpers

@@ -7,23 +7,13 @@ local helpers = require "helpers"
 local format = string.format
 local quote, must, run = helpers.quote, helpers.must, helpers.run
 
-local function fixture(name)
-  local f = assert(io.open("spec/fixtures/links/" .. name, "r"))
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local fixture = helpers.fixtures("links")
+local err_of, count = helpers.err_of, helpers.count_keys
 
 local function by(list, key)
   local t = {}
   for _, r in ipairs(list) do t[r[key]] = r end
   return t
-end
-
-local function count(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n
 end
 
 local function sorted_keys(t)
@@ -39,11 +29,6 @@ local function ip_json(netns, args)
   return helpers.json_decode(out)
 end
 
-local function err_of(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  return msg
-end
 
 describe("links: /proc/net/dev fixtures", function()
   local list, skipped

@@ -7,14 +7,7 @@
 
 local core = require "lnetstat.core"
 
-local FIXTURES = "spec/fixtures/proc/"
-
-local function fixture(name)
-   local f = assert(io.open(FIXTURES .. name, "rb"))
-   local text = f:read("*a")
-   f:close()
-   return text
-end
+local fixture = require("helpers").fixtures("proc")
 
 local function parse(name, proto, family, filter)
    return core._parse_proc(fixture(name), proto, family, filter)

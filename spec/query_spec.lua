@@ -3,11 +3,7 @@ local q = require "lnetstat.query"
 
 local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
 
-local function err_of(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(msg)
-end
+local err_of = require("helpers").err_of
 
 -- Records shaped like lnetstat's.
 local function sock(proto, family, addr, port, extra)

@@ -29,8 +29,8 @@ describe("rockspec", function()
     helpers.must("cp -r csrc lua bin rockspec " .. helpers.quote(copy))
     -- No network at all when root can make a namespace without one.
     local offline = helpers.is_root() and "unshare -n " or ""
-    local out = helpers.must("cd " .. helpers.quote(copy) .. " && " .. offline .. "luarocks --lua-version=5.4 make --tree "
-      .. helpers.quote(tree) .. " " .. ROCKSPEC)
+    local out = helpers.must("cd " .. helpers.quote(copy) .. " && " .. offline
+      .. "luarocks --lua-version=5.4 make --tree " .. helpers.quote(tree) .. " " .. ROCKSPEC)
     assert.matches("lnetstat scm%-1 is now installed", out)
 
     local script = [[

@@ -11,20 +11,9 @@ local format = string.format
 local concat = table.concat
 local unpack = table.unpack or unpack
 
-local FIXTURES = ((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./") .. "fixtures/routes/"
 
-local function fixture(name)
-  local f = assert(io.open(FIXTURES .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function err_of(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  return msg
-end
+local fixture = helpers.fixtures("routes")
+local err_of, count_keys = helpers.err_of, helpers.count_keys
 
 local function by_dst(list)
   local t = {}
@@ -35,11 +24,6 @@ local function by_dst(list)
   return t
 end
 
-local function count_keys(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n
-end
 
 describe("routes() argument errors", function()
   it("rejects a non-table and names unknown options with a suggestion", function()
