@@ -92,6 +92,7 @@ bench:
 	bench/run.sh
 
 lint:
+	@build-aux/deps.sh lint
 	luacheck lua spec bin examples bench
 
 install: $(SO)

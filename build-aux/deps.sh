@@ -1,18 +1,20 @@
 #!/bin/sh
 # Installs the Debian packages a target needs, if any are missing.
-# Usage: build-aux/deps.sh build|test|matrix|bench
+# Usage: build-aux/deps.sh build|test|matrix|bench|lint
 set -eu
 
 build="gcc make pkg-config libc6-dev libmnl-dev lua5.4 liblua5.4-dev"
 test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua-dkjson python3-prometheus-client libxml2-utils"
 matrix="$build lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 libluajit2-5.1-dev"
 bench="$test time"
+lint="lua-check"
 
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 matrix) want=$matrix ;;
 bench) want=$bench ;;
+lint) want=$lint ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 
