@@ -8,7 +8,7 @@
 -- @module lnetstat.cli
 local format = require "lnetstat.format"
 
-local type, pcall, tostring, ipairs = type, pcall, tostring, ipairs
+local type, pcall, tostring = type, pcall, tostring
 local sformat = string.format
 
 local M = {}
@@ -247,20 +247,6 @@ function M.main(argv)
     if not continuous then return 0 end
     if not sleep(flags.interval) then return 130 end
   end
-end
-
---- Prints a list of socket records as `netstat -anp` would (used by
--- examples/listening.lua); notes list.partial after the tables.
-function M.print_sockets(list, out)
-  out = out or io.stdout
-  local shown = format.view_flags(assert(format.parse_args { "-anp" }))
-  local has_unix = false
-  for _, r in ipairs(list) do
-    if r.proto == "unix" then has_unix = true break end
-  end
-  out:write(format.sockets_text(list, shown, {}))
-  if has_unix then out:write(format.unix_text(list, shown, {})) end
-  if list.partial then out:write("note: ", list.partial, "\n") end
 end
 
 return M

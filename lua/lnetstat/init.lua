@@ -206,7 +206,8 @@ end
 local function note_unknown_owners(index, result)
   if index.unreadable > 0 and index.missing > 0 then
     note_partial(result, format("owners unknown for %d sockets: the open files of %d "
-      .. "processes could not be read (errno %d); run as root or with CAP_SYS_PTRACE",
+      .. "processes could not be read (errno %d); that needs root or CAP_SYS_PTRACE, "
+      .. "and some processes hide them even from root",
       index.missing, index.unreadable, index.errno))
   end
 end
