@@ -88,10 +88,22 @@ struct cidr {
 	int prefixlen;
 };
 
+/* Optional fields of a socket record (opts.fields): a record built with a
+ * mask carries only those, plus proto, family and state. */
+enum sock_field {
+	F_RECV_Q = 1 << 0, F_SEND_Q = 1 << 1, F_LOCAL_ADDR = 1 << 2,
+	F_REMOTE_ADDR = 1 << 3, F_LOCAL_PORT = 1 << 4, F_REMOTE_PORT = 1 << 5,
+	F_UID = 1 << 6, F_INODE = 1 << 7, F_INTERFACE = 1 << 8, F_COOKIE = 1 << 9,
+	F_V6ONLY = 1 << 10, F_TIMER = 1 << 11, F_PROTOCOL = 1 << 12, F_PATH = 1 << 13,
+	F_TYPE = 1 << 14, F_PEER_INODE = 1 << 15, F_PORTID = 1 << 16,
+	F_ALL = (1 << 17) - 1
+};
+
 /* Filters applied while records are built, so unwanted sockets never cost a
  * Lua table. */
 struct sock_filter {
 	uint32_t states;           /* bitmask of 1 << TCP_* */
+	uint32_t fields;           /* enum sock_field mask of the fields to build */
 	int lport_lo, lport_hi;    /* -1: no filter */
 	int rport_lo, rport_hi;
 	struct cidr laddr, raddr;

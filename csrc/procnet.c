@@ -335,8 +335,8 @@ static void proc_emit(struct proc_parse *pp, const struct sock_rec *r,
 {
 	if (!filter_match(pp->f, r))
 		return;
-	push_sock_record(pp->L, pp->s, r);
-	if (has_rmem)   /* packet: Rmem without a send queue to pair it with */
+	push_sock_record(pp->L, pp->s, r, pp->f->fields);
+	if (has_rmem && (pp->f->fields & F_RECV_Q))   /* packet: Rmem, no send queue */
 		set_int(pp->L, "recv_q", rmem);
 	append(pp->L, pp->list, &pp->n);
 }

@@ -230,6 +230,7 @@ static void read_filter(lua_State *L, int idx, struct sock_filter *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->states = 0xffffffffu;
+	f->fields = F_ALL;
 	f->lport_lo = f->lport_hi = f->rport_lo = f->rport_hi = -1;
 	if (lua_isnoneornil(L, idx))
 		return;
@@ -237,6 +238,10 @@ static void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	lua_getfield(L, idx, "states");
 	if (!lua_isnil(L, -1))
 		f->states = (uint32_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, idx, "fields");
+	if (!lua_isnil(L, -1))
+		f->fields = (uint32_t)lua_tointeger(L, -1) & F_ALL;
 	lua_pop(L, 1);
 	read_port_range(L, idx, "lport_lo", "lport_hi", &f->lport_lo, &f->lport_hi);
 	read_port_range(L, idx, "rport_lo", "rport_hi", &f->rport_lo, &f->rport_hi);
@@ -305,9 +310,10 @@ static const char *u64_text(uint64_t v, char *out)
 	return p;
 }
 
-/* Pushes the record table for r (fields absent in r stay nil). The caller
- * may add fields, then appends it to its list. */
-static void push_sock_record(lua_State *L, struct session *s, const struct sock_rec *r)
+/* Pushes the record table for r (fields absent in r, or not in the mask
+ * want, stay nil). The caller may add fields, then appends it. */
+static void push_sock_record(lua_State *L, struct session *s, const struct sock_rec *r,
+			     uint32_t want)
 {
 	char cookie[24];
 	const char *ifname;
@@ -317,47 +323,50 @@ static void push_sock_record(lua_State *L, struct session *s, const struct sock_
 	set_str(L, "proto", r->proto);
 	set_str(L, "family", family_name(r->family));
 	set_str(L, "state", state_name(r));
-	if (r->has_queues) {
+	if (r->has_queues && (want & F_RECV_Q))
 		set_int(L, "recv_q", r->recv_q);
+	if (r->has_queues && (want & F_SEND_Q))
 		set_int(L, "send_q", r->send_q);
-	}
-	if (inet) {
+	if (inet && (want & F_LOCAL_ADDR)) {
 		push_addr(L, s, 0, &r->laddr);
 		lua_setfield(L, -2, "local_addr");
+	}
+	if (inet && (want & F_REMOTE_ADDR)) {
 		push_addr(L, s, 1, &r->raddr);
 		lua_setfield(L, -2, "remote_addr");
 	}
-	if (r->has_ports) {
+	if (r->has_ports && (want & F_LOCAL_PORT))
 		set_int(L, "local_port", r->lport);
+	if (r->has_ports && (want & F_REMOTE_PORT))
 		set_int(L, "remote_port", r->rport);
-	}
-	if (r->has_uid)
+	if (r->has_uid && (want & F_UID))
 		set_int(L, "uid", r->uid);
-	set_u64(L, "inode", r->inode);
-	if (r->ifindex != 0) {
+	if (want & F_INODE)
+		set_u64(L, "inode", r->inode);
+	if (r->ifindex != 0 && (want & F_INTERFACE)) {
 		ifname = session_ifname(s, r->ifindex);
 		if (ifname != NULL)
 			set_str(L, "interface", ifname);
 		set_int(L, "ifindex", r->ifindex);
 	}
-	if (r->has_cookie)
+	if (r->has_cookie && (want & F_COOKIE))
 		set_str(L, "cookie", u64_text(r->cookie, cookie));
-	if (r->v6only >= 0)
+	if (r->v6only >= 0 && (want & F_V6ONLY))
 		set_bool(L, "v6only", r->v6only);
-	if (r->timer >= 0) {
+	if (r->timer >= 0 && (want & F_TIMER)) {
 		set_str(L, "timer", timer_name(r->timer));
 		set_int(L, "timer_expires_ms", r->timer_expires_ms);
 		set_int(L, "retransmits", r->retransmits);
 	}
-	if (r->protocol >= 0)
+	if (r->protocol >= 0 && (want & F_PROTOCOL))
 		set_int(L, "protocol", r->protocol);
-	if (r->has_path)
+	if (r->has_path && (want & F_PATH))
 		push_path(L, r);
-	if (r->sock_type != 0)
+	if (r->sock_type != 0 && (want & F_TYPE))
 		set_str(L, "type", sock_type_name(r->sock_type));
-	if (r->has_peer)
+	if (r->has_peer && (want & F_PEER_INODE))
 		set_u64(L, "peer_inode", r->peer_inode);
-	if (r->has_portid) {
+	if (r->has_portid && (want & F_PORTID)) {
 		set_int(L, "portid", r->portid);
 		set_int(L, "dst_portid", r->dst_portid);
 	}

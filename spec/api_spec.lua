@@ -114,6 +114,7 @@ describe("sockets() system failures", function()
 end)
 
 describe("sockets() on this host", function()
+  local err_of = helpers.err_of
   local pid, port
   setup(function() pid, port = spawn_listener() end)
   teardown(function() helpers.kill(pid) end)
@@ -148,6 +149,27 @@ describe("sockets() on this host", function()
     local text = f:read("*a")
     f:close()
     assert.truthy(text:find(string.format(":%04X ", port), 1, true))
+  end)
+
+  it("builds only the fields asked for, plus proto, family and state", function()
+    local full = assert(ns.sockets { proto = "tcp", local_port = port })[1]
+    local lean = assert(ns.sockets { proto = "tcp", local_port = port,
+      fields = { "local_addr", "local_port", "cookie" } })[1]
+    assert.same({ proto = "tcp", family = "inet", state = "LISTEN", local_addr = "127.0.0.1",
+      local_port = port, cookie = full.cookie }, lean)
+    -- owners need the inode, the user name needs the uid: process brings both
+    local owned = assert(ns.sockets { proto = "tcp", local_port = port, fields = { "state" },
+      process = true })[1]
+    assert.equal(full.inode, owned.inode)
+    assert.equal(pid, owned.pid)
+    assert.equal(full.uid, owned.uid)
+    assert.is_nil(owned.local_addr)
+    -- the filters still see every field
+    assert.equal(0, #assert(ns.sockets { proto = "tcp", local_port = port, remote_port = 1,
+      fields = { "cookie" } }))
+    assert.matches("fields entry must be one of .* got 'local_prot'; did you mean 'local_port'%?",
+      err_of(ns.sockets, { fields = { "local_prot" } }))
+    assert.matches("fields must be a list of field names, got string", err_of(ns.sockets, { fields = "cookie" }))
   end)
 
   it("returns plain records: no metatables, no methods", function()

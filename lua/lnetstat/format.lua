@@ -2172,8 +2172,17 @@ function M.socket_view(flags, opts)
     local all = flags.all
     -- each_socket delivers protocol by protocol, IPv4 then IPv6: netstat's
     -- order, so the lines can go out as they come
+    -- only the fields the inet lines print (cheaper: no cookie string per
+    -- socket); the UNIX table needs them all
+    local fields
+    if not unix_view then
+      fields = { "recv_q", "send_q", "local_addr", "remote_addr", "local_port", "remote_port",
+        "protocol" }
+      if shown.extend > 0 then fields[#fields + 1] = "uid"; fields[#fields + 1] = "inode" end
+      if shown.timers then fields[#fields + 1] = "timer" end
+    end
     local count, err, errno = ns.each_socket({ proto = protos, family = family, state = state,
-      process = flags.programs or nil, netns = opts.netns or flags.netns }, function(r)
+      process = flags.programs or nil, netns = opts.netns or flags.netns, fields = fields }, function(r)
       local proto = r.proto
       if r.processes or r.pid then saw_owner = true end
       if INET_PROTO[proto] then

@@ -82,8 +82,42 @@ end
 local SOCKET_OPTS = {
   proto = true, family = true, state = true, local_port = true, remote_port = true,
   local_addr = true, remote_addr = true, process = true, info = true, netns = true,
-  source = true,
+  source = true, fields = true,
 }
+
+-- opts.fields: the optional record fields to build (the C core's mask bits;
+-- fields that come together share a bit). proto, family and state are always
+-- there; leaving out what a caller does not read makes a big dump cheaper.
+local FIELD_BITS = {
+  recv_q = 1, send_q = 2, local_addr = 4, remote_addr = 8, local_port = 16,
+  remote_port = 32, uid = 64, inode = 128, interface = 256, ifindex = 256,
+  cookie = 512, v6only = 1024, timer = 2048, timer_expires_ms = 2048,
+  retransmits = 2048, protocol = 4096, path = 8192, type = 16384,
+  peer_inode = 32768, portid = 65536, dst_portid = 65536,
+}
+local ALWAYS = { proto = true, family = true, state = true }
+
+local function field_mask(fname, list, process)
+  if type(list) ~= "table" then
+    options.argerror(fname, 1, "fields must be a list of field names, got " .. type(list))
+  end
+  local bits = {}
+  for _, name in ipairs(list) do
+    if not ALWAYS[name] then
+      local allowed = {}
+      for k in pairs(FIELD_BITS) do allowed[k] = true end
+      for k in pairs(ALWAYS) do allowed[k] = true end
+      options.enum(fname, 1, "fields entry", name, allowed)
+      bits[FIELD_BITS[name]] = true
+    end
+  end
+  if process then -- owners are found by inode; user comes from uid
+    bits[FIELD_BITS.inode], bits[FIELD_BITS.uid] = true, true
+  end
+  local mask = 0
+  for bit in pairs(bits) do mask = mask + bit end
+  return mask
+end
 
 -- The proc file of each protocol and family.
 local function proc_name(proto, family)
@@ -121,6 +155,7 @@ local function parse_socket_opts(fname, opts, preset_state)
     end
   end
   q.process, q.info = opts.process, opts.info
+  if opts.fields ~= nil then filter.fields = field_mask(fname, opts.fields, q.process) end
   return q
 end
 
