@@ -1,0 +1,146 @@
+-- netstat -r (IPv4, as /proc/net/route) and -r -6.
+-- @module lnetstat.format.routes
+
+local ipairs, tonumber, sformat, sub = ipairs, tonumber, string.format, string.sub
+local concat = table.concat
+local util_mod = require "lnetstat.format.util"
+local int = util_mod.int
+local need_table = util_mod.need_table
+local need_opts = util_mod.need_opts
+local prefix_mask = util_mod.prefix_mask
+local dotted = util_mod.dotted
+local names_mod = require "lnetstat.format.names"
+local new_names = names_mod.new_names
+
+local M = {}
+
+-- Routes ----------------------------------------------------------------------------
+
+-- Route types /proc/net/route leaves out, and the ones it marks RTF_REJECT.
+local ROUTE_HIDDEN = { broadcast = true, multicast = true, ["local"] = true, anycast = true }
+local ROUTE_REJECT = { unreachable = true, prohibit = true }
+
+-- rprint_fib's line formats for its three layouts (1: -e, 2: default,
+-- 3: -ee); a reject route has no gateway, MSS or interface.
+local ROUTE_FORMAT = {
+  "%-15s %-15s %-15s %-5s %-6d %-2d %7d %s",
+  "%-15s %-15s %-15s %-5s %5d %-5d %6d %s",
+  "%-15s %-15s %-15s %-5s %-6d %-3d %6d %-6.6s   %-5d %-6d %d",
+}
+-- (string.format ignores the extra metric and use arguments of layout 2)
+local REJECT_FORMAT = {
+  "%-15s -               %-15s %-5s %-6d -  %7d -",
+  "%-15s -               %-15s %-5s     - -          - -",
+  "%-15s -               %-15s %-5s %-6d -  %7d -        -     -      -",
+}
+
+--- The route records netstat -r would show: IPv4 routes of the main
+-- table but broadcast, multicast, local and anycast ones (as
+-- /proc/net/route); with -6 (and not -4) the IPv6 routes of every table.
+function M.select_routes(list, flags)
+  need_table("select_routes", 1, list, "list")
+  need_table("select_routes", 2, flags)
+  local v6 = flags.inet6 and not flags.inet
+  local out = {}
+  for _, r in ipairs(list) do
+    if v6 then
+      if r.family == "inet6" and not r.cloned and r.type ~= "anycast" then out[#out + 1] = r end
+    elseif (r.family == nil or r.family == "inet") and (r.table == nil or r.table == 254)
+      and not ROUTE_HIDDEN[r.type] then
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
+--- The netstat -r table (IPv4, main table), as rprint_fib prints
+-- /proc/net/route. The letters come from the type, gateway and prefix, as
+-- the kernel builds them for that file.
+function M.routes_text(list, flags, opts)
+  need_table("routes_text", 1, list, "list")
+  need_table("routes_text", 2, flags)
+  need_opts("routes_text", 3, opts)
+  opts = opts or {}
+  local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
+  -- -e swaps netstat's two layouts; -ee shows both
+  local ext = flags.extend == 0 and 2 or (flags.extend == 1 and 1 or 3)
+  local out = { "Kernel IP routing table\n" }
+  if ext == 1 then
+    out[2] = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n"
+  elseif ext == 2 then
+    out[2] = "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"
+  else
+    out[2] = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n"
+  end
+  for _, r in ipairs(M.select_routes(list, flags)) do
+    local addr, len = (r.dst or "0.0.0.0/0"):match("^([^/]+)/?(%d*)$")
+    len = tonumber(len) or 32
+    local mask = prefix_mask(len)
+    local nh = r.nexthops and r.nexthops[1]
+    local gateway = r.gateway or (nh and nh.gateway)
+    local iface = r.interface or (nh and nh.interface) or "*"
+    local reject = ROUTE_REJECT[r.type]
+    local letters = "U"
+    if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
+    if reject then letters = "!" end
+    if len == 32 then letters = letters .. "H" end
+    local dst_text, gw_text
+    if names then
+      dst_text = names:ipv4_name(addr, "default", len == 32, mask)
+      gw_text = names:ipv4_name(gateway or "0.0.0.0", nil, true)
+    else
+      dst_text, gw_text = addr, gateway or "0.0.0.0"
+    end
+    dst_text, gw_text = sub(dst_text, 1, 15), sub(gw_text, 1, 15)
+    local mask_text = dotted(mask)
+    local m = r.metrics or {}
+    local mss = m.advmss and (m.advmss + 40) or 0
+    local window, irtt = int(m.window), int(m.rtt)
+    local metric = int(r.metric)
+    local line
+    if reject then
+      line = sformat(REJECT_FORMAT[ext], dst_text, mask_text, letters, metric, 0)
+    elseif ext == 1 then
+      line = sformat(ROUTE_FORMAT[1], dst_text, gw_text, mask_text, letters, metric, 0, 0, iface)
+    elseif ext == 2 then
+      line = sformat(ROUTE_FORMAT[2], dst_text, gw_text, mask_text, letters, mss, window, irtt, iface)
+    else
+      line = sformat(ROUTE_FORMAT[3], dst_text, gw_text, mask_text, letters, metric, 0, 0, iface,
+        mss, window, irtt)
+    end
+    out[#out + 1] = line .. "\n"
+  end
+  return concat(out)
+end
+
+--- netstat -r -6 (IPv6 routes of every table). The Ref column is the
+-- kernel's reference count of the route, which rtnetlink does not report:
+-- it shows the record's `refcnt` when there is one, else 1.
+function M.routes6_text(list, flags, opts)
+  need_table("routes6_text", 1, list, "list")
+  need_table("routes6_text", 2, flags)
+  need_opts("routes6_text", 3, opts)
+  opts = opts or {}
+  local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
+  local out = { "Kernel IPv6 routing table\n",
+    "Destination                    Next Hop                   Flag Met Ref  Use If\n" }
+  for _, r in ipairs(M.select_routes(list, { inet6 = true })) do
+    local addr, len = (r.dst or "::/0"):match("^([^/]+)/?(%d*)$")
+    local nh = r.nexthops and r.nexthops[1]
+    local gateway = r.gateway or (nh and nh.gateway) or "::"
+    local iface = r.interface or (nh and nh.interface) or "lo"
+    local reject = ROUTE_REJECT[r.type] or r.type == "blackhole"
+    local letters = reject and "!" or "U"
+    if gateway ~= "::" then letters = letters .. "G" end
+    if r.type == "local" or reject then letters = letters .. "n" end
+    local dst_text, gw_text = addr, gateway
+    if names then dst_text, gw_text = names:ipv6_name(addr), names:ipv6_name(gateway) end
+    local metric = int(r.metric)
+    if metric > 2147483647 then metric = metric - 4294967296 end
+    out[#out + 1] = sformat("%-30s %-26s %-4s %-3d %-1d %6d %s\n", dst_text .. "/" .. (len ~= "" and len or "128"),
+      gw_text, letters, metric, int(r.refcnt or 1), 0, iface)
+  end
+  return concat(out)
+end
+
+return M

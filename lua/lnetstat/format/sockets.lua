@@ -1,0 +1,330 @@
+-- The inet socket table (netstat -t/-u/-w), its columns and its hot path.
+-- @module lnetstat.format.sockets
+
+local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
+local pcall, require, setmetatable, sformat = pcall, require, setmetatable, string.format
+local sub, rep, concat, floor = string.sub, string.rep, table.concat, math.floor
+local util_mod = require "lnetstat.format.util"
+local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
+local names_mod = require "lnetstat.format.names"
+local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_mapped, names_mod.strip_mapped
+
+local M = {}
+
+-- Sockets -----------------------------------------------------------------------
+
+local TCP_STATE_NUMBER = {
+  ESTABLISHED = 1, SYN_SENT = 2, SYN_RECV = 3, FIN_WAIT1 = 4, FIN_WAIT2 = 5,
+  TIME_WAIT = 6, CLOSE = 7, UNCONN = 7, CLOSE_WAIT = 8, LAST_ACK = 9, LISTEN = 10,
+  CLOSING = 11,
+}
+-- netstat's state column for UDP: established, blank when unconnected.
+local UDP_STATE = { ESTABLISHED = "ESTABLISHED", CLOSE = "", UNCONN = "" }
+
+-- The proto column: netstat's names ("udpl" is UDP-Lite) and formats (the
+-- UDP lines use "%-5s ", the others "%-4s  ").
+local PROTO_LABEL = {
+  tcp = { inet = "tcp", inet6 = "tcp6" }, udp = { inet = "udp", inet6 = "udp6" },
+  udplite = { inet = "udpl", inet6 = "udpl6" }, raw = { inet = "raw", inet6 = "raw6" },
+}
+-- The service name tables each protocol consults (UDP-Lite uses "udp").
+local SERVICE_PROTO = { tcp = "tcp", udp = "udp", udplite = "udp", raw = "raw" }
+
+local PROGNAME_WIDTH = 20
+
+--- "PID/command" as netstat -p shows it: the first owner (lowest pid, as
+-- netstat's /proc walk finds it first), its argv[0] rule applied by the
+-- data layer (`command`), cut to PROGNAME_WIDTH - 1 bytes; "-" when unknown.
+function M.program_field(r)
+  need_table("program_field", 1, r, "record")
+  local procs = r.processes
+  local p = procs and procs[1]
+  if not p then
+    if r.pid then
+      return sub(sformat("%d/%s", int(r.pid), r.command or r.program or ""), 1, PROGNAME_WIDTH - 1)
+    end
+    return "-"
+  end
+  return sub(sformat("%d/%s", int(p.pid), p.command or p.program or ""), 1, PROGNAME_WIDTH - 1)
+end
+local program_field = M.program_field
+
+-- jiffies as clock ticks (1/100 s), as /proc prints them and netstat
+-- divides them: whole hundredths, rounded down.
+local function timer_seconds(ms)
+  return floor((ms or 0) / 10) / 100
+end
+
+--- The -o column of an inet socket, as netstat derives it from /proc/net/*:
+-- "off (0.00/0/0)", "on (0.20/3/0)", "keepalive (7199.54/0/0)",
+-- "timewait (59.87/0/0)"; a zero-window probe timer shows as "unkn-4".
+function M.timer_field(r)
+  need_table("timer_field", 1, r, "record")
+  if r.proto ~= "tcp" then return "off (0.00/0/0)" end
+  local t, ms, n = r.timer, r.timer_expires_ms, int(r.retransmits)
+  -- sock_diag reports the retransmissions for "on" and the keepalive or
+  -- window probes otherwise; /proc prints them in the 2nd and 3rd field.
+  if t == "on" then
+    return sformat("on (%.2f/%d/%d)", timer_seconds(ms), n, 0)
+  elseif t == "keepalive" then
+    return sformat("keepalive (%.2f/%d/%d)", timer_seconds(ms), 0, n)
+  elseif t == "timewait" then
+    return sformat("timewait (%.2f/%d/%d)", timer_seconds(ms), 0, 0)
+  elseif t == "probe" then
+    return sformat("unkn-4 (%.2f/%d/%d)", timer_seconds(ms), 0, n)
+  end
+  return "off (0.00/0/0)"
+end
+local timer_field = M.timer_field
+
+-- The row format of each protocol: netstat prints UDP with "%-5s ", the
+-- others with "%-4s  ".
+local LINE_FORMAT = {
+  tcp = "%-4s  %6d %6d %-23s %-23s %-11s", raw = "%-4s  %6d %6d %-23s %-23s %-11s",
+  udp = "%-5s %6d %6d %-23s %-23s %-11s", udplite = "%-5s %6d %6d %-23s %-23s %-11s",
+}
+
+-- The hot path (100,000 sockets) builds each line with one string.format
+-- and no intermediate string: the proto column ("%-4s  " or "%-5s ")
+-- ready made, ports written by %d, and the padding "%-23s" would add to
+-- "host:port" taken from PADS by the length of host and port.
+local PROTO_COLUMN = {}
+for proto, labels in pairs(PROTO_LABEL) do
+  local f = LINE_FORMAT[proto]:match("^%%%-%ds +")    -- "%-4s  " or "%-5s "
+  PROTO_COLUMN[proto] = { inet = sformat(f, labels.inet), inet6 = sformat(f, labels.inet6) }
+end
+local PADS = {}
+for len = 0, 22 do PADS[len] = rep(" ", 22 - len) end
+
+-- "%6d " of a queue length; the small ones (nearly all) made once.
+local QUEUE_COLUMN = setmetatable({}, { __index = function(t, v)
+  local text = sformat("%6d ", v)
+  if v >= 0 and v < 4096 then t[v] = text end
+  return text
+end })
+
+-- Characters of a port number ("*" for 0).
+local function digits(port)
+  if port < 10 then return 1 elseif port < 100 then return 2 elseif port < 1000 then return 3
+  elseif port < 10000 then return 4 end
+  return 5
+end
+
+-- addr_do_one without -W: "host:port" longer than 22 characters keeps up
+-- to 18 of the port and gives the host the rest. Returns host, port, length.
+local function cut_endpoint(host, port)
+  local pl = #port
+  if pl > 18 then pl = 18 end
+  host, port = sub(host, 1, 22 - pl), sub(port, 1, pl)
+  return host, port, #host + #port
+end
+
+-- netstat's -l / default / -a selection of an inet socket: TCP is a
+-- server when its remote port is 0, UDP and raw when the remote address is
+-- all zeros.
+local function inet_keep(r, flags)
+  if flags.all then return true end
+  local server
+  if r.proto == "tcp" then
+    server = (r.remote_port or 0) == 0
+  else
+    local ra = r.remote_addr
+    server = ra == nil or ra == "0.0.0.0" or ra == "::"
+  end
+  if flags.listening then return server end
+  return not server
+end
+
+--- The inet sockets netstat would show for these flags, in its order:
+-- TCP, UDP, UDP-Lite, raw; IPv4 before IPv6 within each; the kernel's
+-- order within a family.
+function M.ordered_inet(list, flags)
+  local want = { tcp = flags.tcp, udp = flags.udp, udplite = flags.udplite, raw = flags.raw }
+  local fams = { inet = flags.inet, inet6 = flags.inet6 }
+  local buckets = {}
+  for _, p in ipairs { "tcp", "udp", "udplite", "raw" } do
+    buckets[p] = { inet = {}, inet6 = {} }
+  end
+  for i = 1, #list do
+    local r = list[i]
+    if want[r.proto] and fams[r.family] and inet_keep(r, flags) then
+      local b = buckets[r.proto][r.family]
+      b[#b + 1] = r
+    end
+  end
+  local out, n = {}, 0
+  for _, p in ipairs { "tcp", "udp", "udplite", "raw" } do
+    for _, fam in ipairs { "inet", "inet6" } do
+      local b = buckets[p][fam]
+      for i = 1, #b do
+        n = n + 1
+        out[n] = b[i]
+      end
+    end
+  end
+  return out
+end
+
+-- The header of the inet table.
+local function inet_header(flags)
+  local t = {
+    "Active Internet connections ",
+    flags.all and "(servers and established)" or (flags.listening and "(only servers)" or "(w/o servers)"),
+    "\nProto Recv-Q Send-Q Local Address           Foreign Address         State      ",
+  }
+  if flags.extend > 0 then t[#t + 1] = " User       Inode     " end
+  if flags.programs then t[#t + 1] = sformat(" %-20s", "PID/Program name") end
+  if flags.timers then t[#t + 1] = " Timer" end
+  t[#t + 1] = "\n"
+  return concat(t)
+end
+
+-- What formatting an inet line needs, set up once per table.
+local function inet_context(flags, opts)
+  local plain = not (flags.extend > 0 or flags.programs or flags.timers)
+  local eol = plain and "\n" or ""
+  return {
+    numeric_hosts = flags.numeric_hosts, numeric_ports = flags.numeric_ports, wide = flags.wide,
+    names = not (flags.numeric_hosts and flags.numeric_ports) and (opts.names or new_names(opts.files)) or nil,
+    extend = flags.extend > 0, programs = flags.programs, timers = flags.timers, plain = plain,
+    users = opts.users or {}, numeric_users = flags.numeric_users, core = opts.core,
+    -- the fast path of inet_line: numeric, plain, not wide (PADS then
+    -- says whether "host:port" fits)
+    fast = flags.numeric_hosts and flags.numeric_ports and plain and not flags.wide or false,
+    tcp4_column = PROTO_COLUMN.tcp.inet,
+    state_column = setmetatable({}, { __index = function(t, v)
+      local text = sformat("%-11s", v) .. eol
+      t[v] = text
+      return text
+    end }),
+    fmt_text = "%s%6d %6d %s:%s%s %s:%s%s %-11s" .. eol,
+  }
+end
+
+-- The user column's name of a uid: the record's, else the C core's
+-- (getpwuid), looked up once per uid.
+local function user_of(c, r, uid)
+  if r.user then return r.user end
+  local users = c.users
+  local name = users[uid]
+  if name == nil then
+    name = false
+    local core = c.core
+    if core == nil then
+      local ok, ns = pcall(require, "lnetstat")
+      core = ok and type(ns) == "table" and ns.core or false
+      c.core = core
+    end
+    if core and core.user_names then
+      local got = core.user_names({ uid })
+      name = type(got) == "table" and got[uid] or false
+    end
+    users[uid] = name
+  end
+  return name or nil
+end
+
+-- One inet line, "\n" included. The hot path (100,000 sockets): one
+-- concatenation of cached columns, no table.
+local function inet_line(r, c)
+  local proto, family = r.proto, r.family
+  if c.fast and family == "inet" and proto == "tcp" then
+    -- -tn/-tan: an established IPv4 TCP socket, the bulk of a busy host
+    local lhost, rhost, lp, rp = r.local_addr, r.remote_addr, r.local_port, r.remote_port
+    local state = r.state
+    if lhost and rhost and lp and rp and lp ~= 0 and rp ~= 0 and state ~= "LISTEN" and state ~= "UNCONN" then
+      local llen = #lhost + (lp < 10 and 1 or lp < 100 and 2 or lp < 1000 and 3 or lp < 10000 and 4 or 5)
+      local rlen = #rhost + (rp < 10 and 1 or rp < 100 and 2 or rp < 1000 and 3 or rp < 10000 and 4 or 5)
+      local lpad, rpad = PADS[llen], PADS[rlen]
+      if lpad and rpad then
+        return c.tcp4_column .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[r.send_q or 0] .. lhost .. ":"
+          .. lp .. lpad .. " " .. rhost .. ":" .. rp .. rpad .. " " .. c.state_column[state or ""]
+      end
+    end
+  end
+  local lhost, rhost = r.local_addr or "0.0.0.0", r.remote_addr or "0.0.0.0"
+  local lp, rp = r.local_port or 0, r.remote_port or 0
+  if proto == "raw" and lp == 0 and r.protocol then lp = r.protocol end
+  local numeric_ports, wide, names = c.numeric_ports, c.wide, c.names
+  if family == "inet6" then
+    local lm, rm = is_mapped(lhost), is_mapped(rhost)
+    if not c.numeric_hosts then lhost, rhost = names:ipv6_name(lhost), names:ipv6_name(rhost) end
+    if lm then lhost = strip_mapped(lhost) end
+    if rm then rhost = strip_mapped(rhost) end
+  elseif not c.numeric_hosts then
+    lhost, rhost = names:ipv4_name(lhost), names:ipv4_name(rhost)
+  end
+  local state = r.state
+  if proto == "tcp" then
+    if state == "UNCONN" then state = "CLOSE" end
+  elseif proto == "raw" then
+    state = tostring(TCP_STATE_NUMBER[state] or 7)
+  else
+    state = UDP_STATE[state] or "UNKNOWN"
+  end
+  -- /proc shows a TCP listener's Send-Q as 0 (sock_diag: the backlog)
+  local sendq = (state == "LISTEN" and proto == "tcp") and 0 or r.send_q or 0
+  local label = PROTO_COLUMN[proto][family]
+  local line
+  local llen, rlen = #lhost + digits(lp), #rhost + digits(rp)
+  if numeric_ports and lp ~= 0 and rp ~= 0 and (wide or (llen <= 22 and rlen <= 22)) then
+    -- one concatenation: cheaper than string.format's conversions here
+    line = label .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[sendq] .. lhost .. ":" .. lp
+      .. (PADS[llen] or "") .. " " .. rhost .. ":" .. rp .. (PADS[rlen] or "") .. " "
+      .. c.state_column[state or ""]
+  else
+    local lport, rport
+    if numeric_ports then
+      lport, rport = lp == 0 and "*" or tostring(lp), rp == 0 and "*" or tostring(rp)
+    else
+      local sproto = SERVICE_PROTO[proto]
+      lport = lp == 0 and "*" or names:port_name(lp, sproto) or tostring(lp)
+      rport = rp == 0 and "*" or names:port_name(rp, sproto) or tostring(rp)
+    end
+    llen, rlen = #lhost + #lport, #rhost + #rport
+    if not wide and llen > 22 then lhost, lport, llen = cut_endpoint(lhost, lport) end
+    if not wide and rlen > 22 then rhost, rport, rlen = cut_endpoint(rhost, rport) end
+    line = sformat(c.fmt_text, label, r.recv_q or 0, sendq, lhost, lport, PADS[llen] or "",
+      rhost, rport, PADS[rlen] or "", state or "")
+  end
+  if c.plain then return line end
+  local extra = { line }
+  if c.extend then
+    local uid = int(r.uid)
+    local user = not c.numeric_users and user_of(c, r, uid) or nil
+    extra[#extra + 1] = user and sformat(" %-10s ", user) or sformat(" %-10d ", uid)
+    extra[#extra + 1] = sformat("%-10d", int(r.inode))
+  end
+  if c.programs then extra[#extra + 1] = sformat(" %-20s", program_field(r)) end
+  if c.timers then extra[#extra + 1] = " " .. timer_field(r) end
+  extra[#extra + 1] = "\n"
+  return concat(extra)
+end
+
+--- The inet socket lines (titles and header included) for a list of
+-- records, selected, ordered and formatted as netstat does.
+-- opts: files (name files, see the top), users = {[uid] = name} for -e,
+-- header = false to leave out the title.
+function M.sockets_text(list, flags, opts)
+  need_table("sockets_text", 1, list, "list")
+  need_table("sockets_text", 2, flags)
+  need_opts("sockets_text", 3, opts)
+  opts = opts or {}
+  local out, n = {}, 0
+  if opts.header ~= false then
+    n = 1
+    out[1] = inet_header(flags)
+  end
+  local c = inet_context(flags, opts)
+  local rows = M.ordered_inet(list, flags)
+  for i = 1, #rows do
+    n = n + 1
+    out[n] = inet_line(rows[i], c)
+  end
+  return concat(out, "", 1, n)
+end
+
+-- for lnetstat.format.view (socket_view streams lines through these)
+M.inet_keep, M.inet_header, M.inet_context, M.inet_line = inet_keep, inet_header, inet_context, inet_line
+
+return M

@@ -1,0 +1,79 @@
+-- Helpers the lnetstat.format parts share: integer columns, argument
+-- checks, file reading, IPv4 masks.
+-- @module lnetstat.format.util
+
+local type, error, sformat, byte = type, error, string.format, string.byte
+local gsub, rep, concat, floor = string.gsub, string.rep, table.concat, math.floor
+local math_type = math.type
+
+local M = {}
+
+-- Lua 5.1 has no integer subtype: "%d" needs a number without a fraction.
+local function int(v)
+  if v == nil then return 0 end
+  if math_type and math_type(v) == "integer" then return v end
+  return floor(v)
+end
+
+-- Writes an unsigned 64-bit decimal for a value that may have wrapped
+-- negative (the kernel prints Tcp MaxConn as -1; netstat reads it with
+-- strtoull, so it shows 18446744073709551615).
+local function unsigned_text(v)
+  if v >= 0 then return sformat("%d", int(v)) end
+  local digits = "18446744073709551616"
+  local minus = sformat("%d", int(-v))
+  minus = rep("0", #digits - #minus) .. minus
+  local out, borrow = {}, 0
+  for i = #digits, 1, -1 do
+    local d = byte(digits, i) - byte(minus, i) - borrow
+    if d < 0 then d, borrow = d + 10, 1 else borrow = 0 end
+    out[i] = d
+  end
+  return (gsub(concat(out), "^0+(%d)", "%1"))
+end
+
+-- Argument checks of the public functions (error at the caller's line).
+local function need_table(fname, n, v, what)
+  if type(v) ~= "table" then
+    error(sformat("bad argument #%d to '%s' (%s expected, got %s)", n, fname, what or "table", type(v)), 3)
+  end
+end
+local function need_opts(fname, n, v)
+  if v ~= nil and type(v) ~= "table" then
+    error(sformat("bad argument #%d to '%s' (table or nil expected, got %s)", n, fname, type(v)), 3)
+  end
+end
+
+-- Files ---------------------------------------------------------------------
+
+local DEFAULT_FILES = {
+  services = "/etc/services", protocols = "/etc/protocols",
+  hosts = "/etc/hosts", networks = "/etc/networks",
+}
+
+local function read_file(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+local function prefix_mask(len)
+  local v = 0
+  for i = 1, 32 do
+    v = v * 2
+    if i <= len then v = v + 1 end
+  end
+  return v
+end
+
+local function dotted(v)
+  return sformat("%d.%d.%d.%d", floor(v / 16777216) % 256, floor(v / 65536) % 256,
+    floor(v / 256) % 256, v % 256)
+end
+
+M.int, M.unsigned_text, M.need_table, M.need_opts = int, unsigned_text, need_table, need_opts
+M.DEFAULT_FILES, M.read_file, M.prefix_mask, M.dotted = DEFAULT_FILES, read_file, prefix_mask, dotted
+
+return M
