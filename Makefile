@@ -96,11 +96,9 @@ lint:
 	luacheck lua spec bin examples bench
 
 install: $(SO)
-	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_LUADIR)/lnetstat/report \
-		$(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
+	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so
-	install -m 0644 lua/lnetstat/*.lua $(DESTDIR)$(INST_LUADIR)/lnetstat/
-	install -m 0644 lua/lnetstat/report/*.lua $(DESTDIR)$(INST_LUADIR)/lnetstat/report/
+	cd lua && find lnetstat -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 	install -m 0755 bin/lnetstat $(DESTDIR)$(INST_BINDIR)/lnetstat
 	install -m 0644 man/lnetstat.1 $(DESTDIR)$(INST_MANDIR)/lnetstat.1
 
