@@ -1,0 +1,256 @@
+-- lnetstat.check's interface and address assertions: interface_up,
+-- interface, no_interface_errors, address_present, address_absent.
+-- @module lnetstat.checks.network
+local q = require "lnetstat.query"
+local util = require "lnetstat.checks.util"
+
+local type, pairs, ipairs, tostring, tonumber, error, format, sub, upper, concat, sort =
+  type, pairs, ipairs, tostring, tonumber, error, string.format, string.sub, string.upper, table.concat, table.sort
+local describe = util.describe
+local bad = util.bad
+local is_list = util.is_list
+local num = util.num
+local COMMON_OPTS = util.COMMON_OPTS
+local check_common = util.check_common
+
+local M = {}
+
+--- Adds the assertions to the sandbox env of one check file.
+-- @tparam table env the sandbox
+-- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
+function M.install(env, kit)
+  local run = kit.run
+  local fetch = kit.fetch
+  local run_check = kit.run_check
+
+  -- Interfaces -------------------------------------------------------------------
+
+  local function flag_set(flags)
+    if type(flags) ~= "table" then return {} end
+    if #flags > 0 then
+      local s = {}
+      for _, f in ipairs(flags) do s[f] = true end
+      return s
+    end
+    return flags
+  end
+
+  local function is_up(r)
+    local flags = flag_set(r.flags)
+    local oper = upper(tostring(r.operstate or ""))
+    local link = oper == "UP" or ((oper == "UNKNOWN" or oper == "") and (flags.RUNNING or flags.LOWER_UP))
+    return flags.UP == true and link and true or false
+  end
+
+  local function flags_text(r)
+    local names = {}
+    for k, v in pairs(flag_set(r.flags)) do if v then names[#names + 1] = tostring(k) end end
+    sort(names)
+    return format("flags %s, operstate %s", #names > 0 and concat(names, ",") or "-", tostring(r.operstate))
+  end
+
+  local function interfaces_named(name_spec, with_addresses)
+    local list = fetch("interfaces", { addresses = with_addresses and true or false })
+    local hits, names = {}, {}
+    for _, r in ipairs(list) do
+      names[#names + 1] = tostring(r.name)
+      if name_spec == nil or q.test(name_spec, r.name, r, "name") then hits[#hits + 1] = r end
+    end
+    return hits, names
+  end
+
+  local function name_arg(fname, name)
+    if name == nil then return end
+    if type(name) ~= "string" and not q.is_matcher(name) and type(name) ~= "function" and not is_list(name) then
+      bad(fname, 1, "interface name or matcher expected, got " .. type(name), 3)
+    end
+  end
+
+  --- The interface is administratively up and its link is up
+  -- (operstate UP, or UNKNOWN with carrier as on lo).
+  function env.interface_up(name, opts)
+    if type(name) ~= "string" then bad("interface_up", 1, "interface name expected, got " .. type(name)) end
+    local o = check_common("interface_up", 2, opts)
+    return run_check({
+      kind = "interface_up",
+      title = format("interface %s is up", name),
+      expected = "flags UP and operstate UP (or UNKNOWN with carrier)",
+      eval = function()
+        local hits, names = interfaces_named(name, false)
+        if #hits == 0 then return "fail", format("no interface %s (have: %s)", name, concat(names, ", ")) end
+        local r = hits[1]
+        return is_up(r) and "pass" or "fail", flags_text(r)
+      end,
+    }, o)
+  end
+
+  --- Interface fields: `interface { name = "eth0", mtu = 1500, ["stats.rx_errors"] = 0, up = true }`.
+  function env.interface(pat, opts)
+    if type(pat) ~= "table" or q.is_matcher(pat) then
+      bad("interface", 1, "pattern table expected, got " .. type(pat))
+    end
+    local fields, inline = {}, {}
+    for k, v in pairs(pat) do
+      if COMMON_OPTS[k] then inline[k] = v else fields[k] = v end
+    end
+    if fields.name == nil then bad("interface", 1, "the pattern needs a name (a name or a matcher)") end
+    name_arg("interface", fields.name)
+    local o = check_common("interface", 1, inline)
+    for k, v in pairs(check_common("interface", 2, opts)) do o[k] = v end
+    local with_addr = false
+    local checks = {}
+    for k in pairs(fields) do
+      if k ~= "name" then
+        if type(k) ~= "string" then bad("interface", 1, "pattern keys must be field names") end
+        if sub(k, 1, 9) == "addresses" then with_addr = true end
+        checks[#checks + 1] = k
+      end
+    end
+    sort(checks)
+    local parts = {}
+    for _, k in ipairs(checks) do parts[#parts + 1] = k .. "=" .. describe(fields[k]) end
+    local desc = concat(parts, " ")
+    return run_check({
+      kind = "interface",
+      title = format("interface %s%s", describe(fields.name), desc ~= "" and (": " .. desc) or " exists"),
+      expected = desc ~= "" and desc or "exists",
+      eval = function()
+        local hits, names = interfaces_named(fields.name, with_addr)
+        if #hits == 0 then
+          return "fail", format("no interface %s (have: %s)", describe(fields.name), concat(names, ", "))
+        end
+        local failing, actual = {}, {}
+        for _, r in ipairs(hits) do
+          local got = {}
+          for _, k in ipairs(checks) do
+            local v
+            if k == "up" then v = is_up(r) else v = q.get(r, k) end
+            got[#got + 1] = k .. "=" .. describe(v)
+            if not q.test(fields[k], v, r, k) then
+              failing[#failing + 1] = format("%s: %s is %s, expected %s", tostring(r.name), k,
+                describe(v), describe(fields[k]))
+            end
+          end
+          actual[#actual + 1] = tostring(r.name) .. (#got > 0 and (" " .. concat(got, " ")) or "")
+        end
+        if #failing > 0 then return "fail", concat(failing, "; "), failing end
+        return "pass", concat(actual, "; ")
+      end,
+    }, o)
+  end
+
+  local ERROR_FIELDS = { "rx_errors", "tx_errors" }
+  local DROP_FIELDS = { "rx_dropped", "tx_dropped" }
+
+  --- No errors (and, unless drops = false, no drops) on an interface (or
+  -- on every interface with name nil or a matcher); with window = seconds,
+  -- none added over that window; max = n allows up to n.
+  function env.no_interface_errors(name, opts)
+    name_arg("no_interface_errors", name)
+    local o = check_common("no_interface_errors", 2, opts, { drops = true, window = true, max = true })
+    if o.window ~= nil and (type(o.window) ~= "number" or o.window <= 0) then
+      bad("no_interface_errors", 2, "window must be a number of seconds > 0")
+    end
+    if o.max ~= nil and type(o.max) ~= "number" then bad("no_interface_errors", 2, "max must be a number") end
+    local fields = {}
+    for _, f in ipairs(ERROR_FIELDS) do fields[#fields + 1] = f end
+    if o.drops ~= false then for _, f in ipairs(DROP_FIELDS) do fields[#fields + 1] = f end end
+    local max = o.max or 0
+    local what = o.drops ~= false and "errors or drops" or "errors"
+    local where_ = name == nil and "any interface" or describe(name)
+    local window = o.window
+    return run_check({
+      kind = "no_interface_errors",
+      title = format("no %s on %s%s", what, where_, window and format(" in %ss", num(window)) or ""),
+      expected = format("%s <= %s%s", concat(fields, ", "), num(max), window and " (increase)" or ""),
+      eval = function()
+        local before = interfaces_named(name, false)
+        if #before == 0 then return "fail", "no interface " .. where_ end
+        local after = before
+        if window then
+          run.sleep(window)
+          after = interfaces_named(name, false)
+        end
+        local prev = {}
+        for _, r in ipairs(before) do prev[r.name] = r end
+        local failing, seen = {}, {}
+        for _, r in ipairs(after) do
+          local p = prev[r.name]
+          if p then
+            for _, f in ipairs(fields) do
+              local v = q.get(r, "stats." .. f)
+              if v == nil then error(format("interface %s has no stats.%s", tostring(r.name), f), 0) end
+              if window then
+                local pv = q.get(p, "stats." .. f) or 0
+                v = v >= pv and v - pv or v
+              end
+              seen[#seen + 1] = format("%s %s=%s", tostring(r.name), f, num(v))
+              if v > max then failing[#failing + 1] = format("%s %s %s%s", tostring(r.name), f,
+                window and "+" or "", num(v)) end
+            end
+          end
+        end
+        if #failing > 0 then return "fail", concat(failing, "; "), failing end
+        return "pass", #seen > 0 and format("%d counters <= %s", #seen, num(max)) or "no counters"
+      end,
+    }, o)
+  end
+
+  -- Addresses --------------------------------------------------------------------
+
+  local function parse_addr_arg(fname, text)
+    if type(text) ~= "string" then bad(fname, 1, "address or CIDR text expected, got " .. type(text), 3) end
+    local a, len = text:match("^(.-)/(%d+)$")
+    a = a or text
+    if not q.parse_addr(a) then bad(fname, 1, format("malformed address '%s'", text), 3) end
+    return a, len and tonumber(len)
+  end
+
+  local function addr_text(r)
+    return format("%s/%s on %s", tostring(r.addr), tostring(r.prefixlen), tostring(r.interface))
+  end
+
+  local function find_addresses(a, len, iface)
+    local list = fetch("addresses")
+    local hits, elsewhere = {}, {}
+    for _, r in ipairs(list) do
+      if q.same_addr(r.addr, a) then
+        if (len == nil or r.prefixlen == len) and (iface == nil or q.test(iface, r.interface, r, "interface")) then
+          hits[#hits + 1] = r
+        else
+          elsewhere[#elsewhere + 1] = addr_text(r)
+        end
+      end
+    end
+    return hits, elsewhere
+  end
+
+  local function address_check(fname, present, text, opts)
+    local a, len = parse_addr_arg(fname, text)
+    local o = check_common(fname, 2, opts, { interface = true })
+    local on = o.interface ~= nil and (" on " .. describe(o.interface)) or ""
+    return run_check({
+      kind = fname,
+      title = format("address %s %s%s", text, present and "is present" or "is absent", on),
+      expected = format("%s%s%s", present and "" or "no ", text, on),
+      eval = function()
+        local hits, elsewhere = find_addresses(a, len, o.interface)
+        local got = {}
+        for _, r in ipairs(hits) do got[#got + 1] = addr_text(r) end
+        if present then
+          if #hits > 0 then return "pass", concat(got, "; ") end
+          return "fail", #elsewhere > 0 and concat(elsewhere, "; ") or "not found"
+        end
+        if #hits > 0 then return "fail", concat(got, "; ") end
+        return "pass", "not found" .. (#elsewhere > 0 and (" (" .. concat(elsewhere, "; ") .. ")") or "")
+      end,
+    }, o)
+  end
+
+  --- The address (with its prefix length, if given) is configured.
+  function env.address_present(text, opts) return address_check("address_present", true, text, opts) end
+  --- The address is not configured.
+  function env.address_absent(text, opts) return address_check("address_absent", false, text, opts) end
+end
+
+return M

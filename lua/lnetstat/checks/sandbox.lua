@@ -1,0 +1,197 @@
+-- The sandbox a check file runs in: lnetstat's data functions (their
+-- results remember how to re-read them for retries), the query helpers,
+-- safe basics and the assertions.
+-- @module lnetstat.checks.sandbox
+local q = require "lnetstat.query"
+local util = require "lnetstat.checks.util"
+local runner = require "lnetstat.checks.runner"
+
+local type, pairs, ipairs, tostring, select, error, pcall, setmetatable, format, sub, concat =
+  type, pairs, ipairs, tostring, select, error, pcall, setmetatable, string.format, string.sub, table.concat
+local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
+local describe = util.describe
+local api = util.api
+local copy = util.copy
+local strip_position = util.strip_position
+local DataError = util.DataError
+local data_error = util.data_error
+local default_clock_and_sleep = util.default_clock_and_sleep
+
+local M = {}
+
+local DATA_FUNCTIONS = { "sockets", "listening", "connections", "routes", "route_get", "interfaces",
+  "addresses", "neighbors", "stats" }
+
+-- A check run: results plus how to get data, sleep and tell time.
+local function new_run(opts)
+  opts = opts or {}
+  local clock, sleep = default_clock_and_sleep()
+  local run = {
+    results = {},
+    files = {},
+    data = opts.data,
+    netns = opts.netns,
+    clock = opts.clock or clock,
+    sleep = opts.sleep or sleep,
+    log = opts.log or function(s) io.stderr:write(s, "\n") end,
+    defaults = copy(opts.defaults),
+    origins = setmetatable({}, { __mode = "k" }),
+    started = os.time(),
+  }
+  return run
+end
+M.new_run = new_run
+
+--- The assertions a check file can call.
+M.ASSERTIONS = { "listening_only", "is_listening", "not_listening", "no_connection", "has_connection",
+  "expect_count", "expect", "check", "defaults", "interface_up", "interface", "no_interface_errors",
+  "address_present", "address_absent", "default_route", "route_present", "route_to",
+  "counter_delta", "counter" }
+
+-- The modules that add the assertions, in this order.
+local PARTS = { "sockets", "values", "network", "routes", "counters" }
+
+--- The sandbox of one check file: returns env, ctx.
+local function make_env(run, file)
+  local ctx = {
+    run = run,
+    file = file,
+    chunkname = "@" .. file,
+    stem = (file:match("([^/]+)$") or file):gsub("%.lua$", ""),
+    n = 0,
+    defaults = copy(run.defaults),
+  }
+  local env = {}
+  local origins = run.origins
+  -- Data -------------------------------------------------------------------
+  local function call_data(fname, a1, a2)
+    local data = run.data
+    local fn = data and data[fname]
+    if type(fn) ~= "function" then data_error(fname .. "() is not available from this data source") end
+    local opts
+    if fname == "route_get" then opts = a2 else opts = a1 end
+    if opts ~= nil and type(opts) ~= "table" then
+      error(format("bad argument #%d to '%s' (options table expected, got %s)",
+        fname == "route_get" and 2 or 1, fname, type(opts)), 0)
+    end
+    opts = copy(opts)
+    if run.netns ~= nil and opts.netns == nil then opts.netns = run.netns end
+    if fname == "route_get" then return fn(a1, opts) end
+    return fn(opts)
+  end
+
+  -- Fetches or raises a DataError; argument errors keep their text.
+  local function fetch(fname, a1, a2)
+    local ok, res, err = pcall(call_data, fname, a1, a2)
+    if not ok then
+      if getmetatable(res) == DataError then error(res, 0) end
+      error(strip_position(res), 0)
+    end
+    if res == nil then
+      data_error(format("%s(): %s", fname, tostring(err or "no data")))
+    end
+    return res
+  end
+
+  local function fetch_raw(fname, a1, a2)
+    local ok, res, err, errno = pcall(call_data, fname, a1, a2)
+    if not ok then
+      if getmetatable(res) == DataError then error(res, 0) end
+      error(strip_position(res), 0)
+    end
+    return res, err, errno
+  end
+
+  for _, fname in ipairs(DATA_FUNCTIONS) do
+    env[fname] = function(a1, a2)
+      local ok, res = pcall(fetch, fname, a1, a2)
+      if not ok then error(res, 2) end
+      if type(res) == "table" then
+        local desc
+        if fname == "route_get" then
+          desc = format("route_get(%s)", describe(a1))
+        else
+          desc = fname .. (a1 and describe(a1) or "()")
+        end
+        origins[res] = { desc = desc, refetch = function() return fetch(fname, a1, a2) end }
+      end
+      return res
+    end
+  end
+
+  -- The query layer, with origins kept so that retries re-read.
+  for k, v in pairs(q) do
+    if type(k) == "string" and sub(k, 1, 1) ~= "_" then env[k] = v end
+  end
+  env.q = copy(q)
+  env.test, env.matcher = nil, nil
+  env.q.matcher = q.matcher
+  env.matcher = q.matcher
+  env.describe = nil
+  for _, fname in ipairs { "where", "filter", "sort_by" } do
+    local f = q[fname]
+    env[fname] = function(list, a, b)
+      local ok, res = pcall(f, list, a, b)
+      if not ok then error(strip_position(res), 2) end
+      local o = origins[list]
+      if o then
+        origins[res] = {
+          desc = format("%s(%s, %s)", fname, o.desc, describe(a)),
+          refetch = function() return f(o.refetch(), a, b) end,
+        }
+      end
+      return res
+    end
+    env.q[fname] = env[fname]
+  end
+
+  -- Safe basics -------------------------------------------------------------
+  for _, k in ipairs { "pairs", "ipairs", "type", "tostring", "tonumber", "select", "error",
+    "pcall", "assert", "next", "rawequal", "xpcall" } do
+    env[k] = _G[k]
+  end
+  env.unpack = unpack
+  local function copy_lib(lib, drop)
+    local out = {}
+    for k, v in pairs(lib) do if not (drop and drop[k]) then out[k] = v end end
+    return out
+  end
+  env.string = copy_lib(string, { dump = true })
+  env.table = copy_lib(table)
+  env.math = copy_lib(math, { randomseed = true })
+  env.os = { time = os.time, clock = os.clock, date = os.date }
+  env.print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+    run.log(concat(parts, "\t"))
+  end
+  env._G = env
+  local run_check = runner.new(run, ctx)
+
+  local function refetcher(list)
+    local o = origins[list]
+    return o and o.refetch, o and o.desc
+  end
+  local kit = { run = run, ctx = ctx, fetch = fetch, fetch_raw = fetch_raw, run_check = run_check,
+    refetcher = refetcher }
+  for _, part in ipairs(PARTS) do require("lnetstat.checks." .. part).install(env, kit) end
+
+  for _, name in ipairs(M.ASSERTIONS) do env[name] = api(env[name]) end
+  return env, ctx
+end
+M.make_env = make_env
+
+local function load_chunk(src, chunkname, env)
+  if sub(src, 1, 1) == "\27" then return nil, "binary chunks are not allowed" end
+  local setfenv = rawget(_G, "setfenv")
+  if setfenv then
+    local fn, err = loadstring(src, chunkname) -- luacheck: ignore 113
+    if not fn then return nil, err end
+    setfenv(fn, env)
+    return fn
+  end
+  return load(src, chunkname, "t", env)
+end
+M.load_chunk = load_chunk
+
+return M

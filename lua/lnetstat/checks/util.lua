@@ -1,0 +1,275 @@
+-- Shared helpers of lnetstat.check: argument and data errors, value
+-- descriptions, clock and sleep, option validation, comparisons.
+-- @module lnetstat.checks.util
+local q = require "lnetstat.query"
+
+local type, pairs, ipairs, tostring, tonumber, select, error, pcall =
+  type, pairs, ipairs, tostring, tonumber, select, error, pcall
+local setmetatable = setmetatable
+local format, find, sub = string.format, string.find, string.sub
+local concat, sort = table.concat, table.sort
+local floor, min = math.floor, math.min
+local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
+
+local M = {}
+
+-- Utilities ------------------------------------------------------------------
+
+local describe = q.describe
+
+local function argerror(fname, n, msg, level)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), (level or 1) + 2)
+end
+
+-- Argument errors of the sandbox's functions: raised as a table and
+-- re-raised by api() at the line of the check file that made the call.
+local ArgError = {}
+ArgError.__tostring = function(e) return e.msg end
+
+local function bad(fname, n, msg)
+  error(setmetatable({ msg = format("bad argument #%d to '%s' (%s)", n, fname, msg) }, ArgError), 0)
+end
+
+local pack = rawget(table, "pack") or function(...) return { n = select("#", ...), ... } end
+
+-- Wraps a sandbox function: its argument errors point at the caller.
+local function api(fn)
+  return function(...)
+    local res = pack(pcall(fn, ...))
+    if not res[1] then
+      local e = res[2]
+      if getmetatable(e) == ArgError then error(e.msg, 2) end
+      error(e, 0)
+    end
+    return unpack(res, 2, res.n)
+  end
+end
+
+local function copy(t)
+  local out = {}
+  if t then for k, v in pairs(t) do out[k] = v end end
+  return out
+end
+
+local function strip_position(msg)
+  if type(msg) ~= "string" then return tostring(msg) end
+  return (msg:gsub("^[^\n:]-:%d+: ", ""))
+end
+
+-- Data errors raised inside the sandbox: a table, so that an assertion can
+-- tell "the data could not be read" from a bug in the check file.
+local DataError = {}
+DataError.__index = DataError
+DataError.__tostring = function(e) return e.message end
+
+local function data_error(msg)
+  error(setmetatable({ message = msg }, DataError), 0)
+end
+
+local function errmsg(e)
+  if getmetatable(e) == DataError then return e.message end
+  return tostring(e)
+end
+
+local function is_list(t)
+  return type(t) == "table" and not q.is_matcher(t) and #t > 0
+end
+
+local function to_list(v)
+  if v == nil then return nil end
+  if type(v) == "table" and not q.is_matcher(v) then return v end
+  return { v }
+end
+
+local function num(v)
+  if type(v) ~= "number" then return tostring(v) end
+  if v == floor(v) and v > -1e15 and v < 1e15 then return format("%d", v) end
+  return format("%.6g", v)
+end
+
+local function endpoint(addr, port)
+  if addr == nil then addr = "*" end
+  if find(addr, ":", 1, true) then addr = "[" .. addr .. "]" end
+  return format("%s:%s", addr, port == nil and "*" or num(port))
+end
+
+--- One line describing a socket record and its owner:
+-- "tcp 0.0.0.0:22 (sshd, pid 812, user root)".
+local function describe_socket(r)
+  local parts = { r.proto or "?" }
+  if r.proto == "unix" then
+    parts[#parts + 1] = r.path or "*"
+  else
+    parts[#parts + 1] = endpoint(r.local_addr, r.local_port)
+    if r.remote_port and r.remote_port ~= 0 then
+      parts[#parts + 1] = "-> " .. endpoint(r.remote_addr, r.remote_port)
+    end
+  end
+  if r.state and r.state ~= "LISTEN" and r.state ~= "UNCONN" then parts[#parts + 1] = r.state end
+  if r.family == "inet6" and r.v6only == false and q.wildcard(r.local_addr) then
+    parts[#parts + 1] = "dual-stack"
+  end
+  local owner = {}
+  if r.program or r.pid then
+    owner[#owner + 1] = r.program or "?"
+    if r.pid then owner[#owner + 1] = "pid " .. num(r.pid) end
+    local procs = r.processes
+    if type(procs) == "table" and #procs > 1 then owner[#owner + 1] = format("+%d more", #procs - 1) end
+  elseif r.inode == 0 or r.state == "TIME_WAIT" then
+    owner[#owner + 1] = "no owner"
+  else
+    owner[#owner + 1] = "owner unknown"
+  end
+  if r.user then owner[#owner + 1] = "user " .. r.user
+  elseif r.uid then owner[#owner + 1] = "uid " .. num(r.uid) end
+  return concat(parts, " ") .. " (" .. concat(owner, ", ") .. ")"
+end
+
+-- Clock and sleep --------------------------------------------------------------
+
+local function read_uptime()
+  local f = io.open("/proc/uptime", "r")
+  if not f then return nil end
+  local s = f:read("*l")
+  f:close()
+  return s and tonumber(s:match("^(%d+%.?%d*)"))
+end
+
+-- Seconds, monotonic: /proc/uptime (10 ms), else CPU time plus slept time.
+local function default_clock_and_sleep()
+  local slept = 0
+  local use_uptime = read_uptime() ~= nil
+  local function clock()
+    if use_uptime then
+      local t = read_uptime()
+      if t then return t end
+    end
+    return os.clock() + slept
+  end
+  local function sleep(seconds)
+    if seconds <= 0 then return end
+    os.execute(format("sleep %.3f", seconds))
+    slept = slept + seconds
+  end
+  return clock, sleep
+end
+
+-- Field sets ---------------------------------------------------------------------
+
+local SOCKET_FIELDS = {}
+for _, f in ipairs { "proto", "family", "state", "recv_q", "send_q", "local_addr", "local_port",
+  "remote_addr", "remote_port", "uid", "inode", "interface", "ifindex", "cookie", "v6only", "timer",
+  "timer_expires_ms", "retransmits", "protocol", "path", "type", "peer_inode", "portid",
+  "dst_portid", "processes", "info", "pid", "program", "user", "command" } do
+  SOCKET_FIELDS[f] = true
+end
+local OWNER_FIELDS = { program = true, user = true, pid = true, command = true }
+local LISTEN_ALIASES = { port = "local_port", addr = "local_addr" }
+local COMMON_OPTS = { id = true, title = true, within = true, every = true, stable = true, skip = true }
+
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    for j = 1, #b do
+      local cost = sub(a, i, i) == sub(b, j, j) and 0 or 1
+      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
+local function suggest(name, ...)
+  local best, best_d
+  for i = 1, select("#", ...) do
+    local names = {}
+    for k in pairs((select(i, ...))) do names[#names + 1] = k end
+    sort(names)
+    for _, k in ipairs(names) do
+      local d = distance(name, k)
+      if d <= 2 and (not best_d or d < best_d) then best, best_d = k, d end
+    end
+  end
+  return best and format("; did you mean '%s'?", best) or ""
+end
+
+-- Validates the common options; returns a fresh table of them.
+local function check_common(fname, n, opts, extra, level)
+  level = (level or 1) + 1
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then bad(fname, n, "options table expected, got " .. type(opts), level) end
+  local out = {}
+  for k, v in pairs(opts) do
+    if type(k) == "string" then
+      if not COMMON_OPTS[k] and not (extra and extra[k]) then
+        bad(fname, n, format("unknown option '%s'%s", k, suggest(k, COMMON_OPTS, extra or {})), level)
+      end
+      out[k] = v
+    end
+  end
+  for _, k in ipairs { "within", "every" } do
+    if out[k] ~= nil and (type(out[k]) ~= "number" or out[k] < 0) then
+      bad(fname, n, format("%s must be a number of seconds >= 0, got %s", k, describe(out[k])), level)
+    end
+  end
+  if out.stable ~= nil and (type(out.stable) ~= "number" or out.stable < 1 or out.stable ~= floor(out.stable)) then
+    bad(fname, n, "stable must be an integer >= 1", level)
+  end
+  if out.id ~= nil and type(out.id) ~= "string" then bad(fname, n, "id must be a string", level) end
+  if out.title ~= nil and type(out.title) ~= "string" then bad(fname, n, "title must be a string", level) end
+  if out.skip ~= nil and type(out.skip) ~= "string" and type(out.skip) ~= "boolean" then
+    bad(fname, n, "skip must be a reason (string) or a boolean", level)
+  end
+  return out
+end
+
+-- Comparisons ----------------------------------------------------------------
+local OPS = {
+  ["=="] = function(a, b) return a == b end, ["="] = function(a, b) return a == b end,
+  ["~="] = function(a, b) return a ~= b end, ["!="] = function(a, b) return a ~= b end,
+  ["<"] = function(a, b) return a < b end, ["<="] = function(a, b) return a <= b end,
+  [">"] = function(a, b) return a > b end, [">="] = function(a, b) return a >= b end,
+}
+local ORDERED = { ["<"] = true, ["<="] = true, [">"] = true, [">="] = true }
+
+local function compare(op, a, b)
+  if ORDERED[op] and (type(a) ~= type(b) or (type(a) ~= "number" and type(a) ~= "string")) then
+    return false
+  end
+  return OPS[op](a, b)
+end
+
+local function check_op(fname, n, op)
+  if not OPS[op] then
+    bad(fname, n, format("comparison operator expected (== ~= < <= > >=), got %s", describe(op)), 3)
+  end
+end
+
+M.describe = describe
+M.argerror = argerror
+M.bad = bad
+M.api = api
+M.copy = copy
+M.strip_position = strip_position
+M.DataError = DataError
+M.data_error = data_error
+M.errmsg = errmsg
+M.is_list = is_list
+M.to_list = to_list
+M.num = num
+M.endpoint = endpoint
+M.describe_socket = describe_socket
+M.default_clock_and_sleep = default_clock_and_sleep
+M.SOCKET_FIELDS = SOCKET_FIELDS
+M.OWNER_FIELDS = OWNER_FIELDS
+M.LISTEN_ALIASES = LISTEN_ALIASES
+M.COMMON_OPTS = COMMON_OPTS
+M.suggest = suggest
+M.check_common = check_common
+M.OPS = OPS
+M.compare = compare
+M.check_op = check_op
+
+return M
