@@ -67,7 +67,7 @@ static int parse_igmp_iface(struct cursor *c, uint64_t *index, const char **name
 
 static void parse_igmp_text(struct mcast_parse *mp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *eol, *t;
+	const char *p = text, *end = text + len, *t;
 	const char *ifname = NULL, *querier = NULL;
 	size_t iflen = 0, qlen = 0, n;
 	uint64_t index = 0, v, users;
@@ -75,18 +75,13 @@ static void parse_igmp_text(struct mcast_parse *mp, const char *text, size_t len
 	struct addr group;
 	uint32_t w;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (is_blank(p, eol))
-			continue;
-		c.p = p;
-		c.end = eol;
-		if (*p != ' ' && *p != '\t') {
+	while (next_line(&p, end, &c)) {
+		const char *line = c.p;
+
+		if (*line != ' ' && *line != '\t') {
 			if (next_token(&c, &t, &n) && n == 3 && memcmp(t, "Idx", 3) == 0)
 				continue;   /* the header */
-			c.p = p;
+			c.p = line;
 			ifname = NULL;
 			if (parse_igmp_iface(&c, &index, &ifname, &iflen, &querier, &qlen) != 0) {
 				ifname = NULL;
@@ -135,20 +130,13 @@ static int parse_igmp6_line(struct cursor *c, uint64_t *index, const char **name
 
 static void parse_igmp6_text(struct mcast_parse *mp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *eol, *name;
+	const char *p = text, *end = text + len, *name;
 	size_t nlen;
 	uint64_t index, users;
 	struct cursor c;
 	struct addr group;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (is_blank(p, eol))
-			continue;
-		c.p = p;
-		c.end = eol;
+	while (next_line(&p, end, &c)) {
 		if (parse_igmp6_line(&c, &index, &name, &nlen, &group, &users) != 0)
 			stat_problem(&mp->sp, "a malformed line");
 		else

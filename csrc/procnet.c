@@ -349,6 +349,24 @@ static int is_blank(const char *p, const char *end)
 	return 1;
 }
 
+/* Steps the cursor to the next non-blank line of [*p, end) and moves *p past
+ * it; 0 when no line is left. The one line loop of the /proc parsers. */
+static int next_line(const char **p, const char *end, struct cursor *c)
+{
+	while (*p < end) {
+		const char *eol = (const char *)memchr(*p, '\n', (size_t)(end - *p));
+
+		if (eol == NULL)
+			eol = end;
+		c->p = *p;
+		c->end = eol;
+		*p = eol < end ? eol + 1 : end;
+		if (!is_blank(c->p, eol))
+			return 1;
+	}
+	return 0;
+}
+
 static int is_header(const char *line, const char *end, enum proc_kind kind)
 {
 	struct cursor c;

@@ -168,19 +168,12 @@ static void zip_pair(struct stat_parse *sp, const char *prefix, int plen,
  * values". Groups met twice are merged. */
 static void parse_snmp_text(struct stat_parse *sp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *eol;
+	const char *p = text, *end = text + len;
 	const char *hprefix = NULL, *prefix;
 	struct cursor header, c;
 	int hlen = 0, plen;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (is_blank(p, eol))
-			continue;
-		c.p = p;
-		c.end = eol;
+	while (next_line(&p, end, &c)) {
 		if ((plen = line_prefix(&c, &prefix)) < 0) {
 			stat_problem(sp, "a line without a 'Prefix:'");
 			continue;
@@ -231,19 +224,12 @@ static size_t snmp6_split(const char *name, size_t len)
 /* /proc/net/snmp6: one "Name value" per line. */
 static void parse_snmp6_text(struct stat_parse *sp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *eol, *name, *val, *extra;
+	const char *p = text, *end = text + len, *name, *val, *extra;
 	struct cursor c;
 	size_t nlen, vlen, xlen, g;
 	long long value;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (is_blank(p, eol))
-			continue;
-		c.p = p;
-		c.end = eol;
+	while (next_line(&p, end, &c)) {
 		if (!next_token(&c, &name, &nlen) || !next_token(&c, &val, &vlen) ||
 		    next_token(&c, &extra, &xlen)) {
 			stat_problem(sp, "a line that is not 'Name value'");
@@ -267,20 +253,13 @@ static void parse_snmp6_text(struct stat_parse *sp, const char *text, size_t len
 static void parse_sockstat_text(struct stat_parse *sp, const char *text, size_t len)
 {
 	lua_State *L = sp->L;
-	const char *p = text, *end = text + len, *eol, *prefix, *k, *v;
+	const char *p = text, *end = text + len, *prefix, *k, *v;
 	struct cursor c;
 	size_t kn, vn;
 	int plen, top = lua_gettop(L);
 	long long value;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (is_blank(p, eol))
-			continue;
-		c.p = p;
-		c.end = eol;
+	while (next_line(&p, end, &c)) {
 		if ((plen = line_prefix(&c, &prefix)) < 0) {
 			stat_problem(sp, "a line without a 'PROTO:'");
 			continue;
