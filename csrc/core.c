@@ -3,6 +3,7 @@
  * is static; only luaopen_lnetstat_core is exported. */
 #include "lnetstat.h"
 
+#include "keys.c"
 #include "push.c"
 #include "nl.c"
 #include "link.c"

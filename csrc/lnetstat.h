@@ -63,14 +63,6 @@ struct addr {
 	unsigned char bytes[16];
 };
 
-/* The text of the address last pushed for a record's local or remote end,
- * kept in the registry: consecutive sockets mostly share their addresses,
- * and a hit skips inet_ntop and the string hashing. */
-struct addr_cache {
-	struct addr addr;
-	int ref;              /* registry slot of the text; LUA_NOREF when empty */
-};
-
 struct session {
 	struct nlsock diag;
 	struct nlsock route;
@@ -78,7 +70,6 @@ struct session {
 	char *text;           /* scratch buffer for /proc reads */
 	size_t text_size;
 	struct ifname_map ifnames;
-	struct addr_cache addr_text[2];   /* local, remote */
 	int closed;
 };
 

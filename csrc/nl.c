@@ -79,12 +79,6 @@ static struct session *check_session(lua_State *L, int idx)
 static int l_session_close(lua_State *L)
 {
 	struct session *s = (struct session *)luaL_checkudata(L, 1, SESSION_MT);
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		luaL_unref(L, LUA_REGISTRYINDEX, s->addr_text[i].ref);
-		s->addr_text[i].ref = LUA_NOREF;
-	}
 	session_close(s);
 	return 0;
 }
@@ -230,7 +224,6 @@ static int l_open(lua_State *L)
 	memset(s, 0, sizeof(*s));
 	for (idx = 0; idx < PROC_COUNT; idx++)
 		s->proc_fd[idx] = -1;
-	s->addr_text[0].ref = s->addr_text[1].ref = LUA_NOREF;
 	luaL_getmetatable(L, SESSION_MT);
 	lua_setmetatable(L, -2);
 

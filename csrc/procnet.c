@@ -33,6 +33,7 @@ struct proc_parse {
 	const struct sock_filter *f;
 	long hz;                   /* USER_HZ */
 	lua_Integer skipped;       /* malformed lines */
+	struct sock_keys sk;
 };
 
 /* A whitespace-separated token reader over one line (not NUL-terminated). */
@@ -335,9 +336,9 @@ static void proc_emit(struct proc_parse *pp, const struct sock_rec *r,
 {
 	if (!filter_match(pp->f, r))
 		return;
-	push_sock_record(pp->L, pp->s, r, pp->f->fields);
+	push_sock_record(&pp->sk, r, pp->f->fields);
 	if (has_rmem && (pp->f->fields & F_RECV_Q))   /* packet: Rmem, no send queue */
-		set_int(pp->L, "recv_q", rmem);
+		ks_int(&pp->sk.ks, SK_RECV_Q, rmem);
 	append(pp->L, pp->list, &pp->n);
 }
 
@@ -551,7 +552,9 @@ static int l_proc_sockets(lua_State *L)
 	{
 		lua_Integer before = pp.n;
 
+		sock_keys_push(L, &pp.sk, pp.s);
 		parse_proc_sockets(&pp, pp.s->text, len);
+		sock_keys_pop(&pp.sk);
 		lua_pushboolean(L, 1);
 		lua_pushinteger(L, pp.skipped);
 		lua_pushinteger(L, pp.n - before);   /* records handed to the sink */
@@ -571,7 +574,7 @@ static int l_parse_proc_sockets(lua_State *L)
 
 	memset(&pp, 0, sizeof(pp));
 	pp.L = L;
-	pp.s = NULL;   /* push_sock_record only needs it for interface names */
+	pp.s = NULL;
 	(void)proc_args(L, 2, &pp);
 	read_filter(L, 4, &f);
 	lua_settop(L, 4);
@@ -579,7 +582,9 @@ static int l_parse_proc_sockets(lua_State *L)
 	pp.list = lua_gettop(L);
 	pp.f = &f;
 	pp.hz = user_hz();
+	sock_keys_push(L, &pp.sk, NULL);
 	parse_proc_sockets(&pp, text, len);
+	sock_keys_pop(&pp.sk);
 	lua_pushinteger(L, pp.skipped);
 	return 2;
 }

@@ -249,11 +249,55 @@ static void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	read_cidr(L, idx, "raddr", &f->raddr);
 }
 
-static void push_path(lua_State *L, const struct sock_rec *r)
+/* The fields of socket records, in the order of struct sock_rec. */
+enum sock_key {
+	SK_PROTO, SK_FAMILY, SK_STATE, SK_RECV_Q, SK_SEND_Q, SK_LOCAL_ADDR,
+	SK_REMOTE_ADDR, SK_LOCAL_PORT, SK_REMOTE_PORT, SK_UID, SK_INODE,
+	SK_INTERFACE, SK_IFINDEX, SK_COOKIE, SK_V6ONLY, SK_TIMER,
+	SK_TIMER_EXPIRES_MS, SK_RETRANSMITS, SK_PROTOCOL, SK_PATH, SK_TYPE,
+	SK_PEER_INODE, SK_PORTID, SK_DST_PORTID, SK_COUNT
+};
+
+/* Extra slots: the last local and remote address texts (consecutive
+ * sockets mostly share them: a hit skips inet_ntop and the interning) and
+ * the last interface name. */
+enum { SX_LOCAL_ADDR, SX_REMOTE_ADDR, SX_IFNAME, SX_COUNT };
+
+struct sock_keys {
+	struct keyset ks;
+	struct session *s;          /* for interface names; NULL without one */
+	struct addr addr[2];        /* what SX_LOCAL_ADDR and SX_REMOTE_ADDR hold */
+	int have_addr[2];
+	uint32_t ifindex;           /* what SX_IFNAME holds; 0 none */
+};
+
+static void sock_keys_push(lua_State *L, struct sock_keys *sk, struct session *s)
 {
+	static const char *const names[SK_COUNT] = {
+		"proto", "family", "state", "recv_q", "send_q", "local_addr",
+		"remote_addr", "local_port", "remote_port", "uid", "inode",
+		"interface", "ifindex", "cookie", "v6only", "timer",
+		"timer_expires_ms", "retransmits", "protocol", "path", "type",
+		"peer_inode", "portid", "dst_portid",
+	};
+
+	memset(sk, 0, sizeof(*sk));
+	keyset_push(L, &sk->ks, names, SK_COUNT, SX_COUNT);
+	sk->s = s;
+}
+
+static void sock_keys_pop(const struct sock_keys *sk)
+{
+	keyset_pop(&sk->ks);
+}
+
+static void push_path(struct sock_keys *sk, const struct sock_rec *r)
+{
+	lua_State *L = sk->ks.L;
 	luaL_Buffer b;
 	size_t len = r->path_len;
 
+	ks_key(&sk->ks, SK_PATH);
 	/* sun_path is not NUL-terminated; an abstract name starts with NUL and
 	 * is shown with a leading "@", as ss and netstat do. */
 	if (len > 0 && r->path[0] == '\0') {
@@ -266,34 +310,39 @@ static void push_path(lua_State *L, const struct sock_rec *r)
 			len--;
 		lua_pushlstring(L, r->path, len);
 	}
-	lua_setfield(L, -2, "path");
+	ks_set(&sk->ks);
 }
 
-/* Pushes the text of a, through the session's cache when there is one. */
-static void push_addr(lua_State *L, struct session *s, int which, const struct addr *a)
+/* record[key] = text of a (which: 0 local, 1 remote), through the cache. */
+static void push_addr(struct sock_keys *sk, int key, int which, const struct addr *a)
 {
-	char text[INET6_ADDRSTRLEN];
-	struct addr_cache *c;
 	size_t len = a->family == AF_INET ? 4 : 16;
 
-	if (s == NULL) {
-		lua_pushstring(L, addr_text(a, text, sizeof(text)));
-		return;
+	if (!sk->have_addr[which] || sk->addr[which].family != a->family ||
+	    memcmp(sk->addr[which].bytes, a->bytes, len) != 0) {
+		char text[INET6_ADDRSTRLEN];
+
+		lua_pushstring(sk->ks.L, addr_text(a, text, sizeof(text)));
+		lua_replace(sk->ks.L, ks_extra(&sk->ks, which));
+		sk->addr[which] = *a;
+		sk->have_addr[which] = 1;
 	}
-	c = &s->addr_text[which];
-	if (c->ref != LUA_NOREF && c->addr.family == a->family &&
-	    memcmp(c->addr.bytes, a->bytes, len) == 0) {
-		lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
-		return;
+	ks_from_extra(&sk->ks, key, which);
+}
+
+static void push_ifname(struct sock_keys *sk, uint32_t index)
+{
+	const char *name;
+
+	if (sk->ifindex != index) {
+		name = sk->s != NULL ? session_ifname(sk->s, index) : NULL;
+		if (name == NULL)
+			return;
+		lua_pushstring(sk->ks.L, name);
+		lua_replace(sk->ks.L, ks_extra(&sk->ks, SX_IFNAME));
+		sk->ifindex = index;
 	}
-	lua_pushstring(L, addr_text(a, text, sizeof(text)));
-	lua_pushvalue(L, -1);
-	if (c->ref == LUA_NOREF)
-		c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	else
-		lua_rawseti(L, LUA_REGISTRYINDEX, c->ref);
-	c->addr.family = a->family;
-	memcpy(c->addr.bytes, a->bytes, len);
+	ks_from_extra(&sk->ks, SK_INTERFACE, SX_IFNAME);
 }
 
 /* Decimal text of v into out (at least 21 bytes); snprintf costs several
@@ -312,63 +361,59 @@ static const char *u64_text(uint64_t v, char *out)
 
 /* Pushes the record table for r (fields absent in r, or not in the mask
  * want, stay nil). The caller may add fields, then appends it. */
-static void push_sock_record(lua_State *L, struct session *s, const struct sock_rec *r,
-			     uint32_t want)
+static void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t want)
 {
+	struct keyset *ks = &sk->ks;
 	char cookie[24];
-	const char *ifname;
+	const char *text;
 	int inet = r->family == AF_INET || r->family == AF_INET6;
 
-	lua_createtable(L, 0, 16);
-	set_str(L, "proto", r->proto);
-	set_str(L, "family", family_name(r->family));
-	set_str(L, "state", state_name(r));
+	lua_createtable(ks->L, 0, 16);
+	ks_lit(ks, SK_PROTO, r->proto);
+	ks_lit(ks, SK_FAMILY, family_name(r->family));
+	ks_lit(ks, SK_STATE, state_name(r));
 	if (r->has_queues && (want & F_RECV_Q))
-		set_int(L, "recv_q", r->recv_q);
+		ks_int(ks, SK_RECV_Q, r->recv_q);
 	if (r->has_queues && (want & F_SEND_Q))
-		set_int(L, "send_q", r->send_q);
-	if (inet && (want & F_LOCAL_ADDR)) {
-		push_addr(L, s, 0, &r->laddr);
-		lua_setfield(L, -2, "local_addr");
-	}
-	if (inet && (want & F_REMOTE_ADDR)) {
-		push_addr(L, s, 1, &r->raddr);
-		lua_setfield(L, -2, "remote_addr");
-	}
+		ks_int(ks, SK_SEND_Q, r->send_q);
+	if (inet && (want & F_LOCAL_ADDR))
+		push_addr(sk, SK_LOCAL_ADDR, SX_LOCAL_ADDR, &r->laddr);
+	if (inet && (want & F_REMOTE_ADDR))
+		push_addr(sk, SK_REMOTE_ADDR, SX_REMOTE_ADDR, &r->raddr);
 	if (r->has_ports && (want & F_LOCAL_PORT))
-		set_int(L, "local_port", r->lport);
+		ks_int(ks, SK_LOCAL_PORT, r->lport);
 	if (r->has_ports && (want & F_REMOTE_PORT))
-		set_int(L, "remote_port", r->rport);
+		ks_int(ks, SK_REMOTE_PORT, r->rport);
 	if (r->has_uid && (want & F_UID))
-		set_int(L, "uid", r->uid);
+		ks_int(ks, SK_UID, r->uid);
 	if (want & F_INODE)
-		set_u64(L, "inode", r->inode);
+		ks_u64(ks, SK_INODE, r->inode);
 	if (r->ifindex != 0 && (want & F_INTERFACE)) {
-		ifname = session_ifname(s, r->ifindex);
-		if (ifname != NULL)
-			set_str(L, "interface", ifname);
-		set_int(L, "ifindex", r->ifindex);
+		push_ifname(sk, r->ifindex);
+		ks_int(ks, SK_IFINDEX, r->ifindex);
 	}
-	if (r->has_cookie && (want & F_COOKIE))
-		set_str(L, "cookie", u64_text(r->cookie, cookie));
+	if (r->has_cookie && (want & F_COOKIE)) {
+		text = u64_text(r->cookie, cookie);
+		ks_lstr(ks, SK_COOKIE, text, (size_t)(cookie + 20 - text));
+	}
 	if (r->v6only >= 0 && (want & F_V6ONLY))
-		set_bool(L, "v6only", r->v6only);
+		ks_bool(ks, SK_V6ONLY, r->v6only);
 	if (r->timer >= 0 && (want & F_TIMER)) {
-		set_str(L, "timer", timer_name(r->timer));
-		set_int(L, "timer_expires_ms", r->timer_expires_ms);
-		set_int(L, "retransmits", r->retransmits);
+		ks_lit(ks, SK_TIMER, timer_name(r->timer));
+		ks_int(ks, SK_TIMER_EXPIRES_MS, r->timer_expires_ms);
+		ks_int(ks, SK_RETRANSMITS, r->retransmits);
 	}
 	if (r->protocol >= 0 && (want & F_PROTOCOL))
-		set_int(L, "protocol", r->protocol);
+		ks_int(ks, SK_PROTOCOL, r->protocol);
 	if (r->has_path && (want & F_PATH))
-		push_path(L, r);
+		push_path(sk, r);
 	if (r->sock_type != 0 && (want & F_TYPE))
-		set_str(L, "type", sock_type_name(r->sock_type));
+		ks_lit(ks, SK_TYPE, sock_type_name(r->sock_type));
 	if (r->has_peer && (want & F_PEER_INODE))
-		set_u64(L, "peer_inode", r->peer_inode);
+		ks_u64(ks, SK_PEER_INODE, r->peer_inode);
 	if (r->has_portid && (want & F_PORTID)) {
-		set_int(L, "portid", r->portid);
-		set_int(L, "dst_portid", r->dst_portid);
+		ks_int(ks, SK_PORTID, r->portid);
+		ks_int(ks, SK_DST_PORTID, r->dst_portid);
 	}
 }
 

@@ -14,6 +14,7 @@ struct diag_ctx {
 	int family;
 	int want_info;
 	struct sock_filter f;
+	struct sock_keys sk;
 };
 
 /* In sockdiag_local.c: AF_UNIX, AF_PACKET and AF_NETLINK dumps. */
@@ -97,7 +98,7 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!filter_match(&c->f, &r))
 		return 0;
-	push_sock_record(c->L, c->s, &r, c->f.fields);
+	push_sock_record(&c->sk, &r, c->f.fields);
 	if (c->want_info) {
 		lua_createtable(c->L, 0, 48);
 		push_inet_info(c->L, tb);
@@ -177,18 +178,21 @@ static int l_sock_diag(lua_State *L)
 	c.want_info = lua_toboolean(L, 6);
 	if (c.s->diag.nl == NULL)
 		return luaL_argerror(L, 1, "session has no sock_diag socket");
+	if (strcmp(c.proto, "unix") != 0 && strcmp(c.proto, "packet") != 0 &&
+	    strcmp(c.proto, "netlink") != 0 && c.family == AF_UNSPEC)
+		return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
 	lua_settop(L, 6);
 
+	sock_keys_push(L, &c.sk, c.s);
 	if (strcmp(c.proto, "unix") == 0)
 		err = dump_unix(&c);
 	else if (strcmp(c.proto, "packet") == 0)
 		err = dump_packet(&c);
 	else if (strcmp(c.proto, "netlink") == 0)
 		err = dump_netlink(&c);
-	else if (c.family == AF_UNSPEC)
-		return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
 	else
 		err = dump_inet(&c);
+	sock_keys_pop(&c.sk);
 	if (err != 0)
 		return push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
 	lua_pushboolean(L, 1);

@@ -10,9 +10,15 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 40201))
 print("ready", flush=True)
 time.sleep(600)']]
 
-local function by_cookie(list)
+local key_of = require("lnetstat.query").key_of
+
+local function by_key(list)
   local t = {}
-  for _, r in ipairs(list) do t[r.cookie] = r end
+  for _, r in ipairs(list) do
+    local k = key_of(r)
+    assert(t[k] == nil, "two records with key " .. k)
+    t[k] = r
+  end
   return t
 end
 
@@ -42,11 +48,23 @@ describe("each_socket()", function()
     assert.equal(#list, #streamed)
     assert.same(list.sources, summary.sources)
     assert.is_nil(summary.partial)
-    local a, b = by_cookie(list), by_cookie(streamed)
-    for cookie, r in pairs(a) do
-      assert.same(r, b[cookie])
+    local a, b = by_key(list), by_key(streamed)
+    for k, r in pairs(a) do
+      assert.same(r, b[k])
       assert.equal(pid, r.pid)
     end
+  end)
+
+  helpers.root_it("builds the fields asked for, the cookie among them", function()
+    local cookies = {}
+    local count = assert(ns.each_socket({ netns = netns, proto = "tcp", fields = { "cookie" } },
+      function(r)
+        assert.matches("^%d+$", r.cookie)
+        assert.is_nil(r.local_port)
+        cookies[r.cookie] = true
+      end))
+    assert.equal(7, count)
+    assert.equal(7, helpers.count_keys(cookies)) -- one distinct cookie per socket
   end)
 
   helpers.root_it("applies the same filters", function()

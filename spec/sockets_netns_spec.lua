@@ -179,7 +179,9 @@ describe("sockets() in a private netns", function()
   end
 
   root_it("sees the same TCP and UDP sockets as ss -tuanpe, field by field", function()
-    local list, err, errno = ns.sockets { netns = NS, proto = { "tcp", "udp" }, process = true }
+    -- info = true: the extended fields ss -e shows, the cookie among them
+    local list, err, errno = ns.sockets { netns = NS, proto = { "tcp", "udp" }, process = true,
+      info = true }
     local ss_list, ss_err = helpers.ss(NS, "-tuanpeH")
     assert(list, format("sockets: %s (%s)", tostring(err), tostring(errno)))
     assert(ss_list, ss_err)

@@ -238,8 +238,8 @@ function M.socket_view(flags, opts)
     local all = flags.all
     -- each_socket delivers protocol by protocol, IPv4 then IPv6: netstat's
     -- order, so the lines can go out as they come
-    -- only the fields the inet lines print (cheaper: no cookie string per
-    -- socket); the UNIX table needs them all
+    -- only the fields the inet lines print (cheaper: fewer fields per
+    -- record); the UNIX table needs them all
     local fields
     if not unix_view then
       fields = { "recv_q", "send_q", "local_addr", "remote_addr", "local_port", "remote_port",
