@@ -214,7 +214,7 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
 
 static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
 {
-	lua_State *L = rk->L;
+	lua_State *L = rk->ks.L;
 	int host = r->dst_len == (r->family == AF_INET ? 32 : 128);
 	uint32_t rtf;
 
@@ -226,9 +226,7 @@ static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
 	if (r->flags & RTF_BIT_GATEWAY)
 		rk_gateway(rk, &r->gw);
 	if (r->dev_len > 0 && r->dev_len < IF_NAMESIZE) {
-		rk_key(rk, RK_INTERFACE);
-		lua_pushlstring(L, r->dev, r->dev_len);
-		rk_set(rk);
+		ks_lstr(&rk->ks, RK_INTERFACE, r->dev, r->dev_len);
 	}
 	rk_int(rk, RK_METRIC, r->metric);
 	if (r->family == AF_INET) {
