@@ -268,14 +268,15 @@ static int rt_is_blank(const char *p, const char *end)
 	return 1;
 }
 
-/* Appends the routes of text[0..len) to the list at list_idx; returns the
- * number of malformed lines skipped. Never reads past len. */
-static lua_Integer parse_proc_routes(lua_State *L, int list_idx, int family,
-				     const char *text, size_t len)
+/* Hands the routes of text[0..len) to the sink at sink_idx (a list or a
+ * function), adding their number to *n; returns the number of malformed
+ * lines skipped. Never reads past len. */
+static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
+				     const char *text, size_t len, lua_Integer *n)
 {
 	struct rkeys rk;
 	const char *p = text, *end = text + len, *eol;
-	lua_Integer n = (lua_Integer)lua_rawlen(L, list_idx), skipped = 0;
+	lua_Integer skipped = 0;
 	struct proc_route r;
 	int first = 1, ok;
 
@@ -297,14 +298,15 @@ static lua_Integer parse_proc_routes(lua_State *L, int list_idx, int family,
 			continue;
 		}
 		push_proc_route(&rk, &r);
-		lua_rawseti(L, list_idx, (int)++n);
+		append(L, sink_idx, n);
 	}
 	rkeys_pop(&rk);
 	return skipped;
 }
 
-/* core.proc_routes(session, list, family) -> true, skipped | nil, msg,
- * errno. Appends the routes of /proc/net/route ("inet") or
+/* core.proc_routes(session, sink, family) -> true, skipped, count | nil,
+ * msg, errno. Hands to the sink (a list to append to, or a function to
+ * call per record) the routes of /proc/net/route ("inet") or
  * /proc/net/ipv6_route ("inet6"), opened in the session's netns by
  * core.open(netns, {"proc:route", "proc:ipv6_route"}). */
 static int l_proc_routes(lua_State *L)
@@ -313,9 +315,9 @@ static int l_proc_routes(lua_State *L)
 	int family = route_family_arg(L, 3);
 	int pf = family == AF_INET ? PROC_ROUTE : PROC_IPV6_ROUTE;
 	size_t len = 0;
+	lua_Integer start = check_sink(L, 2), n = start, skipped;
 	int err;
 
-	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 3);
 	if (s->proc_fd[pf] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s", proc_file_names[pf]),
@@ -323,9 +325,11 @@ static int l_proc_routes(lua_State *L)
 	if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);
+	skipped = parse_proc_routes(L, 2, family, s->text, len, &n);
 	lua_pushboolean(L, 1);
-	lua_pushinteger(L, parse_proc_routes(L, 2, family, s->text, len));
-	return 2;
+	lua_pushinteger(L, skipped);
+	lua_pushinteger(L, n - start);   /* records handed to the sink */
+	return 3;
 }
 
 /* core._parse_proc_routes(text, family) -> list, skipped: the same parser
@@ -335,11 +339,11 @@ static int l_parse_proc_routes(lua_State *L)
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 	int family = route_family_arg(L, 2);
-	lua_Integer skipped;
+	lua_Integer skipped, n = 0;
 
 	lua_settop(L, 2);
 	lua_newtable(L);
-	skipped = parse_proc_routes(L, 3, family, text, len);
+	skipped = parse_proc_routes(L, 3, family, text, len, &n);
 	lua_pushinteger(L, skipped);
 	return 2;
 }

@@ -41,7 +41,7 @@ struct route_ctx {
 	struct rkeys rk;
 	struct session *s;
 	int list;              /* stack index of the result list; 0: get */
-	lua_Integer n;
+	lua_Integer n;         /* records handed to the sink */
 	int family;            /* records of other families are dropped */
 	long long table;       /* -1: every table */
 	long hz;               /* USER_HZ, for RTA_CACHEINFO expiry */
@@ -343,7 +343,7 @@ static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	push_route(c, rtm, &ra, table);
 	if (c->list != 0)
-		lua_rawseti(c->L, c->list, (int)++c->n);
+		append(c->L, c->list, &c->n);
 	else
 		c->pushed = 1;
 	return 0;
@@ -363,10 +363,11 @@ static long route_user_hz(void)
 	return hz > 0 ? hz : 100;
 }
 
-/* core.route_dump(session, list, family, table) -> true, interrupted |
- * nil, msg, errno. Appends the routes of one family (table: an id, or -1
- * for every table) to list; interrupted is true when the kernel flagged
- * the dump NLM_F_DUMP_INTR (the caller retries). */
+/* core.route_dump(session, sink, family, table) -> true, interrupted,
+ * count | nil, msg, errno. Hands the routes of one family (table: an id, or
+ * -1 for every table) to the sink, a list to append to or a function to
+ * call per record; interrupted is true when the kernel flagged the dump
+ * NLM_F_DUMP_INTR (the caller retries, or says so). */
 static int l_route_dump(lua_State *L)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -375,11 +376,11 @@ static int l_route_dump(lua_State *L)
 	struct rtmsg *rtm;
 	struct nl_result res;
 	int one = 1, strict, err;
+	lua_Integer start;
 
 	memset(&c, 0, sizeof(c));
 	c.L = L;
 	c.s = check_session(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
 	c.family = route_family_arg(L, 3);
 	c.table = (long long)luaL_checkinteger(L, 4);
 	if (c.table < -1 || c.table > 0xffffffffLL)
@@ -389,7 +390,8 @@ static int l_route_dump(lua_State *L)
 	lua_settop(L, 4);
 	rkeys_push(L, &c.rk);
 	c.list = 2;
-	c.n = (lua_Integer)lua_rawlen(L, 2);
+	c.n = check_sink(L, 2);
+	start = c.n;
 	c.hz = route_user_hz();
 
 	/* Names first: the link dump must not run inside the route dump. */
@@ -408,13 +410,15 @@ static int l_route_dump(lua_State *L)
 	if (strict && c.table >= 0)
 		mnl_attr_put_u32(nlh, RTA_TABLE, (uint32_t)c.table);
 	err = nl_request(&c.s->route, nlh, route_msg_cb, &c, &res);
+	rkeys_pop(&c.rk);
 	if (err == -ENOENT && strict && c.table >= 0)
 		err = 0;   /* the table does not exist in this family: no routes */
 	if (err != 0)
 		return push_error(L, lua_pushfstring(L, "route dump %s", family_name(c.family)), err);
 	lua_pushboolean(L, 1);
 	lua_pushboolean(L, res.interrupted);
-	return 2;
+	lua_pushinteger(L, c.n - start);   /* records handed to the sink */
+	return 3;
 }
 
 static int route_link_cb(const struct nlmsghdr *nlh, void *data)

@@ -91,20 +91,22 @@ static size_t route_ntop(const struct addr *a, char *out)
 	return n;
 }
 
-/* The keys every route record has (a key set, keys.c), with two extra
- * slots: the last gateway text and the last interface name. */
+/* The keys every route record has (a key set, keys.c), with three extra
+ * slots: the last gateway text, interface name and flag letters. */
 enum rkey {
 	RK_FAMILY, RK_DST, RK_SRC, RK_GATEWAY, RK_OIF, RK_INTERFACE, RK_PREFSRC,
 	RK_METRIC, RK_TABLE, RK_TABLE_NAME, RK_TYPE, RK_PROTOCOL, RK_SCOPE,
 	RK_FLAGS, RK_PREF, RK_COUNT
 };
 
-enum { RX_GATEWAY, RX_IFNAME, RX_COUNT };
+enum { RX_GATEWAY, RX_IFNAME, RX_FLAGS, RX_COUNT };
 
 struct rkeys {
 	struct keyset ks;
 	struct addr gw;                 /* the address in the gateway slot */
 	uint32_t ifindex;               /* the interface in the name slot */
+	uint32_t rtf;                   /* the RTF_ bits in the flags slot */
+	int have_rtf;
 };
 
 static void rkeys_push(lua_State *L, struct rkeys *rk)
@@ -314,7 +316,7 @@ static void set_cache_flags(lua_State *L, uint32_t flags)
 
 
 /* netstat -r letters in net-tools' order: U G H R D M A C !. */
-static void rk_route_letters(const struct rkeys *rk, uint32_t rtf)
+static void rk_route_letters(struct rkeys *rk, uint32_t rtf)
 {
 	static const struct { uint32_t bit; char letter; } letters[] = {
 		{RTF_BIT_UP, 'U'}, {RTF_BIT_GATEWAY, 'G'}, {RTF_BIT_HOST, 'H'},
@@ -324,10 +326,18 @@ static void rk_route_letters(const struct rkeys *rk, uint32_t rtf)
 	char out[16];
 	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
-		if (rtf & letters[i].bit)
-			out[n++] = letters[i].letter;
-	ks_lstr(&rk->ks, RK_FLAGS, out, n);
+	/* Most routes of a big table have the same letters: the last text is
+	 * kept instead of being interned again. */
+	if (!rk->have_rtf || rk->rtf != rtf) {
+		for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+			if (rtf & letters[i].bit)
+				out[n++] = letters[i].letter;
+		lua_pushlstring(rk->ks.L, out, n);
+		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_FLAGS));
+		rk->rtf = rtf;
+		rk->have_rtf = 1;
+	}
+	ks_from_extra(&rk->ks, RK_FLAGS, RX_FLAGS);
 }
 
 static void rk_table(struct rkeys *rk, uint32_t table)

@@ -162,9 +162,9 @@ describe("routes() retries a dump flagged NLM_F_DUMP_INTR", function()
     local calls = 0
     routes_mod._hooks.dump = function(session, list, family, tbl)
       calls = calls + 1
-      local ok, intr, errno = real(session, list, family, tbl)
-      if not ok then return ok, intr, errno end
-      return ok, intr or calls <= interrupted_calls
+      local ok, intr, count = real(session, list, family, tbl)
+      if not ok then return ok, intr, count end
+      return ok, intr or calls <= interrupted_calls, count
     end
     local ok, err = pcall(fn, function() return calls end)
     routes_mod._hooks.dump = real
@@ -190,6 +190,47 @@ describe("routes() retries a dump flagged NLM_F_DUMP_INTR", function()
       assert.matches("interrupted .* 5 times .* may be inconsistent", list.partial)
       assert.equal(#clean, #list)   -- the last attempt only, not five appended
     end)
+  end)
+
+  it("each_route does not retry what it already handed over, and says so", function()
+    local clean = assert(ns.routes { family = "inet" })
+    with_hook(1, function(calls)
+      local seen = 0
+      local count, summary = assert(ns.each_route({ family = "inet" }, function() seen = seen + 1 end))
+      assert.equal(1, calls())
+      assert.equal(#clean, count)
+      assert.equal(count, seen)
+      assert.matches("interrupted .* a stream cannot", summary.partial)
+    end)
+  end)
+end)
+
+describe("each_route()", function()
+  it("checks its options and its function like routes()", function()
+    assert.matches("bad argument #2 to 'each_route' %(function expected, got nil%)",
+      err_of(ns.each_route, {}))
+    assert.matches("bad argument #1 to 'each_route' .*unknown option 'tabel'; did you mean 'table'",
+      err_of(ns.each_route, { tabel = "all" }, print))
+  end)
+
+  it("hands over what routes() lists, here and from /proc", function()
+    for _, source in ipairs { "netlink", "proc" } do
+      local list = assert(ns.routes { table = "all", source = source })
+      local streamed = {}
+      local count, summary = assert(ns.each_route({ table = "all", source = source },
+        function(r) streamed[#streamed + 1] = r end))
+      assert.equal(#list, count)
+      assert.same({ unpack(list) }, streamed)   -- the same records, in the same order
+      assert.equal(source, summary.source)
+      assert.equal(list.partial, summary.partial)
+    end
+  end)
+
+  it("returns nil, message, ENOENT for a netns that does not exist", function()
+    local count, msg, errno = ns.each_route({ netns = "lnetstat-no-such-ns" }, print)
+    assert.is_nil(count)
+    assert.matches("lnetstat%-no%-such%-ns", msg)
+    assert.equal(2, errno)
   end)
 end)
 
@@ -598,6 +639,19 @@ describe("routes() in a private network namespace", function()
     assert.equal("high", t["inet6 254 2001:db8:9::/48"].pref)
     assert.equal("2001:db8:1::/64", t["inet6 254 2001:db8:4::/48"].src)
     assert.equal("::/0", t["inet6 254 ::/0"].dst)
+  end)
+
+  root_it("streams with each_route exactly what routes() lists", function()
+    for _, opts in ipairs { { table = "all" }, { table = 1000 }, { family = "inet6" } } do
+      opts.netns = NS
+      local list = assert(ns.routes(opts))
+      local streamed = {}
+      local count, summary = assert(ns.each_route(opts, function(r) streamed[#streamed + 1] = r end))
+      assert.equal(#list, count)
+      assert.same({ unpack(list) }, streamed)
+      assert.equal("netlink", summary.source)
+      assert.is_nil(summary.partial)
+    end
   end)
 
   root_it("filters by table and family, as ip does", function()

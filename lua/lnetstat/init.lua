@@ -358,7 +358,7 @@ end
 local routes = require "lnetstat.routes"
 local links = require "lnetstat.links"
 local counters = require "lnetstat.counters"
-M.routes, M.route_get = routes.routes, routes.route_get
+M.routes, M.route_get, M.each_route = routes.routes, routes.route_get, routes.each_route
 M.interfaces, M.addresses, M.neighbors = links.interfaces, links.addresses, links.neighbors
 M.stats, M.groups, M.namespaces = counters.stats, counters.groups, counters.namespaces
 

@@ -56,25 +56,29 @@ local function parse_routes_opts(fname, opts)
   return q
 end
 
--- One attempt: every family's dump into a fresh list. Returns list,
--- interrupted or nil, err, errno.
-local function dump_once(session, q)
-  local list, interrupted = {}, false
+-- One attempt: every family's dump into sink. Returns the count and
+-- whether the kernel flagged a dump as interrupted, or nil, err, errno and
+-- the count handed over before the failure.
+local function dump_once(session, q, sink)
+  local total, interrupted = 0, false
   for _, fam in ipairs(q.families) do
-    local ok, intr, errno = M._hooks.dump(session, list, fam, q.table)
-    if not ok then return nil, intr, errno end
+    local ok, intr, count = M._hooks.dump(session, sink, fam, q.table)
+    if not ok then return nil, intr, count, total end
     if intr then interrupted = true end
+    total = total + count
   end
-  return list, interrupted
+  return total, interrupted
 end
 
 -- Route dumps flagged NLM_F_DUMP_INTR saw the tables change underneath:
--- retry the whole dump; after MAX_ATTEMPTS, return the last one, marked.
+-- retry the whole dump into a fresh list; after MAX_ATTEMPTS, return the
+-- last one, marked.
 local function dump_netlink(session, q)
-  local list, interrupted, errno
+  local list, count, interrupted
   for _ = 1, MAX_ATTEMPTS do
-    list, interrupted, errno = dump_once(session, q)
-    if not list then return nil, interrupted, errno end
+    list = {}
+    count, interrupted = dump_once(session, q, list)
+    if not count then return nil, interrupted, list end
     if not interrupted then return list end
   end
   list.partial = format("route dump interrupted by concurrent changes %d times in a row; "
@@ -92,9 +96,26 @@ local function from_netlink(q)
   return list, err, errno
 end
 
+-- Streams one netlink dump into fn. Routes already handed over cannot be
+-- taken back, so an interrupted dump is not retried: the summary says so.
+local function stream_netlink(q, fn, summary)
+  local session, err, errno = core.open(q.netns, { "route" })
+  if not session then return nil, err, errno end
+  local count, interrupted, eno, handed = dump_once(session, q, fn)
+  session:close()
+  if not count then return nil, interrupted, eno, handed end
+  summary.source = "netlink"
+  if interrupted then
+    summary.partial = "route dump interrupted by concurrent changes: some routes may be "
+      .. "missing or handed over twice (routes() retries; a stream cannot)"
+  end
+  return count
+end
+
 -- /proc/net/route is IPv4 table main only; /proc/net/ipv6_route has every
--- table, without saying which. Notes go to list.partial.
-local function from_proc(q)
+-- table, without saying which. Hands the routes to sink; notes go to
+-- result.partial. Returns the count, or nil, err, errno.
+local function from_proc(q, sink, result)
   local want_v4, want_v6, notes = false, false, {}
   for _, fam in ipairs(q.families) do
     if fam == "inet" then want_v4 = true else want_v6 = true end
@@ -112,24 +133,24 @@ local function from_proc(q)
   local handles = {}
   if v4 then handles[#handles + 1] = "proc:route" end
   if want_v6 then handles[#handles + 1] = "proc:ipv6_route" end
-  local list = {}
+  local total = 0
   if #handles > 0 then
     local session, err, errno = core.open(q.netns, handles)
     if not session then return nil, err, errno end
     local skipped = 0
     for _, fam in ipairs(q.families) do
       if fam == "inet6" or v4 then
-        local ok, n
-        ok, n, errno = core.proc_routes(session, list, fam)
+        local ok, n, count = core.proc_routes(session, sink, fam)
         if not ok then
           -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
           -- an explicit family = "inet6" still gets the error.
-          if not (fam == "inet6" and errno == 2 and #q.families > 1) then
+          if not (fam == "inet6" and count == 2 and #q.families > 1) then
             session:close()
-            return nil, n, errno
+            return nil, n, count
           end
         else
           skipped = skipped + n
+          total = total + count
         end
       end
     end
@@ -138,8 +159,15 @@ local function from_proc(q)
       notes[#notes + 1] = format("%d malformed lines skipped", skipped)
     end
   end
-  if #notes > 0 then list.partial = concat(notes, "; ") end
-  list.source = "proc"
+  if #notes > 0 then result.partial = concat(notes, "; ") end
+  result.source = "proc"
+  return total
+end
+
+local function list_from_proc(q)
+  local list = {}
+  local count, err, errno = from_proc(q, list, list)
+  if not count then return nil, err, errno end
   return list
 end
 
@@ -150,15 +178,46 @@ end
 -- @treturn table list of route records, or nil, message, errno
 function M.routes(opts)
   local q = options.validate(parse_routes_opts, "routes", opts)
-  if q.source == "proc" then return from_proc(q) end
+  if q.source == "proc" then return list_from_proc(q) end
   local list, err, errno = from_netlink(q)
   if list then return list end
   if q.source == "netlink" or not FALLBACK_ERRNO[errno] then return nil, err, errno end
-  local plist = from_proc(q)
+  local plist = list_from_proc(q)
   if not plist then return nil, err, errno end   -- the netlink reason is the real one
   plist.partial = (plist.partial and plist.partial .. "; " or "")
     .. "rtnetlink failed (" .. err .. "): read /proc instead"
   return plist
+end
+
+--- Streams routes: calls fn(record) for each route as the kernel hands it
+-- over, without holding them all (a full Internet table of a million routes
+-- would take half a GiB as a list). Same options as routes(). A dump the
+-- kernel flags as interrupted is not retried (the routes are already
+-- handed over): summary.partial says so.
+-- @treturn integer count, table summary {source=, partial=}; or nil, message, errno
+function M.each_route(opts, fn)
+  local q = options.validate(parse_routes_opts, "each_route", opts)
+  if type(fn) ~= "function" then
+    error("bad argument #2 to 'each_route' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  local summary = {}
+  if q.source == "proc" then
+    local count, err, errno = from_proc(q, fn, summary)
+    if not count then return nil, err, errno end
+    return count, summary
+  end
+  local count, err, errno, handed = stream_netlink(q, fn, summary)
+  if count then return count, summary end
+  -- /proc instead only when rtnetlink refused before any route was handed
+  -- over: the stream cannot take routes back
+  if q.source == "netlink" or not FALLBACK_ERRNO[errno] or (handed or 0) > 0 then
+    return nil, err, errno
+  end
+  local pcount = from_proc(q, fn, summary)
+  if not pcount then return nil, err, errno end
+  summary.partial = (summary.partial and summary.partial .. "; " or "")
+    .. "rtnetlink failed (" .. err .. "): read /proc instead"
+  return pcount, summary
 end
 
 local function parse_get_args(fname, addr, opts)
