@@ -1,0 +1,96 @@
+# lib.sh -- what the benchmarks share; sourced by sockets.sh, cli.sh and
+# routes.sh, never run on its own.
+#
+# A benchmark sets TOOLS (the rows; the first is the one the ratios divide)
+# and ROUNDS, defines argv_of TOOL (sets the array argv to the command line
+# of TOOL) and may define:
+#   out_of TOOL      where TOOL's stdout goes (default /dev/null)
+#   records_of TOOL  what the "records" column shows (default 0)
+#   on_exit          extra cleanup, run before the temp dir goes
+# Then: start_farm N (optional), run_rounds, print_table TITLE.
+# Wall time comes from $EPOCHREALTIME around each whole process, peak RSS
+# (KiB) and minor page faults from GNU time; the table shows medians.
+
+set -euo pipefail
+export LC_ALL=C
+command -v /usr/bin/time >/dev/null || { echo "$0: needs GNU time (apt-get install time)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+farm_pid=
+held=0
+
+bench_cleanup() {
+	if declare -F on_exit >/dev/null; then on_exit || true; fi
+	if [[ -n $farm_pid ]]; then
+		kill "$farm_pid" 2>/dev/null || true
+		wait "$farm_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+out_of() { echo /dev/null; }
+records_of() { echo 0; }
+
+# start_farm N: fills the network namespace with N loopback TCP sockets
+# (bench/sockfarm.py) and sets held to the number it holds.
+start_farm() {
+	local word
+	echo "$(basename "$0"): starting farm of $1 loopback TCP sockets..." >&2
+	coproc FARM { exec python3 bench/sockfarm.py --count "$1"; }
+	farm_pid=${FARM_PID:?}
+	if ! read -r -t 120 word held <&"${FARM[0]}" || [[ $word != ready ]]; then
+		echo "$0: socket farm did not get ready" >&2
+		exit 1
+	fi
+}
+
+# timed TOOL: runs TOOL once, appends "usec rss_kib minflt" to $tmp/TOOL.runs.
+timed() {
+	local t0 t1 argv
+	argv_of "$1"
+	t0=${EPOCHREALTIME/./}
+	/usr/bin/time -f "%M %R" -o "$tmp/rss" "${argv[@]}" >"$(out_of "$1")"
+	t1=${EPOCHREALTIME/./}
+	echo "$((t1 - t0)) $(<"$tmp/rss")" >>"$tmp/$1.runs"
+}
+
+# run_rounds: ROUNDS rounds of every tool, the order reversed every other
+# round, so that neither end of a round is always the same tool.
+run_rounds() {
+	local r i t order
+	for ((r = 1; r <= ROUNDS; r++)); do
+		order=("${TOOLS[@]}")
+		((r % 2)) || for ((i = 0; i < ${#TOOLS[@]}; i++)); do order[i]=${TOOLS[-1 - i]}; done
+		echo "$(basename "$0"): round $r/$ROUNDS: ${order[*]}" >&2
+		for t in "${order[@]}"; do timed "$t"; done
+	done
+}
+
+median() {  # median COLUMN FILE
+	cut -d' ' -f"$1" "$2" | sort -n | awk '{v[NR] = $1} END {print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2}'
+}
+
+# print_table TITLE: one row per tool; ratio = first tool / this tool, for
+# wall time and peak RSS (below 1: the first tool is cheaper). Leaves the
+# medians in $tmp/table ("tool records usec rss minflt") for summary lines.
+print_table() {
+	local t
+	for t in "${TOOLS[@]}"; do
+		echo "$t $(records_of "$t") $(median 1 "$tmp/$t.runs") $(median 2 "$tmp/$t.runs") $(median 3 "$tmp/$t.runs")"
+	done >"$tmp/table"
+	echo
+	echo "$1, medians of $ROUNDS runs"
+	awk '
+		NR == 1 { ref = $1; lt = $3; lm = $4 }
+		{ printf "%-13s %9d %10.1f %12d %10d %13s %12s\n", $1, $2, $3 / 1000, $4, $5,
+		  ($1 == "noop" || $1 == ref) ? "-" : sprintf("%.2f", lt / $3),
+		  ($1 == "noop" || $1 == ref) ? "-" : sprintf("%.2f", lm / $4) }
+	' "$tmp/table" | { printf "%-13s %9s %10s %12s %10s %13s %12s\n" tool records "wall ms" "max RSS KiB" minflt "time ratio" "mem ratio"; cat; }
+}
+
+# ratio A B: wall-time median of A divided by that of B, two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" '$1 == a { x = $3 } $1 == b { y = $3 } END { printf "%.2f", x / y }' "$tmp/table"
+}
