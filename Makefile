@@ -94,6 +94,7 @@ bench:
 lint:
 	@build-aux/deps.sh lint
 	luacheck lua spec bin examples bench
+	shellcheck -x bench/*.sh build-aux/*.sh .ci/run
 
 install: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)

@@ -13,7 +13,8 @@
 # netstat and no slower than ss.  Output goes to a file; its line count is
 # the records column (every tool should see about N sockets), and the
 # last round's lnetstat and netstat outputs are compared, untimed.
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/lib.sh
 . bench/lib.sh
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}

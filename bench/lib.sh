@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh -- what the benchmarks share; sourced by sockets.sh, cli.sh and
 # routes.sh, never run on its own.
 #
@@ -35,6 +36,7 @@ records_of() { echo 0; }
 
 # start_farm N: fills the network namespace with N loopback TCP sockets
 # (bench/sockfarm.py) and sets held to the number it holds.
+# shellcheck disable=SC2034 # held is read by the benchmarks that source this
 start_farm() {
 	local word
 	echo "$(basename "$0"): starting farm of $1 loopback TCP sockets..." >&2

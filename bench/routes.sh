@@ -19,7 +19,8 @@
 # replaces. Wall time comes from $EPOCHREALTIME around each process, peak
 # RSS from GNU time (%M, KiB); the table shows medians. Output goes to
 # /dev/null except lnetstat's record count. The namespace is deleted on exit.
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/lib.sh
 . bench/lib.sh
 N=${BENCH_ROUTES:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}

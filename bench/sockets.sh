@@ -19,7 +19,8 @@
 # replaces, and the floor is what the kernel alone costs, so lnetstat/floor is
 # the overhead lnetstat itself adds.  Output goes to /dev/null, except the
 # counts lnetstat, each and floor print.
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/lib.sh
 . bench/lib.sh
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
