@@ -143,6 +143,35 @@ describe("lnetstat.check", function()
       assert.matches("no checks", r.results[1].actual)
     end)
 
+    it("stops a check file that spends its CPU budget, even one that catches errors", function()
+      local before = { debug.gethook() }
+      local src = "check('first', function() return true end)\n"
+        .. "while true do pcall(function() while true do end end) end\n"
+      local r = check.run_string(src, "loop.lua", { data = fake.data {}, cpu_limit = 0.2 })
+      assert.equal(2, r.exit_code)
+      assert.equal(2, #r.results)
+      assert.equal("pass", r.results[1].status)   -- what ran before the loop is kept
+      assert.equal("error", r.results[2].status)
+      assert.matches("more than 0%.2 s of CPU %(an endless loop%?%)", r.results[2].actual)
+      assert.same(before, { debug.gethook() })   -- the hook is gone again
+      -- a loop inside a check's own function is that check's error
+      r = check.run_string("check('spin', function() while true do end end)\n"
+        .. "check('never', function() return true end)\n", "spin.lua",
+        { data = fake.data {}, cpu_limit = 0.2 })
+      assert.equal(2, r.exit_code)
+      assert.equal("spin", r.results[1].title)
+      assert.matches("more than 0%.2 s of CPU", r.results[1].actual)
+      for _, res in ipairs(r.results) do assert.is_not.equal("never", res.title) end
+      -- 0: no limit; a bad limit names the function and argument
+      r = check.run_string("check('a', function() return true end)", "nolimit.lua",
+        { data = fake.data {}, cpu_limit = 0 })
+      assert.equal(0, r.exit_code)
+      assert.matches("^bad argument #3 to 'run_string' %(cpu_limit must be a number of seconds >= 0, got %-1%)",
+        helpers.err_of(check.run_string, "", "x", { cpu_limit = -1 }))
+      assert.matches("^bad argument #2 to 'run' %(cpu_limit must be a number of seconds >= 0, got 'x'%)",
+        helpers.err_of(check.run, {}, { cpu_limit = "x" }))
+    end)
+
     it("raises argument errors at the line of the check file, naming the function", function()
       local r = run("interface_up 'lo'\n\nnot_listening { prot = 'tcp' }\n")
       local res = r.results[2]
@@ -1051,6 +1080,17 @@ print(len(fams), len(st.samples), st.samples[4].labels["title"].count("\n"))
       code, out = main { "--help" }
       assert.equal(0, code)
       assert.matches("^usage: lnetstat check FILE", out)
+    end)
+
+    it("--cpu-limit stops an endless check file; a bad value is a usage error", function()
+      local f = write("spin.lua", "interface_up 'eth0'\nwhile true do end\n")
+      local code, out = main { f, "--cpu-limit", "0.2" }
+      assert.equal(2, code)
+      assert.matches("more than 0%.2 s of CPU", out)
+      local err
+      code, _, err = main { f, "--cpu-limit", "soon" }
+      assert.equal(2, code)
+      assert.matches("%-%-cpu%-limit needs a number of seconds", err)
     end)
 
     it("--within and --every set default retries; --netns reaches the data functions", function()

@@ -67,6 +67,51 @@ local function add_file_error(run, file, msg, stem)
   }
 end
 
+-- The default CPU budget of one check file, in seconds (os.clock: the
+-- process's CPU time, data dumps included). Generous: a check file that
+-- retries big dumps for a minute uses a few seconds; an endless loop would
+-- otherwise hang the run forever.
+M.CPU_LIMIT = 60
+
+-- Instructions between two looks at the clock: often enough to stop a loop
+-- within milliseconds of its budget, rarely enough to cost nothing.
+local HOOK_EVERY = 10000
+
+-- Runs fn, the chunk of a check file named chunkname, under pcall with the
+-- run's CPU budget. Once the budget is spent, the hook looks at every
+-- instruction and raises an error whenever the check file's own code runs
+-- (never inside the library, whose bookkeeping must finish): a loop that
+-- catches the error with pcall is stopped at its next instruction outside
+-- that pcall, and the error climbs out to here.
+local function guarded_pcall(run, fn, chunkname)
+  local limit = run.cpu_limit
+  if not limit or limit <= 0 then return pcall(fn) end
+  local jit = rawget(_G, "jit")
+  if jit then jit.off(fn, true) end -- compiled code never calls hooks
+  local start = os.clock()
+  local spent = false
+  local old_hook, old_mask, old_count = debug.gethook()
+  local msg = format("stopped: the check file used more than %g s of CPU (an endless loop?); "
+    .. "see --cpu-limit", limit)
+  local function hook()
+    if not spent then
+      if os.clock() - start <= limit then return end
+      spent = true
+      debug.sethook(hook, "", 1)
+    end
+    local info = debug.getinfo(2, "S")
+    if info and info.source == chunkname then error(msg, 0) end
+  end
+  debug.sethook(hook, "", HOOK_EVERY)
+  local ok, e = pcall(fn)
+  if old_hook then
+    debug.sethook(old_hook, old_mask, old_count)
+  else
+    debug.sethook()
+  end
+  return ok, e
+end
+
 --- Runs the check source text src, named name (for results and sources).
 function M.run_source(run, src, name)
   if type(src) ~= "string" then argerror("run_source", 2, "string expected, got " .. type(src)) end
@@ -79,7 +124,7 @@ function M.run_source(run, src, name)
     return run
   end
   local before = #run.results
-  local ok, e = pcall(fn)
+  local ok, e = guarded_pcall(run, fn, "@" .. name)
   if not ok then
     local msg = errmsg(e)
     add_file_error(run, name, msg, ctx.stem)
@@ -101,11 +146,22 @@ local function finish(run, t0)
   return run
 end
 
+local function cpu_limit_of(fname, opts)
+  local v = opts.cpu_limit
+  if v == nil then return M.CPU_LIMIT end
+  if type(v) ~= "number" or v < 0 or v ~= v then
+    argerror(fname, fname == "run" and 2 or 3, "cpu_limit must be a number of seconds >= 0, got "
+      .. (type(v) == "string" and format("'%s'", v) or describe(v)), 2)
+  end
+  return v
+end
+
 --- Runs check files.
 -- @tparam table files paths ("-" reads standard input)
 -- @tparam[opt] table opts data (a table of data functions; default the
 --   lnetstat module), netns, sleep(seconds), clock() -> seconds, log(text),
---   defaults = {within, every, stable}
+--   defaults = {within, every, stable}, cpu_limit (seconds of CPU per file,
+--   default M.CPU_LIMIT; 0 for none)
 -- @treturn table the run: results, summary {total, pass, fail, error, skip},
 --   files, duration, exit_code (0 pass, 1 a check failed, 2 an error)
 function M.run(files, opts)
@@ -113,6 +169,7 @@ function M.run(files, opts)
   if opts ~= nil and type(opts) ~= "table" then argerror("run", 2, "options table expected, got " .. type(opts)) end
   opts = copy(opts)
   local run = new_run(opts)
+  run.cpu_limit = cpu_limit_of("run", opts)
   local t0 = run.clock()
   if run.data == nil then
     local ok, ns = pcall(require, "lnetstat")
@@ -153,6 +210,7 @@ function M.run_string(src, name, opts)
   if opts ~= nil and type(opts) ~= "table" then argerror("run_string", 3, "options table expected") end
   opts = copy(opts)
   local run = new_run(opts)
+  run.cpu_limit = cpu_limit_of("run_string", opts)
   local t0 = run.clock()
   if run.data == nil then
     local ok, ns = pcall(require, "lnetstat")

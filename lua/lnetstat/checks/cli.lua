@@ -9,12 +9,15 @@ local USAGE = [[
 usage: lnetstat check FILE... [--format human|tap|junit|json|prometheus]
                               [--netns NAME] [--output FILE]
                               [--within SECONDS] [--every SECONDS]
+                              [--cpu-limit SECONDS]
   Runs check files (Lua; see lnetstat.check). FILE "-" reads standard input.
   --format, -f   report format (default human)
   --netns NAME   read the data of a network namespace (name, path or pid)
   --output, -o   write the report to FILE (atomically) instead of stdout
   --within S     retry failing checks for up to S seconds (default: no retry)
   --every S      seconds between retries (default 1)
+  --cpu-limit S  stop a check file that uses more than S seconds of CPU
+                 (default 60; 0: no limit): an endless loop is an error
 Exit status: 0 all checks passed, 1 a check failed, 2 an error (a bad check
 file, data that could not be read, an owner that could not be identified).
 ]]
@@ -42,6 +45,7 @@ function M.main(check, argv, opts)
   if type(argv) ~= "table" then argv = {} end
   local files, fmt, netns, output = {}, "human", nil, nil
   local defaults = {}
+  local cpu_limit
   local i = 1
   local function value(name)
     i = i + 1
@@ -63,6 +67,11 @@ function M.main(check, argv, opts)
         netns = v()
       elseif a == "--output" or a == "-o" then
         output = v()
+      elseif a == "--cpu-limit" then
+        cpu_limit = tonumber(v())
+        if not cpu_limit or cpu_limit < 0 then
+          error({ usage = "--cpu-limit needs a number of seconds (0: no limit)" })
+        end
       elseif a == "--within" or a == "--every" then
         local n = tonumber(v())
         if not n or n < 0 then error({ usage = a .. " needs a number of seconds" }) end
@@ -109,6 +118,7 @@ function M.main(check, argv, opts)
   local run = check.run(files, {
     data = opts.data, netns = netns, sleep = opts.sleep, clock = opts.clock,
     log = opts.log or function(s) stderr:write(s, "\n") end, defaults = defaults,
+    cpu_limit = cpu_limit,
   })
   if run.data_error then stderr:write("lnetstat check: ", run.data_error, "\n") end
   local text = check.report(run, fmt)
