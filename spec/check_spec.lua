@@ -1088,7 +1088,7 @@ print(len(fams), len(st.samples), st.samples[4].labels["title"].count("\n"))
       assert.equal(2, code)
       assert.matches("more than 0%.2 s of CPU", out)
       local err
-      code, _, err = main { f, "--cpu-limit", "soon" }
+      code, out, err = main { f, "--cpu-limit", "soon" }
       assert.equal(2, code)
       assert.matches("%-%-cpu%-limit needs a number of seconds", err)
     end)
