@@ -1090,6 +1090,7 @@ print(len(fams), len(st.samples), st.samples[4].labels["title"].count("\n"))
       local err
       code, out, err = main { f, "--cpu-limit", "soon" }
       assert.equal(2, code)
+      assert.equal("", out)   -- a usage error: no report
       assert.matches("%-%-cpu%-limit needs a number of seconds", err)
     end)
 
