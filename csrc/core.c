@@ -16,6 +16,7 @@
 #include "addr.c"
 #include "neigh.c"
 #include "procdev.c"
+#include "procarp.c"   /* after procdev.c: uses its tokenizer */
 #include "rtnl_decode.c"
 #include "procnet.c"
 #include "procfd.c"
@@ -51,6 +52,8 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"_parse_proc_dev", l_parse_proc_dev},
 	{"_parse_if_inet6", l_parse_if_inet6},
+	{"proc_arp", l_proc_arp},
+	{"_parse_proc_arp", l_parse_proc_arp},
 	{"_decode_rtnl", l_decode_rtnl},
 	{NULL, NULL}
 };

@@ -18,6 +18,7 @@ static const char *const proc_file_names[PROC_COUNT] = {
 	"raw", "raw6", "unix", "packet", "netlink",
 	"snmp", "netstat", "snmp6", "sockstat", "sockstat6",
 	"dev", "if_inet6", "route", "ipv6_route", "igmp", "igmp6",
+	"arp",
 };
 
 static void nlsock_close(struct nlsock *ns)

@@ -112,6 +112,38 @@ describe("links: /proc/net/if_inet6 fixtures", function()
   end)
 end)
 
+describe("links: /proc/net/arp fixtures", function()
+  local list, skipped
+  setup(function() list, skipped = core._parse_proc_arp(fixture("proc_net_arp")) end)
+
+  it("reads entries and the state their flags can tell", function()
+    assert.equal(5, #list)
+    assert.equal(4, skipped) -- bad address, hex without 0x, no device, an extra column
+    assert.same({ family = "inet", addr = "198.51.100.2", mac = "02:00:00:00:00:02",
+      interface = "veth0", proxy = false, arp_flags = 2, hw_type = 1 }, list[1])
+    -- ATF_PERM: the one state the file tells
+    assert.same({ "PERMANENT", { "PERMANENT" }, "02:00:00:00:00:09" },
+      { list[2].state, list[2].states, list[2].mac })
+    -- not ATF_COM: the kernel prints zeros, not a known address
+    assert.same({ "198.51.100.77", 0 }, { list[3].addr, list[3].arp_flags })
+    assert.is_nil(list[3].mac)
+    assert.is_nil(list[3].state)
+    -- ATF_PUBL: a proxy entry
+    assert.is_true(list[4].proxy)
+    assert.equal("veth-abcdefghij", list[5].interface)
+  end)
+
+  it("never reads past the text it is given", function()
+    local text = fixture("proc_net_arp")
+    for cut = 0, #text do
+      local l, n = core._parse_proc_arp(text:sub(1, cut))
+      -- a cut line may lose its bad last column (one more record) or be
+      -- cut short (one more malformed line)
+      assert.is_true(#l <= 6 and n <= 5, format("cut %d: %d records, %d skipped", cut, #l, n))
+    end
+  end)
+end)
+
 -- Recorded rtnetlink messages (spec/fixtures/links/make_rtnl.py writes
 -- them): what a live kernel here never sends.
 describe("links: decoding recorded rtnetlink messages", function()
@@ -199,8 +231,10 @@ describe("links: argument errors", function()
       err_of(ns.addresses, { famly = "inet" }))
     assert.matches("bad argument #1 to 'neighbors' %(unknown option 'interfce'; did you mean 'interface'%?%)",
       err_of(ns.neighbors, { interfce = "eth0" }))
-    assert.matches("bad argument #1 to 'neighbors' %(unknown option 'source'",
-      err_of(ns.neighbors, { source = "proc" }))
+    assert.matches("bad argument #1 to 'neighbors' %(unknown option 'sorce'; did you mean 'source'%?%)",
+      err_of(ns.neighbors, { sorce = "proc" }))
+    assert.matches("bad argument #1 to 'neighbors' %(source must be one of",
+      err_of(ns.neighbors, { source = "arp" }))
   end)
 
   it("rejects bad enum values and types", function()
@@ -601,6 +635,49 @@ describe("links in a private netns", function()
     assert.same({ "198.51.100.50", "veth0", true, "NONE" },
       { proxy[1].addr, proxy[1].interface, proxy[1].proxy, proxy[1].state })
     assert.is_nil(proxy[1].mac)
+  end)
+
+  helpers.root_it("reads the IPv4 neighbours from /proc/net/arp as from netlink", function()
+    -- NUD_VALID states: the ones /proc/net/arp shows with an address
+    local VALID = { PERMANENT = true, REACHABLE = true, STALE = true, DELAY = true, PROBE = true,
+      NOARP = true }
+    for attempt = 1, 10 do
+      local nl1 = assert(ns.neighbors { netns = A, family = "inet", source = "netlink" })
+      local proc = assert(ns.neighbors { netns = A, source = "proc" })
+      local nl2 = assert(ns.neighbors { netns = A, family = "inet", source = "netlink" })
+      local function keyed(list)
+        local t = {}
+        for _, r in ipairs(list) do
+          if r.state ~= "NOARP" then t[r.interface .. " " .. r.addr] = r end
+        end
+        return t
+      end
+      local a, b = keyed(nl1), keyed(nl2)
+      if helpers.count_keys(a) == helpers.count_keys(b) then
+        assert.equal("proc", proc.source)
+        assert.matches("IPv4 only", proc.partial)
+        assert.equal(helpers.count_keys(a), #proc)
+        for _, p in ipairs(proc) do
+          local r = a[p.interface .. " " .. p.addr]
+          assert.is_table(r, p.addr)
+          assert.equal("inet", p.family)
+          if VALID[r.state] then assert.equal(r.mac, p.mac, p.addr) else assert.is_nil(p.mac) end
+          assert.equal(r.state == "PERMANENT" and "PERMANENT" or nil, p.state)
+          assert.is_false(p.proxy)
+        end
+        local pk = keyed(proc)
+        assert.same({ "PERMANENT", "02:00:00:00:00:09" },
+          { pk["veth0 198.51.100.9"].state, pk["veth0 198.51.100.9"].mac })
+        local proxy = assert(ns.neighbors { netns = A, proxy = true, source = "proc" })
+        local nl_proxy = assert(ns.neighbors { netns = A, proxy = true, family = "inet" })
+        assert.equal(#nl_proxy, #proxy)
+        assert.same({ "198.51.100.50", "veth0", true }, { proxy[1].addr, proxy[1].interface, proxy[1].proxy })
+        assert.equal(0, #assert(ns.neighbors { netns = A, source = "proc", family = "inet6" }))
+        return
+      end
+      helpers.sleep(0.2 * attempt)
+    end
+    error("the neighbour table never stood still")
   end)
 
   -- Columns /proc/net/dev prints unsummed, and the sums it prints.

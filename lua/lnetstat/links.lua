@@ -29,6 +29,9 @@ local PROC_DEV_GAPS = "from /proc/net/dev: mtu, flags, operstate, mac, kind, mas
   .. "with an IPv6 address; rx_dropped, rx_missed_errors, rx_*_errors (length, over, crc, "
   .. "frame), tx_carrier/aborted/window/heartbeat_errors only as the sums rx_drop, rx_frame, "
   .. "tx_carrier"
+local PROC_ARP_GAPS = "from /proc/net/arp: IPv4 only (no IPv6 neighbours); state only for "
+  .. "PERMANENT entries (the file has no REACHABLE, STALE, DELAY ...), no router flag, "
+  .. "ifindex, probes or timers, and no NOARP entries"
 local PROC_ADDR_GAPS = "from /proc/net/if_inet6: IPv6 only (no IPv4 addresses); no broadcast, "
   .. "label, peer, lifetimes, or flags above 0xff"
 
@@ -94,11 +97,12 @@ local function parse_addresses(fname, opts)
   }
 end
 
-local NEIGHBOR_OPTS = { netns = true, family = true, interface = true, proxy = true }
+local NEIGHBOR_OPTS = { netns = true, family = true, interface = true, proxy = true, source = true }
 local function parse_neighbors(fname, opts)
   opts = options.check(fname, opts, NEIGHBOR_OPTS)
   return {
     netns = options.netns(fname, 1, opts.netns),
+    source = source_of(fname, opts.source),
     family = opts.family ~= nil and options.enum(fname, 1, "family", opts.family, FAMILIES) or nil,
     interface = check_name(fname, "interface", opts.interface),
     proxy = check_bool(fname, "proxy", opts.proxy) == true,
@@ -313,22 +317,59 @@ end
 
 -- neighbors() ----------------------------------------------------------------
 
---- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
--- entries.
--- @tparam[opt] table opts netns, family, interface, proxy
--- @treturn table list of neighbour records, or nil, message, errno
-function M.neighbors(opts)
-  local q = options.validate(parse_neighbors, "neighbors", opts)
+local function neighbors_netlink(q)
   local session, err, errno = core.open(q.netns, { "route" })
   if not session then return nil, err, errno end
   local list
   list, err, errno = dump("neighbour", core.neighs, session, q.family, q.proxy)
   session:close()
   if not list then return nil, err, errno end
+  list.source = "netlink"
+  return list
+end
+
+-- /proc/net/arp holds the IPv4 cache and the proxy entries together.
+local function neighbors_proc(q)
+  local list = { source = "proc" }
+  if q.family ~= "inet6" then
+    local session, err, errno = core.open(q.netns, { "proc:arp" })
+    if not session then return nil, err, errno end
+    local all, skipped
+    all, skipped, errno = core.proc_arp(session)
+    session:close()
+    if not all then return nil, skipped, errno end
+    for _, r in ipairs(all) do
+      if r.proxy == q.proxy then list[#list + 1] = r end
+    end
+    if skipped > 0 then add_partial(list, format("%d malformed lines skipped", skipped)) end
+  end
+  add_partial(list, PROC_ARP_GAPS)
+  return list
+end
+
+--- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
+-- entries.
+-- @tparam[opt] table opts netns, family, interface, proxy, source ("auto"
+--   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
+-- @treturn table list of neighbour records, or nil, message, errno
+function M.neighbors(opts)
+  local q = options.validate(parse_neighbors, "neighbors", opts)
+  local list, err, errno
+  if q.source ~= "proc" then
+    list, err, errno = neighbors_netlink(q)
+    if not list and (q.source == "netlink" or not FALLBACK_ERRNO[errno]) then
+      return nil, err, errno
+    end
+  end
+  if not list then
+    local reason = err
+    list, err, errno = neighbors_proc(q)
+    if not list then return nil, reason or err, errno end
+    if reason then add_partial(list, "rtnetlink failed (" .. reason .. "): read /proc instead") end
+  end
   if q.interface then
     list = keep(list, function(r) return r.interface == q.interface end)
   end
-  list.source = "netlink"
   return list
 end
 
