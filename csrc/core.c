@@ -22,6 +22,7 @@
 #include "procfd.c"
 #include "procstats.c"   /* after procnet.c and procfd.c: uses their helpers */
 #include "procmcast.c"
+#include "netns.c"      /* after procfd.c: uses its dirbox */
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -39,6 +40,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_stats", l_proc_stats},
 	{"proc_groups", l_proc_groups},
 	{"netns_list", l_netns_list},
+	{"netns_nsid", l_netns_nsid},
 	{"_parse_snmp", l_parse_snmp},
 	{"_parse_snmp6", l_parse_snmp6},
 	{"_parse_sockstat", l_parse_sockstat},

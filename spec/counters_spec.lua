@@ -564,6 +564,35 @@ describe("namespaces()", function()
     assert.is_table(by[a])
   end)
 
+  helpers.root_it("gives each namespace the nsid ip netns list shows", function()
+    local a, b
+    finally(function()
+      helpers.netns_delete(a)
+      helpers.netns_delete(b)
+    end)
+    a = helpers.netns_create("cnt-nsid")
+    b = helpers.netns_create("cnt-nonsid")
+    -- a free id: one ip does not list yet
+    local used = {}
+    for _, j in ipairs(helpers.json_decode(must("ip -j netns list"))) do
+      if j.id then used[j.id] = true end
+    end
+    local id = 4242
+    while used[id] do id = id + 1 end
+    must(format("ip netns set %s %d", quote(a), id))
+    local by = lookup(assert(ns.namespaces()))
+    assert.equal(id, by[a].nsid)
+    assert.is_nil(by[b].nsid)   -- none assigned
+    -- every namespace: the same id as ip's, or none where ip shows none
+    local list = assert(ns.namespaces())
+    assert.is_nil(list.partial)
+    by = lookup(list)
+    for _, j in ipairs(helpers.json_decode(must("ip -j netns list"))) do
+      assert.is_table(by[j.name], j.name)
+      assert.equal(j.id, by[j.name].nsid, j.name)
+    end
+  end)
+
   helpers.root_it("marks the namespace the calling thread is in as current", function()
     local a
     finally(function() helpers.netns_delete(a) end)

@@ -109,10 +109,35 @@ local function parse_namespaces_opts(fname, opts)
   return true
 end
 
+-- The nsid the calling thread's namespace gives each namespace of list
+-- (what ip netns list shows as "(id: N)"), asked with RTM_GETNSID.
+local function add_nsids(list)
+  local session, err = core.open(nil, { "route" })
+  if not session then
+    list.partial = "nsid unknown: " .. err
+    return
+  end
+  local failed
+  for _, r in ipairs(list) do
+    if r.id then
+      local nsid, nerr = core.netns_nsid(session, r.path)
+      if nsid then
+        r.nsid = nsid
+      elseif nsid == nil then
+        failed = failed or nerr
+      end
+    end
+  end
+  session:close()
+  if failed then list.partial = "nsid unknown for some namespaces: " .. failed end
+end
+
 --- The named network namespaces (the entries of /var/run/netns), sorted
 -- by name. Record: name, path, id (the inode of the namespace: two names of
 -- one namespace share it; nil for a stale entry that is no longer a
--- namespace), current (true for the namespace of the calling thread).
+-- namespace), current (true for the namespace of the calling thread),
+-- nsid (the id this namespace gives it, as `ip netns list` shows; nil when
+-- none is assigned).
 -- No /var/run/netns: an empty list.
 -- @tparam[opt] table opts no options yet
 -- @treturn table list of namespaces, or nil, message, errno
@@ -121,6 +146,7 @@ function M.namespaces(opts)
   local list, err, errno = core.netns_list()
   if not list then return nil, err, errno end
   sort(list, function(a, b) return a.name < b.name end)
+  if #list > 0 then add_nsids(list) end
   return list
 end
 
