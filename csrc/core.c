@@ -3,6 +3,7 @@
  * is static; only luaopen_lnetstat_core is exported. */
 #include "lnetstat.h"
 
+#include "addrtext.c"
 #include "keys.c"
 #include "push.c"
 #include "nl.c"
@@ -30,7 +31,7 @@ static const luaL_Reg core_funcs[] = {
 	{"route_get", l_route_get},
 	{"proc_routes", l_proc_routes},
 	{"_parse_proc_routes", l_parse_proc_routes},
-	{"_route_ntop", l_route_ntop},
+	{"_addr_ntop", l_addr_ntop},
 	{"sock_diag", l_sock_diag},
 	{"proc_sockets", l_proc_sockets},
 	{"_parse_proc", l_parse_proc_sockets},

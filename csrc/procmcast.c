@@ -30,7 +30,7 @@ static void push_group(struct mcast_parse *mp, const char *ifname, size_t iflen,
 	lua_setfield(L, -2, "interface");
 	set_int(L, "index", index);
 	set_str(L, "family", family_name(group->family));
-	set_str(L, "group", addr_text(group, text, sizeof(text)));
+	set_str(L, "group", addr_text(group, text));
 	set_int(L, "users", users);
 	if (querier != NULL) {
 		lua_pushlstring(L, querier, qlen);

@@ -53,10 +53,10 @@ static int push_error(lua_State *L, const char *what, int err)
 	return 3;
 }
 
-static const char *addr_text(const struct addr *a, char *out, size_t size)
+/* The text of a into out (at least INET6_ADDRSTRLEN bytes). */
+static const char *addr_text(const struct addr *a, char *out)
 {
-	if (inet_ntop(a->family, a->bytes, out, (socklen_t)size) == NULL)
-		snprintf(out, size, "?");
+	out[addr_ntop(a, out)] = '\0';
 	return out;
 }
 
@@ -322,7 +322,7 @@ static void push_addr(struct sock_keys *sk, int key, int which, const struct add
 	    memcmp(sk->addr[which].bytes, a->bytes, len) != 0) {
 		char text[INET6_ADDRSTRLEN];
 
-		lua_pushstring(sk->ks.L, addr_text(a, text, sizeof(text)));
+		lua_pushstring(sk->ks.L, addr_text(a, text));
 		lua_replace(sk->ks.L, ks_extra(&sk->ks, which));
 		sk->addr[which] = *a;
 		sk->have_addr[which] = 1;

@@ -21,76 +21,6 @@
 #define RTF_BIT_CACHE 0x01000000u
 #define RTF_BIT_LOCAL 0x80000000u
 
-/* Address text exactly as glibc's inet_ntop writes it (RFC 5952 zero
- * compression, the first longest run of two or more zero groups; "::a.b.c.d"
- * and "::ffff:a.b.c.d" for compatible and mapped IPv4), without its
- * per-group sprintf: with 100,000 routes inet_ntop was 40% of the work.
- * Returns the length written to out (at least INET6_ADDRSTRLEN bytes). */
-static size_t route_ntop4(const unsigned char *b, char *out)
-{
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		unsigned int v = b[i];
-
-		if (i > 0)
-			out[n++] = '.';
-		if (v >= 100)
-			out[n++] = (char)('0' + v / 100);
-		if (v >= 10)
-			out[n++] = (char)('0' + v / 10 % 10);
-		out[n++] = (char)('0' + v % 10);
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static size_t route_ntop(const struct addr *a, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned int w[8];
-	int i, best = -1, best_len = 0, cur = -1, cur_len = 0, shift;
-	size_t n = 0;
-
-	if (a->family == AF_INET)
-		return route_ntop4(a->bytes, out);
-	for (i = 0; i < 8; i++)
-		w[i] = (unsigned int)a->bytes[2 * i] << 8 | a->bytes[2 * i + 1];
-	for (i = 0; i < 8; i++) {
-		if (w[i] == 0) {
-			if (cur < 0)
-				cur = i, cur_len = 0;
-			cur_len++;
-			if (cur_len > best_len)
-				best = cur, best_len = cur_len;
-		} else {
-			cur = -1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				out[n++] = ':';
-			continue;
-		}
-		if (i != 0)
-			out[n++] = ':';
-		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-			return n + route_ntop4(a->bytes + 12, out + n);
-		for (shift = 12; shift > 0 && (w[i] >> shift) == 0; shift -= 4)
-			;
-		for (; shift >= 0; shift -= 4)
-			out[n++] = hex[(w[i] >> shift) & 0xf];
-	}
-	if (best >= 0 && best + best_len == 8)
-		out[n++] = ':';
-	out[n] = '\0';
-	return n;
-}
-
 /* The keys every route record has (a key set, keys.c), with three extra
  * slots: the last gateway text, interface name and flag letters. */
 enum rkey {
@@ -144,7 +74,7 @@ static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 static void rk_addr(const struct rkeys *rk, enum rkey k, const struct addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
-	size_t n = route_ntop(a, text);
+	size_t n = addr_ntop(a, text);
 
 	ks_lstr(&rk->ks, (int)k, text, n);
 }
@@ -170,7 +100,7 @@ static void rk_gateway(struct rkeys *rk, const struct addr *a)
 	if (rk->gw.family != a->family || memcmp(rk->gw.bytes, a->bytes, sizeof(a->bytes)) != 0) {
 		char text[INET6_ADDRSTRLEN];
 
-		lua_pushlstring(rk->ks.L, text, route_ntop(a, text));
+		lua_pushlstring(rk->ks.L, text, addr_ntop(a, text));
 		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_GATEWAY));
 		rk->gw = *a;
 	}
@@ -181,7 +111,7 @@ static void rk_gateway(struct rkeys *rk, const struct addr *a)
 static void rk_cidr(const struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 {
 	char text[INET6_ADDRSTRLEN + 8];
-	size_t n = route_ntop(a, text);
+	size_t n = addr_ntop(a, text);
 
 	text[n++] = '/';
 	if (len >= 100)
@@ -353,23 +283,4 @@ static void rk_table(struct rkeys *rk, uint32_t table)
 		snprintf(text, sizeof(text), "%u", (unsigned int)table);
 		rk_str(rk, RK_TABLE_NAME, text);
 	}
-}
-
-
-/* core._route_ntop(bytes) -> text, glibc's text: lets the specs check the
- * formatter above against inet_ntop on any 4- or 16-byte string. */
-static int l_route_ntop(lua_State *L)
-{
-	char mine[INET6_ADDRSTRLEN], libc[INET6_ADDRSTRLEN];
-	size_t len;
-	const char *bytes = luaL_checklstring(L, 1, &len);
-	struct addr a;
-
-	luaL_argcheck(L, len == 4 || len == 16, 1, "4 or 16 bytes expected");
-	memset(&a, 0, sizeof(a));
-	a.family = len == 4 ? AF_INET : AF_INET6;
-	memcpy(a.bytes, bytes, len);
-	lua_pushlstring(L, mine, route_ntop(&a, mine));
-	lua_pushstring(L, addr_text(&a, libc, sizeof(libc)));
-	return 2;
 }

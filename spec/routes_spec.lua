@@ -240,7 +240,7 @@ describe("address text", function()
     local bytes = {}
     local function check(n)
       local s = string.char(unpack(bytes, 1, n))
-      local mine, libc = core._route_ntop(s)
+      local mine, libc = core._addr_ntop(s)
       assert.equal(libc, mine)
     end
     for w = 0, 255 do   -- every pattern of zero / non-zero groups
