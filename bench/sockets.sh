@@ -14,6 +14,10 @@
 #   ss        ss -tan                      -- iproute2, sock_diag netlink
 #   netstat   netstat -tan                 -- net-tools, /proc/net/tcp{,6}
 #   floor     bench/diagfloor.c            -- raw sock_diag dump, counting only
+#   owners    lua5.4 bench/list_tcp.lua process -- sockets{proto="tcp", process=true}:
+#             the same list with every socket's owner (pid, program, user)
+#   ss-p      ss -tanp                     -- iproute2 with owners
+#   netstat-p netstat -tanp                -- net-tools with owners
 #   noop      /bin/true                    -- process start + timing overhead
 # Why: lnetstat builds one Lua table per socket; ss and netstat are what it
 # replaces, and the floor is what the kernel alone costs, so lnetstat/floor is
@@ -24,7 +28,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat each lnetstat+thp ss netstat floor noop)
+TOOLS=(lnetstat each lnetstat+thp ss netstat floor owners ss-p netstat-p noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
 
@@ -36,13 +40,16 @@ argv_of() {
 	ss) argv=(ss -tan) ;;
 	netstat) argv=(netstat -tan) ;;
 	floor) argv=("$tmp/diagfloor") ;;
+	owners) argv=(lua5.4 bench/list_tcp.lua process) ;;
+	ss-p) argv=(ss -tanp) ;;
+	netstat-p) argv=(netstat -tanp) ;;
 	noop) argv=(/bin/true) ;;
 	esac
 }
 out_of() {
-	case $1 in lnetstat* | each | floor) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each | floor | owners) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
-records_of() { cat "$tmp/$1.count"; }
+records_of() { cut -d' ' -f1 "$tmp/$1.count"; }
 
 start_farm "$N"
 
@@ -54,6 +61,8 @@ if ! lua5.4 bench/list_tcp.lua >"$tmp/lnetstat.count" 2>"$tmp/lnetstat.err"; the
 fi
 ss -tan | tail -n +2 | wc -l >"$tmp/ss.count"
 netstat -tan | tail -n +3 | wc -l >"$tmp/netstat.count"
+cp "$tmp/ss.count" "$tmp/ss-p.count"
+cp "$tmp/netstat.count" "$tmp/netstat-p.count"
 echo 0 >"$tmp/noop.count"
 
 run_rounds
@@ -63,3 +72,5 @@ echo " minflt = minor page faults: each first touch of a new heap page, the main
 echo " every record as a Lua table at once, which ss and netstat, printing as they go, never pay)"
 echo "lnetstat / ss = $(ratio lnetstat ss) (target <= 1.0), lnetstat / netstat = $(ratio lnetstat netstat)"
 echo "each / ss = $(ratio each ss), lnetstat+thp / ss = $(ratio lnetstat+thp ss)"
+echo "with owners: owners / ss -p = $(ratio owners ss-p), owners / netstat -p = $(ratio owners netstat-p)" \
+	"($(cut -d' ' -f2 "$tmp/owners.count") of $(cut -d' ' -f1 "$tmp/owners.count") records got an owner)"

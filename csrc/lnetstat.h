@@ -96,6 +96,8 @@ enum sock_field {
 struct sock_filter {
 	uint32_t states;           /* bitmask of 1 << TCP_* */
 	uint32_t fields;           /* enum sock_field mask of the fields to build */
+	int room;                  /* hash slots to size each record for: the fields
+				    * the caller adds (owners) are set without a rehash */
 	int lport_lo, lport_hi;    /* -1: no filter */
 	int rport_lo, rport_hi;
 	struct cidr laddr, raddr;

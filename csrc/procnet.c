@@ -336,7 +336,7 @@ static void proc_emit(struct proc_parse *pp, const struct sock_rec *r,
 {
 	if (!filter_match(pp->f, r))
 		return;
-	push_sock_record(&pp->sk, r, pp->f->fields);
+	push_sock_record(&pp->sk, r, pp->f->fields, pp->f->room);
 	if (has_rmem && (pp->f->fields & F_RECV_Q))   /* packet: Rmem, no send queue */
 		ks_int(&pp->sk.ks, SK_RECV_Q, rmem);
 	append(pp->L, pp->list, &pp->n);

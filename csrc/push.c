@@ -243,6 +243,11 @@ static void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	if (!lua_isnil(L, -1))
 		f->fields = (uint32_t)lua_tointeger(L, -1) & F_ALL;
 	lua_pop(L, 1);
+	lua_getfield(L, idx, "room");
+	f->room = (int)lua_tointeger(L, -1);   /* 0 when absent */
+	lua_pop(L, 1);
+	if (f->room < 0 || f->room > 64)
+		f->room = 0;
 	read_port_range(L, idx, "lport_lo", "lport_hi", &f->lport_lo, &f->lport_hi);
 	read_port_range(L, idx, "rport_lo", "rport_hi", &f->rport_lo, &f->rport_hi);
 	read_cidr(L, idx, "laddr", &f->laddr);
@@ -360,15 +365,17 @@ static const char *u64_text(uint64_t v, char *out)
 }
 
 /* Pushes the record table for r (fields absent in r, or not in the mask
- * want, stay nil). The caller may add fields, then appends it. */
-static void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t want)
+ * want, stay nil), sized for room more fields than a record has. The caller
+ * may add fields, then appends it. */
+static void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t want,
+			     int room)
 {
 	struct keyset *ks = &sk->ks;
 	char cookie[24];
 	const char *text;
 	int inet = r->family == AF_INET || r->family == AF_INET6;
 
-	lua_createtable(ks->L, 0, 16);
+	lua_createtable(ks->L, 0, 15 + room);
 	ks_lit(ks, SK_PROTO, r->proto);
 	ks_lit(ks, SK_FAMILY, family_name(r->family));
 	ks_lit(ks, SK_STATE, state_name(r));

@@ -98,7 +98,7 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!filter_match(&c->f, &r))
 		return 0;
-	push_sock_record(&c->sk, &r, c->f.fields);
+	push_sock_record(&c->sk, &r, c->f.fields, c->f.room);
 	if (c->want_info) {
 		lua_createtable(c->L, 0, 48);
 		push_inet_info(c->L, tb);

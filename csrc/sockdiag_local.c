@@ -45,7 +45,7 @@ static void emit(struct diag_ctx *c, const struct sock_rec *r)
 {
 	if (!filter_match(&c->f, r))
 		return;
-	push_sock_record(&c->sk, r, c->f.fields);
+	push_sock_record(&c->sk, r, c->f.fields, c->f.room);
 	append(c->L, c->list, &c->n);
 }
 

@@ -162,6 +162,9 @@ local function parse_socket_opts(fname, opts, preset_state)
     end
   end
   q.process, q.info = opts.process, opts.info
+  -- owners add pid, program, user and processes to each record: sized for
+  -- them up front, not grown one rehash later
+  if q.process then filter.room = 4 end
   if opts.fields ~= nil then
     filter.fields = field_mask(fname, opts.fields, q.process, q.info)
   else
