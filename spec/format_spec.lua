@@ -334,6 +334,40 @@ describe("lnetstat.format routes and groups", function()
     assert.matches("\ndefault         192%.0%.2%.1       0%.0%.0%.0         UG    100    0        0 eth0\n",
       format.routes_text(list, flags_of("-re"), { files = FILES }))
   end)
+  it("streams netstat -r through each_route with the text routes_text gives", function()
+    local list = {
+      { family = "inet", dst = "0.0.0.0/0", gateway = "192.0.2.1", interface = "eth0", type = "unicast", metric = 100 },
+      { family = "inet", dst = "198.51.100.128/25", type = "unreachable" },
+      { family = "inet", dst = "203.0.113.7/32", interface = "eth0", type = "unicast" },
+      { family = "inet", dst = "203.0.113.0/24", interface = "eth0", type = "broadcast" },
+      { family = "inet", dst = "10.11.12.0/24", gateway = "a-very-long-gateway-name", interface = "veth-abcdefghij",
+        type = "unicast", metrics = { advmss = 1460, window = 7, rtt = 9 } },
+      { family = "inet", dst = "10.0.0.0/8", interface = "eth1", type = "unicast", table = 100 },
+    }
+    for i = 1, 600 do   -- more than one batch of written lines
+      list[#list + 1] = { family = "inet", dst = string.format("10.%d.%d.0/24", math.floor(i / 256), i % 256),
+        gateway = "198.51.100.2", interface = "eth0", type = "unicast" }
+    end
+    local fake = { each_route = function(opts, fn)
+      assert.equal("inet", opts.family)
+      assert.equal("web", opts.netns)
+      for _, r in ipairs(list) do fn(r) end
+      return #list, { source = "netlink" }
+    end }
+    for _, args in ipairs { "-rn", "-rne", "-rnee", "-r" } do
+      local chunks = {}
+      local out, err = format.route_view(flags_of(args), { lnetstat = fake, netns = "web", files = FILES,
+        write = function(text) chunks[#chunks + 1] = text end })
+      assert.are.same({ "", "" }, { out, err })
+      assert.is_true(#chunks >= 2)
+      assert.are.equal(format.routes_text(list, flags_of(args), { files = FILES }), table.concat(chunks))
+    end
+    -- a failure before any line: nothing written, the error returned
+    local wrote = false
+    local ok, msg, errno = format.route_view(flags_of("-rn"), { write = function() wrote = true end,
+      lnetstat = { each_route = function() return nil, "no such netns", 2 end } })
+    assert.are.same({ nil, "no such netns", 2, false }, { ok, msg, errno, wrote })
+  end)
   it("prints IPv4 groups before IPv6, device names cut to 10 for IPv4", function()
     local list = {
       { family = "inet6", interface = "averylongname0", group = "ff02::1", users = 1 },

@@ -226,6 +226,10 @@ function M.main(argv)
       -- streamed: the lines go out as the kernel hands the sockets over
       text, notes = format.socket_view(flags, { netns = flags.netns, write = write_stdout })
       err = notes
+    elseif format.view_of(flags) == "route" then
+      -- streamed too: a full routing table is never held
+      text, notes = format.route_view(flags, { netns = flags.netns, write = write_stdout })
+      err = notes
     else
       local data
       data, err = format.collect(flags, { netns = flags.netns })

@@ -21,6 +21,9 @@
 --   format.socket_view(flags, opts) -> stdout_text, stderr_text | nil, msg, errno
 --     The socket views (inet, -g, UNIX tables) rendered while each_socket()
 --     streams the records (opts.write = function(text) streams stdout).
+--   format.route_view(flags, opts) -> stdout_text, stderr_text | nil, msg, errno
+--     netstat -r; with opts.write the IPv4 lines go out while each_route()
+--     streams the routes.
 --   format.collect(flags, opts) -> data | nil, msg, errno   what a view needs
 --   format.render(flags, data, opts) -> stdout_text, stderr_text
 --   format.sockets_text(list, flags, opts), format.unix_text(list, flags, opts),
@@ -98,6 +101,7 @@ M.collect = view.collect
 M.view_flags = view.view_flags
 M.select_sockets = view.select_sockets
 M.socket_view = view.socket_view
+M.route_view = view.route_view
 M.render = view.render
 M.netstat = view.netstat
 

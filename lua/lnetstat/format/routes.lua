@@ -34,81 +34,133 @@ local REJECT_FORMAT = {
   "%-15s -               %-15s %-5s %-6d -  %7d -        -     -      -",
 }
 
---- The route records netstat -r would show: IPv4 routes of the main
--- table but broadcast, multicast, local and anycast ones (as
--- /proc/net/route); with -6 (and not -4) the IPv6 routes of every table.
+-- Which records netstat -r shows: IPv4 routes of the main table but
+-- broadcast, multicast, local and anycast ones (as /proc/net/route); with
+-- -6 (and not -4) the IPv6 routes of every table.
+local function shows_v4(r)
+  return (r.family == nil or r.family == "inet") and (r.table == nil or r.table == 254)
+    and not ROUTE_HIDDEN[r.type]
+end
+
+local function shows_v6(r)
+  return r.family == "inet6" and not r.cloned and r.type ~= "anycast"
+end
+
+--- The route records netstat -r would show (see shows_v4, shows_v6).
 function M.select_routes(list, flags)
   need_table("select_routes", 1, list, "list")
   need_table("select_routes", 2, flags)
-  local v6 = flags.inet6 and not flags.inet
+  local shows = (flags.inet6 and not flags.inet) and shows_v6 or shows_v4
   local out = {}
   for _, r in ipairs(list) do
-    if v6 then
-      if r.family == "inet6" and not r.cloned and r.type ~= "anycast" then out[#out + 1] = r end
-    elseif (r.family == nil or r.family == "inet") and (r.table == nil or r.table == 254)
-      and not ROUTE_HIDDEN[r.type] then
-      out[#out + 1] = r
-    end
+    if shows(r) then out[#out + 1] = r end
   end
   return out
 end
 
+-- "%-15s " without string.format: the text, cut to 15, then its padding.
+local PAD15 = {}
+for i = 0, 15 do PAD15[i] = string.rep(" ", 16 - i) end
+
+local function col15(text)
+  local n = #text
+  if n > 15 then return sub(text, 1, 15) .. " " end
+  return text .. PAD15[n]
+end
+
+local ROUTE_HEADERS = {
+  "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n",
+  "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
+  "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n",
+}
+
+--- What rendering IPv4 route lines needs: the layout, the name resolver and
+-- the masks already written out. opts: names, files.
+function M.route_context(flags, opts)
+  need_table("route_context", 1, flags)
+  need_opts("route_context", 2, opts)
+  opts = opts or {}
+  return {
+    names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil,
+    -- -e swaps netstat's two layouts; -ee shows both
+    ext = flags.extend == 0 and 2 or (flags.extend == 1 and 1 or 3),
+    masks = {},   -- prefix length -> { mask, dotted text, its column }
+    tails = {},   -- interface -> the columns after the flags when MSS, Window, irtt are 0
+  }
+end
+
+--- The title and column header of netstat -r.
+function M.routes_header(ctx)
+  return "Kernel IP routing table\n" .. ROUTE_HEADERS[ctx.ext]
+end
+
+--- One line of netstat -r for record r (with its newline), or nil for a
+-- route netstat -r does not show. The letters come from the type, gateway
+-- and prefix, as the kernel builds them for /proc/net/route.
+function M.route_line(r, ctx)
+  if not shows_v4(r) then return nil end
+  local addr, len = (r.dst or "0.0.0.0/0"):match("^([^/]+)/?(%d*)$")
+  len = tonumber(len) or 32
+  local m = ctx.masks[len]
+  if not m then
+    local mask = prefix_mask(len)
+    local text = dotted(mask)
+    m = { mask, text, col15(text) }
+    ctx.masks[len] = m
+  end
+  local nh = r.nexthops and r.nexthops[1]
+  local gateway = r.gateway or (nh and nh.gateway)
+  local iface = r.interface or (nh and nh.interface) or "*"
+  local reject = ROUTE_REJECT[r.type]
+  local letters = "U"
+  if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
+  if reject then letters = "!" end
+  if len == 32 then letters = letters .. "H" end
+  local names, dst_text, gw_text = ctx.names, addr, gateway or "0.0.0.0"
+  if names then
+    dst_text = names:ipv4_name(addr, "default", len == 32, m[1])
+    gw_text = names:ipv4_name(gw_text, nil, true)
+  end
+  if #dst_text > 15 then dst_text = sub(dst_text, 1, 15) end
+  if #gw_text > 15 then gw_text = sub(gw_text, 1, 15) end
+  local ext = ctx.ext
+  local metrics = r.metrics or {}
+  local metric = int(r.metric)
+  if reject then
+    return sformat(REJECT_FORMAT[ext], dst_text, m[2], letters, metric, 0) .. "\n"
+  elseif ext == 1 then
+    return sformat(ROUTE_FORMAT[1], dst_text, gw_text, m[2], letters, metric, 0, 0, iface) .. "\n"
+  end
+  local mss = metrics.advmss and (metrics.advmss + 40) or 0
+  local window, irtt = int(metrics.window), int(metrics.rtt)
+  if ext == 2 then
+    if mss == 0 and window == 0 and irtt == 0 and #letters <= 5 then
+      -- the bulk of a big table: the same format, built by concatenation
+      local tail = ctx.tails[iface]
+      if not tail then
+        tail = sformat(" %5d %-5d %6d %s\n", 0, 0, 0, iface)
+        ctx.tails[iface] = tail
+      end
+      -- one concatenation: no intermediate strings to intern
+      return dst_text .. PAD15[#dst_text] .. gw_text .. PAD15[#gw_text] .. m[3] .. letters
+        .. PAD15[11 + #letters] .. tail
+    end
+    return sformat(ROUTE_FORMAT[2], dst_text, gw_text, m[2], letters, mss, window, irtt, iface) .. "\n"
+  end
+  return sformat(ROUTE_FORMAT[3], dst_text, gw_text, m[2], letters, metric, 0, 0, iface,
+    mss, window, irtt) .. "\n"
+end
+
 --- The netstat -r table (IPv4, main table), as rprint_fib prints
--- /proc/net/route. The letters come from the type, gateway and prefix, as
--- the kernel builds them for that file.
+-- /proc/net/route.
 function M.routes_text(list, flags, opts)
   need_table("routes_text", 1, list, "list")
   need_table("routes_text", 2, flags)
   need_opts("routes_text", 3, opts)
-  opts = opts or {}
-  local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
-  -- -e swaps netstat's two layouts; -ee shows both
-  local ext = flags.extend == 0 and 2 or (flags.extend == 1 and 1 or 3)
-  local out = { "Kernel IP routing table\n" }
-  if ext == 1 then
-    out[2] = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n"
-  elseif ext == 2 then
-    out[2] = "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"
-  else
-    out[2] = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n"
-  end
-  for _, r in ipairs(M.select_routes(list, flags)) do
-    local addr, len = (r.dst or "0.0.0.0/0"):match("^([^/]+)/?(%d*)$")
-    len = tonumber(len) or 32
-    local mask = prefix_mask(len)
-    local nh = r.nexthops and r.nexthops[1]
-    local gateway = r.gateway or (nh and nh.gateway)
-    local iface = r.interface or (nh and nh.interface) or "*"
-    local reject = ROUTE_REJECT[r.type]
-    local letters = "U"
-    if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
-    if reject then letters = "!" end
-    if len == 32 then letters = letters .. "H" end
-    local dst_text, gw_text
-    if names then
-      dst_text = names:ipv4_name(addr, "default", len == 32, mask)
-      gw_text = names:ipv4_name(gateway or "0.0.0.0", nil, true)
-    else
-      dst_text, gw_text = addr, gateway or "0.0.0.0"
-    end
-    dst_text, gw_text = sub(dst_text, 1, 15), sub(gw_text, 1, 15)
-    local mask_text = dotted(mask)
-    local m = r.metrics or {}
-    local mss = m.advmss and (m.advmss + 40) or 0
-    local window, irtt = int(m.window), int(m.rtt)
-    local metric = int(r.metric)
-    local line
-    if reject then
-      line = sformat(REJECT_FORMAT[ext], dst_text, mask_text, letters, metric, 0)
-    elseif ext == 1 then
-      line = sformat(ROUTE_FORMAT[1], dst_text, gw_text, mask_text, letters, metric, 0, 0, iface)
-    elseif ext == 2 then
-      line = sformat(ROUTE_FORMAT[2], dst_text, gw_text, mask_text, letters, mss, window, irtt, iface)
-    else
-      line = sformat(ROUTE_FORMAT[3], dst_text, gw_text, mask_text, letters, metric, 0, 0, iface,
-        mss, window, irtt)
-    end
-    out[#out + 1] = line .. "\n"
+  local ctx = M.route_context(flags, opts)
+  local out = { M.routes_header(ctx) }
+  for _, r in ipairs(list) do
+    out[#out + 1] = M.route_line(r, ctx)
   end
   return concat(out)
 end

@@ -25,6 +25,8 @@ local interfaces_mod = require "lnetstat.format.interfaces"
 local interfaces_text = interfaces_mod.interfaces_text
 local routes_mod = require "lnetstat.format.routes"
 local routes_text, routes6_text = routes_mod.routes_text, routes_mod.routes6_text
+local route_context, routes_header, route_line =
+  routes_mod.route_context, routes_mod.routes_header, routes_mod.route_line
 local statistics_mod = require "lnetstat.format.statistics"
 local statistics_text = statistics_mod.statistics_text
 
@@ -284,6 +286,40 @@ function M.socket_view(flags, opts)
     return "", notes
   end
   return concat(out, "", 1, n), notes
+end
+
+--- The route view (netstat -r). With opts.write and the IPv4 table, the
+-- lines go out while each_route streams the routes (a full table is never
+-- held); otherwise collect and render. Returns stdout_text, stderr_text or
+-- nil, message, errno. opts: netns, lnetstat, files, write.
+function M.route_view(flags, opts)
+  need_table("route_view", 1, flags)
+  need_opts("route_view", 2, opts)
+  opts = opts or {}
+  local write = opts.write
+  if not write or (flags.inet6 and not flags.inet) then
+    local data, err, errno = M.collect(flags, opts)
+    if not data then return nil, err, errno end
+    return M.render(flags, data, opts)
+  end
+  local ns = opts.lnetstat or require "lnetstat"
+  local ctx = route_context(flags, { files = opts.files })
+  local out, n = { routes_header(ctx) }, 1
+  local count, err, errno = ns.each_route({ netns = opts.netns or flags.netns, family = "inet" },
+    function(r)
+      local line = route_line(r, ctx)
+      if line then
+        n = n + 1
+        out[n] = line
+        if n >= 512 then
+          write(concat(out, "", 1, n))
+          n = 0
+        end
+      end
+    end)
+  if not count then return nil, err, errno end
+  if n > 0 then write(concat(out, "", 1, n)) end
+  return "", ""
 end
 
 --- Renders a view from gathered data (M.collect, or records made by hand).
