@@ -79,13 +79,8 @@ static int l_proc_arp(lua_State *L)
 	return pdev_read(L, PROC_ARP, arp_line);
 }
 
-/* core._parse_proc_arp(text) -> list, skipped: the parser over a string,
- * for fixture specs. */
+/* core._parse_proc_arp(text) -> list, skipped, for the fixture specs. */
 static int l_parse_proc_arp(lua_State *L)
 {
-	size_t len;
-	const char *text = luaL_checklstring(L, 1, &len);
-
-	lua_pushinteger(L, pdev_parse(L, text, len, arp_line));
-	return 2;
+	return pdev_parse_arg(L, arp_line);
 }

@@ -231,22 +231,24 @@ static int l_proc_if_inet6(lua_State *L)
 	return pdev_read(L, PROC_IF_INET6, pdev_inet6_line);
 }
 
-/* core._parse_proc_dev(text), core._parse_if_inet6(text) -> list, skipped:
- * the same parsers over a string, for fixture specs. */
-static int l_parse_proc_dev(lua_State *L)
+/* A parser over the string argument 1 -> list, skipped: the hooks that
+ * let the specs run every parser on fixtures. */
+static int pdev_parse_arg(lua_State *L, pdev_line_fn fn)
 {
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 
-	lua_pushinteger(L, pdev_parse(L, text, len, pdev_line));
+	lua_pushinteger(L, pdev_parse(L, text, len, fn));
 	return 2;
+}
+
+/* core._parse_proc_dev(text), core._parse_if_inet6(text) -> list, skipped. */
+static int l_parse_proc_dev(lua_State *L)
+{
+	return pdev_parse_arg(L, pdev_line);
 }
 
 static int l_parse_if_inet6(lua_State *L)
 {
-	size_t len;
-	const char *text = luaL_checklstring(L, 1, &len);
-
-	lua_pushinteger(L, pdev_parse(L, text, len, pdev_inet6_line));
-	return 2;
+	return pdev_parse_arg(L, pdev_inet6_line);
 }

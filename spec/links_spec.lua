@@ -320,8 +320,16 @@ describe("links: dump retries and fallback (this host)", function()
     assert.equal("proc", list.source)
     assert.truthy(by(list, "name").lo)
     assert.matches("from /proc/net/dev", list.partial)
+    assert.matches("rtnetlink failed %(open: Operation not permitted%): read /proc instead", list.partial)
     local addrs = assert(ns.addresses {})
     assert.equal("proc", addrs.source)
+    local neigh = assert(ns.neighbors {})
+    assert.equal("proc", neigh.source)
+    assert.matches("from /proc/net/arp.*rtnetlink failed", neigh.partial)
+    for _, f in ipairs { ns.addresses, ns.neighbors } do
+      local l, m, e = f { source = "netlink" }
+      assert.same({ nil, "open: Operation not permitted", 1 }, { l, m, e })
+    end
     local l2, msg, errno = ns.interfaces { source = "netlink" }
     assert.is_nil(l2)
     assert.equal("open: Operation not permitted", msg)

@@ -169,6 +169,35 @@ local function open_route(q)
   return nil, err, errno
 end
 
+-- The answer of fetch(session, q) over rtnetlink; proc_fn(q)'s instead with
+-- source "proc", or with "auto" when rtnetlink is refused (the list then
+-- says why). Either returns a list or nil, message, errno.
+local function netlink_or_proc(q, fetch, proc_fn)
+  if q.source == "proc" then
+    local list, err, errno = proc_fn(q)
+    if list then list.source = "proc" end
+    return list, err, errno
+  end
+  local session, err, errno, fallback = open_route(q)
+  if session then
+    local list
+    list, err, errno = fetch(session, q)
+    session:close()
+    if list then
+      list.source = "netlink"
+      return list
+    end
+    if q.source == "netlink" or not FALLBACK_ERRNO[errno] then return nil, err, errno end
+  elseif not fallback then
+    return nil, err, errno
+  end
+  local plist = proc_fn(q)
+  if not plist then return nil, err, errno end -- the netlink reason is the real one
+  plist.source = "proc"
+  add_partial(plist, "rtnetlink failed (" .. err .. "): read /proc instead")
+  return plist
+end
+
 -- interfaces() ---------------------------------------------------------------
 
 local function interfaces_netlink(session, q)
@@ -202,7 +231,6 @@ local function interfaces_netlink(session, q)
     attach_addresses(list, addrs)
     add_partial(list, addrs.partial)
   end
-  list.source = "netlink"
   return list
 end
 
@@ -234,7 +262,6 @@ local function interfaces_proc(q)
       add_partial(list, format("%d malformed lines of /proc/net/if_inet6 skipped", askipped))
     end
   end
-  list.source = "proc"
   return list
 end
 
@@ -245,20 +272,7 @@ end
 -- @treturn table list of interface records, or nil, message, errno
 function M.interfaces(opts)
   local q = options.validate(parse_interfaces, "interfaces", opts)
-  if q.source ~= "proc" then
-    local session, err, errno, fallback = open_route(q)
-    if session then
-      local list
-      list, err, errno = interfaces_netlink(session, q)
-      session:close()
-      if list or q.source == "netlink" or not FALLBACK_ERRNO[errno] then
-        return list, err, errno
-      end
-    elseif not fallback then
-      return nil, err, errno
-    end
-  end
-  return interfaces_proc(q)
+  return netlink_or_proc(q, interfaces_netlink, interfaces_proc)
 end
 
 -- addresses() ----------------------------------------------------------------
@@ -283,32 +297,18 @@ local function addresses_proc(q)
   return list
 end
 
+local function addresses_netlink(session, q)
+  return dump("address", core.addrs, session, q.family)
+end
+
 --- Interface addresses, flat: each record has interface and index.
 -- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
 --   interface (a name)
 -- @treturn table list of address records, or nil, message, errno
 function M.addresses(opts)
   local q = options.validate(parse_addresses, "addresses", opts)
-  local list, err, errno
-  if q.source ~= "proc" then
-    local session, fallback
-    session, err, errno, fallback = open_route(q)
-    if session then
-      list, err, errno = dump("address", core.addrs, session, q.family)
-      session:close()
-      if list then list.source = "netlink" end
-    elseif not fallback then
-      return nil, err, errno
-    end
-    if not list and (q.source == "netlink" or not FALLBACK_ERRNO[errno]) then
-      return nil, err, errno
-    end
-  end
-  if not list then
-    list, err, errno = addresses_proc(q)
-    if not list then return nil, err, errno end
-    list.source = "proc"
-  end
+  local list, err, errno = netlink_or_proc(q, addresses_netlink, addresses_proc)
+  if not list then return nil, err, errno end
   if q.interface then
     list = keep(list, function(r) return r.interface == q.interface end)
   end
@@ -317,20 +317,13 @@ end
 
 -- neighbors() ----------------------------------------------------------------
 
-local function neighbors_netlink(q)
-  local session, err, errno = core.open(q.netns, { "route" })
-  if not session then return nil, err, errno end
-  local list
-  list, err, errno = dump("neighbour", core.neighs, session, q.family, q.proxy)
-  session:close()
-  if not list then return nil, err, errno end
-  list.source = "netlink"
-  return list
+local function neighbors_netlink(session, q)
+  return dump("neighbour", core.neighs, session, q.family, q.proxy)
 end
 
 -- /proc/net/arp holds the IPv4 cache and the proxy entries together.
 local function neighbors_proc(q)
-  local list = { source = "proc" }
+  local list = {}
   if q.family ~= "inet6" then
     local session, err, errno = core.open(q.netns, { "proc:arp" })
     if not session then return nil, err, errno end
@@ -354,19 +347,8 @@ end
 -- @treturn table list of neighbour records, or nil, message, errno
 function M.neighbors(opts)
   local q = options.validate(parse_neighbors, "neighbors", opts)
-  local list, err, errno
-  if q.source ~= "proc" then
-    list, err, errno = neighbors_netlink(q)
-    if not list and (q.source == "netlink" or not FALLBACK_ERRNO[errno]) then
-      return nil, err, errno
-    end
-  end
-  if not list then
-    local reason = err
-    list, err, errno = neighbors_proc(q)
-    if not list then return nil, reason or err, errno end
-    if reason then add_partial(list, "rtnetlink failed (" .. reason .. "): read /proc instead") end
-  end
+  local list, err, errno = netlink_or_proc(q, neighbors_netlink, neighbors_proc)
+  if not list then return nil, err, errno end
   if q.interface then
     list = keep(list, function(r) return r.interface == q.interface end)
   end
