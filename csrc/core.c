@@ -7,6 +7,7 @@
 #include "keys.c"
 #include "push.c"
 #include "nl.c"
+#include "proctext.c"
 #include "link.c"
 #include "tcpinfo.c"
 #include "sockdiag.c"

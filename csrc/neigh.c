@@ -114,7 +114,6 @@ static int l_neighs(lua_State *L)
 	struct ndmsg *ndm;
 	struct nl_result res;
 	struct nei_ctx c;
-	long hz = sysconf(_SC_CLK_TCK);
 	int err;
 
 	if (!lua_isnoneornil(L, 2))
@@ -128,7 +127,7 @@ static int l_neighs(lua_State *L)
 	c.L = L;
 	c.s = s;
 	c.list = lua_gettop(L);
-	c.hz = hz > 0 ? hz : 100;
+	c.hz = user_hz();
 
 	memset(req, 0, sizeof(req));   /* attribute padding goes out too */
 	nlh = mnl_nlmsg_put_header(req);

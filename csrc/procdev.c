@@ -17,9 +17,6 @@
 
 #include <arpa/inet.h>
 
-/* In procnet.c (included later): reads a whole /proc file into s->text. */
-static int proc_read_all(struct session *s, int fd, size_t *len);
-
 static const char *const pdev_columns[16] = {
 	"rx_bytes", "rx_packets", "rx_errors", "rx_drop", "rx_fifo_errors", "rx_frame",
 	"rx_compressed", "multicast",

@@ -18,9 +18,6 @@
 
 #define PROCROUTE_FIELDS 11
 
-/* procnet.c: reads a whole /proc file into the session's text buffer. */
-static int proc_read_all(struct session *s, int fd, size_t *len);
-
 struct proc_route {
 	int family;
 	struct addr dst, src, gw;
@@ -260,14 +257,6 @@ static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
 	rk_route_letters(rk, rtf);
 }
 
-static int rt_is_blank(const char *p, const char *end)
-{
-	for (; p < end; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return 0;
-	return 1;
-}
-
 /* Hands the routes of text[0..len) to the sink at sink_idx (a list or a
  * function), adding their number to *n; returns the number of malformed
  * lines skipped. Never reads past len. */
@@ -293,7 +282,7 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 		if (ok > 0)
 			continue;   /* not a route */
 		if (ok != 0) {
-			if (!rt_is_blank(p, eol))
+			if (!is_blank(p, eol))
 				skipped++;
 			continue;
 		}

@@ -356,13 +356,6 @@ static int route_family_arg(lua_State *L, int idx)
 	return luaL_checkoption(L, idx, NULL, names) ? AF_INET6 : AF_INET;
 }
 
-static long route_user_hz(void)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-
-	return hz > 0 ? hz : 100;
-}
-
 /* core.route_dump(session, sink, family, table) -> true, interrupted,
  * count | nil, msg, errno. Hands the routes of one family (table: an id, or
  * -1 for every table) to the sink, a list to append to or a function to
@@ -392,7 +385,7 @@ static int l_route_dump(lua_State *L)
 	c.list = 2;
 	c.n = check_sink(L, 2);
 	start = c.n;
-	c.hz = route_user_hz();
+	c.hz = user_hz();
 
 	/* Names first: the link dump must not run inside the route dump. */
 	(void)session_ifname(c.s, 0);
@@ -491,7 +484,7 @@ static int l_route_get(lua_State *L)
 	rkeys_push(L, &c.rk);
 	c.family = dst.family;
 	c.table = -1;
-	c.hz = route_user_hz();
+	c.hz = user_hz();
 	alen = family_addr_len(dst.family);
 
 	(void)session_ifname(c.s, 0);   /* names before the request, see above */
