@@ -103,6 +103,14 @@ local QUEUE_COLUMN = setmetatable({}, { __index = function(t, v)
   return text
 end })
 
+-- ":port" of a port number: each made once (concatenating the number
+-- itself formats it with snprintf, once per line and end).
+local PORT_TEXT = setmetatable({}, { __index = function(t, v)
+  local text = ":" .. tostring(v)
+  if v >= 0 and v <= 65535 then t[v] = text end
+  return text
+end })
+
 -- Characters of a port number ("*" for 0).
 local function digits(port)
   if port < 10 then return 1 elseif port < 100 then return 2 elseif port < 1000 then return 3
@@ -233,12 +241,11 @@ local function inet_line(r, c)
     local lhost, rhost, lp, rp = r.local_addr, r.remote_addr, r.local_port, r.remote_port
     local state = r.state
     if lhost and rhost and lp and rp and lp ~= 0 and rp ~= 0 and state ~= "LISTEN" and state ~= "UNCONN" then
-      local llen = #lhost + (lp < 10 and 1 or lp < 100 and 2 or lp < 1000 and 3 or lp < 10000 and 4 or 5)
-      local rlen = #rhost + (rp < 10 and 1 or rp < 100 and 2 or rp < 1000 and 3 or rp < 10000 and 4 or 5)
-      local lpad, rpad = PADS[llen], PADS[rlen]
+      local lport, rport = PORT_TEXT[lp], PORT_TEXT[rp]
+      local lpad, rpad = PADS[#lhost + #lport - 1], PADS[#rhost + #rport - 1]
       if lpad and rpad then
-        return c.tcp4_column .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[r.send_q or 0] .. lhost .. ":"
-          .. lp .. lpad .. " " .. rhost .. ":" .. rp .. rpad .. " " .. c.state_column[state or ""]
+        return c.tcp4_column .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[r.send_q or 0] .. lhost
+          .. lport .. lpad .. " " .. rhost .. rport .. rpad .. " " .. c.state_column[state or ""]
       end
     end
   end
