@@ -4,7 +4,8 @@
  * 100,000 records of 15 fields, that lookup was a tenth of the work). A key
  * set also keeps a small cache of literal value strings ("tcp",
  * "ESTABLISHED") and a few slots its user may fill with values it reuses
- * (the last address text, the last interface name). */
+ * (the last address text, the last interface name). Keys in the skip mask
+ * are never set: a caller that asked for fewer fields gets lighter records. */
 #include "lnetstat.h"
 
 #define KS_LITERALS 32   /* direct-mapped cache of literal value strings */
@@ -14,6 +15,7 @@ struct keyset {
 	int base;     /* stack index of key 0; then the literal cache, then the extra slots */
 	int nkeys;
 	int nslots;   /* every slot the set occupies */
+	uint32_t skip;   /* bit k set: key k is not wanted */
 	const char *lit[KS_LITERALS];   /* which literal each cache slot holds */
 };
 
@@ -46,8 +48,14 @@ static int ks_extra(const struct keyset *ks, int i)
 	return ks->base + ks->nkeys + KS_LITERALS + i;
 }
 
+/* True when key k is not wanted: its setter does nothing. */
+static int ks_skipped(const struct keyset *ks, int k)
+{
+	return k < 32 && (ks->skip & (1u << k)) != 0;
+}
+
 /* record[key] = value, where the record lies just below: push the key,
- * then the value, then ks_set. */
+ * then the value, then ks_set (after checking ks_skipped). */
 static void ks_key(const struct keyset *ks, int k)
 {
 	lua_pushvalue(ks->L, ks->base + k);
@@ -60,6 +68,8 @@ static void ks_set(const struct keyset *ks)
 
 static void ks_int(const struct keyset *ks, int k, lua_Integer v)
 {
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	lua_pushinteger(ks->L, v);
 	ks_set(ks);
@@ -67,6 +77,8 @@ static void ks_int(const struct keyset *ks, int k, lua_Integer v)
 
 static void ks_u64(const struct keyset *ks, int k, uint64_t v)
 {
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	lnetstat_pushu64(ks->L, v);
 	ks_set(ks);
@@ -74,6 +86,8 @@ static void ks_u64(const struct keyset *ks, int k, uint64_t v)
 
 static void ks_bool(const struct keyset *ks, int k, int v)
 {
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	lua_pushboolean(ks->L, v);
 	ks_set(ks);
@@ -81,6 +95,8 @@ static void ks_bool(const struct keyset *ks, int k, int v)
 
 static void ks_lstr(const struct keyset *ks, int k, const char *v, size_t len)
 {
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	lua_pushlstring(ks->L, v, len);
 	ks_set(ks);
@@ -89,6 +105,8 @@ static void ks_lstr(const struct keyset *ks, int k, const char *v, size_t len)
 /* The value in the caller's extra slot i. */
 static void ks_from_extra(const struct keyset *ks, int k, int i)
 {
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	lua_pushvalue(ks->L, ks_extra(ks, i));
 	ks_set(ks);
@@ -101,6 +119,8 @@ static void ks_lit(struct keyset *ks, int k, const char *v)
 	unsigned int i = (unsigned int)(((uintptr_t)v >> 3) % KS_LITERALS);
 	int slot = ks->base + ks->nkeys + (int)i;
 
+	if (ks_skipped(ks, k))
+		return;
 	ks_key(ks, k);
 	if (ks->lit[i] == v) {
 		lua_pushvalue(ks->L, slot);

@@ -209,13 +209,15 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
 	return 0;
 }
 
-static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
+/* Pushes the record of r with the fields of want (RF_ bits) in a table of
+ * size hash slots. */
+static void push_proc_route(struct rkeys *rk, const struct proc_route *r, uint32_t want, int size)
 {
 	lua_State *L = rk->ks.L;
 	int host = r->dst_len == (r->family == AF_INET ? 32 : 128);
 	uint32_t rtf;
 
-	lua_createtable(L, 0, 12);
+	lua_createtable(L, 0, size < 12 ? size : 12);
 	rk_lit(rk, RK_FAMILY, family_name(r->family));
 	rk_cidr(rk, RK_DST, &r->dst, r->dst_len);
 	if (r->src_len > 0)
@@ -228,7 +230,7 @@ static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
 	rk_int(rk, RK_METRIC, r->metric);
 	if (r->family == AF_INET) {
 		rk_table(rk, RT_TABLE_MAIN);   /* the only table this file shows */
-		if (r->mtu > 40 || r->window > 0 || r->irtt > 0) {
+		if ((want & RF_METRICS) && (r->mtu > 40 || r->window > 0 || r->irtt > 0)) {
 			lua_createtable(L, 0, 3);
 			if (r->mtu > 40)
 				set_int(L, "advmss", r->mtu - 40);
@@ -261,7 +263,8 @@ static void push_proc_route(struct rkeys *rk, const struct proc_route *r)
  * function), adding their number to *n; returns the number of malformed
  * lines skipped. Never reads past len. */
 static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
-				     const char *text, size_t len, lua_Integer *n)
+				     const char *text, size_t len, lua_Integer *n, uint32_t want,
+				     int size)
 {
 	struct rkeys rk;
 	const char *p = text, *end = text + len, *eol;
@@ -269,7 +272,7 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 	struct proc_route r;
 	int first = 1, ok;
 
-	rkeys_push(L, &rk);
+	rkeys_push(L, &rk, want);
 
 	for (; p < end; p = eol < end ? eol + 1 : end, first = 0) {
 		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
@@ -286,18 +289,19 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 				skipped++;
 			continue;
 		}
-		push_proc_route(&rk, &r);
+		push_proc_route(&rk, &r, want, size);
 		append(L, sink_idx, n);
 	}
 	rkeys_pop(&rk);
 	return skipped;
 }
 
-/* core.proc_routes(session, sink, family) -> true, skipped, count | nil,
- * msg, errno. Hands to the sink (a list to append to, or a function to
- * call per record) the routes of /proc/net/route ("inet") or
+/* core.proc_routes(session, sink, family[, want]) -> true, skipped, count
+ * | nil, msg, errno. Hands to the sink (a list to append to, or a function
+ * to call per record) the routes of /proc/net/route ("inet") or
  * /proc/net/ipv6_route ("inet6"), opened in the session's netns by
- * core.open(netns, {"proc:route", "proc:ipv6_route"}). */
+ * core.open(netns, {"proc:route", "proc:ipv6_route"}); want as for
+ * core.route_dump. */
 static int l_proc_routes(lua_State *L)
 {
 	struct session *s = check_session(L, 1);
@@ -305,16 +309,17 @@ static int l_proc_routes(lua_State *L)
 	int pf = family == AF_INET ? PROC_ROUTE : PROC_IPV6_ROUTE;
 	size_t len = 0;
 	lua_Integer start = check_sink(L, 2), n = start, skipped;
-	int err;
+	int err, size;
+	uint32_t want = route_want_arg(L, 4, &size);
 
-	lua_settop(L, 3);
+	lua_settop(L, 4);
 	if (s->proc_fd[pf] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s", proc_file_names[pf]),
 				  ENOENT);
 	if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);
-	skipped = parse_proc_routes(L, 2, family, s->text, len, &n);
+	skipped = parse_proc_routes(L, 2, family, s->text, len, &n, want, size);
 	lua_pushboolean(L, 1);
 	lua_pushinteger(L, skipped);
 	lua_pushinteger(L, n - start);   /* records handed to the sink */
@@ -332,7 +337,7 @@ static int l_parse_proc_routes(lua_State *L)
 
 	lua_settop(L, 2);
 	lua_newtable(L);
-	skipped = parse_proc_routes(L, 3, family, text, len, &n);
+	skipped = parse_proc_routes(L, 3, family, text, len, &n, RF_ALL, 16);
 	lua_pushinteger(L, skipped);
 	return 2;
 }

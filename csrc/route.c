@@ -46,6 +46,8 @@ struct route_ctx {
 	long long table;       /* -1: every table */
 	long hz;               /* USER_HZ, for RTA_CACHEINFO expiry */
 	int pushed;            /* get: a record is on the stack */
+	uint32_t want;         /* RF_ bits of the fields to build */
+	int size;              /* hash slots of a record: what want can fill */
 };
 
 /* A validated view of one route message's attributes. */
@@ -181,17 +183,34 @@ static int nh_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* RTA_MULTIPATH: pushes nexthops = {...}; *first_gw tells whether the first
- * hop has a gateway (netstat's G flag looks at the first hop only). */
+/* RTA_MULTIPATH: pushes nexthops = {...} (unless push is 0); *first_gw
+ * tells whether the first hop has a gateway (netstat's G flag looks at the
+ * first hop only). */
 static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int family,
-			 int *first_gw)
+			 int *first_gw, int push)
 {
 	lua_State *L = c->L;
 	const struct rtnexthop *nh = (const struct rtnexthop *)mnl_attr_get_payload(mp);
 	int len = (int)mnl_attr_get_payload_len(mp);
 	lua_Integer n = 0;
+	uint32_t skip;
 
 	*first_gw = 0;
+	if (!push) {
+		const struct nlattr *tb[RTA_MAX + 1];
+		struct addr gw;
+
+		if (len < (int)sizeof(*nh) || !RTNH_OK(nh, len) || nh->rtnh_len <= sizeof(*nh))
+			return;
+		memset(tb, 0, sizeof(tb));
+		mnl_attr_parse_payload(RTNH_DATA(nh), nh->rtnh_len - sizeof(*nh), nh_attr_cb, tb);
+		*first_gw = attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 ||
+			    attr_via(tb[RTA_VIA], &gw) == 0;
+		return;
+	}
+	/* a hop has its gateway and interface whatever the route's fields */
+	skip = c->rk.ks.skip;
+	c->rk.ks.skip = 0;
 	lua_createtable(L, 2, 0);
 	while (len >= (int)sizeof(*nh) && RTNH_OK(nh, len)) {
 		const struct nlattr *tb[RTA_MAX + 1];
@@ -219,6 +238,7 @@ static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int famil
 		len -= RTNH_ALIGN(nh->rtnh_len);
 		nh = RTNH_NEXT(nh);
 	}
+	c->rk.ks.skip = skip;
 	lua_setfield(L, -2, "nexthops");
 }
 
@@ -239,7 +259,7 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 	int has_gw, first_gw = 0;
 	uint32_t rtf;
 
-	lua_createtable(L, 0, 16);   /* 13..16 fields: one power of two */
+	lua_createtable(L, 0, c->size);
 	rk_lit(rk, RK_FAMILY, family_name(family));
 	if (attr_addr(tb[RTA_DST], family, &a) != 0) {
 		memset(&a, 0, sizeof(a));
@@ -257,7 +277,7 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 		rk_int(rk, RK_OIF, oif);
 		set_interface(c, oif);
 	}
-	if (tb[RTA_IIF] != NULL)
+	if (tb[RTA_IIF] != NULL && (c->want & RF_IIF))
 		set_int(L, "iif", mnl_attr_get_u32(tb[RTA_IIF]));
 	if (attr_addr(tb[RTA_PREFSRC], family, &a) == 0)
 		rk_addr(rk, RK_PREFSRC, &a);
@@ -268,8 +288,8 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(rtm->rtm_protocol), rtm->rtm_protocol);
 	rk_name_or_int(rk, RK_SCOPE, route_scope_name(rtm->rtm_scope), rtm->rtm_scope);
 	if (tb[RTA_MULTIPATH] != NULL)
-		set_nexthops(c, tb[RTA_MULTIPATH], family, &first_gw);
-	if (tb[RTA_METRICS] != NULL)
+		set_nexthops(c, tb[RTA_MULTIPATH], family, &first_gw, (c->want & RF_NEXTHOPS) != 0);
+	if (tb[RTA_METRICS] != NULL && (c->want & RF_METRICS))
 		set_metrics(L, tb[RTA_METRICS]);
 	if (tb[RTA_PREF] != NULL) {
 		uint8_t pref = mnl_attr_get_u8(tb[RTA_PREF]);
@@ -278,21 +298,22 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 				pref == ROUTE_PREF_MEDIUM ? "medium" :
 				pref == ROUTE_PREF_HIGH ? "high" : NULL, pref);
 	}
-	if (tb[RTA_NH_ID] != NULL)
+	if (tb[RTA_NH_ID] != NULL && (c->want & RF_NHID))
 		set_int(L, "nhid", mnl_attr_get_u32(tb[RTA_NH_ID]));
-	if (tb[RTA_MARK] != NULL)
+	if (tb[RTA_MARK] != NULL && (c->want & RF_MARK))
 		set_int(L, "mark", mnl_attr_get_u32(tb[RTA_MARK]));
-	if (tb[RTA_UID] != NULL)
+	if (tb[RTA_UID] != NULL && (c->want & RF_UID))
 		set_int(L, "uid", mnl_attr_get_u32(tb[RTA_UID]));
-	if (tb[RTA_CACHEINFO] != NULL) {
+	if (tb[RTA_CACHEINFO] != NULL && (c->want & RF_EXPIRES)) {
 		struct rta_cacheinfo ci;
 
 		memcpy(&ci, mnl_attr_get_payload(tb[RTA_CACHEINFO]), sizeof(ci));
 		if (ci.rta_expires != 0)   /* clock_t: USER_HZ ticks */
 			set_int(L, "expires", (int32_t)ci.rta_expires / c->hz);
 	}
-	set_kernel_flags(L, rtm->rtm_flags);
-	if (rtm->rtm_flags & RTM_F_CLONED) {
+	if (c->want & RF_KERNEL_FLAGS)
+		set_kernel_flags(L, rtm->rtm_flags);
+	if ((rtm->rtm_flags & RTM_F_CLONED) && (c->want & RF_CLONED)) {
 		set_bool(L, "cloned", 1);
 		if (family == AF_INET)
 			set_cache_flags(L, rtm->rtm_flags);
@@ -356,11 +377,27 @@ static int route_family_arg(lua_State *L, int idx)
 	return luaL_checkoption(L, idx, NULL, names) ? AF_INET6 : AF_INET;
 }
 
-/* core.route_dump(session, sink, family, table) -> true, interrupted,
- * count | nil, msg, errno. Hands the routes of one family (table: an id, or
- * -1 for every table) to the sink, a list to append to or a function to
- * call per record; interrupted is true when the kernel flagged the dump
- * NLM_F_DUMP_INTR (the caller retries, or says so). */
+/* The fields a route record gets: the RF_ mask at idx (all when absent),
+ * and the hash size that holds them (family and dst always come; a full
+ * record has 13..16 fields: one power of two). */
+static uint32_t route_want_arg(lua_State *L, int idx, int *size)
+{
+	uint32_t want = (uint32_t)luaL_optinteger(L, idx, (lua_Integer)RF_ALL) & RF_ALL;
+	int n = 2;
+	uint32_t m;
+
+	for (m = want; m != 0; m &= m - 1)
+		n++;
+	*size = n < 16 ? n : 16;
+	return want;
+}
+
+/* core.route_dump(session, sink, family, table[, want]) -> true,
+ * interrupted, count | nil, msg, errno. Hands the routes of one family
+ * (table: an id, or -1 for every table) to the sink, a list to append to or
+ * a function to call per record; want: the RF_ mask of the fields to build.
+ * interrupted is true when the kernel flagged the dump NLM_F_DUMP_INTR (the
+ * caller retries, or says so). */
 static int l_route_dump(lua_State *L)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -378,10 +415,11 @@ static int l_route_dump(lua_State *L)
 	c.table = (long long)luaL_checkinteger(L, 4);
 	if (c.table < -1 || c.table > 0xffffffffLL)
 		return luaL_argerror(L, 4, "table id out of range");
+	c.want = route_want_arg(L, 5, &c.size);
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	lua_settop(L, 4);
-	rkeys_push(L, &c.rk);
+	lua_settop(L, 5);
+	rkeys_push(L, &c.rk, c.want);
 	c.list = 2;
 	c.n = check_sink(L, 2);
 	start = c.n;
@@ -481,7 +519,9 @@ static int l_route_get(lua_State *L)
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
 	lua_settop(L, 5);
-	rkeys_push(L, &c.rk);
+	c.want = RF_ALL;
+	c.size = 16;
+	rkeys_push(L, &c.rk, c.want);
 	c.family = dst.family;
 	c.table = -1;
 	c.hz = user_hz();

@@ -31,6 +31,19 @@ enum rkey {
 
 enum { RX_GATEWAY, RX_IFNAME, RX_FLAGS, RX_COUNT };
 
+/* The fields a caller may ask for (opts.fields): the keys above, bit k for
+ * key k, then the fields set without a key. */
+#define RF_NEXTHOPS (1u << RK_COUNT)
+#define RF_METRICS (1u << (RK_COUNT + 1))
+#define RF_KERNEL_FLAGS (1u << (RK_COUNT + 2))
+#define RF_NHID (1u << (RK_COUNT + 3))
+#define RF_EXPIRES (1u << (RK_COUNT + 4))
+#define RF_MARK (1u << (RK_COUNT + 5))
+#define RF_UID (1u << (RK_COUNT + 6))
+#define RF_IIF (1u << (RK_COUNT + 7))
+#define RF_CLONED (1u << (RK_COUNT + 8))   /* cloned and cache */
+#define RF_ALL ((1u << (RK_COUNT + 9)) - 1)
+
 struct rkeys {
 	struct keyset ks;
 	struct addr gw;                 /* the address in the gateway slot */
@@ -39,7 +52,8 @@ struct rkeys {
 	int have_rtf;
 };
 
-static void rkeys_push(lua_State *L, struct rkeys *rk)
+/* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
+static void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want)
 {
 	static const char *const names[RK_COUNT] = {
 		"family", "dst", "src", "gateway", "oif", "interface", "prefsrc",
@@ -49,6 +63,7 @@ static void rkeys_push(lua_State *L, struct rkeys *rk)
 
 	memset(rk, 0, sizeof(*rk));
 	keyset_push(L, &rk->ks, names, RK_COUNT, RX_COUNT);
+	rk->ks.skip = ~want & ((1u << RK_COUNT) - 1);
 }
 
 static void rkeys_pop(const struct rkeys *rk)
@@ -74,7 +89,11 @@ static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 static void rk_addr(const struct rkeys *rk, enum rkey k, const struct addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
-	size_t n = addr_ntop(a, text);
+	size_t n;
+
+	if (ks_skipped(&rk->ks, (int)k))
+		return;
+	n = addr_ntop(a, text);
 
 	ks_lstr(&rk->ks, (int)k, text, n);
 }
@@ -83,7 +102,7 @@ static void rk_addr(const struct rkeys *rk, enum rkey k, const struct addr *a)
  * last one is kept, as routes come grouped by interface. */
 static void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
 {
-	if (name == NULL)
+	if (name == NULL || ks_skipped(&rk->ks, RK_INTERFACE))
 		return;
 	if (rk->ifindex != index || index == 0) {
 		lua_pushstring(rk->ks.L, name);
@@ -97,6 +116,8 @@ static void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
  * kept and reused. */
 static void rk_gateway(struct rkeys *rk, const struct addr *a)
 {
+	if (ks_skipped(&rk->ks, RK_GATEWAY))
+		return;
 	if (rk->gw.family != a->family || memcmp(rk->gw.bytes, a->bytes, sizeof(a->bytes)) != 0) {
 		char text[INET6_ADDRSTRLEN];
 
@@ -111,8 +132,11 @@ static void rk_gateway(struct rkeys *rk, const struct addr *a)
 static void rk_cidr(const struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 {
 	char text[INET6_ADDRSTRLEN + 8];
-	size_t n = addr_ntop(a, text);
+	size_t n;
 
+	if (ks_skipped(&rk->ks, (int)k))
+		return;
+	n = addr_ntop(a, text);
 	text[n++] = '/';
 	if (len >= 100)
 		text[n++] = (char)('0' + len / 100);
@@ -256,6 +280,8 @@ static void rk_route_letters(struct rkeys *rk, uint32_t rtf)
 	char out[16];
 	size_t i, n = 0;
 
+	if (ks_skipped(&rk->ks, RK_FLAGS))
+		return;
 	/* Most routes of a big table have the same letters: the last text is
 	 * kept instead of being interned again. */
 	if (!rk->have_rtf || rk->rtf != rtf) {

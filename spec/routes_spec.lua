@@ -46,6 +46,13 @@ describe("routes() argument errors", function()
     end))
   end)
 
+  it("checks fields like sockets does", function()
+    assert.matches("bad argument #1 to 'routes' %(fields entry must be one of .* got 'gatway'; did you "
+      .. "mean 'gateway'%?%)", err_of(ns.routes, { fields = { "gatway" } }))
+    assert.matches("bad argument #1 to 'each_route' %(fields must be a list of field names, got string%)",
+      err_of(ns.each_route, { fields = "dst" }, print))
+  end)
+
   it("rejects unknown enum values", function()
     assert.matches("family must be one of inet, inet6, got 'inet4'", err_of(ns.routes, { family = "inet4" }))
     assert.matches("table must be one of all, default, local, main, got 'mian'; did you mean 'main'%?",
@@ -639,6 +646,38 @@ describe("routes() in a private network namespace", function()
     assert.equal("high", t["inet6 254 2001:db8:9::/48"].pref)
     assert.equal("2001:db8:1::/64", t["inet6 254 2001:db8:4::/48"].src)
     assert.equal("::/0", t["inet6 254 ::/0"].dst)
+  end)
+
+  root_it("builds only the fields asked for, plus family and dst", function()
+    local full = assert(ns.routes { netns = NS, table = "all" })
+    local sets = {
+      { "gateway", "interface" },
+      { "nexthops", "metrics", "table" },
+      { "flags", "type", "pref", "kernel_flags", "table_name", "cache" },
+      {},
+    }
+    for _, fields in ipairs(sets) do
+      local lean = assert(ns.routes { netns = NS, table = "all", fields = fields })
+      assert.equal(#full, #lean)
+      local keep = { family = true, dst = true }
+      for _, f in ipairs(fields) do keep[f] = true end
+      if keep.cache then keep.cloned = true end
+      for i, r in ipairs(full) do
+        local want = {}
+        for k, v in pairs(r) do if keep[k] then want[k] = v end end
+        assert.same(want, lean[i])
+      end
+      -- the same through each_route and from /proc
+      local streamed = {}
+      assert(ns.each_route({ netns = NS, table = "all", fields = fields },
+        function(r) streamed[#streamed + 1] = r end))
+      assert.same({ unpack(lean) }, streamed)
+    end
+    local proc_full = assert(ns.routes { netns = NS, table = "all", source = "proc" })
+    local proc_lean = assert(ns.routes { netns = NS, table = "all", source = "proc", fields = { "metric" } })
+    for i, r in ipairs(proc_full) do
+      assert.same({ family = r.family, dst = r.dst, metric = r.metric }, proc_lean[i])
+    end
   end)
 
   root_it("streams with each_route exactly what routes() lists", function()

@@ -5,7 +5,7 @@
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 
-local type, ipairs, tostring = type, ipairs, tostring
+local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
 local concat = table.concat
 local format = string.format
 local floor, huge = math.floor, math.huge
@@ -27,7 +27,39 @@ local MAX_ATTEMPTS = 5
 -- EPROTONOSUPPORT, EAFNOSUPPORT.
 local FALLBACK_ERRNO = { [1] = true, [13] = true, [95] = true, [93] = true, [97] = true }
 
-local ROUTE_OPTS = { family = true, table = true, netns = true, source = true }
+local ROUTE_OPTS = { family = true, table = true, netns = true, source = true, fields = true }
+
+-- opts.fields: the record fields to build (the C core's RF_ bits: the
+-- route keys in their order, then the fields set without a key); family and
+-- dst always come. Fewer fields make lighter records for a big table.
+local FIELD_BITS = {}
+do
+  local bit = 4 -- bit 0 is family and bit 1 dst
+  for _, name in ipairs { "src", "gateway", "oif", "interface", "prefsrc", "metric", "table",
+    "table_name", "type", "protocol", "scope", "flags", "pref", "nexthops", "metrics",
+    "kernel_flags", "nhid", "expires", "mark", "uid", "iif", "cloned" } do
+    FIELD_BITS[name] = bit
+    bit = bit * 2
+  end
+  FIELD_BITS.cache = FIELD_BITS.cloned -- set together
+end
+local ALWAYS = { family = true, dst = true }
+
+local function field_mask(fname, list)
+  if type(list) ~= "table" then
+    options.argerror(fname, 1, "fields must be a list of field names, got " .. type(list))
+  end
+  local allowed, bits = {}, { [1] = true, [2] = true } -- family, dst
+  for k in pairs(FIELD_BITS) do allowed[k] = true end
+  for k in pairs(ALWAYS) do allowed[k] = true end
+  for _, name in ipairs(list) do
+    options.enum(fname, 1, "fields entry", name, allowed)
+    if FIELD_BITS[name] then bits[FIELD_BITS[name]] = true end
+  end
+  local mask = 0
+  for bit in pairs(bits) do mask = mask + bit end
+  return mask
+end
 local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
 
 local function is_integer(v)
@@ -53,6 +85,7 @@ local function parse_routes_opts(fname, opts)
   end
   q.source = opts.source == nil and "auto" or options.enum(fname, 1, "source", opts.source, SOURCES)
   q.netns = options.netns(fname, 1, opts.netns)
+  if opts.fields ~= nil then q.want = field_mask(fname, opts.fields) end
   return q
 end
 
@@ -62,7 +95,7 @@ end
 local function dump_once(session, q, sink)
   local total, interrupted = 0, false
   for _, fam in ipairs(q.families) do
-    local ok, intr, count = M._hooks.dump(session, sink, fam, q.table)
+    local ok, intr, count = M._hooks.dump(session, sink, fam, q.table, q.want)
     if not ok then return nil, intr, count, total end
     if intr then interrupted = true end
     total = total + count
@@ -140,7 +173,7 @@ local function from_proc(q, sink, result)
     local skipped = 0
     for _, fam in ipairs(q.families) do
       if fam == "inet6" or v4 then
-        local ok, n, count = core.proc_routes(session, sink, fam)
+        local ok, n, count = core.proc_routes(session, sink, fam, q.want)
         if not ok then
           -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
           -- an explicit family = "inet6" still gets the error.

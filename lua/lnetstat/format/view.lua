@@ -305,7 +305,9 @@ function M.route_view(flags, opts)
   local ns = opts.lnetstat or require "lnetstat"
   local ctx = route_context(flags, { files = opts.files })
   local out, n = { routes_header(ctx) }, 1
-  local count, err, errno = ns.each_route({ netns = opts.netns or flags.netns, family = "inet" },
+  -- only the fields a line shows (lighter records for a full table)
+  local count, err, errno = ns.each_route({ netns = opts.netns or flags.netns, family = "inet",
+    fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops" } },
     function(r)
       local line = route_line(r, ctx)
       if line then
