@@ -7,6 +7,8 @@
 # (default 5), alternating the order each round:
 #   lnetstat      lua5.4 list_routes.lua: routes{netns=NS, table="all"} (the script is
 #                 written to a temp dir; it loads lua/ and build/5.4/ of this tree)
+#   fields        the lnetstat row with fields = {"gateway", "interface"}: lighter
+#                 records, the list form for a script that needs only those
 #   each          lua5.4 each_routes.lua: each_route{netns=NS, table="all"} with a
 #                 function that counts: the same records, streamed, never all held
 #   lnetstat+thp  the same as lnetstat, with glibc's heap on transparent huge pages
@@ -24,7 +26,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 N=${BENCH_ROUTES:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat each lnetstat+thp ip ip-json noop)
+TOOLS=(lnetstat fields each lnetstat+thp ip ip-json noop)
 NS=lnetstat-bench-rt-$$
 
 ((N <= 65536 * 256)) || { echo "routes.sh: BENCH_ROUTES too large" >&2; exit 1; }
@@ -32,10 +34,12 @@ on_exit() { ip netns delete "$NS" 2>/dev/null || true; }
 
 cat >"$tmp/list_routes.lua" <<'EOF'
 -- the lnetstat side: the whole route list of NS, built once; prints its length
+-- (with a third argument "fields": only gateway and interface, besides family and dst)
 local root, netns = arg[1], arg[2]
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 package.cpath = root .. "/build/5.4/?.so;" .. package.cpath
-local list = assert(require("lnetstat").routes{ netns = netns, table = "all" })
+local fields = arg[3] == "fields" and { "gateway", "interface" } or nil
+local list = assert(require("lnetstat").routes{ netns = netns, table = "all", fields = fields })
 io.write(#list, "\n")
 EOF
 
@@ -52,6 +56,7 @@ EOF
 argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 	case $1 in
 	lnetstat) argv=(lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS") ;;
+	fields) argv=(lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS" fields) ;;
 	each) argv=(lua5.4 "$tmp/each_routes.lua" "$PWD" "$NS") ;;
 	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS") ;;
 	ip) argv=(ip -n "$NS" route show table all) ;;
@@ -61,7 +66,7 @@ argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 }
 
 out_of() {
-	case $1 in lnetstat* | each) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each | fields) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cat "$tmp/$1.count"; }
 
@@ -92,4 +97,5 @@ print_table "Route listing, table all, $N IPv6 routes in a private netns"
 echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper;"
 echo " records: lnetstat's list length, ip's route lines; lnetstat holds every route as a Lua"
 echo " table at once, ip prints as it goes: minflt counts the first touches of new heap pages)"
-echo "lnetstat / ip = $(ratio lnetstat ip) (target <= 1.0), each / ip = $(ratio each ip)"
+echo "lnetstat / ip = $(ratio lnetstat ip) (target <= 1.0), fields / ip = $(ratio fields ip)," \
+	"each / ip = $(ratio each ip)"
