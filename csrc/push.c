@@ -264,8 +264,8 @@ enum sock_key {
 };
 
 /* Extra slots: the last local and remote address texts (consecutive
- * sockets mostly share them: a hit skips inet_ntop and the interning) and
- * the last interface name. */
+ * sockets mostly share them: a hit skips formatting and interning) and the
+ * last interface name. */
 enum { SX_LOCAL_ADDR, SX_REMOTE_ADDR, SX_IFNAME, SX_COUNT };
 
 struct sock_keys {
