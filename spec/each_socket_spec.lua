@@ -85,12 +85,32 @@ describe("each_socket()", function()
     assert.equal("proc", summary.sources.tcp)
   end)
 
-  helpers.root_it("lets an error of the callback through, and stays usable", function()
+  -- The file descriptors this process holds (the listing's own pipe is
+  -- open while it runs, the same each time).
+  local function open_fds()
+    local p = io.popen("ls /proc/" .. helpers.getpid() .. "/fd")
+    local text = p:read("*a")
+    p:close()
+    local _, n = text:gsub("\n", "")
+    return n
+  end
+
+  helpers.root_it("lets an error of the callback through, closes its sockets, stays usable", function()
+    local before = open_fds()
     local ok, err = pcall(ns.each_socket, { netns = netns, proto = "tcp" },
       function() error("stop here", 0) end)
     assert.is_false(ok)
     assert.equal("stop here", err)
+    assert.equal(before, open_fds())   -- closed now, not at the next collection
+    local t = {}
+    ok, err = pcall(ns.each_socket, { netns = netns, proto = "tcp" }, function() error(t) end)
+    assert.is_false(ok)
+    assert.equal(t, err)   -- the error value itself, not a copy
+    assert.equal(before, open_fds())
     assert.equal(7, #assert(ns.sockets { netns = netns, proto = "tcp" }))
+    ok, err = pcall(ns.each_route, { table = "all" }, function() error("route stop", 0) end)
+    assert.same({ false, "route stop" }, { ok, err })
+    assert.equal(before, open_fds())
   end)
 
   it("checks its arguments", function()

@@ -263,26 +263,36 @@ end
 
 -- Runs the dumps of a query into sink; result receives sources and notes.
 -- Returns the number of records delivered, or nil, err, errno.
-local function dump_sockets(q, sink, result)
-  local session, err, errno = core.open(q.netns, plan_handles(q))
-  if not session then return nil, err, errno end
+local function dump_all(session, q, sink, result)
   local sources, total = {}, 0
   for _, proto in ipairs(q.protos) do
     local fams = INET_PROTOS[proto] and q.families or { "any" }
     for _, fam in ipairs(fams) do
-      local source, count
-      source, count, errno = fetch(session, sink, result, q, proto, fam)
-      if not source then
-        session:close()
-        return nil, count, errno
-      end
+      local source, count, errno = fetch(session, sink, result, q, proto, fam)
+      if not source then return nil, count, errno end
       sources[proto] = source
       total = total + count
     end
   end
-  session:close()
   result.sources = sources
   return total
+end
+
+local function dump_sockets(q, sink, result)
+  local session, err, errno = core.open(q.netns, plan_handles(q))
+  if not session then return nil, err, errno end
+  if type(sink) ~= "function" then
+    local total
+    total, err, errno = dump_all(session, q, sink, result)
+    session:close()
+    return total, err, errno
+  end
+  -- an error raised by the caller's function closes the sockets at once,
+  -- not whenever the collector gets to the session
+  local ok, total, e2, e3 = pcall(dump_all, session, q, sink, result)
+  session:close()
+  if not ok then error(total, 0) end
+  return total, e2, e3
 end
 
 local function run_sockets(q)

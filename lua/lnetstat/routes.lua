@@ -134,8 +134,10 @@ end
 local function stream_netlink(q, fn, summary)
   local session, err, errno = core.open(q.netns, { "route" })
   if not session then return nil, err, errno end
-  local count, interrupted, eno, handed = dump_once(session, q, fn)
+  -- an error raised by fn closes the socket at once, not at collection
+  local ok, count, interrupted, eno, handed = pcall(dump_once, session, q, fn)
   session:close()
+  if not ok then error(count, 0) end
   if not count then return nil, interrupted, eno, handed end
   summary.source = "netlink"
   if interrupted then
