@@ -16,6 +16,7 @@ struct keyset {
 	int nkeys;
 	int nslots;   /* every slot the set occupies */
 	uint32_t skip;   /* bit k set: key k is not wanted */
+	uint32_t set;    /* bit k set: key k was set since the last reset */
 	const char *lit[KS_LITERALS];   /* which literal each cache slot holds */
 };
 
@@ -56,8 +57,10 @@ static int ks_skipped(const struct keyset *ks, int k)
 
 /* record[key] = value, where the record lies just below: push the key,
  * then the value, then ks_set (after checking ks_skipped). */
-static void ks_key(const struct keyset *ks, int k)
+static void ks_key(struct keyset *ks, int k)
 {
+	if (k < 32)
+		ks->set |= 1u << k;
 	lua_pushvalue(ks->L, ks->base + k);
 }
 
@@ -66,7 +69,7 @@ static void ks_set(const struct keyset *ks)
 	lua_rawset(ks->L, -3);
 }
 
-static void ks_int(const struct keyset *ks, int k, lua_Integer v)
+static void ks_int(struct keyset *ks, int k, lua_Integer v)
 {
 	if (ks_skipped(ks, k))
 		return;
@@ -75,7 +78,7 @@ static void ks_int(const struct keyset *ks, int k, lua_Integer v)
 	ks_set(ks);
 }
 
-static void ks_u64(const struct keyset *ks, int k, uint64_t v)
+static void ks_u64(struct keyset *ks, int k, uint64_t v)
 {
 	if (ks_skipped(ks, k))
 		return;
@@ -84,7 +87,7 @@ static void ks_u64(const struct keyset *ks, int k, uint64_t v)
 	ks_set(ks);
 }
 
-static void ks_bool(const struct keyset *ks, int k, int v)
+static void ks_bool(struct keyset *ks, int k, int v)
 {
 	if (ks_skipped(ks, k))
 		return;
@@ -93,7 +96,7 @@ static void ks_bool(const struct keyset *ks, int k, int v)
 	ks_set(ks);
 }
 
-static void ks_lstr(const struct keyset *ks, int k, const char *v, size_t len)
+static void ks_lstr(struct keyset *ks, int k, const char *v, size_t len)
 {
 	if (ks_skipped(ks, k))
 		return;
@@ -103,7 +106,7 @@ static void ks_lstr(const struct keyset *ks, int k, const char *v, size_t len)
 }
 
 /* The value in the caller's extra slot i. */
-static void ks_from_extra(const struct keyset *ks, int k, int i)
+static void ks_from_extra(struct keyset *ks, int k, int i)
 {
 	if (ks_skipped(ks, k))
 		return;

@@ -96,6 +96,7 @@ enum sock_field {
 struct sock_filter {
 	uint32_t states;           /* bitmask of 1 << TCP_* */
 	uint32_t fields;           /* enum sock_field mask of the fields to build */
+	int reuse;                 /* streaming: refill one record table per call */
 	int room;                  /* hash slots to size each record for: the fields
 				    * the caller adds (owners) are set without a rehash */
 	int lport_lo, lport_hi;    /* -1: no filter */

@@ -378,7 +378,7 @@ static int l_proc_sockets(lua_State *L)
 	{
 		lua_Integer before = pp.n;
 
-		sock_keys_push(L, &pp.sk, pp.s);
+		sock_keys_push(L, &pp.sk, pp.s, f.reuse && lua_type(L, 2) == LUA_TFUNCTION);
 		parse_proc_sockets(&pp, pp.s->text, len);
 		sock_keys_pop(&pp.sk);
 		lua_pushboolean(L, 1);
@@ -408,7 +408,7 @@ static int l_parse_proc_sockets(lua_State *L)
 	pp.list = lua_gettop(L);
 	pp.f = &f;
 	pp.hz = user_hz();
-	sock_keys_push(L, &pp.sk, NULL);
+	sock_keys_push(L, &pp.sk, NULL, 0);
 	parse_proc_sockets(&pp, text, len);
 	sock_keys_pop(&pp.sk);
 	lua_pushinteger(L, pp.skipped);

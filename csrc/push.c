@@ -243,6 +243,9 @@ static void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	if (!lua_isnil(L, -1))
 		f->fields = (uint32_t)lua_tointeger(L, -1) & F_ALL;
 	lua_pop(L, 1);
+	lua_getfield(L, idx, "reuse");
+	f->reuse = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	lua_getfield(L, idx, "room");
 	f->room = (int)lua_tointeger(L, -1);   /* 0 when absent */
 	lua_pop(L, 1);
@@ -274,9 +277,13 @@ struct sock_keys {
 	struct addr addr[2];        /* what SX_LOCAL_ADDR and SX_REMOTE_ADDR hold */
 	int have_addr[2];
 	uint32_t ifindex;           /* what SX_IFNAME holds; 0 none */
+	int reuse;                  /* stack index of the table refilled per record; 0 none */
 };
 
-static void sock_keys_push(lua_State *L, struct sock_keys *sk, struct session *s)
+/* With reuse, records are one table refilled for each socket (streaming
+ * callers that copy what they keep): no table to allocate and collect per
+ * socket. */
+static void sock_keys_push(lua_State *L, struct sock_keys *sk, struct session *s, int reuse)
 {
 	static const char *const names[SK_COUNT] = {
 		"proto", "family", "state", "recv_q", "send_q", "local_addr",
@@ -287,6 +294,10 @@ static void sock_keys_push(lua_State *L, struct sock_keys *sk, struct session *s
 	};
 
 	memset(sk, 0, sizeof(*sk));
+	if (reuse) {
+		lua_createtable(L, 0, 16);
+		sk->reuse = lua_gettop(L);
+	}
 	keyset_push(L, &sk->ks, names, SK_COUNT, SX_COUNT);
 	sk->s = s;
 }
@@ -294,6 +305,8 @@ static void sock_keys_push(lua_State *L, struct sock_keys *sk, struct session *s
 static void sock_keys_pop(const struct sock_keys *sk)
 {
 	keyset_pop(&sk->ks);
+	if (sk->reuse)
+		lua_pop(sk->ks.L, 1);
 }
 
 static void push_path(struct sock_keys *sk, const struct sock_rec *r)
@@ -374,8 +387,14 @@ static void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uin
 	char cookie[24];
 	const char *text;
 	int inet = r->family == AF_INET || r->family == AF_INET6;
+	uint32_t prev;
 
-	lua_createtable(ks->L, 0, 15 + room);
+	prev = ks->set;   /* what the refilled table holds, caller's additions included */
+	ks->set = 0;
+	if (sk->reuse)
+		lua_pushvalue(ks->L, sk->reuse);
+	else
+		lua_createtable(ks->L, 0, 15 + room);
 	ks_lit(ks, SK_PROTO, r->proto);
 	ks_lit(ks, SK_FAMILY, family_name(r->family));
 	ks_lit(ks, SK_STATE, state_name(r));
@@ -421,6 +440,19 @@ static void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uin
 	if (r->has_portid && (want & F_PORTID)) {
 		ks_int(ks, SK_PORTID, r->portid);
 		ks_int(ks, SK_DST_PORTID, r->dst_portid);
+	}
+	if (sk->reuse) {
+		/* fields of the last socket this one does not have */
+		uint32_t stale = prev & ~ks->set;
+		int k;
+
+		for (k = 0; stale != 0; k++, stale >>= 1) {
+			if (stale & 1u) {
+				lua_pushvalue(ks->L, ks->base + k);
+				lua_pushnil(ks->L);
+				lua_rawset(ks->L, -3);
+			}
+		}
 	}
 }
 

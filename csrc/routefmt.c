@@ -66,17 +66,17 @@ static void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want)
 	rk->ks.skip = ~want & ((1u << RK_COUNT) - 1);
 }
 
-static void rkeys_pop(const struct rkeys *rk)
+static void rkeys_pop(struct rkeys *rk)
 {
 	keyset_pop(&rk->ks);
 }
 
-static void rk_int(const struct rkeys *rk, enum rkey k, lua_Integer v)
+static void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
 {
 	ks_int(&rk->ks, (int)k, v);
 }
 
-static void rk_str(const struct rkeys *rk, enum rkey k, const char *v)
+static void rk_str(struct rkeys *rk, enum rkey k, const char *v)
 {
 	ks_lstr(&rk->ks, (int)k, v, strlen(v));
 }
@@ -86,7 +86,7 @@ static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 	ks_lit(&rk->ks, (int)k, v);
 }
 
-static void rk_addr(const struct rkeys *rk, enum rkey k, const struct addr *a)
+static void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
 	size_t n;
@@ -129,7 +129,7 @@ static void rk_gateway(struct rkeys *rk, const struct addr *a)
 }
 
 /* "addr/len" */
-static void rk_cidr(const struct rkeys *rk, enum rkey k, const struct addr *a, int len)
+static void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 {
 	char text[INET6_ADDRSTRLEN + 8];
 	size_t n;

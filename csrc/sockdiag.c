@@ -183,7 +183,7 @@ static int l_sock_diag(lua_State *L)
 		return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
 	lua_settop(L, 6);
 
-	sock_keys_push(L, &c.sk, c.s);
+	sock_keys_push(L, &c.sk, c.s, c.f.reuse && lua_type(L, 2) == LUA_TFUNCTION);
 	if (strcmp(c.proto, "unix") == 0)
 		err = dump_unix(&c);
 	else if (strcmp(c.proto, "packet") == 0)

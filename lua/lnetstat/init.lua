@@ -84,6 +84,9 @@ local SOCKET_OPTS = {
   local_addr = true, remote_addr = true, process = true, info = true, netns = true,
   source = true, fields = true,
 }
+-- each_socket also takes reuse: one record table, refilled for each socket
+local EACH_OPTS = { reuse = true }
+for k in pairs(SOCKET_OPTS) do EACH_OPTS[k] = true end
 
 -- opts.fields: the optional record fields to build (the C core's mask bits;
 -- fields that come together share a bit). proto, family and state are always
@@ -135,7 +138,7 @@ local function proc_name(proto, family)
 end
 
 local function parse_socket_opts(fname, opts, preset_state)
-  opts = options.check(fname, opts, SOCKET_OPTS)
+  opts = options.check(fname, opts, fname == "each_socket" and EACH_OPTS or SOCKET_OPTS)
   local q = {}
   q.protos = opts.proto == nil and { "tcp", "udp" }
     or options.enum_list(fname, 1, "proto", opts.proto, PROTOS)
@@ -156,7 +159,7 @@ local function parse_socket_opts(fname, opts, preset_state)
   q.filter = filter
   q.source = opts.source == nil and "auto" or options.enum(fname, 1, "source", opts.source, SOURCES)
   q.netns = options.netns(fname, 1, opts.netns)
-  for _, k in ipairs { "process", "info" } do
+  for _, k in ipairs { "process", "info", "reuse" } do
     if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
       options.argerror(fname, 1, format("%s must be a boolean, got %s", k, type(opts[k])))
     end
@@ -165,6 +168,13 @@ local function parse_socket_opts(fname, opts, preset_state)
   -- owners add pid, program, user and processes to each record: sized for
   -- them up front, not grown one rehash later
   if q.process then filter.room = 4 end
+  if opts.reuse then
+    -- the C core tracks the fields it sets itself, not owners or internals
+    if q.process or q.info then
+      options.argerror(fname, 1, "reuse cannot go with process or info")
+    end
+    filter.reuse = true
+  end
   if opts.fields ~= nil then
     filter.fields = field_mask(fname, opts.fields, q.process, q.info)
   else

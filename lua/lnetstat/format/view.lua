@@ -249,8 +249,12 @@ function M.socket_view(flags, opts)
       if shown.extend > 0 then fields[#fields + 1] = "uid"; fields[#fields + 1] = "inode" end
       if shown.timers then fields[#fields + 1] = "timer" end
     end
+    -- the inet lines are rendered at once and the records dropped: one
+    -- refilled table will do (the UNIX table keeps its records)
+    local reuse = not unix_view and not flags.programs or nil
     local count, err, errno = ns.each_socket({ proto = protos, family = family, state = state,
-      process = flags.programs or nil, netns = opts.netns or flags.netns, fields = fields }, function(r)
+      process = flags.programs or nil, netns = opts.netns or flags.netns, fields = fields,
+      reuse = reuse }, function(r)
       local proto = r.proto
       if r.processes or r.pid then saw_owner = true end
       if INET_PROTO[proto] then
