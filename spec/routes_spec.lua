@@ -199,6 +199,22 @@ describe("routes() retries a dump flagged NLM_F_DUMP_INTR", function()
     end)
   end)
 
+  it("returns nil, message, errno when a dump fails, list or stream", function()
+    routes_mod._hooks.dump = function() return nil, "route dump inet: Operation not permitted", 1 end
+    local ok, err = pcall(function()
+      assert.same({ nil, "route dump inet: Operation not permitted", 1 },
+        { ns.routes { source = "netlink" } })
+      assert.same({ nil, "route dump inet: Operation not permitted", 1 },
+        { ns.each_route({ source = "netlink" }, print) })
+      -- auto: refused netlink falls back to /proc, and says why
+      local list = assert(ns.routes {})
+      assert.equal("proc", list.source)
+      assert.matches("rtnetlink failed %(route dump inet: Operation not permitted%)", list.partial)
+    end)
+    routes_mod._hooks.dump = real
+    assert(ok, err)
+  end)
+
   it("each_route does not retry what it already handed over, and says so", function()
     local clean = assert(ns.routes { family = "inet" })
     with_hook(1, function(calls)

@@ -107,11 +107,11 @@ end
 -- retry the whole dump into a fresh list; after MAX_ATTEMPTS, return the
 -- last one, marked.
 local function dump_netlink(session, q)
-  local list, count, interrupted
+  local list
   for _ = 1, MAX_ATTEMPTS do
     list = {}
-    count, interrupted = dump_once(session, q, list)
-    if not count then return nil, interrupted, list end
+    local count, interrupted, errno = dump_once(session, q, list)
+    if not count then return nil, interrupted, errno end -- interrupted is the message here
     if not interrupted then return list end
   end
   list.partial = format("route dump interrupted by concurrent changes %d times in a row; "
