@@ -20,7 +20,7 @@ static int arp_hex(const char *tok, size_t len, uint64_t *out)
 {
 	if (len < 3 || tok[0] != '0' || (tok[1] != 'x' && tok[1] != 'X'))
 		return -1;
-	return pdev_number(tok + 2, len - 2, 16, out);
+	return parse_hex(tok + 2, len - 2, out);
 }
 
 /* One /proc/net/arp line: 1 record pushed, 0 header or blank, -1 malformed. */

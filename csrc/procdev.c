@@ -46,34 +46,6 @@ static int pdev_token(const char **p, const char *end, const char **tok, size_t 
 	return 1;
 }
 
-/* Exactly len digits of the base (10 or 16), at most 20 or 16 of them. */
-static int pdev_number(const char *s, size_t len, int base, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-	int d;
-
-	if (len == 0 || len > (base == 16 ? 16u : 20u))
-		return -1;
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch >= '0' && ch <= '9')
-			d = ch - '0';
-		else if (base == 16 && ch >= 'a' && ch <= 'f')
-			d = ch - 'a' + 10;
-		else if (base == 16 && ch >= 'A' && ch <= 'F')
-			d = ch - 'A' + 10;
-		else
-			return -1;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return -1;
-		v = v * (uint64_t)base + (uint64_t)d;
-	}
-	*out = v;
-	return 0;
-}
-
 static int pdev_blank(const char *p, const char *end)
 {
 	for (; p < end; p++)
@@ -102,7 +74,7 @@ static int pdev_line(lua_State *L, const char *p, const char *end)
 		return -1;
 	p = colon + 1;
 	for (i = 0; i < 16; i++)
-		if (!pdev_token(&p, end, &tok, &len) || pdev_number(tok, len, 10, &v[i]) != 0)
+		if (!pdev_token(&p, end, &tok, &len) || parse_dec(tok, len, &v[i], NULL) != 0)
 			return -1;
 	if (pdev_token(&p, end, &tok, &len))
 		return -1;   /* more columns than this parser knows */
@@ -144,15 +116,15 @@ static int pdev_inet6_line(lua_State *L, const char *p, const char *end)
 	if (!pdev_token(&p, end, &tok, &len) || len != 32)
 		return -1;
 	for (i = 0; i < 16; i++) {
-		if (pdev_number(tok + 2 * i, 2, 16, &b) != 0)
+		if (parse_hex(tok + 2 * i, 2, &b) != 0)
 			return -1;
 		bytes[i] = (unsigned char)b;
 	}
-	if (!pdev_token(&p, end, &tok, &len) || pdev_number(tok, len, 16, &index) != 0 ||
+	if (!pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &index) != 0 ||
 	    index == 0 || index > 0x7fffffff ||
-	    !pdev_token(&p, end, &tok, &len) || pdev_number(tok, len, 16, &plen) != 0 || plen > 128 ||
-	    !pdev_token(&p, end, &tok, &len) || pdev_number(tok, len, 16, &scope) != 0 ||
-	    !pdev_token(&p, end, &tok, &len) || pdev_number(tok, len, 16, &flags) != 0 ||
+	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &plen) != 0 || plen > 128 ||
+	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &scope) != 0 ||
+	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &flags) != 0 ||
 	    flags > 0xffffffffu || !pdev_token(&p, end, &tok, &len) || len >= IF_NAMESIZE)
 		return -1;
 	if (inet_ntop(AF_INET6, bytes, text, sizeof(text)) == NULL)

@@ -54,32 +54,14 @@ static int rt_split(const char *p, const char *end, struct rt_token *tok, int ma
 	}
 }
 
-static int rt_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* 1..8 hex digits into a u32. */
 static int rt_hex32(const struct rt_token *t, uint32_t *out)
 {
-	uint32_t v = 0;
-	size_t i;
-	int d;
+	uint64_t v;
 
-	if (t->n == 0 || t->n > 8)
+	if (t->n > 8 || parse_hex(t->p, t->n, &v) != 0)
 		return -1;
-	for (i = 0; i < t->n; i++) {
-		if ((d = rt_hexval(t->p[i])) < 0)
-			return -1;
-		v = v << 4 | (uint32_t)d;
-	}
-	*out = v;
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -114,7 +96,7 @@ static int rt_hex128(const struct rt_token *t, struct addr *a)
 	memset(a, 0, sizeof(*a));
 	a->family = AF_INET6;
 	for (i = 0; i < 16; i++) {
-		if ((hi = rt_hexval(t->p[2 * i])) < 0 || (lo = rt_hexval(t->p[2 * i + 1])) < 0)
+		if ((hi = hex_digit(t->p[2 * i])) < 0 || (lo = hex_digit(t->p[2 * i + 1])) < 0)
 			return -1;
 		a->bytes[i] = (unsigned char)(hi << 4 | lo);
 	}
