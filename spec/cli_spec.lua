@@ -14,14 +14,7 @@ local format = string.format
 
 local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local ROOT = SPEC .. "../"
-local LUA = "lua5.4"
-if rawget(_G, "jit") then
-  LUA = "luajit"
-elseif _VERSION == "Lua 5.1" then
-  LUA = "lua5.1"
-elseif _VERSION == "Lua 5.3" then
-  LUA = "lua5.3"
-end
+local LUA = helpers.LUA
 local LNETSTAT = LUA .. " " .. quote(ROOT .. "bin/lnetstat")
 
 -- Runs cmd; returns its output and exit code (the shell reports it: under

@@ -597,7 +597,7 @@ describe("namespaces()", function()
     local a
     finally(function() helpers.netns_delete(a) end)
     a = helpers.netns_create("cnt-nsc")
-    local lua = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+    local lua = helpers.LUA
     local script = format([[package.path = %q; package.cpath = %q
 for _, r in ipairs(require("lnetstat").namespaces()) do print(r.name, tostring(r.current)) end]],
       package.path, package.cpath)

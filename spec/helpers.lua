@@ -444,6 +444,18 @@ function helpers.err_of(f, ...)
   return tostring(msg)
 end
 
+--- The interpreter running this suite, as a command ("lua5.4", "luajit"...),
+-- and the build folder of its C module ("5.4", "luajit"...): child
+-- processes run what the suite runs.
+helpers.LUA, helpers.BUILD = "lua5.4", "5.4"
+if rawget(_G, "jit") then
+  helpers.LUA, helpers.BUILD = "luajit", "luajit"
+elseif _VERSION == "Lua 5.1" then
+  helpers.LUA, helpers.BUILD = "lua5.1", "5.1"
+elseif _VERSION == "Lua 5.3" then
+  helpers.LUA, helpers.BUILD = "lua5.3", "5.3"
+end
+
 --- The number of keys of a table.
 function helpers.count_keys(t)
   local n = 0

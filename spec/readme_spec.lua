@@ -13,14 +13,7 @@ local format = string.format
 
 local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local ROOT = SPEC .. "../"
-local LUA, BUILD = "lua5.4", "5.4"
-if rawget(_G, "jit") then
-  LUA, BUILD = "luajit", "luajit"
-elseif _VERSION == "Lua 5.1" then
-  LUA, BUILD = "lua5.1", "5.1"
-elseif _VERSION == "Lua 5.3" then
-  LUA, BUILD = "lua5.3", "5.3"
-end
+local LUA, BUILD = helpers.LUA, helpers.BUILD
 
 local function read(path)
   local f = assert(io.open(path, "rb"))
