@@ -1,0 +1,117 @@
+--- The small helpers every layer shares: argument errors, number checks,
+-- "did you mean" suggestions and atomic file writing. One of each, so that
+-- every module words and checks things the same way.
+-- @module lnetstat.util
+local type, pairs, ipairs, error, select = type, pairs, ipairs, error, select
+local format, sub, byte = string.format, string.sub, string.byte
+local floor, min, huge = math.floor, math.min, math.huge
+local sort = table.sort
+local math_type = rawget(math, "type")
+
+local M = {}
+
+--- Raises "bad argument #n to 'fname' (msg)" with no position: the public
+-- function that validates its arguments re-raises it at its caller (see
+-- `validate`), however deep the check that found the problem.
+function M.argerror(fname, n, msg)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
+end
+
+--- Runs parse(...) and re-raises its argument errors at the caller of the
+-- public function; call it directly from that function (not as a tail call).
+function M.validate(parse, ...)
+  local ok, result = pcall(parse, ...)
+  if not ok then error(result, 3) end
+  return result
+end
+
+--- True for a finite number (not NaN, not an infinity).
+function M.is_finite(v)
+  return type(v) == "number" and v == v and v ~= huge and v ~= -huge
+end
+
+--- True for a number with an integral, finite value (3 and 3.0, not 3.5,
+-- NaN or an infinity).
+function M.is_integer(v)
+  if math_type and math_type(v) == "integer" then return true end
+  return M.is_finite(v) and v == floor(v)
+end
+
+-- Names longer than this get no suggestion: comparing costs the product of
+-- the lengths, and a name that long is no typo.
+local SUGGEST_MAX = 64
+
+-- Levenshtein distance of two short strings.
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    local ai = byte(a, i)
+    for j = 1, #b do
+      local cost = ai == byte(b, j) and 0 or 1
+      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
+--- The known name closest to name (within two edits, or a prefix of it),
+-- or nil. Each further argument is a set (keys are the names); time does
+-- not depend on the length of name beyond a short cap.
+function M.suggest(name, ...)
+  if type(name) ~= "string" or #name > SUGGEST_MAX then return nil end
+  local best, best_d
+  for i = 1, select("#", ...) do
+    local names = {}
+    for k in pairs((select(i, ...))) do
+      if type(k) == "string" then names[#names + 1] = k end
+    end
+    sort(names)
+    for _, k in ipairs(names) do
+      local d = distance(name, k)
+      if #name > 0 and sub(k, 1, #name) == name then d = min(d, 1) end
+      if d <= 2 and (not best_d or d < best_d) then best, best_d = k, d end
+    end
+  end
+  return best
+end
+
+--- "; did you mean 'x'?" for an error message, or "".
+function M.did_you_mean(name, ...)
+  local best = M.suggest(name, ...)
+  return best and format("; did you mean '%s'?", best) or ""
+end
+
+--- A caller's value shown in an error message: strings quoted and cut to
+-- a readable length with control bytes escaped; other values by type.
+function M.show(v)
+  if type(v) ~= "string" then return type(v) end
+  local s = #v > 40 and sub(v, 1, 40) .. "..." or v
+  s = s:gsub("[%z\1-\31\127-\255]", function(c) return format("\\x%02X", byte(c)) end)
+  return "'" .. s .. "'"
+end
+
+--- Writes text to path through a temporary file beside it and a rename, so
+-- a reader (a Prometheus textfile collector, a CI job) never sees half a
+-- file. Returns true, or nil, message.
+function M.write_atomic(path, text)
+  if type(path) ~= "string" or path == "" then
+    error("bad argument #1 to 'write_atomic' (path expected)", 2)
+  end
+  local tmp = format("%s.tmp%d", path, floor(os.clock() * 1e6) % 1000000)
+  local f, err = io.open(tmp, "w")
+  if not f then return nil, err end
+  local ok, werr = f:write(text)
+  local cok, cerr = f:close()
+  if ok and not cok then ok, werr = nil, cerr end
+  if ok then ok, werr = os.rename(tmp, path) end
+  if not ok then
+    os.remove(tmp)
+    return nil, werr
+  end
+  return true
+end
+
+return M
