@@ -35,18 +35,53 @@ describe("require 'lnetstat'", function()
     assert.matches("^%d+%.%d+%.%d+$", m._VERSION)
   end)
 
-  it("opens nothing at require time", function()
-    local function fds()
-      local n = 0
-      for _ in io.popen("ls /proc/self/fd"):lines() do n = n + 1 end
-      return n
+  -- The descriptors of this Lua process itself (not of a child): the
+  -- listing's pipe is open each time, so only a difference counts.
+  local function own_fds()
+    local p = assert(io.popen("ls /proc/" .. helpers.getpid() .. "/fd"))
+    local n = 0
+    for _ in p:lines() do n = n + 1 end
+    p:close()
+    return n
+  end
+
+  -- Every Lua module of the tree, by name.
+  local function all_modules()
+    local names = {}
+    local p = assert(io.popen("cd lua && find lnetstat -name '*.lua' | sort"))
+    for path in p:lines() do
+      names[#names + 1] = path:gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")
     end
-    -- io.popen's own shell lists its fds; compare two listings around a require.
-    local a = fds()
-    package.loaded["lnetstat.core"] = nil
-    package.loaded["lnetstat"] = nil
-    require "lnetstat"
-    assert.equal(a, fds())
+    p:close()
+    return names
+  end
+
+  it("opens nothing at require time", function()
+    local modules = all_modules()
+    assert.is_true(#modules > 10)
+    -- the count sees this process's descriptors: one more file, one more
+    local base = own_fds()
+    local f = assert(io.open("/proc/self/stat"))
+    local with_file = own_fds()
+    f:close()
+    assert.equal(base + 1, with_file)
+    assert.equal(base, own_fds())
+    -- a fresh load of every module, the C core among them
+    local saved = {}
+    for k, v in pairs(package.loaded) do
+      if k == "lnetstat" or k:match("^lnetstat%.") then saved[k] = v end
+    end
+    finally(function()
+      for k in pairs(package.loaded) do
+        if k == "lnetstat" or k:match("^lnetstat%.") then package.loaded[k] = nil end
+      end
+      for k, v in pairs(saved) do package.loaded[k] = v end
+    end)
+    for k in pairs(saved) do package.loaded[k] = nil end
+    local before = own_fds()
+    require "lnetstat.core"
+    for _, name in ipairs(modules) do require(name) end
+    assert.equal(before, own_fds())
   end)
 end)
 
@@ -82,6 +117,30 @@ describe("sockets() argument errors", function()
     assert.matches("process must be a boolean", err_of(ns.sockets, { process = 1 }))
     assert.matches("netns must be a name, a path or a pid", err_of(ns.sockets, { netns = {} }))
     assert.matches("netns pid must be a positive integer", err_of(ns.sockets, { netns = -3 }))
+  end)
+
+  it("rejects NaN and infinities where numbers are expected, naming the function called", function()
+    local nan, inf = 0 / 0, math.huge
+    for _, v in ipairs { nan, inf, -inf } do
+      assert.matches("^[^\n]*bad argument #1 to 'sockets' %(netns pid must be a positive integer",
+        err_of(ns.sockets, { netns = v }))
+      assert.matches("bad argument #1 to 'listening' %(local_port must be a port",
+        err_of(ns.listening, { local_port = v }))
+      assert.matches("bad argument #1 to 'connections' %(remote_port must be a port",
+        err_of(ns.connections, { remote_port = { 1, v } }))
+      assert.matches("bad argument #1 to 'each_socket' %(netns pid must be a positive integer",
+        err_of(ns.each_socket, { netns = v }, print))
+      assert.matches("bad argument #1 to 'routes' %(table must be a table name or an id",
+        err_of(ns.routes, { table = v }))
+      assert.matches("bad argument #2 to 'route_get' %(mark must be an integer",
+        err_of(ns.route_get, "127.0.0.1", { mark = v }))
+      for _, f in ipairs { "routes", "interfaces", "addresses", "neighbors", "stats", "groups" } do
+        assert.matches("bad argument #1 to '" .. f .. "' %(netns pid must be a positive integer",
+          err_of(ns[f], { netns = v }))
+      end
+    end
+    assert.matches("bad argument #1 to 'sockets' %(netns must not contain a NUL byte",
+      err_of(ns.sockets, { netns = "a\0b" }))
   end)
 
   it("points the error at the caller's line", function()
@@ -190,6 +249,70 @@ describe("sockets() on this host", function()
     assert.equal(1, #list)
     assert.equal("LISTEN", list[1].state)
     assert.equal("proc", list.sources.tcp)
+  end)
+
+  -- The netlink sockets this process holds: its socket descriptors whose
+  -- inode /proc/PID/net/netlink lists.
+  local function own_netlink_sockets()
+    local self = helpers.getpid()
+    local netlink = {}
+    for line in io.lines("/proc/" .. self .. "/net/netlink") do
+      local inode = line:match("(%d+)%s*$")
+      if inode and not line:match("^sk") then netlink[inode] = true end
+    end
+    local n = 0
+    local p = assert(io.popen("ls -l /proc/" .. self .. "/fd"))
+    for line in p:lines() do
+      local inode = line:match("socket:%[(%d+)%]")
+      if inode and netlink[inode] then n = n + 1 end
+    end
+    p:close()
+    return n
+  end
+
+  it("opens no netlink socket with source = 'proc'", function()
+    local base = own_netlink_sockets()
+    local function open_during(opts)
+      local seen
+      local count = assert(ns.each_socket(opts, function() seen = own_netlink_sockets() end))
+      assert.equal(1, count)
+      return seen - base
+    end
+    assert.equal(0, open_during { proto = "tcp", local_port = port, source = "proc" })
+    -- the count sees them: sock_diag and rtnetlink while a netlink dump runs
+    assert.equal(2, open_during { proto = "tcp", local_port = port })
+    assert.equal(base, own_netlink_sockets())
+  end)
+
+  it("answers from /proc when every socket() is refused (strace injects EACCES)", function()
+    local log = os.tmpname()
+    finally(function() os.remove(log) end)
+    -- one run per source: the socket() calls strace logs are that source's
+    local function refused(source)
+      local script = string.format([[package.path = %q; package.cpath = %q
+local l, err, errno = require("lnetstat").sockets { proto = "tcp", local_port = %d, source = %q }
+io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partial or tostring(errno))]],
+        package.path, package.cpath, port, source)
+      local out = helpers.must(string.format(
+        "strace -f -qq -o %s -e trace=socket -e inject=socket:error=EACCES %s -e %s",
+        helpers.quote(log), helpers.LUA, helpers.quote(script)))
+      local calls = {}
+      for line in io.lines(log) do
+        local family, proto = line:match("socket%((AF_[%w_]+), [^,]+, ([%w_]+)%)")
+        if family then calls[#calls + 1] = family .. " " .. proto end
+      end
+      return out, calls
+    end
+    local out, calls = refused("proc")
+    assert.equal("1|proc|nil", out)
+    assert.same({}, calls)
+    -- auto tries sock_diag, is refused, and says it read /proc instead
+    out, calls = refused("auto")
+    assert.equal("1|proc|netlink failed (open: Permission denied): read /proc instead", out)
+    assert.same({ "AF_NETLINK NETLINK_SOCK_DIAG" }, calls)
+    -- netlink only: the refusal is the answer
+    out = refused("netlink")
+    assert.equal("nil|open: Permission denied|13", out)
   end)
 
   it("filters by state in the kernel: no LISTEN among connections", function()

@@ -1,0 +1,144 @@
+--- The source engine every data function runs on: it opens a session (in
+-- a network namespace or not) and closes it on every path, retries dumps
+-- the kernel flags as interrupted, falls back from netlink to /proc by one
+-- errno rule, and notes partial answers on the result.
+--
+-- The fallback rule: with source "auto", a netlink failure whose errno is
+-- EPERM, ENOENT, EACCES, EPROTONOSUPPORT, EOPNOTSUPP or EAFNOSUPPORT means
+-- "this netlink interface is not usable here" (refused by a sandbox, or no
+-- handler in this kernel, like sock_diag for RAW sockets), and /proc
+-- answers instead. A namespace that cannot be entered is never a reason to
+-- fall back: /proc would be read in the same namespace.
+-- @module lnetstat.source.engine
+local core = require "lnetstat.core"
+
+local error, pcall, ipairs = error, pcall, ipairs
+local format, sub = string.format, string.sub
+
+local M = {}
+
+--- The errno values after which source "auto" reads /proc instead.
+M.FALLBACK_ERRNO = {
+  [1] = "EPERM", [2] = "ENOENT", [13] = "EACCES",
+  [93] = "EPROTONOSUPPORT", [95] = "EOPNOTSUPP", [97] = "EAFNOSUPPORT",
+}
+local FALLBACK_ERRNO = M.FALLBACK_ERRNO
+
+--- How many times a dump flagged NLM_F_DUMP_INTR is run again.
+M.MAX_ATTEMPTS = 5
+
+--- Adds reason to result.partial (a list or a summary); nil adds nothing.
+function M.note(result, reason)
+  if reason == nil then return end
+  result.partial = result.partial and (result.partial .. "; " .. reason) or reason
+end
+local note = M.note
+
+-- The C core words a failure to reach the namespace "netns '<path>': ..."
+-- (open) or "setns: ..." (enter); anything else failed inside it.
+local function namespace_failed(err)
+  return sub(err, 1, 7) == "netns '" or sub(err, 1, 6) == "setns:"
+end
+
+--- True when source may answer from /proc after netlink failed with err,
+-- errno: only "auto", only the errno values above, never a namespace
+-- failure.
+function M.falls_back(source, err, errno)
+  return source == "auto" and FALLBACK_ERRNO[errno] ~= nil
+    and not namespace_failed(err or "")
+end
+
+--- The note a /proc answer given instead of netlink carries.
+function M.fallback_note(what, err)
+  return format("%s failed (%s): read /proc instead", what, err)
+end
+
+--- Calls fn(session, ...) and closes the session on every path: a return,
+-- a failure, or an error fn raises (raised again, unchanged, once the
+-- sockets are closed). Returns fn's first four results.
+function M.run(session, fn, ...)
+  local ok, a, b, c, d = pcall(fn, session, ...)
+  session:close()
+  if not ok then error(a, 0) end
+  return a, b, c, d
+end
+local run = M.run
+
+--- Opens a session on handles (netlink sockets and /proc/net files, see
+-- core.open) inside the namespace at path netns (nil: the caller's own),
+-- then runs fn on it as M.run does. Returns fn's first four results, or
+-- nil, message, errno when the session cannot be opened.
+function M.with_session(netns, handles, fn, ...)
+  local session, err, errno = core.open(netns, handles)
+  if not session then return nil, err, errno end
+  return run(session, fn, ...)
+end
+local with_session = M.with_session
+
+--- Opens the session of a query that reads netlink with /proc files at
+-- hand: netlink plus proc handles, or only proc when source is "proc" or
+-- when ("auto") netlink cannot be opened by the fallback rule.
+-- Returns session, mode ("netlink" | "proc"), the netlink failure that
+-- made it "proc" (or nil); or nil, message, errno.
+function M.open(netns, source, netlink, proc)
+  if source ~= "proc" then
+    local handles = {}
+    for _, h in ipairs(netlink) do handles[#handles + 1] = h end
+    if source ~= "netlink" then
+      for _, h in ipairs(proc) do handles[#handles + 1] = h end
+    end
+    local session, err, errno = core.open(netns, handles)
+    if session then return session, "netlink" end
+    if not M.falls_back(source, err, errno) then return nil, err, errno end
+    local psession = core.open(netns, proc)
+    if not psession then return nil, err, errno end -- the netlink reason is the real one
+    return psession, "proc", err
+  end
+  local session, err, errno = core.open(netns, proc)
+  if not session then return nil, err, errno end
+  return session, "proc"
+end
+
+--- Runs attempt(...) until the kernel does not flag the dump interrupted
+-- (NLM_F_DUMP_INTR: its tables changed while it ran), at most MAX_ATTEMPTS
+-- times; attempt returns result, interrupted or nil, message, errno, and
+-- builds a fresh result each time. When no attempt settles, the last
+-- result comes back with a partial note.
+function M.retry(what, attempt, ...)
+  local result, interrupted, errno
+  for _ = 1, M.MAX_ATTEMPTS do
+    result, interrupted, errno = attempt(...)
+    if not result then return nil, interrupted, errno end
+    if not interrupted then return result end
+  end
+  note(result, format("the %s dump was interrupted %d times in a row (NLM_F_DUMP_INTR: the "
+    .. "kernel's tables changed while it ran); it may be inconsistent", what, M.MAX_ATTEMPTS))
+  return result
+end
+
+--- The list answer of a query q (q.netns, q.source): fetch(session, q) on a
+-- session of the netlink handles, or proc(q) with source "proc", or with
+-- "auto" when netlink fails by the fallback rule (the list then says why).
+-- Both return a list or nil, message, errno; list.source names the one
+-- that answered.
+function M.netlink_or_proc(q, handles, fetch, proc)
+  if q.source == "proc" then
+    local list, err, errno = proc(q)
+    if not list then return nil, err, errno end
+    list.source = "proc"
+    return list
+  end
+  local list, err, errno = with_session(q.netns, handles, fetch, q)
+  if list then
+    list.source = "netlink"
+    return list
+  end
+  if not M.falls_back(q.source, err, errno) then return nil, err, errno end
+  local plist = proc(q)
+  if not plist then return nil, err, errno end -- the netlink reason is the real one
+  plist.source = "proc"
+  note(plist, M.fallback_note("rtnetlink", err))
+  return plist
+end
+
+return M
