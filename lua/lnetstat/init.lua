@@ -11,6 +11,9 @@
 -- @module lnetstat
 local core = require "lnetstat.core"
 local sockets = require "lnetstat.source.sockets"
+local routes = require "lnetstat.source.routes"
+local links = require "lnetstat.links"
+local counters = require "lnetstat.counters"
 
 local M = {
   _NAME = "lnetstat",
@@ -46,13 +49,72 @@ M.listening = sockets.listening
 -- @function connections
 M.connections = sockets.connections
 
--- Routes, interfaces and counters live in their own modules; they share
--- the option checks and the session code with sockets().
-local routes = require "lnetstat.routes"
-local links = require "lnetstat.links"
-local counters = require "lnetstat.counters"
-M.routes, M.route_get, M.each_route = routes.routes, routes.route_get, routes.each_route
-M.interfaces, M.addresses, M.neighbors = links.interfaces, links.addresses, links.neighbors
-M.stats, M.groups, M.namespaces = counters.stats, counters.groups, counters.namespaces
+--- The routing tables.
+-- @function routes
+-- @tparam[opt] table opts family ("inet"|"inet6", default both), table
+--   ("main" default | "local" | "default" | "all" | an id), netns, source
+--   ("auto" default | "netlink" | "proc"), fields
+-- @treturn table list of route records (list.source, list.partial), or nil, message, errno
+M.routes = routes.routes
+
+--- Streams routes: calls fn(record) for each route as the kernel hands it
+-- over, without holding them all (a full Internet table of a million routes
+-- would take half a GiB as a list). Same options as routes(). A dump the
+-- kernel flags as interrupted is not retried (the routes are already
+-- handed over): summary.partial says so.
+-- @function each_route
+-- @treturn integer count, table summary {source=, partial=}; or nil, message, errno
+M.each_route = routes.each_route
+
+--- The route the kernel would use for addr, like `ip route get`.
+-- @function route_get
+-- @tparam string addr an IPv4 or IPv6 address
+-- @tparam[opt] table opts netns, from (source address), oif (interface
+--   name), mark (fwmark)
+-- @treturn table one route record, or nil, message, errno (ENETUNREACH,
+--   EHOSTUNREACH, ... when there is no usable route)
+M.route_get = routes.route_get
+
+--- Network interfaces.
+-- @function interfaces
+-- @tparam[opt] table opts netns, addresses (default true), source
+--   ("auto" | "netlink" | "proc"), name (one interface; an alternative name
+--   finds it too)
+-- @treturn table list of interface records, or nil, message, errno
+M.interfaces = links.interfaces
+
+--- Interface addresses, flat: each record has interface and index.
+-- @function addresses
+-- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
+--   interface (a name)
+-- @treturn table list of address records, or nil, message, errno
+M.addresses = links.addresses
+
+--- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
+-- entries.
+-- @function neighbors
+-- @tparam[opt] table opts netns, family, interface, proxy, source ("auto"
+--   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
+-- @treturn table list of neighbour records, or nil, message, errno
+M.neighbors = links.neighbors
+
+--- Protocol counters of a network namespace, keyed as the kernel names
+-- them (`stats().TcpExt.ListenOverflows`, `stats().sockstat.TCP.inuse`).
+-- @function stats
+-- @tparam[opt] table opts netns; only (a group name or a list of them)
+-- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
+M.stats = counters.stats
+
+--- Multicast group memberships (netstat -g), IPv4 then IPv6.
+-- @function groups
+-- @tparam[opt] table opts netns; family ("inet"|"inet6", default both)
+-- @treturn table list of memberships, or nil, message, errno
+M.groups = counters.groups
+
+--- The named network namespaces (the entries of /var/run/netns), sorted
+-- by name: name, path, id, current, nsid.
+-- @function namespaces
+-- @treturn table list of namespaces, or nil, message, errno
+M.namespaces = counters.namespaces
 
 return M

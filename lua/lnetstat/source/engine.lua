@@ -53,20 +53,24 @@ function M.fallback_note(what, err)
   return format("%s failed (%s): read /proc instead", what, err)
 end
 
+-- Closes the session, then raises the error of pcall or returns its results.
+local function finish(session, ok, ...)
+  session:close()
+  if not ok then error((...), 0) end
+  return ...
+end
+
 --- Calls fn(session, ...) and closes the session on every path: a return,
 -- a failure, or an error fn raises (raised again, unchanged, once the
--- sockets are closed). Returns fn's first four results.
+-- sockets are closed). Returns what fn returns.
 function M.run(session, fn, ...)
-  local ok, a, b, c, d = pcall(fn, session, ...)
-  session:close()
-  if not ok then error(a, 0) end
-  return a, b, c, d
+  return finish(session, pcall(fn, session, ...))
 end
 local run = M.run
 
 --- Opens a session on handles (netlink sockets and /proc/net files, see
 -- core.open) inside the namespace at path netns (nil: the caller's own),
--- then runs fn on it as M.run does. Returns fn's first four results, or
+-- then runs fn on it as M.run does. Returns what fn returns, or
 -- nil, message, errno when the session cannot be opened.
 function M.with_session(netns, handles, fn, ...)
   local session, err, errno = core.open(netns, handles)

@@ -1,14 +1,16 @@
 --- Routes: the routing tables (`routes`) and the route the kernel would use
 -- for one address (`route_get`), from rtnetlink, with /proc/net/route and
 -- /proc/net/ipv6_route as fallback.
--- @module lnetstat.routes
+-- @module lnetstat.source.routes
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
+local engine = require "lnetstat.source.engine"
 
-local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
+local type, ipairs, pairs, tostring, error = type, ipairs, pairs, tostring, error
 local concat = table.concat
 local format = string.format
-local floor, huge = math.floor, math.huge
+
+local is_integer = options.is_integer
 
 local M = {}
 
@@ -16,16 +18,9 @@ local M = {}
 M._hooks = { dump = core.route_dump }
 
 local FAMILIES = { inet = true, inet6 = true }
-local SOURCES = { auto = true, netlink = true, proc = true }
 -- Named tables; "all" (-1) lists every table.
 local TABLES = { main = 254, ["local"] = 255, default = 253, all = -1 }
 local MAIN = 254
-local MAX_ATTEMPTS = 5
-
--- Errors that mean "no rtnetlink here" (not "no such netns" or "no route"):
--- source = "auto" then reads /proc. EPERM, EACCES, EOPNOTSUPP,
--- EPROTONOSUPPORT, EAFNOSUPPORT.
-local FALLBACK_ERRNO = { [1] = true, [13] = true, [95] = true, [93] = true, [97] = true }
 
 local ROUTE_OPTS = { family = true, table = true, netns = true, source = true, fields = true }
 
@@ -62,10 +57,6 @@ local function field_mask(fname, list)
 end
 local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
 
-local function is_integer(v)
-  return type(v) == "number" and v == floor(v) and v > -huge and v < huge
-end
-
 local function parse_routes_opts(fname, opts)
   opts = options.check(fname, opts, ROUTE_OPTS)
   local q = {}
@@ -83,7 +74,7 @@ local function parse_routes_opts(fname, opts)
   else
     q.table = TABLES[options.enum(fname, 1, "table", t, TABLES)]
   end
-  q.source = opts.source == nil and "auto" or options.enum(fname, 1, "source", opts.source, SOURCES)
+  q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
   if opts.fields ~= nil then q.want = field_mask(fname, opts.fields) end
   return q
@@ -103,46 +94,29 @@ local function dump_once(session, q, sink)
   return total, interrupted
 end
 
--- Route dumps flagged NLM_F_DUMP_INTR saw the tables change underneath:
--- retry the whole dump into a fresh list; after MAX_ATTEMPTS, return the
--- last one, marked.
-local function dump_netlink(session, q)
-  local list
-  for _ = 1, MAX_ATTEMPTS do
-    list = {}
-    local count, interrupted, errno = dump_once(session, q, list)
-    if not count then return nil, interrupted, errno end -- interrupted is the message here
-    if not interrupted then return list end
-  end
-  list.partial = format("route dump interrupted by concurrent changes %d times in a row; "
-    .. "the list may be inconsistent", MAX_ATTEMPTS)
-  return list
+-- One attempt of the list: a fresh list, filled.
+local function list_once(session, q)
+  local list = {}
+  local count, interrupted, errno = dump_once(session, q, list)
+  if not count then return nil, interrupted, errno end -- interrupted is the message here
+  return list, interrupted
 end
 
-local function from_netlink(q)
-  local session, err, errno = core.open(q.netns, { "route" })
-  if not session then return nil, err, errno end
-  local list
-  list, err, errno = dump_netlink(session, q)
-  session:close()
-  if list then list.source = "netlink" end
-  return list, err, errno
+-- The list over rtnetlink, retried by the engine while interrupted.
+local function list_netlink(session, q)
+  return engine.retry("route", list_once, session, q)
 end
 
 -- Streams one netlink dump into fn. Routes already handed over cannot be
 -- taken back, so an interrupted dump is not retried: the summary says so.
-local function stream_netlink(q, fn, summary)
-  local session, err, errno = core.open(q.netns, { "route" })
-  if not session then return nil, err, errno end
-  -- an error raised by fn closes the socket at once, not at collection
-  local ok, count, interrupted, eno, handed = pcall(dump_once, session, q, fn)
-  session:close()
-  if not ok then error(count, 0) end
-  if not count then return nil, interrupted, eno, handed end
+-- Returns the count, or nil, err, errno and the count handed over.
+local function stream_netlink(session, q, fn, summary)
+  local count, interrupted, errno, handed = dump_once(session, q, fn)
+  if not count then return nil, interrupted, errno, handed end
   summary.source = "netlink"
   if interrupted then
-    summary.partial = "route dump interrupted by concurrent changes: some routes may be "
-      .. "missing or handed over twice (routes() retries; a stream cannot)"
+    engine.note(summary, "the route dump was interrupted by concurrent changes: some routes may "
+      .. "be missing or handed over twice (routes() retries; a stream cannot)")
   end
   return count
 end
@@ -170,31 +144,31 @@ local function from_proc(q, sink, result)
   if want_v6 then handles[#handles + 1] = "proc:ipv6_route" end
   local total = 0
   if #handles > 0 then
-    local session, err, errno = core.open(q.netns, handles)
-    if not session then return nil, err, errno end
-    local skipped = 0
-    for _, fam in ipairs(q.families) do
-      if fam == "inet6" or v4 then
-        local ok, n, count = core.proc_routes(session, sink, fam, q.want)
-        if not ok then
-          -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
-          -- an explicit family = "inet6" still gets the error.
-          if not (fam == "inet6" and count == 2 and #q.families > 1) then
-            session:close()
-            return nil, n, count
+    local skipped, err, errno = engine.with_session(q.netns, handles, function(session)
+      local skip = 0
+      for _, fam in ipairs(q.families) do
+        if fam == "inet6" or v4 then
+          local ok, n, count = core.proc_routes(session, sink, fam, q.want)
+          if not ok then
+            -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
+            -- an explicit family = "inet6" still gets the error.
+            if not (fam == "inet6" and count == 2 and #q.families > 1) then
+              return nil, n, count
+            end
+          else
+            skip = skip + n
+            total = total + count
           end
-        else
-          skipped = skipped + n
-          total = total + count
         end
       end
-    end
-    session:close()
+      return skip
+    end)
+    if not skipped then return nil, err, errno end
     if skipped > 0 then
       notes[#notes + 1] = format("%d malformed lines skipped", skipped)
     end
   end
-  if #notes > 0 then result.partial = concat(notes, "; ") end
+  if #notes > 0 then engine.note(result, concat(notes, "; ")) end
   result.source = "proc"
   return total
 end
@@ -213,15 +187,7 @@ end
 -- @treturn table list of route records, or nil, message, errno
 function M.routes(opts)
   local q = options.validate(parse_routes_opts, "routes", opts)
-  if q.source == "proc" then return list_from_proc(q) end
-  local list, err, errno = from_netlink(q)
-  if list then return list end
-  if q.source == "netlink" or not FALLBACK_ERRNO[errno] then return nil, err, errno end
-  local plist = list_from_proc(q)
-  if not plist then return nil, err, errno end   -- the netlink reason is the real one
-  plist.partial = (plist.partial and plist.partial .. "; " or "")
-    .. "rtnetlink failed (" .. err .. "): read /proc instead"
-  return plist
+  return engine.netlink_or_proc(q, { "route" }, list_netlink, list_from_proc)
 end
 
 --- Streams routes: calls fn(record) for each route as the kernel hands it
@@ -241,17 +207,18 @@ function M.each_route(opts, fn)
     if not count then return nil, err, errno end
     return count, summary
   end
-  local count, err, errno, handed = stream_netlink(q, fn, summary)
+  -- an error raised by fn closes the socket at once, not at collection
+  local count, err, errno, handed = engine.with_session(q.netns, { "route" }, stream_netlink,
+    q, fn, summary)
   if count then return count, summary end
   -- /proc instead only when rtnetlink refused before any route was handed
   -- over: the stream cannot take routes back
-  if q.source == "netlink" or not FALLBACK_ERRNO[errno] or (handed or 0) > 0 then
+  if not engine.falls_back(q.source, err, errno) or (handed or 0) > 0 then
     return nil, err, errno
   end
   local pcount = from_proc(q, fn, summary)
   if not pcount then return nil, err, errno end
-  summary.partial = (summary.partial and summary.partial .. "; " or "")
-    .. "rtnetlink failed (" .. err .. "): read /proc instead"
+  engine.note(summary, engine.fallback_note("rtnetlink", err))
   return pcount, summary
 end
 
@@ -303,13 +270,11 @@ end
 --   EHOSTUNREACH, ... when there is no usable route)
 function M.route_get(addr, opts)
   local q = options.validate(parse_get_args, "route_get", addr, opts)
-  local session, err, errno = core.open(q.netns, { "route" })
-  if not session then return nil, err, errno end
-  local rec
-  rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
-  session:close()
-  if not rec then return nil, err, errno end
-  return rec
+  return engine.with_session(q.netns, { "route" }, function(session)
+    local rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
+    if not rec then return nil, err, errno end
+    return rec
+  end)
 end
 
 return M
