@@ -12,7 +12,7 @@
 local core = require "lnetstat.core"
 local sockets = require "lnetstat.source.sockets"
 local routes = require "lnetstat.source.routes"
-local links = require "lnetstat.links"
+local links = require "lnetstat.source.links"
 local counters = require "lnetstat.counters"
 
 local M = {

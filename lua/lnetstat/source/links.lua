@@ -3,24 +3,19 @@
 -- /proc/net/dev and /proc/net/if_inet6 as the fallback.
 --
 -- A dump the kernel flags NLM_F_DUMP_INTR (an interface or address changed
--- while it ran) is retried whole, up to 5 times; when it never settles, the
+-- while it ran) is retried whole by the engine; when it never settles, the
 -- last answer is returned with list.partial saying so.
--- @module lnetstat.links
+-- @module lnetstat.source.links
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
+local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs = type, ipairs, pairs
 local format = string.format
 
 local M = {}
 
-local SOURCES = { auto = true, netlink = true, proc = true }
 local FAMILIES = { inet = true, inet6 = true }
-local MAX_TRIES = 5
-
--- Errors of the netlink route socket that mean "netlink is not usable
--- here", after which source "auto" reads /proc instead.
-local FALLBACK_ERRNO = { [1] = true, [13] = true, [93] = true, [95] = true, [97] = true }
 local ENODEV = 19
 
 -- What /proc cannot fill, said on every list built from it.
@@ -35,30 +30,16 @@ local PROC_ARP_GAPS = "from /proc/net/arp: IPv4 only (no IPv6 neighbours); state
 local PROC_ADDR_GAPS = "from /proc/net/if_inet6: IPv6 only (no IPv4 addresses); no broadcast, "
   .. "label, peer, lifetimes, or flags above 0xff"
 
-local function add_partial(list, reason)
-  if reason == nil then return end
-  list.partial = list.partial and (list.partial .. "; " .. reason) or reason
-end
+local add_partial = engine.note
 
 -- Runs a dump, retrying it whole while the kernel flags it interrupted.
 -- Returns list or nil, message, errno.
 local function dump(what, fn, ...)
-  local list, interrupted, errno
-  for _ = 1, MAX_TRIES do
-    list, interrupted, errno = fn(...)
-    if not list then return nil, interrupted, errno end
-    if not interrupted then return list end
-  end
-  add_partial(list, format("the %s dump was interrupted %d times (NLM_F_DUMP_INTR: the "
-    .. "kernel's tables changed while it ran); it may be inconsistent", what, MAX_TRIES))
-  return list
+  return engine.retry(what, fn, ...)
 end
 
 local function check_bool(fname, name, v)
-  if v ~= nil and type(v) ~= "boolean" then
-    options.argerror(fname, 1, format("%s must be a boolean, got %s", name, type(v)))
-  end
-  return v
+  return options.boolean(fname, 1, name, v)
 end
 
 local function check_name(fname, name, v)
@@ -70,7 +51,7 @@ local function check_name(fname, name, v)
 end
 
 local function source_of(fname, v)
-  return v == nil and "auto" or options.enum(fname, 1, "source", v, SOURCES)
+  return options.source(fname, 1, v)
 end
 
 -- Option parsers (run under options.validate) ----------------------------
@@ -157,45 +138,8 @@ local function attach_addresses(list, addrs)
   end
 end
 
--- Opens a netlink session; for source "auto", nil plus "fallback" when
--- netlink is not usable. Returns session | nil, msg, errno, fallback.
-local function open_route(q)
-  local session, err, errno = core.open(q.netns, { "route" })
-  if session then return session end
-  -- A missing or unreadable netns is an error whatever the source.
-  if q.source == "auto" and FALLBACK_ERRNO[errno] and not err:match("^netns") then
-    return nil, err, errno, true
-  end
-  return nil, err, errno
-end
-
--- The answer of fetch(session, q) over rtnetlink; proc_fn(q)'s instead with
--- source "proc", or with "auto" when rtnetlink is refused (the list then
--- says why). Either returns a list or nil, message, errno.
 local function netlink_or_proc(q, fetch, proc_fn)
-  if q.source == "proc" then
-    local list, err, errno = proc_fn(q)
-    if list then list.source = "proc" end
-    return list, err, errno
-  end
-  local session, err, errno, fallback = open_route(q)
-  if session then
-    local list
-    list, err, errno = fetch(session, q)
-    session:close()
-    if list then
-      list.source = "netlink"
-      return list
-    end
-    if q.source == "netlink" or not FALLBACK_ERRNO[errno] then return nil, err, errno end
-  elseif not fallback then
-    return nil, err, errno
-  end
-  local plist = proc_fn(q)
-  if not plist then return nil, err, errno end -- the netlink reason is the real one
-  plist.source = "proc"
-  add_partial(plist, "rtnetlink failed (" .. err .. "): read /proc instead")
-  return plist
+  return engine.netlink_or_proc(q, { "route" }, fetch, proc_fn)
 end
 
 -- interfaces() ---------------------------------------------------------------
@@ -234,17 +178,17 @@ local function interfaces_netlink(session, q)
   return list
 end
 
-local function interfaces_proc(q)
-  local session, err, errno = core.open(q.netns, { "dev", "if_inet6" })
-  if not session then return nil, err, errno end
-  local list, skipped
-  list, skipped, errno = core.proc_dev(session)
-  if not list then
-    session:close()
-    return nil, skipped, errno
-  end
+-- /proc/net/dev and /proc/net/if_inet6, read on one session.
+local function read_dev(session)
+  local list, skipped, errno = core.proc_dev(session)
+  if not list then return nil, skipped, errno end
   local addrs, askipped = core.proc_if_inet6(session)
-  session:close()
+  return list, skipped, addrs, askipped
+end
+
+local function interfaces_proc(q)
+  local list, skipped, addrs, askipped = engine.with_session(q.netns, { "dev", "if_inet6" }, read_dev)
+  if not list then return nil, skipped, addrs end
   if q.name then
     list = keep(list, function(r) return r.name == q.name end)
   end
@@ -278,11 +222,9 @@ end
 -- addresses() ----------------------------------------------------------------
 
 local function addresses_proc(q)
-  local session, err, errno = core.open(q.netns, { "if_inet6" })
-  if not session then return nil, err, errno end
-  local list, skipped
-  list, skipped, errno = core.proc_if_inet6(session)
-  session:close()
+  local opened, err, oerrno = core.open(q.netns, { "if_inet6" })
+  if not opened then return nil, err, oerrno end
+  local list, skipped, errno = engine.run(opened, core.proc_if_inet6)
   local note = PROC_ADDR_GAPS
   if not list then
     if errno ~= 2 then return nil, skipped, errno end
@@ -325,11 +267,7 @@ end
 local function neighbors_proc(q)
   local list = {}
   if q.family ~= "inet6" then
-    local session, err, errno = core.open(q.netns, { "proc:arp" })
-    if not session then return nil, err, errno end
-    local all, skipped
-    all, skipped, errno = core.proc_arp(session)
-    session:close()
+    local all, skipped, errno = engine.with_session(q.netns, { "proc:arp" }, core.proc_arp)
     if not all then return nil, skipped, errno end
     for _, r in ipairs(all) do
       if r.proxy == q.proxy then list[#list + 1] = r end
