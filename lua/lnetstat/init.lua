@@ -13,7 +13,7 @@ local core = require "lnetstat.core"
 local sockets = require "lnetstat.source.sockets"
 local routes = require "lnetstat.source.routes"
 local links = require "lnetstat.source.links"
-local counters = require "lnetstat.counters"
+local counters = require "lnetstat.source.counters"
 
 local M = {
   _NAME = "lnetstat",

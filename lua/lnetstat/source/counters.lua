@@ -5,9 +5,10 @@
 -- of the target namespace (the session opens them inside it) and keyed
 -- exactly as the kernel names them: `stats().TcpExt.ListenOverflows`,
 -- `stats().Tcp.MaxConn` (-1), `stats().sockstat.TCP.inuse`.
--- @module lnetstat.counters
+-- @module lnetstat.source.counters
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
+local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs = type, ipairs, pairs
 local sort = table.sort
@@ -59,11 +60,8 @@ end
 -- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
 function M.stats(opts)
   local q = options.validate(parse_stats_opts, "stats", opts)
-  local session, err, errno = core.open(q.netns, q.files)
-  if not session then return nil, err, errno end
-  local result, partial, errno2 = core.proc_stats(session)
-  session:close()
-  if not result then return nil, partial, errno2 end
+  local result, partial, errno = engine.with_session(q.netns, q.files, core.proc_stats)
+  if not result then return nil, partial, errno end
   if q.only then
     for g in pairs(result) do
       if not q.only[g] then result[g] = nil end
@@ -95,11 +93,8 @@ end
 -- @treturn table list of memberships, or nil, message, errno
 function M.groups(opts)
   local q = options.validate(parse_groups_opts, "groups", opts)
-  local session, err, errno = core.open(q.netns, q.files)
-  if not session then return nil, err, errno end
-  local list, partial, errno2 = core.proc_groups(session)
-  session:close()
-  if not list then return nil, partial, errno2 end
+  local list, partial, errno = engine.with_session(q.netns, q.files, core.proc_groups)
+  if not list then return nil, partial, errno end
   list.partial = partial
   return list
 end
@@ -111,12 +106,7 @@ end
 
 -- The nsid the calling thread's namespace gives each namespace of list
 -- (what ip netns list shows as "(id: N)"), asked with RTM_GETNSID.
-local function add_nsids(list)
-  local session, err = core.open(nil, { "route" })
-  if not session then
-    list.partial = "nsid unknown: " .. err
-    return
-  end
+local function nsids(session, list)
   local failed
   for _, r in ipairs(list) do
     if r.id then
@@ -128,8 +118,17 @@ local function add_nsids(list)
       end
     end
   end
-  session:close()
-  if failed then list.partial = "nsid unknown for some namespaces: " .. failed end
+  return failed
+end
+
+local function add_nsids(list)
+  local session, err = core.open(nil, { "route" })
+  if not session then
+    engine.note(list, "nsid unknown: " .. err)
+    return
+  end
+  local failed = engine.run(session, nsids, list)
+  if failed then engine.note(list, "nsid unknown for some namespaces: " .. failed) end
 end
 
 --- The named network namespaces (the entries of /var/run/netns), sorted
