@@ -323,3 +323,62 @@ io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partia
   end)
 
 end)
+
+describe("the source engine", function()
+  local engine = require "lnetstat.source.engine"
+
+  it("falls back to /proc by one errno rule, for source auto only", function()
+    local fallback = { 1, 2, 13, 93, 95, 97 } -- EPERM ENOENT EACCES EPROTONOSUPPORT EOPNOTSUPP EAFNOSUPPORT
+    for _, errno in ipairs(fallback) do
+      assert.is_true(engine.falls_back("auto", "open: x", errno), errno)
+      assert.is_false(engine.falls_back("netlink", "open: x", errno), errno)
+      assert.is_false(engine.falls_back("proc", "open: x", errno), errno)
+    end
+    for _, errno in ipairs { 4, 11, 12, 16, 19, 22, 105, 111 } do
+      assert.is_false(engine.falls_back("auto", "route dump inet: x", errno), errno)
+    end
+    -- a namespace that cannot be reached is never a reason: /proc is read there too
+    assert.is_false(engine.falls_back("auto", "netns '/var/run/netns/x': No such file or directory", 2))
+    assert.is_false(engine.falls_back("auto", "setns: Operation not permitted", 1))
+  end)
+
+  it("closes the session on a return, a failure and a raised error", function()
+    local held = {}
+    local function keep(session, how)
+      held[how] = session
+      if how == "raise" then error({ code = 7 }) end
+      if how == "fail" then return nil, "it failed", 5 end
+      return "ok", 2
+    end
+    assert.same({ "ok", 2 }, { engine.with_session(nil, { "route" }, keep, "return") })
+    assert.same({ nil, "it failed", 5 }, { engine.with_session(nil, { "route" }, keep, "fail") })
+    local ok, err = pcall(engine.with_session, nil, { "route" }, keep, "raise")
+    assert.is_false(ok)
+    assert.same({ code = 7 }, err) -- the caller's error value, unchanged
+    for _, how in ipairs { "return", "fail", "raise" } do
+      assert.equal("lnetstat.session (closed)", tostring(held[how]), how)
+    end
+    -- a session that cannot be opened: fn is not called
+    local list, msg, errno = engine.with_session("/nonexistent/lnetstat-ns", { "route" }, error)
+    assert.is_nil(list)
+    assert.matches("^netns '/nonexistent/lnetstat%-ns'", msg)
+    assert.equal(2, errno)
+  end)
+
+  it("retries an interrupted dump up to 5 times, then notes it", function()
+    local calls = 0
+    local function attempt(interrupted_calls)
+      calls = calls + 1
+      return { calls }, calls <= interrupted_calls
+    end
+    local list = engine.retry("test", attempt, 2)
+    assert.same({ 3 }, list)
+    assert.equal(3, calls)
+    calls = 0
+    list = engine.retry("test", attempt, math.huge)
+    assert.equal(5, calls)
+    assert.equal(5, list[1]) -- the last attempt's answer
+    assert.matches("^the test dump was interrupted 5 times in a row .* may be inconsistent$", list.partial)
+    assert.same({ nil, "boom", 9 }, { engine.retry("test", function() return nil, "boom", 9 end) })
+  end)
+end)

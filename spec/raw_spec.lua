@@ -1,6 +1,8 @@
 -- RAW sockets: this kernel has no raw_diag, so the sock_diag dump ends with
 -- ENOENT inside NLMSG_DONE and "auto" must fall back to /proc/net/raw{,6}
 -- per protocol, without failing the other protocols of the same call.
+-- And a packet socket bound to lo: /proc gives its ifindex, but its name
+-- needs rtnetlink, which source = "proc" does not open.
 local helpers = require "helpers"
 local ns = require "lnetstat"
 
@@ -8,6 +10,7 @@ local RAW_SOCKETS = [[python3 -c 'import socket, time
 a = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 b = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 t = socket.socket(); t.bind(("127.0.0.1", 40100)); t.listen(1)
+p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3)); p.bind(("lo", 0))
 print("ready", flush=True)
 time.sleep(600)']]
 
@@ -43,6 +46,31 @@ describe("raw sockets", function()
     s:close()
     assert.equal(ok and "netlink" or "proc", list.sources.raw)
     if not ok then assert.equal(2, errno) end -- ENOENT carried in NLMSG_DONE
+  end)
+
+  helpers.root_it("packet sockets from /proc keep the ifindex and say the name is unknown", function()
+    local nl = assert(ns.sockets { netns = netns, proto = "packet" })
+    assert.equal(1, #nl)
+    assert.equal("netlink", nl.sources.packet)
+    assert.equal("lo", nl[1].interface)
+    assert.is_nil(nl.partial)
+    local pr = assert(ns.sockets { netns = netns, proto = "packet", source = "proc" })
+    assert.equal(1, #pr)
+    assert.equal("proc", pr.sources.packet)
+    assert.equal(nl[1].inode, pr[1].inode)
+    assert.equal(nl[1].ifindex, pr[1].ifindex)
+    assert.is_nil(pr[1].interface)
+    assert.equal("interface unknown for 1 sockets: names need rtnetlink, which a /proc read "
+      .. "does not open (ifindex is set)", pr.partial)
+    local seen = 0
+    local count, summary = assert(ns.each_socket({ netns = netns, proto = "packet", source = "proc" },
+      function(r)
+        assert.is_nil(r.interface)
+        seen = seen + 1
+      end))
+    assert.equal(1, count)
+    assert.equal(1, seen)
+    assert.equal(pr.partial, summary.partial)
   end)
 
   helpers.root_it("match ss -wanH and the kernel's inode column", function()
