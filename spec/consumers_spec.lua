@@ -347,11 +347,20 @@ time.sleep(60)
     assert.matches('"path":"/tmp/lnenc%-%d+%-\\u00ff\\u00fe%.sock"', texts[1])
     local out, rc = python([[
 import sys, json
+unsorted = []
+def hook(pairs):
+    keys = [k for k, _ in pairs]
+    if keys != sorted(keys): unsorted.append(keys)
+    return dict(pairs)
 with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
-    d = json.load(f)
-print(json.dumps([r["path"] for r in d if r.get("path", "").startswith("/tmp/lnenc-")]))
+    d = json.load(f, object_pairs_hook=hook)
+print(json.dumps({"paths": [r["path"] for r in d if r.get("path", "").startswith("/tmp/lnenc-")],
+                  "unsorted": unsorted, "keys": len(d[0])}))
 ]], texts[1])
     assert.equal(0, rc, out)
-    assert.same({ (path:gsub("\255\254", "\195\191\195\190")) }, helpers.json_decode(out))
+    local d = helpers.json_decode(out)
+    assert.same({ (path:gsub("\255\254", "\195\191\195\190")) }, d.paths)
+    assert.same({}, d.unsorted)   -- object keys in byte order
+    assert.is_true(d.keys > 5)
   end)
 end)
