@@ -1,21 +1,17 @@
 -- Prometheus text exposition.
 -- @module lnetstat.format.prometheus
 
-local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
-local error, sformat, gsub, concat = error, string.format, string.gsub, table.concat
+local type, ipairs, pairs = type, ipairs, pairs
+local error, sformat, concat = error, string.format, table.concat
 local sort = table.sort
 local util_mod = require "lnetstat.format.util"
 local need_table, need_opts = util_mod.need_table, util_mod.need_opts
-local json_mod = require "lnetstat.format.json"
-local json_number = json_mod.number
+local prom = require "lnetstat.encode.prometheus"
+local label_value, value = prom.label_value, prom.value
 
 local M = {}
 
 -- Prometheus text -----------------------------------------------------------------------
-
-local function label_value(s)
-  return (gsub(tostring(s), '[\\"\n]', { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n" }))
-end
 
 -- node_exporter's netdev names, from the rtnl_link_stats64 fields.
 local NETDEV_METRICS = {
@@ -49,7 +45,7 @@ function M.prometheus(data, opts)
   end
   local out = {}
   local function family(name, help, kind)
-    out[#out + 1] = sformat("# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind)
+    out[#out + 1] = prom.family(name, help, kind)
   end
   local stats = data.stats
   if stats then
@@ -65,9 +61,9 @@ function M.prometheus(data, opts)
       end
       sort(keys)
       for _, k in ipairs(keys) do
-        local name = sformat("%s_netstat_%s_%s", p, g, k)
+        local name = prom.metric_name(sformat("%s_netstat_%s_%s", p, g, k))
         family(name, sformat("Statistic %s%s.", g, k), "untyped")
-        out[#out + 1] = sformat("%s %s\n", name, json_number(stats[g][k]))
+        out[#out + 1] = sformat("%s %s\n", name, value(stats[g][k]))
       end
     end
     local ss = stats.sockstat
@@ -78,17 +74,17 @@ function M.prometheus(data, opts)
       for _, proto in ipairs(keys) do
         local v = ss[proto]
         if type(v) == "number" then
-          local name = sformat("%s_sockstat_%s", p, proto)
+          local name = prom.metric_name(sformat("%s_sockstat_%s", p, proto))
           family(name, sformat("Number of IPv4 sockets in use."), "gauge")
-          out[#out + 1] = sformat("%s %s\n", name, json_number(v))
+          out[#out + 1] = sformat("%s %s\n", name, value(v))
         elseif type(v) == "table" then
           local fields = {}
           for f, x in pairs(v) do if type(x) == "number" then fields[#fields + 1] = f end end
           sort(fields)
           for _, f in ipairs(fields) do
-            local name = sformat("%s_sockstat_%s_%s", p, proto, f)
+            local name = prom.metric_name(sformat("%s_sockstat_%s_%s", p, proto, f))
             family(name, sformat("Number of %s sockets in state %s.", proto, f), "gauge")
-            out[#out + 1] = sformat("%s %s\n", name, json_number(v[f]))
+            out[#out + 1] = sformat("%s %s\n", name, value(v[f]))
           end
         end
       end
@@ -110,7 +106,7 @@ function M.prometheus(data, opts)
             if s[k] then v, any = v + s[k], true end
           end
           if any then
-            out[#out + 1] = sformat('%s{device="%s"} %s\n', name, label_value(r.name), json_number(v))
+            out[#out + 1] = sformat('%s{device="%s"} %s\n', name, label_value(r.name), value(v))
           end
         end
       end

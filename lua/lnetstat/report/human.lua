@@ -1,40 +1,73 @@
 --- Check results for people: one line per check, the expected and actual
 -- values and details of those that did not pass, a summary line.
+--
+-- Strings that come from the host (process names, paths, titles, values)
+-- are shown with their control characters and invalid UTF-8 bytes escaped
+-- (`\x1B`, `\n`, ...): the report never sends a terminal an escape
+-- sequence it did not write itself.
+--
+-- `render(run, {color = true})` colours the status words (PASS green,
+-- FAIL red, ERROR magenta, SKIP yellow) with ANSI escapes. The renderer
+-- never looks at the terminal: the caller decides, and should ask for
+-- colour only when writing to a terminal and NO_COLOR is unset or empty.
 -- @module lnetstat.report.human
+local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.report.util"
+local base = require "lnetstat.util"
 
-local ipairs, tostring, type = ipairs, tostring, type
-local format, concat = string.format, table.concat
+local ipairs, pairs, tostring, type = ipairs, pairs, tostring, type
+local format, concat, rep = string.format, table.concat, string.rep
 
 local M = {}
 
 local LABEL = { pass = "PASS", fail = "FAIL", error = "ERROR", skip = "SKIP" }
+local COLOR = { pass = "\27[32m", fail = "\27[31m", error = "\27[35m", skip = "\27[33m" }
+local RESET = "\27[0m"
 
 -- One line: newlines and other control characters shown escaped.
-local function line(s)
-  return (tostring(s):gsub("[%z\1-\31\127]", function(c)
-    if c == "\n" then return "\\n" end
-    return string.format("\\x%02X", c:byte())
-  end))
-end
+local line = utf8.printable
 
 local function indent_lines(out, prefix, text)
   local first = true
   for l in (tostring(text) .. "\n"):gmatch("(.-)\n") do
-    out[#out + 1] = (first and prefix or string.rep(" ", #prefix)) .. l
+    out[#out + 1] = (first and prefix or rep(" ", #prefix)) .. line(l)
     first = false
   end
 end
 
+local OPTIONS = { color = true }
+
+local function parse_opts(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then base.argerror("render", 2, "options table expected, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if not OPTIONS[k] then
+      base.argerror("render", 2, format("unknown option %s%s", base.show(k), base.did_you_mean(k, OPTIONS)))
+    end
+  end
+  if opts.color ~= nil and type(opts.color) ~= "boolean" then
+    base.argerror("render", 2, "color must be a boolean, got " .. type(opts.color))
+  end
+  return opts
+end
+
 --- Renders a run (see lnetstat.check.run) as text.
-function M.render(run)
+-- @tparam table run
+-- @tparam[opt] table opts `color`: true to colour the status words
+-- @treturn string
+function M.render(run, opts)
+  opts = base.validate(parse_opts, opts)
   local out = {}
   local order, groups = util.by_file(run)
   for _, file in ipairs(order) do
-    out[#out + 1] = format("%s", file)
+    out[#out + 1] = line(file)
     for _, r in ipairs(groups[file]) do
-      local label = LABEL[r.status] or tostring(r.status):upper()
-      out[#out + 1] = format("  %-5s %-14s %s  (%s)", label, line(r.id), line(r.title), line(r.source))
+      local label = LABEL[r.status] or line(tostring(r.status):upper())
+      local padded = format("%-5s", label)
+      if opts.color and COLOR[r.status] then
+        padded = COLOR[r.status] .. label .. RESET .. rep(" ", #padded - #label)
+      end
+      out[#out + 1] = format("  %s %-14s %s  (%s)", padded, line(r.id), line(r.title), line(r.source))
       if r.status ~= "pass" then
         if r.expected ~= nil then indent_lines(out, "        expected: ", r.expected) end
         if type(r.details) == "table" and #r.details > 0 then

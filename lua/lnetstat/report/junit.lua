@@ -1,7 +1,16 @@
 --- Check results as JUnit XML: one <testsuite> per check file, one
 -- <testcase> per check; failures and errors carry the expected and the
 -- actual values (also in <system-out>, which CI systems show).
+--
+-- Only the elements and attributes the common JUnit schema (the one
+-- Jenkins' xunit plugin validates against) allows: <testsuites> name, time,
+-- tests, failures, errors; <testsuite> name, tests, failures, errors,
+-- skipped, time, timestamp, file; <testcase> name, classname, time (the
+-- check's file:line is in its <system-out> and its suite's file);
+-- <failure>, <error> and <skipped> message and type. Text is valid XML 1.0
+-- (see lnetstat.encode.xml).
 -- @module lnetstat.report.junit
+local xml = require "lnetstat.encode.xml"
 local util = require "lnetstat.report.util"
 
 local ipairs, tostring, type = ipairs, tostring, type
@@ -9,8 +18,8 @@ local format, concat = string.format, table.concat
 
 local M = {}
 
-local x = util.xml
-local a = util.xml_attr
+local x = xml.text
+local a = xml.attr
 
 local function body(r)
   local lines = {}
@@ -40,9 +49,8 @@ end
 function M.render(run)
   local out = { '<?xml version="1.0" encoding="UTF-8"?>' }
   local all = counts(run.results)
-  out[#out + 1] = format('<testsuites name="lnetstat check" tests="%d" failures="%d" errors="%d" '
-    .. 'skipped="%d" time="%s">', all.tests, all.failures, all.errors, all.skipped,
-    util.seconds(run.duration or all.time))
+  out[#out + 1] = format('<testsuites name="lnetstat check" tests="%d" failures="%d" errors="%d" time="%s">',
+    all.tests, all.failures, all.errors, util.seconds(run.duration or all.time))
   local order, groups = util.by_file(run)
   local stamp = os.date("!%Y-%m-%dT%H:%M:%S", run.started or os.time())
   for _, file in ipairs(order) do
@@ -50,12 +58,11 @@ function M.render(run)
     local c = counts(list)
     local classname = (tostring(file):match("([^/]+)$") or file):gsub("%.lua$", "")
     out[#out + 1] = format('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d" '
-      .. 'time="%s" timestamp="%s">', a(file), c.tests, c.failures, c.errors, c.skipped,
-      util.seconds(c.time), stamp)
+      .. 'time="%s" timestamp="%s" file="%s">', a(file), c.tests, c.failures, c.errors, c.skipped,
+      util.seconds(c.time), stamp, a(file))
     for _, r in ipairs(list) do
-      local attrs = format('name="%s" classname="%s" time="%s" file="%s"',
-        a(tostring(r.id) .. ": " .. tostring(r.title)), a(classname), util.seconds(r.duration), a(r.file or file))
-      if r.line then attrs = attrs .. format(' line="%d"', r.line) end
+      local attrs = format('name="%s" classname="%s" time="%s"',
+        a(tostring(r.id) .. ": " .. tostring(r.title)), a(classname), util.seconds(r.duration))
       if r.status == "pass" then
         out[#out + 1] = format("    <testcase %s/>", attrs)
       else

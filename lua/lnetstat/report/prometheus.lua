@@ -10,8 +10,10 @@
 --   lnetstat_check_run_duration_seconds, lnetstat_check_run_timestamp_seconds
 --
 -- Alert on `lnetstat_check_status{status=~"fail|error"}` or on
--- `lnetstat_check_run_success == 0`.
+-- `lnetstat_check_run_success == 0`. Label values are valid UTF-8
+-- whatever bytes a title holds (see lnetstat.encode.prometheus).
 -- @module lnetstat.report.prometheus
+local prom = require "lnetstat.encode.prometheus"
 local util = require "lnetstat.report.util"
 
 local ipairs, tostring = ipairs, tostring
@@ -19,18 +21,13 @@ local format, concat = string.format, table.concat
 
 local M = {}
 
-local function labels(list)
-  local parts = {}
-  for i, kv in ipairs(list) do parts[i] = format('%s="%s"', kv[1], util.label(kv[2])) end
-  return "{" .. concat(parts, ",") .. "}"
-end
+local labels = prom.labels
 
 --- Renders a run (see lnetstat.check.run) as Prometheus text.
 function M.render(run)
   local out = {}
   local function header(name, help)
-    out[#out + 1] = format("# HELP %s %s", name, help)
-    out[#out + 1] = format("# TYPE %s gauge", name)
+    out[#out + 1] = prom.family(name, help, "gauge"):sub(1, -2)
   end
   -- Series must be unique: a repeated id (same file name in two
   -- directories, or a user id used twice) gets a #N suffix.
@@ -53,11 +50,11 @@ function M.render(run)
   end
   header("lnetstat_check_duration_seconds", "Time the check took, retries and windows included.")
   for i, r in ipairs(run.results) do
-    out[#out + 1] = format("lnetstat_check_duration_seconds%s %s", labels(base(i, r)), util.number(r.duration or 0))
+    out[#out + 1] = format("lnetstat_check_duration_seconds%s %s", labels(base(i, r)), prom.value(r.duration or 0))
   end
   header("lnetstat_check_attempts", "Attempts the check needed (more than 1 with within/every retries).")
   for i, r in ipairs(run.results) do
-    out[#out + 1] = format("lnetstat_check_attempts%s %s", labels(base(i, r)), util.number(r.attempts or 1))
+    out[#out + 1] = format("lnetstat_check_attempts%s %s", labels(base(i, r)), prom.value(r.attempts or 1))
   end
   local s = util.summary(run)
   header("lnetstat_checks", "Checks of the last run by status.")
@@ -67,9 +64,9 @@ function M.render(run)
   header("lnetstat_check_run_success", "1 when every check passed or was skipped (exit code 0), else 0.")
   out[#out + 1] = format("lnetstat_check_run_success %d", (s.fail == 0 and s.error == 0) and 1 or 0)
   header("lnetstat_check_run_duration_seconds", "Time the whole run took.")
-  out[#out + 1] = "lnetstat_check_run_duration_seconds " .. util.number(run.duration or 0)
+  out[#out + 1] = "lnetstat_check_run_duration_seconds " .. prom.value(run.duration or 0)
   header("lnetstat_check_run_timestamp_seconds", "When the run started (Unix time).")
-  out[#out + 1] = "lnetstat_check_run_timestamp_seconds " .. util.number(run.started or os.time())
+  out[#out + 1] = "lnetstat_check_run_timestamp_seconds " .. prom.value(run.started or os.time())
   return concat(out, "\n") .. "\n"
 end
 

@@ -1,26 +1,52 @@
 --- Check results as TAP version 13: one test line per check, a YAML block
 -- with id, status, source, expected, actual and details under every check
--- that did not pass; skipped checks carry the SKIP directive.
+-- that did not pass; skipped checks carry the SKIP directive. The plan
+-- always equals the number of test lines.
+--
+-- The YAML block stays inside the subset TAP::Parser (prove) reads: every
+-- value is a single-line double-quoted string using only the escapes both
+-- YAML and that reader know (`\\`, `\"`, `\n`, `\t`, `\r`, `\xNN`), and a
+-- colon followed by a space is written `\x3a` so that a list item such as
+-- `- "missing: tcp 22"` is never taken for a mapping. Strings are valid
+-- UTF-8 (see lnetstat.encode.utf8).
 -- @module lnetstat.report.tap
+local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.report.util"
 
 local ipairs, tostring, type = ipairs, tostring, type
-local format, concat, gsub = string.format, table.concat, string.gsub
+local format, concat, gsub, byte = string.format, table.concat, string.gsub, string.byte
 
 local M = {}
 
--- A test description: one line, '#' escaped (it starts a directive).
+local function hex(c)
+  return format("\\x%02X", byte(c))
+end
+
+-- A test description: one line, no control characters, '#' escaped (it
+-- starts a directive) and so the backslash that escapes it.
 local function description(s)
-  s = util.utf8(s)
+  s = utf8.repair(s)
   s = gsub(s, "[\r\n]+", " ")
   s = gsub(s, "\\", "\\\\")
+  s = gsub(s, "[%z\1-\31\127]", hex)
   s = gsub(s, "#", "\\#")
   return s
 end
 
+local YAML_ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
+
+-- A YAML double-quoted scalar on one line.
+local function quote(s)
+  s = utf8.repair(s)
+  s = gsub(s, '[%z\1-\31\\"\127]', function(c) return YAML_ESCAPES[c] or hex(c) end)
+  s = gsub(s, ": ", "\\x3a ")
+  return '"' .. s .. '"'
+end
+
 --- Renders a run (see lnetstat.check.run) as TAP.
 function M.render(run)
-  local out = { "TAP version 13", format("1..%d", #run.results) }
+  local n = #run.results
+  local out = { "TAP version 13", n == 0 and "1..0 # SKIP no checks" or format("1..%d", n) }
   for i, r in ipairs(run.results) do
     local desc = description(tostring(r.id) .. " " .. tostring(r.title))
     if r.status == "pass" then
@@ -30,15 +56,15 @@ function M.render(run)
     else
       out[#out + 1] = format("not ok %d - %s", i, desc)
       out[#out + 1] = "  ---"
-      out[#out + 1] = "  id: " .. util.quote(r.id)
-      out[#out + 1] = "  status: " .. util.quote(r.status)
-      out[#out + 1] = "  severity: " .. util.quote(r.status == "error" and "error" or "fail")
-      out[#out + 1] = "  source: " .. util.quote(r.source or "")
-      if r.expected ~= nil then out[#out + 1] = "  expected: " .. util.quote(r.expected) end
-      if r.actual ~= nil then out[#out + 1] = "  actual: " .. util.quote(r.actual) end
+      out[#out + 1] = "  id: " .. quote(r.id)
+      out[#out + 1] = "  status: " .. quote(r.status)
+      out[#out + 1] = "  severity: " .. quote(r.status == "error" and "error" or "fail")
+      out[#out + 1] = "  source: " .. quote(r.source or "")
+      if r.expected ~= nil then out[#out + 1] = "  expected: " .. quote(r.expected) end
+      if r.actual ~= nil then out[#out + 1] = "  actual: " .. quote(r.actual) end
       if type(r.details) == "table" and #r.details > 0 then
         out[#out + 1] = "  details:"
-        for _, d in ipairs(r.details) do out[#out + 1] = "    - " .. util.quote(d) end
+        for _, d in ipairs(r.details) do out[#out + 1] = "    - " .. quote(d) end
       end
       out[#out + 1] = format("  attempts: %d", r.attempts or 1)
       out[#out + 1] = "  duration_s: " .. util.seconds(r.duration)
