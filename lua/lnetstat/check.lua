@@ -271,8 +271,23 @@ function M.run_string(src, name, opts)
   return finish(run, t0)
 end
 
---- The report of a run in one of M.FORMATS.
-function M.report(run, fmt)
+--- A run made of results gathered elsewhere (the command runs each file
+-- in a child process): summary and exit code as run() makes them.
+-- info: files, netns, version, data_error, duration.
+function M.new_run_of(results, info)
+  info = info or {}
+  local run = new_run({})
+  run.results = results
+  run.files = info.files or {}
+  run.netns, run.version, run.data_error = info.netns, info.version, info.data_error
+  finish(run, run.clock())
+  run.duration = info.duration or 0
+  return run
+end
+
+--- The report of a run in one of M.FORMATS; ropts go to the renderer
+-- (the human one takes color = true).
+function M.report(run, fmt, ropts)
   fmt = fmt or "human"
   if type(run) ~= "table" or type(run.results) ~= "table" then argerror("report", 1, "run expected") end
   local known = false
@@ -280,7 +295,7 @@ function M.report(run, fmt)
   if not known then
     argerror("report", 2, format("format must be one of %s, got %s", concat(M.FORMATS, ", "), describe(fmt)))
   end
-  return require("lnetstat.report." .. fmt).render(run)
+  return require("lnetstat.report." .. fmt).render(run, ropts)
 end
 
 -- Command line -----------------------------------------------------------------------

@@ -36,6 +36,7 @@ local function new_run(opts)
     clock = opts.clock or clock,
     sleep = opts.sleep or sleep,
     log = opts.log or function(s) io.stderr:write(s, "\n") end,
+    progress = opts.progress,
     defaults = copy(opts.defaults),
     origins = setmetatable({}, { __mode = "k" }),
     needs = snapshot.new_needs(),
@@ -168,10 +169,24 @@ local function make_env(run, file)
 
   -- Safe basics -------------------------------------------------------------
   for _, k in ipairs { "pairs", "ipairs", "type", "tostring", "tonumber", "select", "error",
-    "pcall", "assert", "next", "rawequal", "xpcall" } do
+    "pcall", "assert", "next", "rawequal" } do
     env[k] = _G[k]
   end
   env.unpack = unpack
+  -- An error raised by the budget hook runs the message handler with
+  -- hooks off: a handler of the file that loops would never be stopped.
+  -- Once the budget is spent, the file's handlers are not called at all.
+  local xpcall_ = xpcall
+  env.xpcall = function(f, handler, ...)
+    if type(handler) ~= "function" then return xpcall_(f, handler, ...) end
+    local function guard(e)
+      if run.budget_spent then return run.budget_spent end
+      return handler(e)
+    end
+    if select("#", ...) == 0 then return xpcall_(f, guard) end
+    local args = { n = select("#", ...), ... }
+    return xpcall_(function() return f(unpack(args, 1, args.n)) end, guard)
+  end
   local function copy_lib(lib, drop)
     local out = {}
     for k, v in pairs(lib) do if not (drop and drop[k]) then out[k] = v end end
