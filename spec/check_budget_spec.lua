@@ -85,6 +85,43 @@ describe("lnetstat check budgets", function()
   end)
 end)
 
+describe("lnetstat.check.run budgets in the calling process", function()
+  local check = require "lnetstat.check"
+  local fake = require "fixtures.check.fake"
+
+  local function run(src, opts)
+    local o = { data = fake.data {}, log = function() end }
+    for k, v in pairs(opts) do o[k] = v end
+    local t0 = os.clock()
+    local r = check.run_string(src, "h.lua", o)
+    return r, os.clock() - t0
+  end
+
+  it("stop a loop in an xpcall handler, in pcall, and a loop of heavy C calls", function()
+    local before = { debug.gethook() }
+    for _, src in ipairs {
+      "while true do xpcall(function() error('x') end, function() while true do end end) end",
+      "check('h', function() while true do pcall(error, 'x') end end)",
+      "while true do pcall(string.rep, 'x', 2e7) end",
+    } do
+      local r, cpu = run("check('ok', function() return true end)\n" .. src, { cpu_limit = 0.5 })
+      assert.equal(2, r.exit_code, src)
+      local text = check.report(r, "human")
+      assert.matches("CPU limit of 0.5 s exceeded", text, 1, true)
+      assert.is_true(cpu < 5, src .. ": " .. cpu .. " s of CPU")
+    end
+    assert.same(before, { debug.gethook() })
+  end)
+
+  it("stop a Lua heap that grows past memory_limit", function()
+    local r = run("local t = {}\nfor i = 1, 1e8 do t[i] = { i } end\ncheck('never', function() return true end)",
+      { memory_limit = 32, cpu_limit = 30 })
+    assert.equal(2, r.exit_code)
+    assert.matches("memory limit of 32 MiB exceeded", r.results[1].actual, 1, true)
+    collectgarbage()
+  end)
+end)
+
 describe("lnetstat check command line", function()
   setup(function() tmpdir = helpers.mktemp_dir() end)
   teardown(function() helpers.remove_tree(tmpdir) end)

@@ -159,9 +159,14 @@ function M.run_source(run, src, name)
     return run
   end
   local eok, ee = guarded_pcall(run, function() runner.evaluate(run, ctx) end, "@" .. name)
+  local data_n = 0
   for _, entry in ipairs(ctx.checks) do
     if not entry.consumed then
       local r = entry.result
+      if r.kind == "data" and r.id == ctx.stem .. ".data" then
+        data_n = data_n + 1
+        r.id = format("%s.data%d", ctx.stem, data_n)
+      end
       if r.status == nil then
         r.status, r.actual = "error", "not run: " .. (eok and "the run stopped" or errmsg(ee))
       end
