@@ -4,6 +4,9 @@
 -- readings, and validates retry parameters.
 local check = require "lnetstat.check"
 local fake = require "fixtures.check.fake"
+local helpers = require "helpers"
+
+local quote = helpers.quote
 
 local L, C = fake.listener, fake.connection
 local HERE = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
@@ -135,6 +138,42 @@ describe("lnetstat.check snapshots", function()
     assert.equal(1, r.results[3].attempts)
     assert.same({ 1, 1 }, state.sleeps)
     assert.equal(3, calls_of(data).sockets)
+  end)
+end)
+
+describe("lnetstat check examples/audit/web.lua, live (strace)", function()
+  local netns = require "fixtures.check.netns"
+  local lab, tmpdir
+  setup(function()
+    tmpdir = helpers.mktemp_dir()
+    if helpers.is_root() then lab = netns.new("lnetstat-snap") end
+  end)
+  teardown(function()
+    if lab then lab:cleanup() end
+    helpers.remove_tree(tmpdir)
+  end)
+
+  helpers.root_it("opens one sock_diag session and scans the owners once for its 7 checks", function()
+    lab:listen("sshd", "/usr/sbin/sshd", "tcp:0.0.0.0:22", "tcp:[::]:22:v6only")
+    lab:listen("nginx", "nginx", "tcp:[::]:80:dual", "tcp:[::]:443:dual")
+    local trace = tmpdir .. "/trace"
+    local out = helpers.run(string.format("strace -f -qq -e trace=socket,openat,sendto -o %s %s %s check %s --netns %s"
+      .. " 2>&1; echo \"<rc=$?>\"", quote(trace), helpers.LUA, quote(HERE .. "../bin/lnetstat"),
+      quote(EXAMPLES .. "web.lua"), quote(lab.ns)))
+    assert.matches("<rc=0>", out, 1, true)
+    assert.matches("7 checks: 7 passed", out, 1, true)
+    local text = helpers.read_file(trace)
+    local function count(pattern)
+      local n = 0
+      for _ in text:gmatch(pattern) do n = n + 1 end
+      return n
+    end
+    assert.equal(1, count("socket%(AF_NETLINK, [^\n]*NETLINK_SOCK_DIAG"))
+    assert.equal(1, count('openat%([^\n]*"/proc", O_RDONLY[^\n]*O_DIRECTORY'))
+    -- one dump per protocol and family: tcp and udp, IPv4 and IPv6 (strace
+    -- cannot decode a socket of another netns: count the sends on its fd)
+    local fd = text:match("NETLINK_SOCK_DIAG%) = (%d+)")
+    assert.equal(4, count("sendto%(" .. fd .. ", "))
   end)
 end)
 
