@@ -1,8 +1,17 @@
 --- Audit checks: check files are plain Lua run in a sandbox that offers
 -- lnetstat's data functions, the query helpers and matchers, and the
--- assertions below; each assertion records one result
--- `{id, title, status, expected, actual, details, source, duration, attempts}`
--- with status "pass", "fail", "error" or "skip".
+-- assertions below; each assertion declares one check and returns its
+-- result `{id, title, status, expected, actual, details, source, duration,
+-- attempts}` (status "pass", "fail", "error" or "skip"), filled in when
+-- the run evaluates the checks after the file has loaded.
+--
+-- One attempt, one reading of the host: every check of an attempt is
+-- answered from one snapshot (one sock_diag session and one owner scan for
+-- all socket questions; routes, interfaces, addresses, counters once
+-- each); checks that retry get a fresh snapshot per attempt; every counter
+-- window of a run is served by one pair of readings of the longest window.
+-- A data call that fails while the file loads, and an assertion with bad
+-- arguments, become error results at their line; the other checks run.
 --
 -- Assertions (every one also takes the options id, title, within, every,
 -- stable and skip):
@@ -214,7 +223,11 @@ end
 -- @tparam[opt] table opts data (a table of data functions; default the
 --   lnetstat module), netns, sleep(seconds), clock() -> seconds, log(text),
 --   defaults = {within, every, stable}, cpu_limit (seconds of CPU per file,
---   default M.CPU_LIMIT; 0 for none)
+--   default M.CPU_LIMIT; 0 for none), memory_limit (MiB of Lua heap per
+--   file, default M.MEMORY_LIMIT; 0 for none), progress(text) (called with
+--   a line to show while a retry or a window waits, nil to clear it).
+--   The budgets are kept by a debug hook in this process, which cannot
+--   interrupt one long C call; `lnetstat check` adds rlimits on a child.
 -- @treturn table the run: results, summary {total, pass, fail, error, skip},
 --   files, duration, exit_code (0 pass, 1 a check failed, 2 an error)
 function M.run(files, opts)
