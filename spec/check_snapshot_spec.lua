@@ -81,6 +81,17 @@ describe("lnetstat.check snapshots", function()
     assert.same({ sockets = 1, interfaces = 1, stats = 1, routes = 1 }, calls_of(data))
   end)
 
+  it("a file that asks about listeners only reads listening sockets", function()
+    local r, data = run([[
+      listening_only { { proto = "tcp", port = { 22, 80, 443 } }, ignore = { addr = loopback } }
+      not_listening { port = 25 }
+      expect_count(listening { proto = "udp" }, "==", 1)
+    ]], { sockets = HOST })
+    assert.equal(0, r.exit_code, check.report(r, "human"))
+    assert.same({ sockets = 1 }, calls_of(data))
+    assert.equal("listening", data.calls[1].opts.state)
+  end)
+
   it("the answers filter the snapshot as the data functions would", function()
     local r = run([[
       expect_count(sockets { proto = "tcp" }, "==", 7)

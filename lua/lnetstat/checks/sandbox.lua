@@ -214,8 +214,8 @@ local function make_env(run, file)
   end
   -- Assertions note the sockets they will read, so that the first read of
   -- an attempt gets them all at once.
-  local function need_sockets(protos, process)
-    snapshot.need_sockets(run.needs, run.netns, protos, process)
+  local function need_sockets(protos, process, all)
+    snapshot.need_sockets(run.needs, run.netns, protos, process, all)
   end
   local kit = { run = run, ctx = ctx, fetch = fetch, fetch_raw = fetch_raw, run_check = run_check,
     refetcher = refetcher, need_sockets = need_sockets }

@@ -1,12 +1,12 @@
 -- One reading of the host for one attempt of lnetstat.check: the data
 -- functions a check file calls are answered from it. The first socket
 -- call of an attempt reads the superset the file needs (every protocol it
--- has asked for so far, every state, owners if any check wants them) in
--- one call, and each call filters that list in Lua; routes, interfaces,
--- addresses, neighbours and counters are read once per attempt and
--- namespace. A call with options the snapshot does not model (source,
--- fields, info ...) goes to the data function itself, which validates
--- them as usual.
+-- has asked for so far, listening ones only or every state, owners if any
+-- check wants them) in one call, and each call filters that list in Lua;
+-- routes, interfaces, addresses, neighbours and counters are read once
+-- per attempt and namespace. A call with options the snapshot does not
+-- model (source, fields, info ...) goes to the data function itself (once
+-- per attempt and options), which validates them as usual.
 -- @module lnetstat.checks.snapshot
 local q = require "lnetstat.query"
 
@@ -104,7 +104,9 @@ local function socket_filter(opts, preset)
   if not (port_ok(opts.local_port) and port_ok(opts.remote_port)) then return nil end
   if not (addr_ok(opts.local_addr) and addr_ok(opts.remote_addr)) then return nil end
   if opts.process ~= nil and type(opts.process) ~= "boolean" then return nil end
-  return { protos = protos, pset = pset, states = states, family = opts.family,
+  local listening = true
+  for b in pairs(states) do if b ~= 7 and b ~= 10 then listening = false end end
+  return { protos = protos, pset = pset, states = states, listening = listening, family = opts.family,
     process = opts.process == true, local_port = opts.local_port, remote_port = opts.remote_port,
     local_addr = opts.local_addr, remote_addr = opts.remote_addr }
 end
@@ -144,13 +146,15 @@ function M.new_needs()
   return {}
 end
 
---- Notes that a check reads sockets of protos (a list), with owners or not.
-function M.need_sockets(needs, netns, protos, process)
+--- Notes that a check reads sockets of protos (a list), with owners or
+-- not, listening ones only or in any state (all = true).
+function M.need_sockets(needs, netns, protos, process, all)
   local key = key_of(netns)
   local n = needs[key]
   if not n then n = { protos = {} }; needs[key] = n end
   for _, p in ipairs(protos or { "tcp", "udp" }) do if PROTOS[p] then n.protos[p] = true end end
   if process then n.process = true end
+  if all then n.all = true end
 end
 
 local function copy_list(list, drop)
@@ -199,11 +203,11 @@ end
 -- process); reads what is missing (in one call) and returns the entry.
 function Snapshot:socket_entry(netns, f)
   local key = key_of(netns)
-  M.need_sockets(self.needs, netns, f.protos, f.process)
+  M.need_sockets(self.needs, netns, f.protos, f.process, not f.listening)
   local e = self.cache["sockets" .. key]
   if e then
     if e.err then return e end
-    local covered = e.process or not f.process
+    local covered = (e.process or not f.process) and (e.all or f.listening)
     for p in pairs(f.pset) do if not e.have[p] then covered = false end end
     if covered then return e end
   end
@@ -214,8 +218,12 @@ function Snapshot:socket_entry(netns, f)
   for p in pairs(need.protos) do protos[#protos + 1] = p end
   table.sort(protos)
   local process = need.process or false
-  local list, err, errno = self:read("sockets", { proto = protos, state = "all", process = process, netns = netns })
-  e = { have = {}, list = list, process = process }
+  -- listening sockets only, unless a check asks about others: a dump of
+  -- other states walks the kernel's whole established hash
+  local all = need.all or false
+  local list, err, errno = self:read("sockets", { proto = protos, state = all and "all" or "listening",
+    process = process, netns = netns })
+  e = { have = {}, list = list, process = process, all = all }
   self.cache["sockets" .. key] = e
   if list == nil then
     e.err, e.errno = err or "no data", errno
