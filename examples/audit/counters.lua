@@ -5,8 +5,9 @@
 --       --output /var/lib/prometheus/node-exporter/lnetstat.prom
 --
 -- counter_delta takes two stats() snapshots WINDOW seconds apart (the
--- runner sleeps in between); a counter that went down was reset and counts
--- from zero.
+-- runner sleeps in between; every window of the file shares that one pair
+-- of readings, so the three below take WINDOW seconds, not three times
+-- that); a counter that went down was reset and counts from zero.
 local WINDOW = 5
 
 -- Accept queues that overflow drop connections silently: ListenOverflows

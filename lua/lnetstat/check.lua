@@ -1,8 +1,17 @@
 --- Audit checks: check files are plain Lua run in a sandbox that offers
 -- lnetstat's data functions, the query helpers and matchers, and the
--- assertions below; each assertion records one result
--- `{id, title, status, expected, actual, details, source, duration, attempts}`
--- with status "pass", "fail", "error" or "skip".
+-- assertions below; each assertion declares one check and returns its
+-- result `{id, title, status, expected, actual, details, source, duration,
+-- attempts}` (status "pass", "fail", "error" or "skip"), filled in when
+-- the run evaluates the checks after the file has loaded.
+--
+-- One attempt, one reading of the host: every check of an attempt is
+-- answered from one snapshot (one sock_diag session and one owner scan for
+-- all socket questions; routes, interfaces, addresses, counters once
+-- each); checks that retry get a fresh snapshot per attempt; every counter
+-- window of a run is served by one pair of readings of the longest window.
+-- A data call that fails while the file loads, and an assertion with bad
+-- arguments, become error results at their line; the other checks run.
 --
 -- Assertions (every one also takes the options id, title, within, every,
 -- stable and skip):
@@ -36,6 +45,7 @@ local type, ipairs, tostring, tonumber, pcall = type, ipairs, tostring, tonumber
 local format, concat = string.format, table.concat
 local argerror, copy, errmsg, describe = util.argerror, util.copy, util.errmsg, util.describe
 local new_run, make_env, load_chunk = sandbox.new_run, sandbox.make_env, sandbox.load_chunk
+local runner = require "lnetstat.checks.runner"
 
 local M = { _NAME = "lnetstat.check" }
 
@@ -68,68 +78,109 @@ local function add_file_error(run, file, msg, stem)
 end
 
 -- The default CPU budget of one check file, in seconds (os.clock: the
--- process's CPU time, data dumps included). Generous: a check file that
--- retries big dumps for a minute uses a few seconds; an endless loop would
--- otherwise hang the run forever.
+-- process's CPU time, data dumps included). A check file that retries big
+-- dumps for a minute uses a few seconds; an endless loop would otherwise
+-- hang the run forever.
 M.CPU_LIMIT = 60
 
--- Instructions between two looks at the clock: often enough to stop a loop
--- within milliseconds of its budget, rarely enough to cost nothing.
-local HOOK_EVERY = 10000
+-- The default memory budget of one check file, in MiB (the Lua heap; the
+-- command also caps the address space of the process that runs the file).
+M.MEMORY_LIMIT = 256
 
--- Runs fn, the chunk of a check file named chunkname, under pcall with the
--- run's CPU budget. Once the budget is spent, the hook looks at every
--- instruction and raises an error whenever the check file's own code runs
--- (never inside the library, whose bookkeeping must finish): a loop that
--- catches the error with pcall is stopped at its next instruction outside
--- that pcall, and the error climbs out to here.
+-- The longest within/stable/window a check may ask for, in seconds.
+M.MAX_WAIT = util.MAX_WAIT
+
+-- Instructions between two looks at the clock; every function call (C
+-- functions too: string.rep, string.find, a data call) looks as well.
+local HOOK_EVERY = 1000
+
+-- Runs fn (the loading or the evaluation of the check file named
+-- chunkname) under pcall with the run's CPU and memory budgets. Once a
+-- budget is spent, run.budget_spent says why and the hook raises that error
+-- at every instruction of the check file's own code (never inside the
+-- library, whose bookkeeping must finish): pcall, xpcall and error
+-- handlers in the file only meet the error again at their next
+-- instruction, so it climbs out to here. One long C call (a pattern that
+-- backtracks for minutes) cannot be interrupted from inside the process:
+-- `lnetstat check` runs every file in a child process with rlimits too.
 local function guarded_pcall(run, fn, chunkname)
-  local limit = run.cpu_limit
-  if not limit or limit <= 0 then return pcall(fn) end
+  local limit, mem = run.cpu_limit, run.memory_limit
+  if (not limit or limit <= 0) and (not mem or mem <= 0) then return pcall(fn) end
   local jit = rawget(_G, "jit")
   if jit then jit.off(fn, true) end -- compiled code never calls hooks
-  local start = os.clock()
-  local spent = false
+  local start = os.clock() - (run.cpu_used or 0)
+  local mem_kb = mem and mem > 0 and mem * 1024 or nil
   local old_hook, old_mask, old_count = debug.gethook()
-  local msg = format("stopped: the check file used more than %g s of CPU (an endless loop?); "
-    .. "see --cpu-limit", limit)
   local function hook()
-    if not spent then
-      if os.clock() - start <= limit then return end
-      spent = true
+    if not run.budget_spent then
+      if limit and limit > 0 and os.clock() - start > limit then
+        run.budget_spent = format("CPU limit of %g s exceeded: the check file used more than %g s of CPU "
+          .. "(an endless loop?); see --cpu-limit", limit, limit)
+      elseif mem_kb and collectgarbage("count") > mem_kb then
+        collectgarbage()
+        if collectgarbage("count") > mem_kb then
+          run.budget_spent = format("memory limit of %g MiB exceeded; see --memory-limit", mem)
+        end
+      end
+      if not run.budget_spent then return end
       debug.sethook(hook, "", 1)
     end
     local info = debug.getinfo(2, "S")
-    if info and info.source == chunkname then error(msg, 0) end
+    if info and info.source == chunkname then error(run.budget_spent, 0) end
   end
-  debug.sethook(hook, "", HOOK_EVERY)
+  debug.sethook(hook, "c", HOOK_EVERY)
   local ok, e = pcall(fn)
   if old_hook then
     debug.sethook(old_hook, old_mask, old_count)
   else
     debug.sethook()
   end
+  run.cpu_used = os.clock() - start
   return ok, e
 end
 
---- Runs the check source text src, named name (for results and sources).
+--- Runs the check source text src, named name (for results and sources):
+-- loads the file (its checks are declared), then evaluates them.
 function M.run_source(run, src, name)
   if type(src) ~= "string" then argerror("run_source", 2, "string expected, got " .. type(src)) end
   if type(name) ~= "string" then argerror("run_source", 3, "string expected, got " .. type(name)) end
   run.files[#run.files + 1] = name
+  run.budget_spent, run.cpu_used = nil, 0
   local env, ctx = make_env(run, name)
   local fn, err = load_chunk(src, "@" .. name, env)
   if not fn then
     add_file_error(run, name, err, ctx.stem)
     return run
   end
-  local before = #run.results
   local ok, e = guarded_pcall(run, fn, "@" .. name)
-  if not ok then
-    local msg = errmsg(e)
-    add_file_error(run, name, msg, ctx.stem)
-  elseif #run.results == before then
+  ctx.loading = false
+  local load_error = not ok and errmsg(e) or nil
+  if load_error then
+    local line = tonumber(tostring(load_error):match(":(%d+):"))
+    runner.add_done(ctx, {
+      id = ctx.stem .. ".file", title = "check file " .. name .. " runs", kind = "file", file = name,
+      line = line, source = line and format("%s:%d", name, line) or name, status = "error",
+      expected = "the check file loads and runs", actual = tostring(load_error), attempts = 1, duration = 0,
+    })
+  end
+  if #ctx.checks == 0 then
     add_file_error(run, name, name .. ": no checks in this file", ctx.stem)
+    return run
+  end
+  local eok, ee = guarded_pcall(run, function() runner.evaluate(run, ctx) end, "@" .. name)
+  local data_n = 0
+  for _, entry in ipairs(ctx.checks) do
+    if not entry.consumed then
+      local r = entry.result
+      if r.kind == "data" and r.id == ctx.stem .. ".data" then
+        data_n = data_n + 1
+        r.id = format("%s.data%d", ctx.stem, data_n)
+      end
+      if r.status == nil then
+        r.status, r.actual = "error", "not run: " .. (eok and "the run stopped" or errmsg(ee))
+      end
+      run.results[#run.results + 1] = r
+    end
   end
   return run
 end
@@ -146,14 +197,25 @@ local function finish(run, t0)
   return run
 end
 
-local function cpu_limit_of(fname, opts)
-  local v = opts.cpu_limit
-  if v == nil then return M.CPU_LIMIT end
-  if type(v) ~= "number" or v < 0 or v ~= v then
-    argerror(fname, fname == "run" and 2 or 3, "cpu_limit must be a number of seconds >= 0, got "
-      .. (type(v) == "string" and format("'%s'", v) or describe(v)), 2)
+local function limit_of(fname, opts, key, default, unit)
+  local v = opts[key]
+  if v == nil then return default end
+  if type(v) ~= "number" or v < 0 or v ~= v or v == math.huge then
+    argerror(fname, fname == "run" and 2 or 3, format("%s must be a number of %s >= 0, got %s", key, unit,
+      type(v) == "string" and format("'%s'", v) or describe(v)), 3)
   end
   return v
+end
+
+local function set_limits(run, fname, opts)
+  run.cpu_limit = limit_of(fname, opts, "cpu_limit", M.CPU_LIMIT, "seconds")
+  run.memory_limit = limit_of(fname, opts, "memory_limit", M.MEMORY_LIMIT, "MiB")
+  local d = opts.defaults
+  if d ~= nil then
+    if type(d) ~= "table" then argerror(fname, fname == "run" and 2 or 3, "defaults must be a table", 2) end
+    local ok, err = pcall(util.check_common, fname, fname == "run" and 2 or 3, d)
+    if not ok then error(tostring(err.msg or err), 3) end
+  end
 end
 
 --- Runs check files.
@@ -161,7 +223,11 @@ end
 -- @tparam[opt] table opts data (a table of data functions; default the
 --   lnetstat module), netns, sleep(seconds), clock() -> seconds, log(text),
 --   defaults = {within, every, stable}, cpu_limit (seconds of CPU per file,
---   default M.CPU_LIMIT; 0 for none)
+--   default M.CPU_LIMIT; 0 for none), memory_limit (MiB of Lua heap per
+--   file, default M.MEMORY_LIMIT; 0 for none), progress(text) (called with
+--   a line to show while a retry or a window waits, nil to clear it).
+--   The budgets are kept by a debug hook in this process, which cannot
+--   interrupt one long C call; `lnetstat check` adds rlimits on a child.
 -- @treturn table the run: results, summary {total, pass, fail, error, skip},
 --   files, duration, exit_code (0 pass, 1 a check failed, 2 an error)
 function M.run(files, opts)
@@ -169,7 +235,7 @@ function M.run(files, opts)
   if opts ~= nil and type(opts) ~= "table" then argerror("run", 2, "options table expected, got " .. type(opts)) end
   opts = copy(opts)
   local run = new_run(opts)
-  run.cpu_limit = cpu_limit_of("run", opts)
+  set_limits(run, "run", opts)
   local t0 = run.clock()
   if run.data == nil then
     local ok, ns = pcall(require, "lnetstat")
@@ -210,7 +276,7 @@ function M.run_string(src, name, opts)
   if opts ~= nil and type(opts) ~= "table" then argerror("run_string", 3, "options table expected") end
   opts = copy(opts)
   local run = new_run(opts)
-  run.cpu_limit = cpu_limit_of("run_string", opts)
+  set_limits(run, "run_string", opts)
   local t0 = run.clock()
   if run.data == nil then
     local ok, ns = pcall(require, "lnetstat")
@@ -223,8 +289,23 @@ function M.run_string(src, name, opts)
   return finish(run, t0)
 end
 
---- The report of a run in one of M.FORMATS.
-function M.report(run, fmt)
+--- A run made of results gathered elsewhere (the command runs each file
+-- in a child process): summary and exit code as run() makes them.
+-- info: files, netns, version, data_error, duration.
+function M.new_run_of(results, info)
+  info = info or {}
+  local run = new_run({})
+  run.results = results
+  run.files = info.files or {}
+  run.netns, run.version, run.data_error = info.netns, info.version, info.data_error
+  finish(run, run.clock())
+  run.duration = info.duration or 0
+  return run
+end
+
+--- The report of a run in one of M.FORMATS; ropts go to the renderer
+-- (the human one takes color = true).
+function M.report(run, fmt, ropts)
   fmt = fmt or "human"
   if type(run) ~= "table" or type(run.results) ~= "table" then argerror("report", 1, "run expected") end
   local known = false
@@ -232,7 +313,7 @@ function M.report(run, fmt)
   if not known then
     argerror("report", 2, format("format must be one of %s, got %s", concat(M.FORMATS, ", "), describe(fmt)))
   end
-  return require("lnetstat.report." .. fmt).render(run)
+  return require("lnetstat.report." .. fmt).render(run, ropts)
 end
 
 -- Command line -----------------------------------------------------------------------

@@ -1,7 +1,12 @@
--- The command line of lnetstat.check: `lnetstat check FILE...`.
+-- The command line of lnetstat.check: `lnetstat check FILE...` and
+-- `lnetstat check --init`.
 -- @module lnetstat.checks.cli
-local type, ipairs, tostring, tonumber, error, pcall, format, sub, concat, floor =
-  type, ipairs, tostring, tonumber, error, pcall, string.format, string.sub, table.concat, math.floor
+local argparse = require "argparse"
+local lutil = require "lnetstat.util"
+local child = require "lnetstat.checks.child"
+
+local type, ipairs, tostring, tonumber, format, concat =
+  type, ipairs, tostring, tonumber, string.format, table.concat
 
 local M = {}
 
@@ -9,104 +14,148 @@ local USAGE = [[
 usage: lnetstat check FILE... [--format human|tap|junit|json|prometheus]
                               [--netns NAME] [--output FILE]
                               [--within SECONDS] [--every SECONDS]
-                              [--cpu-limit SECONDS]
+                              [--cpu-limit SECONDS] [--memory-limit MIB]
+       lnetstat check --init [--netns NAME] [--output FILE]
   Runs check files (Lua; see lnetstat.check). FILE "-" reads standard input.
-  --format, -f   report format (default human)
-  --netns NAME   read the data of a network namespace (name, path or pid)
-  --output, -o   write the report to FILE (atomically) instead of stdout
-  --within S     retry failing checks for up to S seconds (default: no retry)
-  --every S      seconds between retries (default 1)
-  --cpu-limit S  stop a check file that uses more than S seconds of CPU
-                 (default 60; 0: no limit): an endless loop is an error
+  --format, -f     report format (default human)
+  --netns NAME     read the data of a network namespace (name, path or pid)
+  --output, -o     write the report to FILE (atomically) instead of stdout
+  --within S       retry failing checks for up to S seconds (default: no retry;
+                   at most 3600)
+  --every S        seconds between retries (default 1; more than 0)
+  --cpu-limit S    CPU seconds a check file may use (default 60; 0: no limit)
+  --memory-limit M MiB of memory a check file may use (default 256; 0: no limit)
+  --init           write a check file for this host (its listeners with their
+                   programs and users, default route, interfaces that are up)
+                   to stdout or --output, to edit and commit
+Each check file runs in its own process with these budgets; a file that
+exceeds one is stopped within seconds and reported as an error.
 Exit status: 0 all checks passed, 1 a check failed, 2 an error (a bad check
-file, data that could not be read, an owner that could not be identified).
+file, data that could not be read, an owner that could not be identified, a
+budget exceeded) or a usage error.
 ]]
 
--- Writes text to path through a temporary file and a rename (a Prometheus
--- textfile collector never reads half a file).
-local function write_atomic(path, text)
-  local tmp = format("%s.tmp.%d", path, floor(os.clock() * 1e6) % 1000000)
-  local f, err = io.open(tmp, "w")
-  if not f then return nil, err end
-  local ok, werr = f:write(text)
-  f:close()
-  if not ok then os.remove(tmp); return nil, werr end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then os.remove(tmp); return nil, rerr end
-  return true
+local MAX_WAIT = 3600
+
+local function seconds(name, lo_open, max)
+  return function(v)
+    local n = tonumber(v)
+    if not lutil.is_finite(n) or n < 0 or (lo_open and n == 0) or (max and n > max) then
+      return nil, format("%s needs a number of seconds%s", name,
+        lo_open and format(" (more than 0, at most %d)", max) or max and format(" (at most %d)", max)
+        or " (0: no limit)")
+    end
+    return n
+  end
+end
+
+local function mebibytes(v)
+  local n = tonumber(v)
+  if not lutil.is_finite(n) or n < 0 then return nil, "--memory-limit needs a number of MiB (0: no limit)" end
+  return n
+end
+
+local function parser()
+  local p = argparse("lnetstat check"):add_help(false)
+  p:argument("files"):args("*")
+  p:option("-f --format")
+  p:option("--netns")
+  p:option("-o --output")
+  p:option("--within"):convert(seconds("--within", false, MAX_WAIT))
+  p:option("--every"):convert(seconds("--every", true, MAX_WAIT))
+  p:option("--cpu-limit"):convert(seconds("--cpu-limit"))
+  p:option("--memory-limit"):convert(mebibytes)
+  p:flag("--init")
+  p:flag("-h --help")
+  return p
+end
+
+local LONG = { ["--format"] = true, ["--netns"] = true, ["--output"] = true, ["--within"] = true,
+  ["--every"] = true, ["--cpu-limit"] = true, ["--memory-limit"] = true, ["--init"] = true, ["--help"] = true }
+
+-- argparse's messages, worded as the rest of the command words them.
+local function usage_message(msg)
+  msg = tostring(msg)
+  local opt = msg:match("^unknown option '([^']*)'")
+  if opt then
+    return format("unknown option %s%s", opt, lutil.did_you_mean(opt:match("^[^=]*"), LONG))
+  end
+  opt = msg:match("^option '([^']*)' requires an argument")
+  if opt then return format("option %s needs a value", opt) end
+  return msg
+end
+
+-- True when file descriptor fd is a terminal (test -t, through the shell).
+local function isatty(fd)
+  local ok, how, code = os.execute(format("test -t %d", fd))
+  if type(ok) == "number" then return ok == 0 end
+  return ok == true and (how == nil or how == "exit") and (code == nil or code == 0)
+end
+M.isatty = isatty
+
+--- A progress writer for a terminal: one line rewritten with \r, cleared
+-- with nil; writes through write(text).
+function M.progress_writer(write)
+  return function(text)
+    write("\r\27[K" .. (text or ""))
+  end
 end
 
 --- `lnetstat check ...` for the public module check (lnetstat.check):
 -- returns the exit code (never exits); uses check.run, check.report and
--- check.FORMATS.
+-- check.FORMATS. opts (embedding and tests): data, sleep, clock, stdout,
+-- stderr, log, tty = {stdout = bool, stderr = bool}, in_process.
 function M.main(check, argv, opts)
   opts = opts or {}
   local stdout, stderr = opts.stdout or io.stdout, opts.stderr or io.stderr
   if type(argv) ~= "table" then argv = {} end
-  local files, fmt, netns, output = {}, "human", nil, nil
-  local defaults = {}
-  local cpu_limit
-  local i = 1
-  local function value(name)
-    i = i + 1
-    local v = argv[i]
-    if v == nil then error({ usage = "option " .. name .. " needs a value" }) end
-    return v
-  end
-  local ok, err = pcall(function()
-    while i <= #argv do
-      local a = argv[i]
-      local name, inline = tostring(a):match("^(%-%-[%w%-]+)=(.*)$")
-      if name then a = name end
-      local function v() if inline then return inline end return value(a) end
-      if a == "-h" or a == "--help" then
-        error({ help = true })
-      elseif a == "--format" or a == "-f" then
-        fmt = v()
-      elseif a == "--netns" then
-        netns = v()
-      elseif a == "--output" or a == "-o" then
-        output = v()
-      elseif a == "--cpu-limit" then
-        cpu_limit = tonumber(v())
-        if not cpu_limit or cpu_limit < 0 then
-          error({ usage = "--cpu-limit needs a number of seconds (0: no limit)" })
-        end
-      elseif a == "--within" or a == "--every" then
-        local n = tonumber(v())
-        if not n or n < 0 then error({ usage = a .. " needs a number of seconds" }) end
-        defaults[sub(a, 3)] = n
-      elseif a == "--" then
-        for j = i + 1, #argv do files[#files + 1] = argv[j] end
-        break
-      elseif a ~= "-" and sub(a, 1, 1) == "-" then
-        error({ usage = "unknown option " .. a })
-      else
-        files[#files + 1] = a
-      end
-      i = i + 1
-    end
-  end)
+  local args = {}
+  for i, a in ipairs(argv) do args[i] = tostring(a) end
+  local ok, a = parser():pparse(args)
   if not ok then
-    if type(err) == "table" and err.help then stdout:write(USAGE); return 0 end
-    local msg = type(err) == "table" and err.usage or tostring(err)
-    stderr:write("lnetstat check: ", msg, "\n", USAGE)
+    stderr:write("lnetstat check: ", usage_message(a), "\n", USAGE)
     return 2
   end
+  if a.help then stdout:write(USAGE); return 0 end
+  local fmt = a.format or "human"
   local known = false
   for _, f in ipairs(check.FORMATS) do if f == fmt then known = true end end
   if not known then
     stderr:write("lnetstat check: unknown format '", fmt, "' (", concat(check.FORMATS, ", "), ")\n")
     return 2
   end
+  local netns = a.netns
+  if netns and tonumber(netns) then netns = tonumber(netns) end
+  local output = a.output
+  if a.init then
+    if #a.files > 0 then
+      stderr:write("lnetstat check: --init takes no check file (it writes one)\n", USAGE)
+      return 2
+    end
+    local text, err = require("lnetstat.checks.baseline").generate({ netns = netns, data = opts.data })
+    if not text then
+      stderr:write("lnetstat check: --init: ", tostring(err), "\n")
+      return 2
+    end
+    if output then
+      local wok, werr = lutil.write_atomic(output, text)
+      if not wok then
+        stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
+        return 2
+      end
+    else
+      stdout:write(text)
+    end
+    return 0
+  end
+  local files = a.files
   if #files == 0 then
     stderr:write("lnetstat check: no check file given\n", USAGE)
     return 2
   end
-  if netns and tonumber(netns) then netns = tonumber(netns) end
   if output then
     -- fail before the checks run (and sleep through their windows)
-    local probe = format("%s.tmp.probe", output)
+    local probe = format("%s.probe%d", output, os.time())
     local f, perr = io.open(probe, "w")
     if not f then
       stderr:write("lnetstat check: cannot write ", output, ": ", tostring(perr), "\n")
@@ -115,15 +164,44 @@ function M.main(check, argv, opts)
     f:close()
     os.remove(probe)
   end
-  local run = check.run(files, {
-    data = opts.data, netns = netns, sleep = opts.sleep, clock = opts.clock,
-    log = opts.log or function(s) stderr:write(s, "\n") end, defaults = defaults,
-    cpu_limit = cpu_limit,
-  })
+  local tty = opts.tty or {}
+  local on_tty_err = tty.stderr
+  if on_tty_err == nil then on_tty_err = opts.stderr == nil and isatty(2) end
+  local on_tty_out = tty.stdout
+  if on_tty_out == nil then on_tty_out = opts.stdout == nil and isatty(1) end
+  local defaults = { within = a.within, every = a.every }
+  local run
+  if opts.data ~= nil or opts.in_process then
+    local progress
+    if on_tty_err then progress = M.progress_writer(function(s) stderr:write(s) end) end
+    run = check.run(files, {
+      data = opts.data, netns = netns, sleep = opts.sleep, clock = opts.clock,
+      log = opts.log or function(s) stderr:write(s, "\n") end, defaults = defaults,
+      cpu_limit = a.cpu_limit, memory_limit = a.memory_limit, progress = progress,
+    })
+  else
+    -- each file in its own process, under rlimits
+    local results, data_error, version = {}, nil, nil
+    local duration = 0
+    for _, file in ipairs(files) do
+      local r = child.run_file({
+        file = file, netns = netns, defaults = defaults,
+        cpu_limit = a.cpu_limit or check.CPU_LIMIT, memory_limit = a.memory_limit or check.MEMORY_LIMIT,
+        progress = on_tty_err or nil,
+      })
+      for _, res in ipairs(r.results) do results[#results + 1] = res end
+      data_error = data_error or r.data_error
+      version = version or r.version
+      duration = duration + (tonumber(r.duration) or 0)
+    end
+    run = check.new_run_of(results, { files = files, netns = netns, version = version,
+      data_error = data_error, duration = duration })
+  end
   if run.data_error then stderr:write("lnetstat check: ", run.data_error, "\n") end
-  local text = check.report(run, fmt)
+  local color = fmt == "human" and not output and on_tty_out and os.getenv("NO_COLOR") == nil
+  local text = check.report(run, fmt, color and { color = true } or nil)
   if output then
-    local wok, werr = write_atomic(output, text)
+    local wok, werr = lutil.write_atomic(output, text)
     if not wok then
       stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
       return 2

@@ -19,7 +19,6 @@ local M = {}
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
-  local run = kit.run
   local fetch = kit.fetch
   local run_check = kit.run_check
 
@@ -52,10 +51,8 @@ function M.install(env, kit)
   function env.counter_delta(paths, opts)
     paths = counter_paths("counter_delta", paths)
     local o = check_common("counter_delta", 2, opts, { window = true, max = true, min = true, max_rate = true })
+    util.check_window("counter_delta", 2, o.window)
     local window = o.window == nil and 5 or o.window
-    if type(window) ~= "number" or window <= 0 then
-      bad("counter_delta", 2, "window must be a number of seconds > 0")
-    end
     for _, k in ipairs { "max", "min", "max_rate" } do
       if o[k] ~= nil and type(o[k]) ~= "number" then bad("counter_delta", 2, k .. " must be a number") end
     end
@@ -70,23 +67,28 @@ function M.install(env, kit)
       kind = "counter_delta",
       title = format("%s grows by %s in %ss", concat(paths, ", "), limit_text, num(window)),
       expected = "increase " .. limit_text,
-      eval = function()
+      -- one pair of readings serves every window of the attempt: the
+      -- runner sleeps the longest of them between before and after
+      window = window,
+      before = function()
         local s1 = fetch("stats")
         for _, p in ipairs(paths) do counter_value(s1, p) end
-        run.sleep(window)
+        return s1
+      end,
+      after = function(s1, seconds)
         local s2 = fetch("stats")
         local actual, failing = {}, {}
         for _, p in ipairs(paths) do
           local a, b = counter_value(s1, p), counter_value(s2, p)
           local d, note = b - a, ""
           if d < 0 then d, note = b, " (reset)" end
-          local text = format("%s +%s in %ss%s", p, num(d), num(window), note)
+          local text = format("%s +%s in %ss%s", p, num(d), num(seconds), note)
           actual[#actual + 1] = text
-          if (max and d > max) or (o.min and d < o.min) or (o.max_rate and d / window > o.max_rate) then
+          if (max and d > max) or (o.min and d < o.min) or (o.max_rate and d / seconds > o.max_rate) then
             failing[#failing + 1] = text
           end
         end
-        if #failing > 0 then return "fail", concat(actual, "; "), bad end
+        if #failing > 0 then return "fail", concat(actual, "; "), failing end
         return "pass", concat(actual, "; ")
       end,
     }, o)

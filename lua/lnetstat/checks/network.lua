@@ -19,7 +19,6 @@ local M = {}
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
-  local run = kit.run
   local fetch = kit.fetch
   local run_check = kit.run_check
 
@@ -148,9 +147,7 @@ function M.install(env, kit)
   function env.no_interface_errors(name, opts)
     name_arg("no_interface_errors", name)
     local o = check_common("no_interface_errors", 2, opts, { drops = true, window = true, max = true })
-    if o.window ~= nil and (type(o.window) ~= "number" or o.window <= 0) then
-      bad("no_interface_errors", 2, "window must be a number of seconds > 0")
-    end
+    util.check_window("no_interface_errors", 2, o.window)
     if o.max ~= nil and type(o.max) ~= "number" then bad("no_interface_errors", 2, "max must be a number") end
     local fields = {}
     for _, f in ipairs(ERROR_FIELDS) do fields[#fields + 1] = f end
@@ -159,39 +156,45 @@ function M.install(env, kit)
     local what = o.drops ~= false and "errors or drops" or "errors"
     local where_ = name == nil and "any interface" or describe(name)
     local window = o.window
+    local function compare_counters(before, after, seconds)
+      local prev = {}
+      for _, r in ipairs(before) do prev[r.name] = r end
+      local failing, seen = {}, {}
+      for _, r in ipairs(after) do
+        local p = prev[r.name]
+        if p then
+          for _, f in ipairs(fields) do
+            local v = q.get(r, "stats." .. f)
+            if v == nil then error(format("interface %s has no stats.%s", tostring(r.name), f), 0) end
+            if seconds then
+              local pv = q.get(p, "stats." .. f) or 0
+              v = v >= pv and v - pv or v
+            end
+            seen[#seen + 1] = format("%s %s=%s", tostring(r.name), f, num(v))
+            if v > max then failing[#failing + 1] = format("%s %s %s%s", tostring(r.name), f,
+              seconds and "+" or "", num(v)) end
+          end
+        end
+      end
+      if #failing > 0 then return "fail", concat(failing, "; "), failing end
+      return "pass", #seen > 0 and format("%d counters <= %s", #seen, num(max)) or "no counters"
+    end
     return run_check({
       kind = "no_interface_errors",
       title = format("no %s on %s%s", what, where_, window and format(" in %ss", num(window)) or ""),
       expected = format("%s <= %s%s", concat(fields, ", "), num(max), window and " (increase)" or ""),
+      window = window,
+      before = function()
+        return interfaces_named(name, false)
+      end,
+      after = function(before, seconds)
+        if #before == 0 then return "fail", "no interface " .. where_ end
+        return compare_counters(before, interfaces_named(name, false), seconds)
+      end,
       eval = function()
         local before = interfaces_named(name, false)
         if #before == 0 then return "fail", "no interface " .. where_ end
-        local after = before
-        if window then
-          run.sleep(window)
-          after = interfaces_named(name, false)
-        end
-        local prev = {}
-        for _, r in ipairs(before) do prev[r.name] = r end
-        local failing, seen = {}, {}
-        for _, r in ipairs(after) do
-          local p = prev[r.name]
-          if p then
-            for _, f in ipairs(fields) do
-              local v = q.get(r, "stats." .. f)
-              if v == nil then error(format("interface %s has no stats.%s", tostring(r.name), f), 0) end
-              if window then
-                local pv = q.get(p, "stats." .. f) or 0
-                v = v >= pv and v - pv or v
-              end
-              seen[#seen + 1] = format("%s %s=%s", tostring(r.name), f, num(v))
-              if v > max then failing[#failing + 1] = format("%s %s %s%s", tostring(r.name), f,
-                window and "+" or "", num(v)) end
-            end
-          end
-        end
-        if #failing > 0 then return "fail", concat(failing, "; "), failing end
-        return "pass", #seen > 0 and format("%d counters <= %s", #seen, num(max)) or "no counters"
+        return compare_counters(before, before, nil)
       end,
     }, o)
   end

@@ -5,6 +5,7 @@
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 local runner = require "lnetstat.checks.runner"
+local snapshot = require "lnetstat.checks.snapshot"
 
 local type, pairs, ipairs, tostring, select, error, pcall, setmetatable, format, sub, concat =
   type, pairs, ipairs, tostring, select, error, pcall, setmetatable, string.format, string.sub, table.concat
@@ -14,6 +15,7 @@ local api = util.api
 local copy = util.copy
 local strip_position = util.strip_position
 local DataError = util.DataError
+local errmsg = util.errmsg
 local data_error = util.data_error
 local default_clock_and_sleep = util.default_clock_and_sleep
 
@@ -34,8 +36,11 @@ local function new_run(opts)
     clock = opts.clock or clock,
     sleep = opts.sleep or sleep,
     log = opts.log or function(s) io.stderr:write(s, "\n") end,
+    progress = opts.progress,
     defaults = copy(opts.defaults),
     origins = setmetatable({}, { __mode = "k" }),
+    needs = snapshot.new_needs(),
+    reads = {},
     started = os.time(),
   }
   return run
@@ -60,10 +65,15 @@ local function make_env(run, file)
     stem = (file:match("([^/]+)$") or file):gsub("%.lua$", ""),
     n = 0,
     defaults = copy(run.defaults),
+    checks = {},
+    loading = true,
+    fresh = true,
   }
+  ctx.snap = snapshot.new(run.data, run.needs, run.reads)
   local env = {}
   local origins = run.origins
   -- Data -------------------------------------------------------------------
+  -- Every data call is answered from the attempt's snapshot (ctx.snap).
   local function call_data(fname, a1, a2)
     local data = run.data
     local fn = data and data[fname]
@@ -76,8 +86,8 @@ local function make_env(run, file)
     end
     opts = copy(opts)
     if run.netns ~= nil and opts.netns == nil then opts.netns = run.netns end
-    if fname == "route_get" then return fn(a1, opts) end
-    return fn(opts)
+    if fname == "route_get" then return ctx.snap:call(fname, a1, opts) end
+    return ctx.snap:call(fname, opts)
   end
 
   -- Fetches or raises a DataError; argument errors keep their text.
@@ -104,15 +114,26 @@ local function make_env(run, file)
 
   for _, fname in ipairs(DATA_FUNCTIONS) do
     env[fname] = function(a1, a2)
+      local desc
+      if fname == "route_get" then
+        desc = format("route_get(%s)", describe(a1))
+      else
+        desc = fname .. (a1 and describe(a1) or "()")
+      end
       local ok, res = pcall(fetch, fname, a1, a2)
-      if not ok then error(res, 2) end
+      if not ok then
+        if not ctx.loading then error(res, 2) end
+        -- while the file loads: an error result at this line, and an empty
+        -- list the file can go on with; an assertion given that list
+        -- reports the error itself (and this result is dropped)
+        local result = runner.new_result(ctx, "data", desc .. " can be read", "the data can be read")
+        result.status, result.actual, result.attempts = "error", strip_position(errmsg(res)), 1
+        local entry = runner.add_done(ctx, result)
+        local placeholder = {}
+        origins[placeholder] = { desc = desc, entry = entry, refetch = function() return fetch(fname, a1, a2) end }
+        return placeholder
+      end
       if type(res) == "table" then
-        local desc
-        if fname == "route_get" then
-          desc = format("route_get(%s)", describe(a1))
-        else
-          desc = fname .. (a1 and describe(a1) or "()")
-        end
         origins[res] = { desc = desc, refetch = function() return fetch(fname, a1, a2) end }
       end
       return res
@@ -138,6 +159,7 @@ local function make_env(run, file)
         origins[res] = {
           desc = format("%s(%s, %s)", fname, o.desc, describe(a)),
           refetch = function() return f(o.refetch(), a, b) end,
+          entry = o.entry,
         }
       end
       return res
@@ -147,10 +169,24 @@ local function make_env(run, file)
 
   -- Safe basics -------------------------------------------------------------
   for _, k in ipairs { "pairs", "ipairs", "type", "tostring", "tonumber", "select", "error",
-    "pcall", "assert", "next", "rawequal", "xpcall" } do
+    "pcall", "assert", "next", "rawequal" } do
     env[k] = _G[k]
   end
   env.unpack = unpack
+  -- An error raised by the budget hook runs the message handler with
+  -- hooks off: a handler of the file that loops would never be stopped.
+  -- Once the budget is spent, the file's handlers are not called at all.
+  local xpcall_ = xpcall
+  env.xpcall = function(f, handler, ...)
+    if type(handler) ~= "function" then return xpcall_(f, handler, ...) end
+    local function guard(e)
+      if run.budget_spent then return run.budget_spent end
+      return handler(e)
+    end
+    if select("#", ...) == 0 then return xpcall_(f, guard) end
+    local args = { n = select("#", ...), ... }
+    return xpcall_(function() return f(unpack(args, 1, args.n)) end, guard)
+  end
   local function copy_lib(lib, drop)
     local out = {}
     for k, v in pairs(lib) do if not (drop and drop[k]) then out[k] = v end end
@@ -168,15 +204,24 @@ local function make_env(run, file)
   env._G = env
   local run_check = runner.new(run, ctx)
 
+  -- How an assertion given a list re-reads it on every attempt; a list
+  -- whose reading failed while the file loaded is now that assertion's
+  -- error, not a result of its own.
   local function refetcher(list)
     local o = origins[list]
+    if o and o.entry then o.entry.consumed = true end
     return o and o.refetch, o and o.desc
   end
+  -- Assertions note the sockets they will read, so that the first read of
+  -- an attempt gets them all at once.
+  local function need_sockets(protos, process, all)
+    snapshot.need_sockets(run.needs, run.netns, protos, process, all)
+  end
   local kit = { run = run, ctx = ctx, fetch = fetch, fetch_raw = fetch_raw, run_check = run_check,
-    refetcher = refetcher }
+    refetcher = refetcher, need_sockets = need_sockets }
   for _, part in ipairs(PARTS) do require("lnetstat.checks." .. part).install(env, kit) end
 
-  for _, name in ipairs(M.ASSERTIONS) do env[name] = api(env[name]) end
+  for _, name in ipairs(M.ASSERTIONS) do env[name] = api(env[name], ctx, name) end
   return env, ctx
 end
 M.make_env = make_env

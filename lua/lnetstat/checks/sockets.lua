@@ -92,6 +92,7 @@ function M.install(env, kit)
       descs[i] = c.desc
     end
     local ignores = compile_ignore("listening_only", o.ignore)
+    kit.need_sockets(scope, true)
     local ig_desc = o.ignore and (" ignoring " .. describe(o.ignore)) or ""
     local expected = "only " .. (#descs > 0 and concat(descs, "; ") or "nothing") .. ig_desc
     return run_check({
@@ -215,6 +216,7 @@ function M.install(env, kit)
     local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or nil,
       nil)
     local title = which == "listening" and ("nothing listens on " .. c.desc) or ("no connection " .. c.desc)
+    kit.need_sockets(protos_of(c), true, which ~= "listening")
     return run_check({
       kind = fname,
       title = title,
@@ -241,6 +243,7 @@ function M.install(env, kit)
       bad(fname, 1, "count must be a number >= 1", 2)
     end
     local need = o.count or 1
+    kit.need_sockets(protos_of(c), true, which ~= "listening")
     local title = which == "listening" and ("something listens on " .. c.desc) or ("a connection " .. c.desc)
     return run_check({
       kind = fname,

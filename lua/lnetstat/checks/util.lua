@@ -32,13 +32,27 @@ end
 
 local pack = rawget(table, "pack") or function(...) return { n = select("#", ...), ... } end
 
--- Wraps a sandbox function: its argument errors point at the caller.
-local function api(fn)
+-- Wraps a sandbox function: its argument errors point at the caller. With
+-- ctx (an assertion of a file that is loading), an argument error becomes
+-- that check's error result and the file goes on: one bad call never
+-- drops the checks that follow it.
+local function api(fn, ctx, name)
   return function(...)
     local res = pack(pcall(fn, ...))
     if not res[1] then
       local e = res[2]
-      if getmetatable(e) == ArgError then error(e.msg, 2) end
+      if getmetatable(e) == ArgError then
+        if ctx and ctx.loading then
+          local runner = require "lnetstat.checks.runner"
+          local result = runner.new_result(ctx, name or "error", (name or "a check") .. " (invalid arguments)",
+            "valid arguments")
+          result.status, result.attempts = "error", 1
+          result.actual = result.line and format("%s:%d: %s", ctx.file, result.line, e.msg) or e.msg
+          runner.add_done(ctx, result)
+          return result
+        end
+        error(e.msg, 2)
+      end
       error(e, 0)
     end
     return unpack(res, 2, res.n)
@@ -195,6 +209,17 @@ local function suggest(name, ...)
   return best and format("; did you mean '%s'?", best) or ""
 end
 
+-- The longest wait a check may ask for (within, every, window) and the
+-- most samples (stable): an hour; a run that waits longer is a mistake.
+local MAX_WAIT = 3600
+
+--- Validates a window option (seconds > 0 and <= MAX_WAIT).
+local function check_window(fname, n, v)
+  if v ~= nil and (type(v) ~= "number" or v ~= v or v <= 0 or v > MAX_WAIT) then
+    bad(fname, n, format("window must be a number of seconds > 0 and <= %d, got %s", MAX_WAIT, describe(v)))
+  end
+end
+
 -- Validates the common options; returns a fresh table of them.
 local function check_common(fname, n, opts, extra, level)
   level = (level or 1) + 1
@@ -210,12 +235,16 @@ local function check_common(fname, n, opts, extra, level)
     end
   end
   for _, k in ipairs { "within", "every" } do
-    if out[k] ~= nil and (type(out[k]) ~= "number" or out[k] < 0) then
-      bad(fname, n, format("%s must be a number of seconds >= 0, got %s", k, describe(out[k])), level)
+    local v = out[k]
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v < 0 or v > MAX_WAIT or (k == "every" and v <= 0)) then
+      bad(fname, n, format("%s must be a number of seconds %s, got %s", k,
+        k == "every" and format("> 0 and <= %d", MAX_WAIT) or format(">= 0 and <= %d", MAX_WAIT),
+        describe(v)), level)
     end
   end
-  if out.stable ~= nil and (type(out.stable) ~= "number" or out.stable < 1 or out.stable ~= floor(out.stable)) then
-    bad(fname, n, "stable must be an integer >= 1", level)
+  local st = out.stable
+  if st ~= nil and (type(st) ~= "number" or st < 1 or st ~= floor(st) or st > MAX_WAIT) then
+    bad(fname, n, format("stable must be an integer >= 1 and <= %d, got %s", MAX_WAIT, describe(st)), level)
   end
   if out.id ~= nil and type(out.id) ~= "string" then bad(fname, n, "id must be a string", level) end
   if out.title ~= nil and type(out.title) ~= "string" then bad(fname, n, "title must be a string", level) end
@@ -268,6 +297,8 @@ M.LISTEN_ALIASES = LISTEN_ALIASES
 M.COMMON_OPTS = COMMON_OPTS
 M.suggest = suggest
 M.check_common = check_common
+M.check_window = check_window
+M.MAX_WAIT = MAX_WAIT
 M.OPS = OPS
 M.compare = compare
 M.check_op = check_op

@@ -38,7 +38,6 @@ function M.install(env, kit)
     local refetch, desc
     if ts == "table" then refetch, desc = refetcher(subject) end
     desc = desc or (ts == "function" and "<function>" or (ts == "table" and "<list>" or num(subject)))
-    local first = true
     return run_check({
       kind = "expect_count",
       title = format("count(%s) %s %s", desc, op, num(n)),
@@ -47,9 +46,8 @@ function M.install(env, kit)
         local v
         if ts == "number" then v = subject
         elseif ts == "function" then v = subject()
-        elseif first or not refetch then v = subject
-        else v = refetch() end
-        first = false
+        elseif refetch then v = refetch()
+        else v = subject end
         if type(v) == "table" then v = #v end
         if type(v) ~= "number" then return "error", "the query gave " .. type(v) .. ", not a list or a number" end
         return compare(op, v, n) and "pass" or "fail", num(v)
@@ -90,18 +88,18 @@ function M.install(env, kit)
     if type(fn) ~= "function" then bad("check", 2, "function expected, got " .. type(fn)) end
     local o = check_common("check", 3, opts)
     local res = { kind = "check", title = title, expected = nil }
+    local result
     res.eval = function()
       local ok, actual, expected = fn()
-      if expected ~= nil then res.expected = tostring(expected) end
+      if expected ~= nil then result.expected = tostring(expected) end
       local status
       if ok == "pass" or ok == "fail" or ok == "skip" or ok == "error" then status = ok
       else status = ok and "pass" or "fail" end
       if actual ~= nil and type(actual) ~= "string" then actual = describe(actual) end
       return status, actual
     end
-    local passed, result = run_check(res, o)
-    result.expected = res.expected
-    return passed, result
+    result = run_check(res, o)
+    return result
   end
 
   --- Default retry options for the checks that follow in this file.
