@@ -30,8 +30,6 @@ void stat_parse_init(struct stat_parse *sp, lua_State *L, int out, const char *f
 /* source/proc_dev.c */
 typedef int (*pdev_line_fn)(lua_State *L, const char *p, const char *end);
 
-int pdev_token(const char **p, const char *end, const char **tok, size_t *len);
-int pdev_blank(const char *p, const char *end);
 int pdev_read(lua_State *L, int which, pdev_line_fn fn);
 int pdev_parse_arg(lua_State *L, pdev_line_fn fn);
 

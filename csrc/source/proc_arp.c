@@ -6,7 +6,7 @@
  * valid entry, ATF_PERM as well for a permanent one, ATF_PUBL for a proxy
  * entry; the state itself (REACHABLE, STALE, DELAY ...) is not in the
  * file. The kernel leaves NOARP entries out. Uses the line reader of
- * source/proc_dev.c. */
+ * source/proc_dev.c and the tokenizer of text/proc.c. */
 #include "source/proc.h"
 #include "text/text.h"
 #include "record/push.h"
@@ -34,20 +34,23 @@ static int arp_line(lua_State *L, const char *p, const char *end)
 	char text[INET_ADDRSTRLEN];
 	unsigned char bytes[4];
 	uint64_t hw_type, flags;
+	struct cursor c;
 
-	if (pdev_blank(p, end))
+	if (is_blank(p, end))
 		return 0;
 	if ((size_t)(end - p) >= 10 && memcmp(p, "IP address", 10) == 0)
 		return 0;
-	if (!pdev_token(&p, end, &addr, &addr_len) || addr_len >= sizeof(text) ||
-	    !pdev_token(&p, end, &tok, &len) || arp_hex(tok, len, &hw_type) != 0 ||
+	c.p = p;
+	c.end = end;
+	if (!next_token(&c, &addr, &addr_len) || addr_len >= sizeof(text) ||
+	    !next_token(&c, &tok, &len) || arp_hex(tok, len, &hw_type) != 0 ||
 	    hw_type > 0xffff ||
-	    !pdev_token(&p, end, &tok, &len) || arp_hex(tok, len, &flags) != 0 ||
+	    !next_token(&c, &tok, &len) || arp_hex(tok, len, &flags) != 0 ||
 	    flags > 0xffffffffu ||
-	    !pdev_token(&p, end, &mac, &mac_len) ||
-	    !pdev_token(&p, end, &tok, &len) ||   /* mask: "*" */
-	    !pdev_token(&p, end, &dev, &dev_len) || dev_len >= IF_NAMESIZE ||
-	    pdev_token(&p, end, &tok, &len))
+	    !next_token(&c, &mac, &mac_len) ||
+	    !next_token(&c, &tok, &len) ||   /* mask: "*" */
+	    !next_token(&c, &dev, &dev_len) || dev_len >= IF_NAMESIZE ||
+	    next_token(&c, &tok, &len))
 		return -1;
 	memcpy(text, addr, addr_len);
 	text[addr_len] = '\0';

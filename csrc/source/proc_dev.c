@@ -29,59 +29,31 @@ static const char *const pdev_columns[16] = {
 	"tx_carrier", "tx_compressed",
 };
 
-static int pdev_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r';
-}
-
-/* Next run of non-blank characters in [*p, end); 0 at the end. */
-int pdev_token(const char **p, const char *end, const char **tok, size_t *len)
-{
-	const char *q = *p;
-
-	while (q < end && pdev_space(*q))
-		q++;
-	if (q == end)
-		return 0;
-	*tok = q;
-	while (q < end && !pdev_space(*q))
-		q++;
-	*len = (size_t)(q - *tok);
-	*p = q;
-	return 1;
-}
-
-int pdev_blank(const char *p, const char *end)
-{
-	for (; p < end; p++)
-		if (!pdev_space(*p))
-			return 0;
-	return 1;
-}
-
 /* One /proc/net/dev line; pushes a record and returns 1, or returns 0 for
  * a header or blank line, -1 for a malformed one. */
 static int pdev_line(lua_State *L, const char *p, const char *end)
 {
 	const char *colon = (const char *)memchr(p, ':', (size_t)(end - p));
 	const char *name, *name_end, *tok;
+	struct cursor c;
 	uint64_t v[16];
 	size_t len;
 	int i;
 
 	if (colon == NULL)
-		return pdev_blank(p, end) || memchr(p, '|', (size_t)(end - p)) != NULL ? 0 : -1;
-	for (name = p; name < colon && pdev_space(*name); name++)
+		return is_blank(p, end) || memchr(p, '|', (size_t)(end - p)) != NULL ? 0 : -1;
+	for (name = p; name < colon && is_space(*name); name++)
 		;
-	for (name_end = colon; name_end > name && pdev_space(name_end[-1]); name_end--)
+	for (name_end = colon; name_end > name && is_space(name_end[-1]); name_end--)
 		;
 	if (name == name_end || name_end - name >= IF_NAMESIZE)
 		return -1;
-	p = colon + 1;
+	c.p = colon + 1;
+	c.end = end;
 	for (i = 0; i < 16; i++)
-		if (!pdev_token(&p, end, &tok, &len) || parse_dec(tok, len, &v[i], NULL) != 0)
+		if (!next_token(&c, &tok, &len) || parse_dec(tok, len, &v[i], NULL) != 0)
 			return -1;
-	if (pdev_token(&p, end, &tok, &len))
+	if (next_token(&c, &tok, &len))
 		return -1;   /* more columns than this parser knows */
 
 	lua_createtable(L, 0, 4);
@@ -114,23 +86,26 @@ static int pdev_inet6_line(lua_State *L, const char *p, const char *end)
 	unsigned char bytes[16];
 	uint64_t index, plen, scope, flags, b;
 	const char *tok;
+	struct cursor c;
 	size_t len, i;
 
-	if (pdev_blank(p, end))
+	if (is_blank(p, end))
 		return 0;
-	if (!pdev_token(&p, end, &tok, &len) || len != 32)
+	c.p = p;
+	c.end = end;
+	if (!next_token(&c, &tok, &len) || len != 32)
 		return -1;
 	for (i = 0; i < 16; i++) {
 		if (parse_hex(tok + 2 * i, 2, &b) != 0)
 			return -1;
 		bytes[i] = (unsigned char)b;
 	}
-	if (!pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &index) != 0 ||
+	if (!next_token(&c, &tok, &len) || parse_hex(tok, len, &index) != 0 ||
 	    index == 0 || index > 0x7fffffff ||
-	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &plen) != 0 || plen > 128 ||
-	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &scope) != 0 ||
-	    !pdev_token(&p, end, &tok, &len) || parse_hex(tok, len, &flags) != 0 ||
-	    flags > 0xffffffffu || !pdev_token(&p, end, &tok, &len) || len >= IF_NAMESIZE)
+	    !next_token(&c, &tok, &len) || parse_hex(tok, len, &plen) != 0 || plen > 128 ||
+	    !next_token(&c, &tok, &len) || parse_hex(tok, len, &scope) != 0 ||
+	    !next_token(&c, &tok, &len) || parse_hex(tok, len, &flags) != 0 ||
+	    flags > 0xffffffffu || !next_token(&c, &tok, &len) || len >= IF_NAMESIZE)
 		return -1;
 	if (inet_ntop(AF_INET6, bytes, text, sizeof(text)) == NULL)
 		return -1;
@@ -144,7 +119,7 @@ static int pdev_inet6_line(lua_State *L, const char *p, const char *end)
 	set_int(L, "index", (lua_Integer)index);
 	lua_pushlstring(L, tok, len);
 	lua_setfield(L, -2, "interface");
-	if (pdev_token(&p, end, &tok, &len)) {
+	if (next_token(&c, &tok, &len)) {
 		lua_pop(L, 1);
 		return -1;
 	}
@@ -155,17 +130,15 @@ static int pdev_inet6_line(lua_State *L, const char *p, const char *end)
  * malformed lines. */
 static lua_Integer pdev_parse(lua_State *L, const char *text, size_t len, pdev_line_fn fn)
 {
-	const char *p = text, *end = text + len, *eol;
+	const char *p = text, *end = text + len;
 	lua_Integer n = 0, skipped = 0;
+	struct cursor line;
 	int list, r;
 
 	lua_newtable(L);
 	list = lua_gettop(L);
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		r = fn(L, p, eol);
+	while (proc_line(&p, end, &line)) {
+		r = fn(L, line.p, line.end);
 		if (r > 0)
 			append(L, list, &n);
 		else if (r < 0)

@@ -39,25 +39,25 @@ struct rt_token {
 	size_t n;
 };
 
-/* Splits one line on spaces and tabs into at most max tokens; returns their
+/* Splits one line on blanks into at most max tokens; returns their
  * number, or max + 1 when the line has more. */
 static int rt_split(const char *p, const char *end, struct rt_token *tok, int max)
 {
+	struct cursor c;
+	const char *t;
+	size_t len;
 	int n = 0;
 
-	for (;;) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-			p++;
-		if (p == end)
-			return n;
+	c.p = p;
+	c.end = end;
+	while (next_token(&c, &t, &len)) {
 		if (n == max)
 			return max + 1;
-		tok[n].p = p;
-		while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
-			p++;
-		tok[n].n = (size_t)(p - tok[n].p);
+		tok[n].p = t;
+		tok[n].n = len;
 		n++;
 	}
+	return n;
 }
 
 /* 1..8 hex digits into a u32. */
@@ -255,17 +255,17 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 				     int size)
 {
 	struct rkeys rk;
-	const char *p = text, *end = text + len, *eol;
+	const char *next = text, *end = text + len, *p, *eol;
 	lua_Integer skipped = 0;
 	struct proc_route r;
+	struct cursor line;
 	int first = 1, ok;
 
 	rkeys_push(L, &rk, want);
 
-	for (; p < end; p = eol < end ? eol + 1 : end, first = 0) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
+	for (; proc_line(&next, end, &line); first = 0) {
+		p = line.p;
+		eol = line.end;
 		if (family == AF_INET && first && (size_t)(eol - p) >= 5 && memcmp(p, "Iface", 5) == 0)
 			continue;   /* the header line */
 		memset(&r, 0, sizeof(r));

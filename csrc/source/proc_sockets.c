@@ -260,16 +260,15 @@ static int is_header(const char *line, const char *end, enum proc_kind kind)
  * counts the malformed lines in pp->skipped. Never reads past len. */
 static void parse_proc_sockets(struct proc_parse *pp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *eol, *path_at;
+	const char *next = text, *end = text + len, *p, *eol, *path_at;
 	struct sock_rec r, pending;
-	struct cursor c;
+	struct cursor c, line;
 	int have_pending = 0;
 	uint32_t rmem;
 
-	for (; p < end; p = eol < end ? eol + 1 : end) {
-		eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
+	while (proc_line(&next, end, &line)) {
+		p = line.p;
+		eol = line.end;
 		if (is_header(p, eol, pp->kind))
 			continue;
 		c.p = p;

@@ -1,5 +1,5 @@
 /* The /proc text toolkit every /proc parser shares: reading a whole file
- * into the session's buffer, walking its non-blank lines, and reading
+ * into the session's buffer, walking its lines, and reading
  * whitespace-separated hex and decimal tokens strictly (no sign where none
  * is allowed, no "0x", no overflow). */
 #include "text/text.h"
@@ -9,14 +9,19 @@
 
 #define PROCNET_READ_MIN (64 * 1024)
 
+int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
 int next_token(struct cursor *c, const char **tok, size_t *len)
 {
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+	while (c->p < c->end && is_space(*c->p))
 		c->p++;
 	if (c->p == c->end)
 		return 0;
 	*tok = c->p;
-	while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
+	while (c->p < c->end && !is_space(*c->p))
 		c->p++;
 	*len = (size_t)(c->p - *tok);
 	return 1;
@@ -112,26 +117,36 @@ int token_int(struct cursor *c, uint32_t *out)
 int is_blank(const char *p, const char *end)
 {
 	for (; p < end; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
+		if (!is_space(*p))
 			return 0;
 	return 1;
 }
 
-/* Steps the cursor to the next non-blank line of [*p, end) and moves *p past
- * it; 0 when no line is left. The one line loop of the /proc parsers. */
+/* Steps the cursor to the next line of [*p, end), blank or not, and moves
+ * *p past it; 0 when no line is left. The one line loop of the /proc
+ * parsers: a last line without a newline counts, a final newline does not
+ * start an empty line. */
+int proc_line(const char **p, const char *end, struct cursor *c)
+{
+	const char *eol;
+
+	if (*p >= end)
+		return 0;
+	eol = (const char *)memchr(*p, '\n', (size_t)(end - *p));
+	if (eol == NULL)
+		eol = end;
+	c->p = *p;
+	c->end = eol;
+	*p = eol < end ? eol + 1 : end;
+	return 1;
+}
+
+/* proc_line, skipping blank lines. */
 int next_line(const char **p, const char *end, struct cursor *c)
 {
-	while (*p < end) {
-		const char *eol = (const char *)memchr(*p, '\n', (size_t)(end - *p));
-
-		if (eol == NULL)
-			eol = end;
-		c->p = *p;
-		c->end = eol;
-		*p = eol < end ? eol + 1 : end;
-		if (!is_blank(c->p, eol))
+	while (proc_line(p, end, c))
+		if (!is_blank(c->p, c->end))
 			return 1;
-	}
 	return 0;
 }
 

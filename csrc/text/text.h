@@ -14,6 +14,8 @@ struct cursor {
 	const char *p, *end;
 };
 
+/* Blanks are spaces, tabs and carriage returns. */
+int is_space(char ch);
 int next_token(struct cursor *c, const char **tok, size_t *len);
 int hex_digit(char ch);
 int parse_hex(const char *s, size_t len, uint64_t *out);
@@ -22,6 +24,7 @@ int token_hex(struct cursor *c, uint64_t max, uint64_t *out);
 int token_dec(struct cursor *c, uint64_t max, uint64_t *out);
 int token_int(struct cursor *c, uint32_t *out);
 int is_blank(const char *p, const char *end);
+int proc_line(const char **p, const char *end, struct cursor *c);
 int next_line(const char **p, const char *end, struct cursor *c);
 long user_hz(void);
 int proc_read_all(struct session *s, int fd, size_t *len);
