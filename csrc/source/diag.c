@@ -10,8 +10,6 @@
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 
-/* Packet and netlink sockets have no queue lengths of their own: ss shows
- * the memory their queued buffers use, from the SK_MEMINFO array. */
 /* A SOCK_DIAG_BY_FAMILY dump request with a zeroed family header of
  * req_size bytes; returns that header for the caller to fill. */
 void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size)
@@ -19,6 +17,8 @@ void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size)
 	return nl_put_request(buf, nlh, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req_size);
 }
 
+/* Packet and netlink sockets have no queue lengths of their own: ss shows
+ * the memory their queued buffers use, from the SK_MEMINFO array. */
 void diag_queues_from_meminfo(const struct nlattr *a, struct sock_rec *r)
 {
 	uint32_t mem[SK_MEMINFO_WMEM_ALLOC + 1];

@@ -188,10 +188,8 @@ int l_addrs(lua_State *L)
 	c.index = (uint32_t)index;
 
 	memset(req, 0, sizeof(req));   /* attribute padding goes out too */
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = (struct ifaddrmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa = (struct ifaddrmsg *)nl_put_request(req, &nlh, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP,
+					sizeof(*ifa));
 	ifa->ifa_family = (unsigned char)family;
 	err = nl_request(&s->route, nlh, adr_msg_cb, &c, &res);
 	if (err != 0)

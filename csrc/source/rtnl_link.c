@@ -311,10 +311,9 @@ int l_links(lua_State *L)
 	c.fill_names = name == NULL;
 
 	memset(req, 0, sizeof(req));   /* attribute padding goes out too */
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (name == NULL ? NLM_F_DUMP : 0);
-	ifi = (struct ifinfomsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = (struct ifinfomsg *)nl_put_request(req, &nlh, RTM_GETLINK,
+						 NLM_F_REQUEST | (name == NULL ? NLM_F_DUMP : 0),
+						 sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	if (name != NULL)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
@@ -370,10 +369,8 @@ static int ifnames_load(struct session *s)
 	ctx.err = 0;
 	/* A link added or removed mid-dump flags it interrupted: retry. */
 	for (tries = 0; tries < 5; tries++) {
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = RTM_GETLINK;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		ifi = (struct ifinfomsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi = (struct ifinfomsg *)nl_put_request(buf, &nlh, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP,
+						sizeof(*ifi));
 		ifi->ifi_family = AF_UNSPEC;
 		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 		err = nl_request(&s->route, nlh, ifname_msg_cb, &ctx, &res);

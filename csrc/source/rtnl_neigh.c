@@ -128,10 +128,8 @@ int l_neighs(lua_State *L)
 	c.hz = user_hz();
 
 	memset(req, 0, sizeof(req));   /* attribute padding goes out too */
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ndm = (struct ndmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm = (struct ndmsg *)nl_put_request(req, &nlh, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP,
+					sizeof(*ndm));
 	ndm->ndm_family = (unsigned char)family;
 	if (proxy)
 		ndm->ndm_flags = NTF_PROXY;

@@ -52,10 +52,8 @@ int l_netns_nsid(lua_State *L)
 	if (fd < 0)
 		return push_error(L, lua_pushfstring(L, "open %s", path), errno);
 	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETNSID;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	g = (struct rtgenmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g = (struct rtgenmsg *)nl_put_request(buf, &nlh, RTM_GETNSID, NLM_F_REQUEST,
+					sizeof(*g));
 	g->rtgen_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
 	memset(&c, 0, sizeof(c));

@@ -438,10 +438,8 @@ int l_route_dump(lua_State *L)
 	 * option; then both are filtered here only. */
 	strict = setsockopt(mnl_socket_get_fd(c.s->route.nl), SOL_NETLINK,
 			    NETLINK_GET_STRICT_CHK, &one, sizeof(one)) == 0;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = (struct rtmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm = (struct rtmsg *)nl_put_request(buf, &nlh, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP,
+					sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)c.family;
 	if (strict && c.table >= 0)
 		mnl_attr_put_u32(nlh, RTA_TABLE, (uint32_t)c.table);
@@ -481,10 +479,8 @@ static int route_ifindex(struct session *s, const char *name)
 	if (name[0] == '\0' || strlen(name) >= IF_NAMESIZE)
 		return -ENODEV;
 	memset(buf, 0, sizeof(buf));   /* libmnl 1.0.4 leaves attribute padding unset */
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifi = (struct ifinfomsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = (struct ifinfomsg *)nl_put_request(buf, &nlh, RTM_GETLINK, NLM_F_REQUEST,
+					sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	err = nl_request(&s->route, nlh, route_link_cb, &index, &res);
@@ -536,10 +532,8 @@ int l_route_get(lua_State *L)
 	if (oif != NULL && (oif_index = route_ifindex(c.s, oif)) < 0)
 		return push_error(L, lua_pushfstring(L, "interface '%s'", oif), oif_index);
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	rtm = (struct rtmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm = (struct rtmsg *)nl_put_request(buf, &nlh, RTM_GETROUTE, NLM_F_REQUEST,
+					sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)dst.family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
 	if (dst.family == AF_INET)
