@@ -61,6 +61,24 @@ describe("C modules", function()
   end)
 end)
 
+describe("rockspec", function()
+  it("lists every C unit of lnetstat.core, and not the test hooks", function()
+    local text = assert(helpers.read_file("rockspec/lnetstat-scm-1.rockspec"))
+    local files = helpers.must("find csrc -name '*.c' | sort")
+    local n = 0
+    for path in files:gmatch("[^\n]+") do
+      local listed = text:find('"' .. path .. '"', 1, true) ~= nil
+      if path == "csrc/testhooks.c" then
+        assert.is_false(listed, path)
+      else
+        assert.is_true(listed, path .. " is not in the rockspec's sources")
+        n = n + 1
+      end
+    end
+    assert.is_true(n >= 20)
+  end)
+end)
+
 describe("make", function()
   -- A copy of the sources and of this interpreter's build, timestamps kept,
   -- so that touching a file never disturbs the checkout. make -n prints the
