@@ -1,5 +1,7 @@
 # lnetstat — build, test and benchmark.
 #   make                      build lnetstat/core.so for Lua 5.4 into build/5.4/
+#   make testhooks            the test-only lnetstat/testhooks.so (never installed)
+#   make check-units          every C file compiles on its own, warnings are errors
 #   make LUA_VERSION=5.1|5.3|luajit
 #   make matrix               build and load for 5.1, 5.3, 5.4 and LuaJIT
 #   make test-matrix          the whole suite under 5.1, 5.3 and LuaJIT too
@@ -29,12 +31,21 @@ MNL_LIBS ?= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes
-ALL_CFLAGS = -std=gnu99 -fPIC -fvisibility=hidden $(WARN) $(LUA_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=gnu99 -fPIC -fvisibility=hidden $(WARN) -Icsrc $(LUA_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
 LIBFLAG ?= -shared
 
+# Each C file is its own object (per interpreter: the Lua headers differ),
+# with its header dependencies in a .d file next to it.
 BUILD = build/$(LUA_VERSION)
+OBJDIR = $(BUILD)/obj
 SO = $(BUILD)/lnetstat/core.so
-CSRC = $(wildcard csrc/*.c csrc/*.h)
+HOOKS_SO = $(BUILD)/lnetstat/testhooks.so
+CSRC = $(sort $(wildcard csrc/*.c csrc/*/*.c))
+# lnetstat.core: every unit but the test hooks' registration table.
+CORE_SRC = $(filter-out csrc/testhooks.c,$(CSRC))
+CORE_OBJ = $(CORE_SRC:csrc/%.c=$(OBJDIR)/%.o)
+# lnetstat.testhooks: the same units, with testhooks.c instead of core.c.
+HOOKS_OBJ = $(filter-out $(OBJDIR)/core.o,$(CORE_OBJ)) $(OBJDIR)/testhooks.o
 
 PREFIX ?= /usr/local
 LUA_ABI = $(if $(filter luajit,$(LUA_VERSION)),5.1,$(LUA_VERSION))
@@ -48,19 +59,39 @@ BUSTED = $(LUA) /usr/bin/busted
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all deps test check demo matrix test-matrix bench lint install clean
+.PHONY: all testhooks check-units deps test check demo matrix test-matrix bench lint install clean
 
 all: $(SO)
 
-$(SO): $(CSRC)
+testhooks: $(HOOKS_SO)
+
+$(OBJDIR)/%.o: csrc/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ csrc/core.c $(MNL_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SO): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(CORE_OBJ) $(MNL_LIBS) $(LDFLAGS)
+
+$(HOOKS_SO): $(HOOKS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(HOOKS_OBJ) $(MNL_LIBS) $(LDFLAGS)
+
+-include $(CORE_OBJ:.o=.d) $(OBJDIR)/testhooks.d
+
+# Every C file compiles alone (no unit relies on another being included
+# first), with the project's warnings as errors.
+check-units:
+	@for f in $(CSRC); do \
+		$(CC) -std=gnu99 -fsyntax-only -Werror $(WARN) -Icsrc $(LUA_CFLAGS) $(MNL_CFLAGS) $$f || exit 1; \
+	done
+	@echo "$(words $(CSRC)) C files compile on their own"
 
 deps:
 	@build-aux/deps.sh test
 
 test: deps
-	$(MAKE) all
+	$(MAKE) all testhooks
 	$(BUSTED) spec
 
 check: test
@@ -73,7 +104,7 @@ demo:
 matrix:
 	@build-aux/deps.sh matrix
 	@for v in 5.1 5.3 5.4 luajit; do \
-		$(MAKE) -s LUA_VERSION=$$v all || exit 1; \
+		$(MAKE) -s LUA_VERSION=$$v all testhooks || exit 1; \
 		if [ $$v = luajit ]; then lua=luajit; else lua=lua$$v; fi; \
 		$$lua build-aux/load-check.lua build/$$v || exit 1; \
 	done

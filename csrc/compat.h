@@ -1,4 +1,4 @@
-/* Lua 5.1/LuaJIT .. 5.4 shims. Everything here is static and prefixed so it
+/* Lua 5.1/LuaJIT .. 5.4 shims. Everything here is static inline and prefixed so it
  * never clashes with LuaJIT's own copies of the 5.2 API. */
 #ifndef LNETSTAT_COMPAT_H
 #define LNETSTAT_COMPAT_H
@@ -11,7 +11,7 @@
 #define LUA_OK 0
 #endif
 #define lua_rawlen(L, i) lua_objlen((L), (i))
-static void lnetstat_setfuncs(lua_State *L, const luaL_Reg *l)
+static inline void lnetstat_setfuncs(lua_State *L, const luaL_Reg *l)
 {
 	for (; l->name != NULL; l++) {
 		lua_pushcfunction(L, l->func);
@@ -30,7 +30,7 @@ static void lnetstat_setfuncs(lua_State *L, const luaL_Reg *l)
 
 /* Integers beyond 2^53 lose precision as doubles on 5.1/LuaJIT; callers
  * that may exceed it (cookies) push strings instead. */
-static void lnetstat_pushu64(lua_State *L, unsigned long long v)
+static inline void lnetstat_pushu64(lua_State *L, unsigned long long v)
 {
 #if LUA_VERSION_NUM >= 503
 	lua_pushinteger(L, (lua_Integer)v);

@@ -1,8 +1,13 @@
-/* Internal declarations shared by the C files of lnetstat.core.
+/* The types every unit of lnetstat.core shares.
  *
- * The module is built as one translation unit (core.c includes the other
- * .c files), so every function stays static and only luaopen_lnetstat_core
- * is exported. */
+ * Each .c file under csrc/ is its own translation unit. The internal
+ * headers (this one, api.h and the .h files of nl/, text/, record/ and
+ * source/) declare what a unit offers between "#pragma GCC visibility
+ * push(hidden)" and "pop", so those functions link between the objects of
+ * the module but are never exported from it: only luaopen_lnetstat_core is
+ * (and luaopen_lnetstat_testhooks from the test-only module). System and
+ * Lua headers are included before the pragma, so their functions keep
+ * default visibility. */
 #ifndef LNETSTAT_H
 #define LNETSTAT_H
 
@@ -17,6 +22,8 @@
 #include <libmnl/libmnl.h>
 
 #include "compat.h"
+
+#pragma GCC visibility push(hidden)
 
 #define LNETSTAT_VERSION "0.1.0"
 #define SESSION_MT "lnetstat.session"
@@ -137,11 +144,13 @@ struct sock_rec {
 	uint32_t portid, dst_portid;
 };
 
-/* Implemented in link.c: ifindex -> name in the session's netns, loaded on
- * first use; NULL when unknown. */
-static const char *session_ifname(struct session *s, uint32_t index);
+/* Implemented in source/rtnl_link.c: ifindex -> name in the session's
+ * netns, loaded on first use; NULL when unknown. */
+const char *session_ifname(struct session *s, uint32_t index);
 
 /* Message callback of nl_dump: 0 to go on, a negative errno to stop. */
 typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+#pragma GCC visibility pop
 
 #endif

@@ -4,6 +4,8 @@
 -- and `ip netns` (root).
 local ns = require "lnetstat"
 local core = require "lnetstat.core"
+-- the parser and decoder hooks: a test-only module that make test builds
+local hooks = require "lnetstat.testhooks"
 local helpers = require "helpers"
 
 local quote, run, must = helpers.quote, helpers.run, helpers.must
@@ -57,7 +59,7 @@ end
 
 describe("stats() parsers on fixtures", function()
   it("zips snmp names and values by name, for other column counts and orders", function()
-    local t, partial = core._parse_snmp(fixture("snmp.other-columns"))
+    local t, partial = hooks._parse_snmp(fixture("snmp.other-columns"))
     assert.is_nil(partial)
     -- Ip without Forwarding and OutTransmits, with a column this kernel lacks
     assert.equal(19, count(t.Ip))
@@ -86,7 +88,7 @@ describe("stats() parsers on fixtures", function()
   end)
 
   it("merges a group printed as several pairs (IcmpMsg, 16 types a line)", function()
-    local t, partial = core._parse_snmp(fixture("snmp.icmpmsg-split"))
+    local t, partial = hooks._parse_snmp(fixture("snmp.icmpmsg-split"))
     assert.is_nil(partial)
     assert.equal(19, count(t.IcmpMsg))
     assert.equal(100, t.IcmpMsg.InType0)
@@ -97,7 +99,7 @@ describe("stats() parsers on fixtures", function()
   end)
 
   it("reads netstat (TcpExt, IpExt) with columns added and dropped", function()
-    local t, partial = core._parse_snmp(fixture("netstat.other-columns"))
+    local t, partial = hooks._parse_snmp(fixture("netstat.other-columns"))
     assert.is_nil(partial)
     assert.same({ SyncookiesSent = 0, TW = 12, ListenOverflows = 3, ListenDrops = 4,
       TCPBrandNewCounter = 77, DelayedACKs = 19 }, t.TcpExt)
@@ -106,7 +108,7 @@ describe("stats() parsers on fixtures", function()
   end)
 
   it("zips the common part of a value line of another length and says so", function()
-    local t, partial = core._parse_snmp(fixture("snmp.short-values"))
+    local t, partial = hooks._parse_snmp(fixture("snmp.short-values"))
     assert.same({ RtoAlgorithm = 1, RtoMin = 200, RtoMax = 120000, MaxConn = -1 }, t.Tcp)
     assert.same({ InDatagrams = 5, NoPorts = 6 }, t.Udp)
     assert.same({ SyncookiesSent = 1, TW = 2 }, t.TcpExt)
@@ -114,18 +116,18 @@ describe("stats() parsers on fixtures", function()
   end)
 
   it("skips a non-number and a header without values, and says so", function()
-    local t, partial = core._parse_snmp(fixture("snmp.malformed"))
+    local t, partial = hooks._parse_snmp(fixture("snmp.malformed"))
     assert.same({ InDatagrams = 5, InErrors = 7 }, t.Udp)
     assert.matches("^snmp: Udp NoPorts: not a number 'x6' %(and 1 more%)$", partial)
-    local _, p2 = core._parse_snmp("IpExt: InOctets OutOctets\n")
+    local _, p2 = hooks._parse_snmp("IpExt: InOctets OutOctets\n")
     assert.equal("snmp: IpExt names without a value line", p2)
-    local t3, p3 = core._parse_snmp("")
+    local t3, p3 = hooks._parse_snmp("")
     assert.same({}, t3)
     assert.is_nil(p3)
   end)
 
   it("splits snmp6 names into groups the way nstat names them", function()
-    local t, partial = core._parse_snmp6(fixture("snmp6"))
+    local t, partial = hooks._parse_snmp6(fixture("snmp6"))
     assert.is_nil(partial)
     assert.same({ InReceives = 1001, InHdrErrors = 0, InOctets = 4294967296000,
       InFutureCounter = 9 }, t.Ip6)
@@ -133,14 +135,14 @@ describe("stats() parsers on fixtures", function()
     assert.same({ InDatagrams = 12, IgnoredMulti = 0 }, t.Udp6)
     assert.same({ InDatagrams = 0, MemErrors = 2 }, t.UdpLite6)
     assert.equal(4, count(t))
-    local _, p2 = core._parse_snmp6("Ip6InReceives\nIcmp6InMsgs 1 2\n")
+    local _, p2 = hooks._parse_snmp6("Ip6InReceives\nIcmp6InMsgs 1 2\n")
     assert.equal("snmp6: a line that is not 'Name value' (and 1 more)", p2)
   end)
 
   it("reads sockstat and sockstat6 into one table, mem in pages and bytes", function()
-    local t, partial = core._parse_sockstat(fixture("sockstat"))
+    local t, partial = hooks._parse_sockstat(fixture("sockstat"))
     assert.is_nil(partial)
-    local t2, partial2 = core._parse_sockstat(fixture("sockstat6"), t)
+    local t2, partial2 = hooks._parse_sockstat(fixture("sockstat6"), t)
     assert.equal(t, t2)
     assert.is_nil(partial2)
     assert.same({
@@ -156,14 +158,14 @@ describe("stats() parsers on fixtures", function()
       RAW6 = { inuse = 1 },
       FRAG6 = { inuse = 2, memory = 4096 },
     }, t)
-    local _, p3 = core._parse_sockstat("TCP: inuse 1 orphan\nnonsense\n")
+    local _, p3 = hooks._parse_sockstat("TCP: inuse 1 orphan\nnonsense\n")
     assert.equal("sockstat: TCP: 'orphan' without a value (and 1 more)", p3)
   end)
 end)
 
 describe("groups() parsers on fixtures", function()
   it("reads igmp: interface lines, tab-indented groups, reversed hex", function()
-    local list, partial = core._parse_igmp(fixture("igmp"))
+    local list, partial = hooks._parse_igmp(fixture("igmp"))
     assert.is_nil(partial)
     if not little_endian then pending("igmp fixture recorded on little endian") return end
     assert.same({
@@ -175,7 +177,7 @@ describe("groups() parsers on fixtures", function()
   end)
 
   it("reads igmp6 (network-order hex)", function()
-    local list, partial = core._parse_igmp6(fixture("igmp6"))
+    local list, partial = hooks._parse_igmp6(fixture("igmp6"))
     assert.is_nil(partial)
     assert.same({
       { interface = "lo", index = 1, family = "inet6", group = "ff02::1", users = 1 },
@@ -185,10 +187,10 @@ describe("groups() parsers on fixtures", function()
   end)
 
   it("notes malformed lines and groups without an interface", function()
-    local list, partial = core._parse_igmp("\t\t\t\t010000E0     1 0:00000000\t\t0\n1\tlo :\n")
+    local list, partial = hooks._parse_igmp("\t\t\t\t010000E0     1 0:00000000\t\t0\n1\tlo :\n")
     assert.same({}, list)
     assert.equal("igmp: a group line without its interface (and 1 more)", partial)
-    local list6, partial6 = core._parse_igmp6("1 lo ff02 1 0 0\n")
+    local list6, partial6 = hooks._parse_igmp6("1 lo ff02 1 0 0\n")
     assert.same({}, list6)
     assert.equal("igmp6: a malformed line", partial6)
   end)

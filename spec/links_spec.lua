@@ -2,6 +2,8 @@
 -- errors, and differential checks against `ip -j` in private namespaces.
 local ns = require "lnetstat"
 local core = require "lnetstat.core"
+-- the parser and decoder hooks: a test-only module that make test builds
+local hooks = require "lnetstat.testhooks"
 local helpers = require "helpers"
 
 local format = string.format
@@ -32,7 +34,7 @@ end
 
 describe("links: /proc/net/dev fixtures", function()
   local list, skipped
-  setup(function() list, skipped = core._parse_proc_dev(fixture("proc_net_dev")) end)
+  setup(function() list, skipped = hooks._parse_proc_dev(fixture("proc_net_dev")) end)
 
   it("reads every well-formed line, names split at the colon", function()
     local names = {}
@@ -78,10 +80,10 @@ describe("links: /proc/net/dev fixtures", function()
   end)
 
   it("copes with empty and header-only text", function()
-    local l, n = core._parse_proc_dev("")
+    local l, n = hooks._parse_proc_dev("")
     assert.same({}, l)
     assert.equal(0, n)
-    l, n = core._parse_proc_dev(fixture("proc_net_dev"):match("^(.-\n.-\n)"))
+    l, n = hooks._parse_proc_dev(fixture("proc_net_dev"):match("^(.-\n.-\n)"))
     assert.same({}, l)
     assert.equal(0, n)
   end)
@@ -89,7 +91,7 @@ end)
 
 describe("links: /proc/net/if_inet6 fixtures", function()
   local list, skipped
-  setup(function() list, skipped = core._parse_if_inet6(fixture("if_inet6")) end)
+  setup(function() list, skipped = hooks._parse_if_inet6(fixture("if_inet6")) end)
 
   it("reads addresses in network order, hex index, prefix, class and flags", function()
     assert.equal(5, #list)
@@ -114,7 +116,7 @@ end)
 
 describe("links: /proc/net/arp fixtures", function()
   local list, skipped
-  setup(function() list, skipped = core._parse_proc_arp(fixture("proc_net_arp")) end)
+  setup(function() list, skipped = hooks._parse_proc_arp(fixture("proc_net_arp")) end)
 
   it("reads entries and the state their flags can tell", function()
     assert.equal(5, #list)
@@ -136,7 +138,7 @@ describe("links: /proc/net/arp fixtures", function()
   it("never reads past the text it is given", function()
     local text = fixture("proc_net_arp")
     for cut = 0, #text do
-      local l, n = core._parse_proc_arp(text:sub(1, cut))
+      local l, n = hooks._parse_proc_arp(text:sub(1, cut))
       -- a cut line may lose its bad last column (one more record) or be
       -- cut short (one more malformed line)
       assert.is_true(#l <= 6 and n <= 5, format("cut %d: %d records, %d skipped", cut, #l, n))
@@ -151,7 +153,7 @@ describe("links: decoding recorded rtnetlink messages", function()
     local f = assert(io.open("spec/fixtures/links/rtnl_" .. kind .. ".bin", "rb"))
     local bytes = f:read("*a")
     f:close()
-    local list, trailing = core._decode_rtnl(bytes, kind)
+    local list, trailing = hooks._decode_rtnl(bytes, kind)
     assert.equal(0, trailing)
     return list
   end

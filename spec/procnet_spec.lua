@@ -1,16 +1,17 @@
--- The /proc/net socket parsers (csrc/procnet.c), run on fixture files
--- through core._parse_proc: no root, no live /proc needed.
+-- The /proc/net socket parsers (csrc/source/proc_sockets.c), run on fixture files
+-- through lnetstat.testhooks._parse_proc: no root, no live /proc needed.
 --
 -- The fixtures are real lines of this kernel (6.18) plus hand-made lines for
 -- the traps. The expected values below are fixture values. Durations assume
 -- USER_HZ = 100, which is what sysconf(_SC_CLK_TCK) returns on Linux.
 
-local core = require "lnetstat.core"
+-- the parser and decoder hooks: a test-only module that make test builds
+local hooks = require "lnetstat.testhooks"
 
 local fixture = require("helpers").fixtures("proc")
 
 local function parse(name, proto, family, filter)
-   return core._parse_proc(fixture(name), proto, family, filter)
+   return hooks._parse_proc(fixture(name), proto, family, filter)
 end
 
 local function by_inode(list, inode)
@@ -47,7 +48,7 @@ local function mask(...)
    return m
 end
 
-describe("core._parse_proc", function()
+describe("testhooks._parse_proc", function()
    describe("tcp", function()
       local list, skipped = parse("tcp", "tcp", "inet")
 
@@ -294,7 +295,7 @@ describe("core._parse_proc", function()
       end)
 
       it("ignores the family argument", function()
-         assert.are.equal(#list, #core._parse_proc(fixture("unix"), "unix", "inet6"))
+         assert.are.equal(#list, #hooks._parse_proc(fixture("unix"), "unix", "inet6"))
       end)
    end)
 
@@ -438,7 +439,7 @@ describe("core._parse_proc", function()
          }) do
             local text = fixture(spec[1])
             for cut = 0, #text do
-               local list = core._parse_proc(text:sub(1, cut), spec[2], spec[3])
+               local list = hooks._parse_proc(text:sub(1, cut), spec[2], spec[3])
                assert.is_table(list)
             end
          end
@@ -451,7 +452,7 @@ describe("core._parse_proc", function()
          end
          local junk = table.concat(bytes):rep(8)
          for _, p in ipairs({ "tcp", "unix", "packet", "netlink" }) do
-            local list = core._parse_proc(junk, p, "inet6")
+            local list = hooks._parse_proc(junk, p, "inet6")
             assert.are.equal(0, #list)
          end
       end)
@@ -460,7 +461,7 @@ describe("core._parse_proc", function()
    describe("edge cases", function()
       it("gives an empty list for an empty string", function()
          for _, p in ipairs({ "tcp", "udp", "raw", "unix", "packet", "netlink" }) do
-            local list, skipped = core._parse_proc("", p, "inet")
+            local list, skipped = hooks._parse_proc("", p, "inet")
             assert.are.same({}, list)
             assert.are.equal(0, skipped)
          end
@@ -468,17 +469,17 @@ describe("core._parse_proc", function()
 
       it("gives an empty list for a header alone", function()
          local header = fixture("tcp"):match("^[^\n]*\n")
-         local list, skipped = core._parse_proc(header, "tcp", "inet")
+         local list, skipped = hooks._parse_proc(header, "tcp", "inet")
          assert.are.same({}, list)
          assert.are.equal(0, skipped)
       end)
 
       it("raises on bad arguments", function()
-         assert.has_error(function() core._parse_proc("", "sctp", "inet") end)
-         assert.has_error(function() core._parse_proc("", "tcp", nil) end)
-         assert.has_error(function() core._parse_proc("", "tcp", "any") end)
-         assert.has_error(function() core._parse_proc(nil, "tcp", "inet") end)
-         assert.has_error(function() core._parse_proc("", "tcp", "inet", { laddr = "10.0.0.300" }) end)
+         assert.has_error(function() hooks._parse_proc("", "sctp", "inet") end)
+         assert.has_error(function() hooks._parse_proc("", "tcp", nil) end)
+         assert.has_error(function() hooks._parse_proc("", "tcp", "any") end)
+         assert.has_error(function() hooks._parse_proc(nil, "tcp", "inet") end)
+         assert.has_error(function() hooks._parse_proc("", "tcp", "inet", { laddr = "10.0.0.300" }) end)
       end)
    end)
 end)

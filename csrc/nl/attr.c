@@ -1,0 +1,63 @@
+/* The netlink attribute readers every decoder uses: an attribute table
+ * filled by type, and scalar and string readers that check the
+ * attribute's length before they read its payload (doc/kernel-notes.md
+ * §2). */
+#include "nl/nl.h"
+
+struct attr_table {
+	const struct nlattr **tb;
+	int size;
+};
+
+static int attr_table_cb(const struct nlattr *attr, void *data)
+{
+	const struct attr_table *t = (const struct attr_table *)data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type >= 0 && type < t->size)
+		t->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int nl_attrs_parse(const struct nlmsghdr *nlh, unsigned int offset,
+		   const struct nlattr **tb, int size)
+{
+	struct attr_table t;
+
+	t.tb = tb;
+	t.size = size;
+	return mnl_attr_parse(nlh, offset, attr_table_cb, &t);
+}
+
+int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, int size)
+{
+	struct attr_table t;
+
+	t.tb = tb;
+	t.size = size;
+	return mnl_attr_parse_nested(nest, attr_table_cb, &t);
+}
+
+int nl_attr_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return 0;
+	*out = mnl_attr_get_u32(a);
+	return 1;
+}
+
+int nl_attr_u8(const struct nlattr *a, uint8_t *out)
+{
+	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+		return 0;
+	*out = mnl_attr_get_u8(a);
+	return 1;
+}
+
+/* A NUL-terminated string attribute, or NULL. */
+const char *nl_attr_str(const struct nlattr *a)
+{
+	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+		return NULL;
+	return mnl_attr_get_str(a);
+}

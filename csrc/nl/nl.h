@@ -1,0 +1,42 @@
+/* Netlink transport (nl/dump.c), sessions (nl/session.c) and attribute
+ * readers (nl/attr.c). */
+#ifndef LNETSTAT_NL_H
+#define LNETSTAT_NL_H
+
+#include "lnetstat.h"
+
+#pragma GCC visibility push(hidden)
+
+/* nl/dump.c */
+struct nl_result {
+	int interrupted;   /* NLM_F_DUMP_INTR seen: the dump may be inconsistent */
+	int messages;      /* data messages handed to the callback */
+};
+
+int nlsock_open(struct nlsock *ns, int bus);
+void nlsock_close(struct nlsock *ns);
+int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
+	       void *data, struct nl_result *res);
+void *nl_put_request(char *buf, struct nlmsghdr **nlh, uint16_t type, uint16_t flags,
+		     size_t hdr_size);
+
+/* nl/session.c */
+/* The file names under /proc/net, indexed by enum proc_file. */
+extern const char *const proc_file_names[PROC_COUNT];
+struct session *check_session(lua_State *L, int idx);
+void session_close(struct session *s);
+void session_register(lua_State *L);
+
+/* nl/attr.c: tb[type] = the last attribute of each type below size (the
+ * caller zeroes tb); other types are ignored. Return what libmnl's parsers
+ * return. */
+int nl_attrs_parse(const struct nlmsghdr *nlh, unsigned int offset,
+		   const struct nlattr **tb, int size);
+int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, int size);
+int nl_attr_u32(const struct nlattr *a, uint32_t *out);
+int nl_attr_u8(const struct nlattr *a, uint8_t *out);
+const char *nl_attr_str(const struct nlattr *a);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,237 @@
+/* Sessions: the netlink sockets and /proc files of one network namespace,
+ * opened (optionally inside another netns) by core.open and closed by
+ * session:close(), __gc or __close. */
+#include "nl/nl.h"
+#include "record/push.h"
+#include "api.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/netlink.h>
+
+const char *const proc_file_names[PROC_COUNT] = {
+	"tcp", "tcp6", "udp", "udp6", "udplite", "udplite6",
+	"raw", "raw6", "unix", "packet", "netlink",
+	"snmp", "netstat", "snmp6", "sockstat", "sockstat6",
+	"dev", "if_inet6", "route", "ipv6_route", "igmp", "igmp6",
+	"arp",
+};
+
+void session_close(struct session *s)
+{
+	int i;
+
+	if (s->closed)
+		return;
+	s->closed = 1;
+	nlsock_close(&s->diag);
+	nlsock_close(&s->route);
+	for (i = 0; i < PROC_COUNT; i++) {
+		if (s->proc_fd[i] >= 0)
+			close(s->proc_fd[i]);
+		s->proc_fd[i] = -1;
+	}
+	free(s->text);
+	s->text = NULL;
+	free(s->ifnames.names);
+	s->ifnames.names = NULL;
+}
+
+struct session *check_session(lua_State *L, int idx)
+{
+	struct session *s = (struct session *)luaL_checkudata(L, idx, SESSION_MT);
+
+	if (s->closed)
+		luaL_argerror(L, idx, "session is closed");
+	return s;
+}
+
+static int l_session_close(lua_State *L)
+{
+	struct session *s = (struct session *)luaL_checkudata(L, 1, SESSION_MT);
+	session_close(s);
+	return 0;
+}
+
+static int l_session_tostring(lua_State *L)
+{
+	struct session *s = (struct session *)luaL_checkudata(L, 1, SESSION_MT);
+
+	lua_pushfstring(L, "lnetstat.session (%s)", s->closed ? "closed" : "open");
+	return 1;
+}
+
+/* What to open, decided before entering the netns so that no Lua call
+ * happens while the thread is there. */
+struct open_plan {
+	int diag, route;
+	int proc[PROC_COUNT];
+};
+
+/* Opens everything the plan asks for in the thread's current netns. A /proc
+ * file that does not exist (no IPv6, no UDPLite) stays -1; netlink failures
+ * are returned. */
+static int open_handles(struct session *s, const struct open_plan *p)
+{
+	char path[64];
+	int i, err;
+
+	if (p->diag && (err = nlsock_open(&s->diag, NETLINK_SOCK_DIAG)) != 0)
+		return err;
+	if (p->route && (err = nlsock_open(&s->route, NETLINK_ROUTE)) != 0)
+		return err;
+	for (i = 0; i < PROC_COUNT; i++) {
+		if (!p->proc[i])
+			continue;
+		/* thread-self: /proc/self/net shows the thread-group leader's
+		 * netns, not the one this thread just entered. */
+		snprintf(path, sizeof(path), "/proc/thread-self/net/%s", proc_file_names[i]);
+		s->proc_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return 0;
+}
+
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) != 0 || fstat(b, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Opens the plan's handles inside the netns at path. Returns 0 or a negative
+ * errno, with *what naming the failed step. Never returns with the thread
+ * outside its own namespace. */
+static int open_in_netns(struct session *s, const struct open_plan *p,
+			 const char *path, const char **what)
+{
+	int self, target, err = 0;
+
+	*what = "open netns";
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0) {
+		err = -errno;
+		close(self);
+		return err;
+	}
+	if (same_file(self, target)) {
+		*what = "open";
+		err = open_handles(s, p);
+	} else if (setns(target, CLONE_NEWNET) != 0) {
+		*what = "setns";
+		err = -errno;
+	} else {
+		*what = "open";
+		err = open_handles(s, p);
+		if (setns(self, CLONE_NEWNET) != 0) {
+			/* The thread is stranded in a foreign namespace: every
+			 * later socket or /proc read would silently describe the
+			 * wrong host. There is no safe way to go on. */
+			fprintf(stderr, "lnetstat: cannot return to the original network namespace: %s\n",
+				strerror(errno));
+			abort();
+		}
+	}
+	close(target);
+	close(self);
+	return err;
+}
+
+static int plan_proc_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < PROC_COUNT; i++)
+		if (strcmp(name, proc_file_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...})
+ * -> session | nil, msg, errno
+ * A /proc/net file may also be named "proc:NAME": the only way to ask for
+ * /proc/net/route, since "route" means the rtnetlink socket. */
+int l_open(lua_State *L)
+{
+	struct open_plan plan;
+	struct session *s;
+	const char *netns = luaL_optstring(L, 1, NULL);
+	const char *what = "open";
+	lua_Integer i, n;
+	int err, idx;
+
+	memset(&plan, 0, sizeof(plan));
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 2);
+	for (i = 1; i <= n; i++) {
+		const char *name;
+
+		lua_rawgeti(L, 2, (int)i);
+		name = lua_tostring(L, -1);
+		if (name == NULL)
+			return luaL_argerror(L, 2, "names expected");
+		if (strcmp(name, "diag") == 0)
+			plan.diag = 1;
+		else if (strcmp(name, "route") == 0)
+			plan.route = 1;
+		else if ((idx = plan_proc_index(name)) >= 0)
+			plan.proc[idx] = 1;
+		else if (strncmp(name, "proc:", 5) == 0 &&
+			 (idx = plan_proc_index(name + 5)) >= 0)
+			plan.proc[idx] = 1;   /* "proc:route": /proc/net/route, not rtnetlink */
+		else
+			return luaL_argerror(L, 2, lua_pushfstring(L, "unknown handle '%s'", name));
+		lua_pop(L, 1);
+	}
+
+	/* The userdata exists before anything is opened: if a later Lua error
+	 * unwinds, __gc still closes what was opened. */
+	s = (struct session *)lua_newuserdatauv(L, sizeof(*s), 0);
+	memset(s, 0, sizeof(*s));
+	for (idx = 0; idx < PROC_COUNT; idx++)
+		s->proc_fd[idx] = -1;
+	luaL_getmetatable(L, SESSION_MT);
+	lua_setmetatable(L, -2);
+
+	if (netns != NULL)
+		err = open_in_netns(s, &plan, netns, &what);
+	else
+		err = open_handles(s, &plan);
+	if (err != 0) {
+		session_close(s);
+		if (netns != NULL && strcmp(what, "open netns") == 0)
+			return push_error(L, lua_pushfstring(L, "netns '%s'", netns), err);
+		return push_error(L, what, err);
+	}
+	return 1;
+}
+static const luaL_Reg session_methods[] = {
+	{"close", l_session_close},
+	{NULL, NULL}
+};
+
+void session_register(lua_State *L)
+{
+	luaL_newmetatable(L, SESSION_MT);
+	lua_pushcfunction(L, l_session_close);
+	lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+	lua_pushcfunction(L, l_session_close);
+	lua_setfield(L, -2, "__close");
+#endif
+	lua_pushcfunction(L, l_session_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_newtable(L);
+	luaL_setfuncs(L, session_methods, 0);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}

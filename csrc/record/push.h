@@ -1,0 +1,30 @@
+/* record/push.c: helpers every record uses. */
+#ifndef LNETSTAT_RECORD_PUSH_H
+#define LNETSTAT_RECORD_PUSH_H
+
+#include "lnetstat.h"
+
+#pragma GCC visibility push(hidden)
+
+/* t[k] = v on the table at the top of the stack. */
+void set_int(lua_State *L, const char *k, long long v);
+void set_u64(lua_State *L, const char *k, unsigned long long v);
+void set_num(lua_State *L, const char *k, double v);
+void set_str(lua_State *L, const char *k, const char *v);
+void set_bool(lua_State *L, const char *k, int v);
+/* nil, "what: strerror", errno; returns 3. */
+int push_error(lua_State *L, const char *what, int err);
+/* The text of a into out (at least INET6_ADDRSTRLEN bytes). */
+const char *addr_text(const struct addr *a, char *out);
+const char *family_name(int family);
+/* 0, or -1 when text is no address ("addr" or "addr/len" for a cidr). */
+int parse_addr(const char *text, struct addr *a);
+int parse_cidr(const char *text, struct cidr *c);
+/* Hands the record on top of the stack to the sink at sink_idx. */
+void append(lua_State *L, int sink_idx, lua_Integer *n);
+/* A sink argument (list or function); the records already in a list. */
+lua_Integer check_sink(lua_State *L, int idx);
+
+#pragma GCC visibility pop
+
+#endif

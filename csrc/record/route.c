@@ -1,0 +1,269 @@
+/* Route record fields shared by the netlink decoder (source/rtnl_route.c)
+ * and the /proc parser (source/proc_route.c): enum names as iproute2 prints
+ * them, the netstat -r flag letters, addresses and prefixes as text. */
+#include "record/route.h"
+#include "record/push.h"
+#include "text/text.h"
+
+#include <stdio.h>
+#include <linux/rtnetlink.h>
+#include <linux/in_route.h>
+
+/* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
+void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want)
+{
+	static const char *const names[RK_COUNT] = {
+		"family", "dst", "src", "gateway", "oif", "interface", "prefsrc",
+		"metric", "table", "table_name", "type", "protocol", "scope",
+		"flags", "pref",
+	};
+
+	memset(rk, 0, sizeof(*rk));
+	keyset_push(L, &rk->ks, names, RK_COUNT, RX_COUNT);
+	rk->ks.skip = ~want & ((1u << RK_COUNT) - 1);
+}
+
+void rkeys_pop(struct rkeys *rk)
+{
+	keyset_pop(&rk->ks);
+}
+
+void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
+{
+	ks_int(&rk->ks, (int)k, v);
+}
+
+void rk_str(struct rkeys *rk, enum rkey k, const char *v)
+{
+	ks_lstr(&rk->ks, (int)k, v, strlen(v));
+}
+
+void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
+{
+	ks_lit(&rk->ks, (int)k, v);
+}
+
+void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
+{
+	char text[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (ks_skipped(&rk->ks, (int)k))
+		return;
+	n = addr_ntop(a, text);
+
+	ks_lstr(&rk->ks, (int)k, text, n);
+}
+
+/* The name of interface index (name: its text, NULL when unknown); the
+ * last one is kept, as routes come grouped by interface. */
+void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
+{
+	if (name == NULL || ks_skipped(&rk->ks, RK_INTERFACE))
+		return;
+	if (rk->ifindex != index || index == 0) {
+		lua_pushstring(rk->ks.L, name);
+		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_IFNAME));
+		rk->ifindex = index;
+	}
+	ks_from_extra(&rk->ks, RK_INTERFACE, RX_IFNAME);
+}
+
+/* Most routes of a big table share a few gateways: the last one's text is
+ * kept and reused. */
+void rk_gateway(struct rkeys *rk, const struct addr *a)
+{
+	if (ks_skipped(&rk->ks, RK_GATEWAY))
+		return;
+	if (rk->gw.family != a->family || memcmp(rk->gw.bytes, a->bytes, sizeof(a->bytes)) != 0) {
+		char text[INET6_ADDRSTRLEN];
+
+		lua_pushlstring(rk->ks.L, text, addr_ntop(a, text));
+		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_GATEWAY));
+		rk->gw = *a;
+	}
+	ks_from_extra(&rk->ks, RK_GATEWAY, RX_GATEWAY);
+}
+
+/* "addr/len" */
+void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+	size_t n;
+
+	if (ks_skipped(&rk->ks, (int)k))
+		return;
+	n = addr_ntop(a, text);
+	text[n++] = '/';
+	if (len >= 100)
+		text[n++] = (char)('0' + len / 100);
+	if (len >= 10)
+		text[n++] = (char)('0' + len / 10 % 10);
+	text[n++] = (char)('0' + len % 10);
+	ks_lstr(&rk->ks, (int)k, text, n);
+}
+
+/* Names as iproute2 prints them (rt_protos, rtnl_rtntype_n2a). */
+const char *route_type_name(unsigned int type)
+{
+	static const char *const names[] = {
+		"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
+		"blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+}
+
+const char *route_proto_name(unsigned int proto)
+{
+	switch (proto) {
+	case 0: return "unspec";
+	case 1: return "redirect";
+	case 2: return "kernel";
+	case 3: return "boot";
+	case 4: return "static";
+	case 8: return "gated";
+	case 9: return "ra";
+	case 10: return "mrt";
+	case 11: return "zebra";
+	case 12: return "bird";
+	case 13: return "dnrouted";
+	case 14: return "xorp";
+	case 15: return "ntk";
+	case 16: return "dhcp";
+	case 18: return "keepalived";
+	case 42: return "babel";
+	case 99: return "openr";
+	case 186: return "bgp";
+	case 187: return "isis";
+	case 188: return "ospf";
+	case 189: return "rip";
+	case 192: return "eigrp";
+	default: return NULL;
+	}
+}
+
+const char *route_scope_name(unsigned int scope)
+{
+	switch (scope) {
+	case RT_SCOPE_UNIVERSE: return "universe";
+	case RT_SCOPE_SITE: return "site";
+	case RT_SCOPE_LINK: return "link";
+	case RT_SCOPE_HOST: return "host";
+	case RT_SCOPE_NOWHERE: return "nowhere";
+	default: return NULL;
+	}
+}
+
+static const char *route_table_name(uint32_t table)
+{
+	switch (table) {
+	case RT_TABLE_DEFAULT: return "default";
+	case RT_TABLE_MAIN: return "main";
+	case RT_TABLE_LOCAL: return "local";
+	default: return NULL;
+	}
+}
+
+void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v)
+{
+	if (name != NULL)
+		rk_lit(rk, k, name);
+	else
+		rk_int(rk, k, v);
+}
+
+/* ip's words for rtm_flags / rtnh_flags (print_rt_flags). The set is
+ * pushed only when one of them is present. */
+void set_kernel_flags(lua_State *L, uint32_t flags)
+{
+	static const struct { uint32_t bit; const char *name; } words[] = {
+		{RTNH_F_DEAD, "dead"}, {RTNH_F_ONLINK, "onlink"},
+		{RTNH_F_PERVASIVE, "pervasive"}, {RTNH_F_OFFLOAD, "offload"},
+		{RTNH_F_TRAP, "trap"}, {RTM_F_NOTIFY, "notify"},
+		{RTNH_F_LINKDOWN, "linkdown"}, {RTNH_F_UNRESOLVED, "unresolved"},
+		{RTM_F_OFFLOAD, "rt_offload"}, {RTM_F_TRAP, "rt_trap"},
+		{RTM_F_OFFLOAD_FAILED, "rt_offload_failed"},
+	};
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!(flags & words[i].bit))
+			continue;
+		if (!any) {
+			lua_createtable(L, 0, 2);
+			any = 1;
+		}
+		set_bool(L, words[i].name, 1);
+	}
+	if (any)
+		lua_setfield(L, -2, "kernel_flags");
+}
+
+/* Cache flags of a cloned IPv4 route (RTCF_*), as `ip route get` names them. */
+void set_cache_flags(lua_State *L, uint32_t flags)
+{
+	static const struct { uint32_t bit; const char *name; } words[] = {
+		{RTCF_LOCAL, "local"}, {RTCF_REJECT, "reject"}, {RTCF_MULTICAST, "mc"},
+		{RTCF_BROADCAST, "brd"}, {RTCF_DNAT, "dst-nat"}, {RTCF_SNAT, "src-nat"},
+		{RTCF_MASQ, "masq"}, {RTCF_DIRECTDST, "dst-direct"},
+		{RTCF_DIRECTSRC, "src-direct"}, {RTCF_REDIRECTED, "redirected"},
+		{RTCF_DOREDIRECT, "redirect"}, {RTCF_FAST, "fastroute"},
+		{RTCF_NOTIFY, "notify"}, {RTCF_TPROXY, "proxy"},
+	};
+	size_t i;
+	int n = 0;
+
+	lua_createtable(L, 2, 0);
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (flags & words[i].bit) {
+			lua_pushstring(L, words[i].name);
+			lua_rawseti(L, -2, ++n);
+		}
+	}
+	lua_setfield(L, -2, "cache");
+}
+
+
+/* netstat -r letters in net-tools' order: U G H R D M A C !. */
+void rk_route_letters(struct rkeys *rk, uint32_t rtf)
+{
+	static const struct { uint32_t bit; char letter; } letters[] = {
+		{RTF_BIT_UP, 'U'}, {RTF_BIT_GATEWAY, 'G'}, {RTF_BIT_HOST, 'H'},
+		{RTF_BIT_REINSTATE, 'R'}, {RTF_BIT_DYNAMIC, 'D'}, {RTF_BIT_MODIFIED, 'M'},
+		{RTF_BIT_ADDRCONF, 'A'}, {RTF_BIT_CACHE, 'C'}, {RTF_BIT_REJECT, '!'},
+	};
+	char out[16];
+	size_t i, n = 0;
+
+	if (ks_skipped(&rk->ks, RK_FLAGS))
+		return;
+	/* Most routes of a big table have the same letters: the last text is
+	 * kept instead of being interned again. */
+	if (!rk->have_rtf || rk->rtf != rtf) {
+		for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+			if (rtf & letters[i].bit)
+				out[n++] = letters[i].letter;
+		lua_pushlstring(rk->ks.L, out, n);
+		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_FLAGS));
+		rk->rtf = rtf;
+		rk->have_rtf = 1;
+	}
+	ks_from_extra(&rk->ks, RK_FLAGS, RX_FLAGS);
+}
+
+void rk_table(struct rkeys *rk, uint32_t table)
+{
+	char text[16];
+	const char *name = route_table_name(table);
+
+	rk_int(rk, RK_TABLE, table);
+	if (name != NULL) {
+		rk_lit(rk, RK_TABLE_NAME, name);
+	} else {
+		/* a custom table: its number as text, as ip prints it */
+		snprintf(text, sizeof(text), "%u", (unsigned int)table);
+		rk_str(rk, RK_TABLE_NAME, text);
+	}
+}

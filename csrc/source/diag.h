@@ -1,0 +1,42 @@
+/* NETLINK_SOCK_DIAG sources: one dump per socket family (source/diag_*.c),
+ * started by core.sock_diag (source/diag.c). */
+#ifndef LNETSTAT_SOURCE_DIAG_H
+#define LNETSTAT_SOURCE_DIAG_H
+
+#include "lnetstat.h"
+#include "record/socket.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Attribute table size for unix, packet and netlink dumps. */
+#define DIAG_ATTR_MAX 16
+
+struct diag_ctx {
+	lua_State *L;
+	struct session *s;
+	int list;               /* stack index of the result list */
+	lua_Integer n;          /* records in it so far */
+	const char *proto;
+	int family;
+	int want_info;
+	struct sock_filter f;
+	struct sock_keys sk;
+};
+
+/* Each sends its family's dump request and appends the matching records;
+ * 0 or a negative errno. */
+int dump_inet(struct diag_ctx *c);
+int dump_unix(struct diag_ctx *c);
+int dump_packet(struct diag_ctx *c);
+int dump_netlink(struct diag_ctx *c);
+
+/* A SOCK_DIAG_BY_FAMILY dump request in buf; returns its family header. */
+void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size);
+/* Appends r to the result unless the filter rejects it. */
+void diag_emit(struct diag_ctx *c, const struct sock_rec *r);
+/* Queue lengths of sockets that have none of their own, from SK_MEMINFO. */
+void diag_queues_from_meminfo(const struct nlattr *a, struct sock_rec *r);
+
+#pragma GCC visibility pop
+
+#endif

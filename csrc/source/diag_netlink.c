@@ -1,0 +1,52 @@
+/* NETLINK_SOCK_DIAG dumps of AF_NETLINK sockets (netlink_diag). */
+#include "source/diag.h"
+#include "nl/nl.h"
+#include "record/socket.h"
+
+#include <sys/socket.h>
+#include <linux/sock_diag.h>
+#include <linux/netlink_diag.h>
+
+static int netlink_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct diag_ctx *c = (struct diag_ctx *)data;
+	const struct nlattr *tb[DIAG_ATTR_MAX + 1];
+	const struct netlink_diag_msg *m;
+	struct sock_rec r;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return 0;
+	m = (const struct netlink_diag_msg *)mnl_nlmsg_get_payload(nlh);
+	memset(tb, 0, sizeof(tb));
+	if (nl_attrs_parse(nlh, sizeof(*m), tb, DIAG_ATTR_MAX + 1) < 0)
+		return 0;
+	sock_rec_init(&r, "netlink", AF_NETLINK);
+	/* NETLINK_CONNECTED (1) vs unconnected */
+	r.state = m->ndiag_state == 1 ? ST_ESTABLISHED : ST_CLOSE;
+	r.sock_type = m->ndiag_type;
+	r.protocol = m->ndiag_protocol;
+	r.inode = m->ndiag_ino;
+	r.has_portid = 1;
+	r.portid = m->ndiag_portid;
+	r.dst_portid = m->ndiag_dst_portid;
+	r.has_cookie = 1;
+	r.cookie = (uint64_t)m->ndiag_cookie[1] << 32 | m->ndiag_cookie[0];
+	diag_queues_from_meminfo(tb[NETLINK_DIAG_MEMINFO], &r);
+	diag_emit(c, &r);
+	return 0;
+}
+
+int dump_netlink(struct diag_ctx *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct netlink_diag_req *req;
+	struct nlmsghdr *nlh;
+	struct nl_result res;
+
+	req = (struct netlink_diag_req *)diag_request(buf, &nlh, sizeof(*req));
+	req->sdiag_family = AF_NETLINK;
+	req->sdiag_protocol = NDIAG_PROTO_ALL;
+	req->ndiag_show = NDIAG_SHOW_MEMINFO;
+	return nl_request(&c->s->diag, nlh, netlink_msg_cb, c, &res);
+}

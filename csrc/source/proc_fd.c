@@ -1,0 +1,249 @@
+/* Socket inode -> owning processes, by walking /proc/PID/fd (what ss -p and
+ * netstat -p do), and uid -> user name. */
+#include "record/push.h"
+#include "source/dirbox.h"
+#include "api.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int dirbox_close(lua_State *L)
+{
+	struct dirbox *b = (struct dirbox *)luaL_checkudata(L, 1, DIRBOX_MT);
+
+	if (b->fds != NULL)
+		closedir(b->fds);
+	if (b->proc != NULL)
+		closedir(b->proc);
+	b->fds = b->proc = NULL;
+	return 0;
+}
+
+void procfd_register(lua_State *L)
+{
+	luaL_newmetatable(L, DIRBOX_MT);
+	lua_pushcfunction(L, dirbox_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}
+
+static int parse_pid(const char *name)
+{
+	long v = 0;
+
+	if (*name == '\0')
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || v > 100000000)
+			return -1;
+		v = v * 10 + (*name - '0');
+	}
+	return (int)v;
+}
+
+/* Reads a small /proc/PID file into out (NUL-terminated); returns length or -1. */
+static ssize_t read_small(int dirfd_, const char *name, char *out, size_t size)
+{
+	ssize_t n;
+	int fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, out, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	out[n] = '\0';
+	return n;
+}
+
+/* Pushes program (comm, as ss shows it) and command (argv[0] by netstat's
+ * rule) into the owner table on top of the stack. */
+static void push_names(lua_State *L, DIR *proc, int pid)
+{
+	char path[32], buf[4096];
+	const char *base;
+	ssize_t n;
+	int pfd;
+
+	snprintf(path, sizeof(path), "%d", pid);
+	pfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return;
+	n = read_small(pfd, "comm", buf, sizeof(buf));
+	if (n > 0) {
+		if (buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		lua_pushlstring(L, buf, (size_t)n);
+		lua_setfield(L, -2, "program");
+	}
+	n = read_small(pfd, "cmdline", buf, sizeof(buf));
+	close(pfd);
+	if (n > 0 && buf[0] != '\0') {
+		/* netstat's rule: the basename of an absolute argv[0], else argv[0]
+		 * as is (a rewritten title such as "sshd: /usr/sbin/sshd" stays
+		 * whole). argv[0] ends at the first NUL. */
+		base = buf[0] == '/' ? strrchr(buf, '/') + 1 : buf;
+		lua_pushstring(L, base);
+		lua_setfield(L, -2, "command");
+	}
+}
+
+/* Appends {pid, fd, program, command} to owners[inode]. The names table
+ * (stack index names) caches one prototype owner per pid. */
+static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
+		      uint64_t inode, int pid, int fd)
+{
+	lua_Integer n;
+
+	lua_rawgeti(L, names, pid);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 2);
+		push_names(L, b->proc, pid);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, names, pid);
+	}
+	lua_pushinteger(L, (lua_Integer)inode);
+	lua_rawget(L, owners);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_createtable(L, 1, 0);
+		lua_pushinteger(L, (lua_Integer)inode);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, owners);
+	}
+	n = (lua_Integer)lua_rawlen(L, -1);
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, pid);
+	lua_setfield(L, -2, "pid");
+	lua_pushinteger(L, fd);
+	lua_setfield(L, -2, "fd");
+	lua_getfield(L, -3, "program");
+	lua_setfield(L, -2, "program");
+	lua_getfield(L, -3, "command");
+	lua_setfield(L, -2, "command");
+	lua_rawseti(L, -2, (int)(n + 1));
+	lua_pop(L, 2);   /* owner list, name prototype */
+}
+
+/* core.owners([wanted]) -> owners, unreadable, errno
+ * owners[inode] = { {pid=, fd=, program=, command=}, ... } in /proc order
+ * (ascending pid). wanted, if given, is a set keyed by inode: other sockets
+ * are skipped without a table. unreadable counts processes whose fd list
+ * could not be read (other users' processes without privilege). */
+int l_owners(lua_State *L)
+{
+	struct dirbox *b;
+	struct dirent *pe, *fe;
+	char path[48], link[64];
+	int owners, names, has_wanted = lua_istable(L, 1);
+	int unreadable = 0, first_err = 0;
+
+	lua_settop(L, 1);
+	lua_newtable(L);
+	owners = lua_gettop(L);
+	lua_newtable(L);
+	names = lua_gettop(L);
+	b = (struct dirbox *)lua_newuserdatauv(L, sizeof(*b), 0);
+	b->proc = b->fds = NULL;
+	luaL_getmetatable(L, DIRBOX_MT);
+	lua_setmetatable(L, -2);
+
+	b->proc = opendir("/proc");
+	if (b->proc == NULL)
+		return push_error(L, "opendir /proc", errno);
+	while ((pe = readdir(b->proc)) != NULL) {
+		int pid = parse_pid(pe->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/fd", pid);
+		{
+			int dfd = openat(dirfd(b->proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (dfd < 0 || (b->fds = fdopendir(dfd)) == NULL) {
+				/* A process that exited meanwhile is not a gap. */
+				if (errno != ENOENT && errno != ESRCH) {
+					unreadable++;
+					if (first_err == 0)
+						first_err = errno;
+				}
+				if (dfd >= 0)
+					close(dfd);
+				continue;
+			}
+		}
+		while ((fe = readdir(b->fds)) != NULL) {
+			ssize_t n;
+			char *end;
+			unsigned long long inode;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			n = readlinkat(dirfd(b->fds), fe->d_name, link, sizeof(link) - 1);
+			if (n < 0 && (errno == EACCES || errno == EPERM)) {
+				/* Listing allowed but links hidden (a protected
+				 * process): its sockets' owners are unknown. */
+				unreadable++;
+				if (first_err == 0)
+					first_err = errno;
+				break;
+			}
+			if (n < 9 || memcmp(link, "socket:[", 8) != 0)
+				continue;
+			link[n] = '\0';
+			inode = strtoull(link + 8, &end, 10);
+			if (*end != ']' || inode == 0)
+				continue;
+			if (has_wanted) {
+				int want;
+
+				lua_pushinteger(L, (lua_Integer)inode);
+				lua_rawget(L, 1);
+				want = lua_toboolean(L, -1);
+				lua_pop(L, 1);
+				if (!want)
+					continue;
+			}
+			add_owner(L, b, owners, names, inode, pid, atoi(fe->d_name));
+		}
+		closedir(b->fds);
+		b->fds = NULL;
+	}
+	closedir(b->proc);
+	b->proc = NULL;
+	lua_pushvalue(L, owners);
+	lua_pushinteger(L, unreadable);
+	lua_pushinteger(L, first_err);
+	return 3;
+}
+
+/* core.user_names({uid, ...}) -> { [uid] = name } for the uids that have one. */
+int l_user_names(lua_State *L)
+{
+	char buf[4096];
+	struct passwd pw, *res;
+	lua_Integer i, n;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 1);
+	lua_newtable(L);
+	for (i = 1; i <= n; i++) {
+		lua_Integer uid;
+
+		lua_rawgeti(L, 1, (int)i);
+		uid = lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
+			lua_pushinteger(L, uid);
+			lua_pushstring(L, res->pw_name);
+			lua_rawset(L, -3);
+		}
+	}
+	return 1;
+}
