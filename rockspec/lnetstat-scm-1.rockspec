@@ -40,6 +40,7 @@ build = {
         "csrc/record/socket.c",
         "csrc/record/tcpinfo.c",
         "csrc/source/diag.c",
+        "csrc/source/diag_bytecode.c",
         "csrc/source/diag_inet.c",
         "csrc/source/diag_netlink.c",
         "csrc/source/diag_packet.c",

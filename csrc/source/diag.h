@@ -19,6 +19,7 @@ struct diag_ctx {
 	const char *proto;
 	int family;
 	int want_info;
+	lua_Integer messages;   /* socket messages the kernel sent */
 	struct sock_filter f;
 	struct sock_keys sk;
 };
@@ -29,6 +30,13 @@ int dump_inet(struct diag_ctx *c);
 int dump_unix(struct diag_ctx *c);
 int dump_packet(struct diag_ctx *c);
 int dump_netlink(struct diag_ctx *c);
+
+/* Longest program diag_bytecode emits: two port ranges (16 bytes each) and
+ * two IPv6 address conditions (28 bytes each). */
+#define DIAG_BYTECODE_MAX 88
+/* The port and address filters of f as inet_diag bytecode in out (cap
+ * bytes); its length, or 0 for none. */
+size_t diag_bytecode(const struct sock_filter *f, unsigned char *out, size_t cap);
 
 /* A SOCK_DIAG_BY_FAMILY dump request in buf; returns its family header. */
 void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size);
