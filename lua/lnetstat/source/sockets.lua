@@ -9,7 +9,7 @@ local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs, error = type, ipairs, pairs, error
-local format = string.format
+local format, sub, match = string.format, string.sub, string.match
 local sort = table.sort
 
 local M = {}
@@ -263,10 +263,23 @@ end
 
 -- Owners of sockets: one /proc/PID/fd scan (limited to the wanted inodes,
 -- or every socket when wanted is nil) and the user names of the uids seen.
+-- netstat's rule for the name it prints: the basename of an absolute
+-- argv[0], else argv[0] as is (a rewritten title such as
+-- "sshd: /usr/sbin/sshd" stays whole).
+local function command_name(argv0)
+  if argv0 == nil then return nil end
+  if sub(argv0, 1, 1) == "/" then return (match(argv0, "([^/]*)$")) end
+  return argv0
+end
+
 local function owner_index(wanted)
-  local owners, unreadable, errno = core.owners(wanted)
+  local owners, unreadable, errno, procs = core.owners(wanted)
   if not owners then return nil, unreadable, errno end
-  return { owners = owners, unreadable = unreadable, errno = errno, names = {}, missing = 0 }
+  -- each process's command, derived once
+  local commands = {}
+  for pid, p in pairs(procs) do commands[pid] = command_name(p.argv0) end
+  return { owners = owners, unreadable = unreadable, errno = errno, names = {}, missing = 0,
+    commands = commands }
 end
 
 -- Sets pid, program, user and processes on one record from the index.
@@ -282,6 +295,11 @@ local function attach_owner(index, r)
   end
   local procs = r.inode and index.owners[r.inode]
   if procs then
+    local commands = index.commands
+    for i = 1, #procs do
+      local p = procs[i]
+      p.command = commands[p.pid]
+    end
     if #procs > 1 then
       sort(procs, function(a, b) return a.pid < b.pid or (a.pid == b.pid and a.fd < b.fd) end)
     end
