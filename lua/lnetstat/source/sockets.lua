@@ -64,8 +64,7 @@ end
 
 -- The state masks of a state option: one for TCP, one for the other
 -- protocols (they differ only for "listening").
-local function state_masks(fname, value)
-  if value == nil then value = "all" end
+local function compute_state_masks(fname, value)
   local list = type(value) == "table" and value or { value }
   if type(value) == "table" and #value == 0 then
     options.argerror(fname, 1, "state list is empty")
@@ -90,6 +89,21 @@ local function state_masks(fname, value)
     end
   end
   return mask_of(tcp), mask_of(other)
+end
+
+-- The masks of the single names asked for so far: a long-lived caller
+-- asking the same question again does not pay for the string work.
+local MASKS_OF_NAME = {}
+local function state_masks(fname, value)
+  if value == nil then value = "all" end
+  if type(value) ~= "string" then return compute_state_masks(fname, value) end
+  local m = MASKS_OF_NAME[value]
+  if not m then
+    local tcp, other = compute_state_masks(fname, value)
+    m = { tcp, other }
+    MASKS_OF_NAME[value] = m   -- only valid names get here: the set stays small
+  end
+  return m[1], m[2]
 end
 
 local SOCKET_OPTS = {
@@ -144,6 +158,8 @@ local function proc_name(proto, family)
   return proto
 end
 
+local BOOLEAN_OPTS = { "process", "info", "reuse" }
+
 local function parse_socket_opts(fname, opts, preset_state)
   opts = options.check(fname, opts, fname == "each_socket" and EACH_OPTS or SOCKET_OPTS)
   local q = {}
@@ -167,7 +183,7 @@ local function parse_socket_opts(fname, opts, preset_state)
   q.filter = filter
   q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
-  for _, k in ipairs { "process", "info", "reuse" } do options.boolean(fname, 1, k, opts[k]) end
+  for _, k in ipairs(BOOLEAN_OPTS) do options.boolean(fname, 1, k, opts[k]) end
   q.process, q.info = opts.process, opts.info
   -- owners add pid, program, user and processes to each record: sized for
   -- them up front, not grown one rehash later
