@@ -177,3 +177,47 @@ describe("kernel-side socket filters", function()
     assert.equal(10 + 5 + 2, n)   -- listeners and accepted (IPv4), accepted mapped (IPv6)
   end)
 end)
+
+describe("a socket list call opens only what it needs", function()
+  local core = require "lnetstat.core"
+
+  -- Wraps core[name], recording each call's first two arguments, runs fn,
+  -- and restores every wrapped function.
+  local function recording(names, fn)
+    local saved, calls = {}, {}
+    for _, name in ipairs(names) do
+      saved[name] = core[name]
+      calls[name] = {}
+      core[name] = function(...)
+        local list = calls[name]
+        list[#list + 1] = { ... }
+        return saved[name](...)
+      end
+    end
+    local ok, err = pcall(fn)
+    for name, f in pairs(saved) do core[name] = f end
+    assert(ok, err)
+    return calls
+  end
+
+  it("listening{proto = 'tcp'}: one sock_diag socket, no rtnetlink, no /proc, no user names", function()
+    local list
+    local calls = recording({ "open", "user_names", "owners", "ifname" }, function()
+      list = assert(ns.listening { proto = "tcp" })
+    end)
+    assert.equal(1, #calls.open)
+    assert.same({ "diag" }, calls.open[1][2])
+    assert.equal(0, #calls.user_names)
+    assert.equal(0, #calls.owners)
+    assert.equal(0, #calls.ifname)
+    for _, r in ipairs(list) do assert.equal("LISTEN", r.state) end
+  end)
+
+  it("each_socket opens rtnetlink too: a streamed record cannot be named afterwards", function()
+    local calls = recording({ "open" }, function()
+      assert(ns.each_socket({ proto = "tcp", state = "listening" }, function() end))
+    end)
+    assert.equal(1, #calls.open)
+    assert.same({ "diag", "route" }, calls.open[1][2])
+  end)
+end)
