@@ -136,3 +136,53 @@ install: $(SO)
 
 clean:
 	rm -rf build
+
+# --- Fuzzing -------------------------------------------------------------
+#   make fuzz [FUZZ_SECONDS=N]   build the libFuzzer targets (clang, ASan,
+#                                UBSan) and run each for N seconds (10)
+#   make fuzz-build              only build them, into build/fuzz/
+# A target (fuzz/harness.c, chosen by FUZZ_TARGET) feeds its input through
+# the lnetstat.testhooks functions; its seeds are fuzz/corpus/<target>/,
+# what it finds goes to build/fuzz/corpus/<target>/ and a crashing input to
+# build/fuzz/crash-<target>-*. fuzz/README.md says more.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_DIR = build/fuzz
+FUZZ_TARGETS = proc_sockets proc_stats proc_net diag_inet diag_local \
+	rtnl_link rtnl_route rtnl_addr_neigh
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu99 -g -O1 -Icsrc $(shell pkg-config --cflags lua5.4) $(MNL_CFLAGS) $(FUZZ_SAN)
+FUZZ_SRC = $(filter-out csrc/core.c,$(CSRC))
+FUZZ_OBJ = $(FUZZ_SRC:csrc/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+
+.PHONY: fuzz fuzz-build check-memory
+
+$(FUZZ_DIR)/obj/%.o: csrc/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_DIR)/%: fuzz/harness.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_TARGET='"$*"' -o $@ \
+		fuzz/harness.c $(FUZZ_OBJ) -llua5.4 $(MNL_LIBS)
+
+-include $(FUZZ_OBJ:.o=.d)
+
+fuzz-build:
+	@build-aux/deps.sh fuzz
+	@$(MAKE) -s $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+			-artifact_prefix=$(FUZZ_DIR)/crash-$$t- \
+			$(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1; \
+		rc=$$?; \
+		done_line=$$(grep -E '^Done [0-9]+ runs' $(FUZZ_DIR)/$$t.log); \
+		if [ $$rc -ne 0 ] || [ -z "$$done_line" ]; then \
+			echo "fuzz $$t: FAILED (exit $$rc)"; tail -n 40 $(FUZZ_DIR)/$$t.log; fail=1; \
+		else \
+			echo "fuzz $$t: $$done_line"; \
+		fi; \
+	done; exit $$fail
