@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a target needs, if any are missing.
-# Usage: build-aux/deps.sh build|test|matrix|bench|lint|fuzz
+# Usage: build-aux/deps.sh build|test|matrix|bench|lint|fuzz|memory
 set -eu
 
 build="gcc make pkg-config libc6-dev libmnl-dev lua5.4 liblua5.4-dev"
@@ -9,6 +9,7 @@ matrix="$build lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 libluajit2-5.
 bench="$test time"
 lint="lua-check shellcheck"
 fuzz="$build clang libclang-rt-14-dev"
+memory="$test valgrind"
 
 case "${1:-build}" in
 build) want=$build ;;
@@ -17,6 +18,7 @@ matrix) want=$matrix ;;
 bench) want=$bench ;;
 lint) want=$lint ;;
 fuzz) want=$fuzz ;;
+memory) want=$memory ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 
