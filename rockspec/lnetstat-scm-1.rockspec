@@ -15,6 +15,9 @@ fallback, in this or another network namespace.
   labels = { "linux", "netlink", "netstat", "audit" },
 }
 supported_platforms = { "linux" }
+-- The lnetstat command and its subcommands read their options with
+-- argparse (Debian: lua-argparse; LuaRocks: argparse); the library does not
+-- need it, so the build does not pull it in.
 dependencies = {
   "lua >= 5.1, < 5.5",
 }
@@ -38,6 +41,8 @@ build = {
     ["lnetstat"] = "lua/lnetstat/init.lua",
     ["lnetstat.options"] = "lua/lnetstat/options.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
+    ["lnetstat.cliargs"] = "lua/lnetstat/cliargs.lua",
+    ["lnetstat.util"] = "lua/lnetstat/util.lua",
     ["lnetstat.routes"] = "lua/lnetstat/routes.lua",
     ["lnetstat.links"] = "lua/lnetstat/links.lua",
     ["lnetstat.counters"] = "lua/lnetstat/counters.lua",

@@ -2,13 +2,16 @@
 -- views come from lnetstat.format), --json and --netns, and the
 -- subcommands check, tstconfig and metrics.
 --
--- Exit codes: 0 success, 1 the data could not be read, 2 a subcommand's
--- own error (or a missing subcommand module), 3 usage error (as netstat),
--- 130 interrupted. `check` and `tstconfig` return their module's code.
+-- Exit codes (lnetstat.cliargs): 0 success, 1 a check or assertion
+-- failed, 2 usage error or an error (data unreadable, a bad file, a
+-- missing subcommand module), 130 interrupted. `check` and `tstconfig`
+-- return their module's code.
 -- @module lnetstat.cli
 local format = require "lnetstat.format"
+local cliargs = require "lnetstat.cliargs"
+local util = require "lnetstat.util"
 
-local type, pcall, tostring = type, pcall, tostring
+local type, pcall, tostring, tonumber = type, pcall, tostring, tonumber
 local sformat = string.format
 
 local M = {}
@@ -59,7 +62,10 @@ Subcommands:
 Without -n, names come from /etc/services, /etc/protocols, /etc/hosts and
 /etc/networks only; an address not found there is printed numerically
 (netstat would also ask DNS; lnetstat never blocks on the network).
-]]
+Long options are spelled out in full (no abbreviations); each subcommand
+takes -h for its own options.
+
+]] .. cliargs.EXIT_TEXT
 
 local function version_text()
   local ok, ns = pcall(require, "lnetstat")
@@ -84,91 +90,56 @@ local function dispatch(name, argv)
     local why = ok and "it has no main(argv)" or tostring(mod):match("^[^\n]*")
     io.stderr:write(sformat("lnetstat: the '%s' subcommand needs the module %s, which is not "
       .. "available (%s)\n", name, modname, why))
-    return 2
+    return cliargs.ERROR
   end
   local fine, code = pcall(mod.main, argv)
   if not fine then
-    if tostring(code):find("interrupted!", 1, true) then return 130 end
+    if tostring(code):find("interrupted!", 1, true) then return cliargs.INTERRUPTED end
     io.stderr:write(sformat("lnetstat %s: %s\n", name, tostring(code)))
-    return 2
+    return cliargs.ERROR
   end
   return type(code) == "number" and code or 0
 end
 
-local METRICS_USAGE = [[
-usage: lnetstat metrics [--netns NAME] [--prefix lnetstat|node] [-o FILE]
-  --netns NAME     read another network namespace
-  --prefix P       metric name prefix: lnetstat (default) or node (node_exporter's
-                   names; only with its netstat, sockstat and netdev collectors off)
-  -o, --output F   write F atomically (F.tmp then rename), for the textfile collector
-]]
-
 -- `lnetstat metrics`: Prometheus text of ns.stats() and ns.interfaces().
 local function metrics(argv)
-  local netns, prefix, output
-  local i = 1
-  while argv[i] do
-    local a = argv[i]
-    local name, value = a:match("^(%-%-[%w-]+)=(.*)$")
-    name = name or a
-    if name == "-h" or name == "--help" then
-      io.stdout:write(METRICS_USAGE)
-      return 0
-    end
-    if name ~= "--netns" and name ~= "--prefix" and name ~= "-o" and name ~= "--output" then
-      io.stderr:write(sformat("lnetstat metrics: unknown argument '%s'\n", a), METRICS_USAGE)
-      return 3
-    end
-    if value == nil then
-      i = i + 1
-      value = argv[i]
-      if value == nil then
-        io.stderr:write(sformat("lnetstat metrics: %s needs a value\n", name))
-        return 3
-      end
-    end
-    if name == "--netns" then netns = value
-    elseif name == "--prefix" then prefix = value
-    else output = value end
-    i = i + 1
-  end
-  if prefix ~= nil and prefix ~= "lnetstat" and prefix ~= "node" then
-    io.stderr:write("lnetstat metrics: --prefix must be lnetstat or node\n")
-    return 3
-  end
+  local p = cliargs.parser("lnetstat metrics",
+    "Counters and interface statistics as Prometheus text.")
+  p:option("--netns", "Read another network namespace (a name, a path or a pid).")
+    :argname "NAME"
+  p:option("--prefix", "Metric name prefix: lnetstat (default) or node (node_exporter's "
+    .. "names; only with its netstat, sockstat and netdev collectors off).")
+    :choices { "lnetstat", "node" }
+  p:option("-o --output", "Write FILE atomically (a temporary file, then a rename), "
+    .. "for the textfile collector.")
+    :argname "FILE"
+  local args, code = cliargs.parse(p, argv)
+  if not args then return code end
+  local netns = tonumber(args.netns) or args.netns
   local ns = require "lnetstat"
   local stats, err = ns.stats { netns = netns }
   if not stats then
     io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return 1
+    return cliargs.ERROR
   end
   local ifs
   ifs, err = ns.interfaces { netns = netns }
   if not ifs then
     io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return 1
+    return cliargs.ERROR
   end
-  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = prefix })
-  if not output then
+  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = args.prefix })
+  if not args.output then
     io.stdout:write(text)
-    return 0
+    return cliargs.OK
   end
   -- the textfile collector must never read a half-written file
-  local tmp = sformat("%s.tmp%d", output, os.time() % 100000 * 100 + math.random(0, 99))
-  local f, ferr = io.open(tmp, "w")
-  if not f then
-    io.stderr:write("lnetstat metrics: ", tostring(ferr), "\n")
-    return 1
-  end
-  local ok, werr = f:write(text)
-  f:close()
-  if ok then ok, werr = os.rename(tmp, output) end
+  local ok, werr = util.write_atomic(args.output, text)
   if not ok then
-    os.remove(tmp)
-    io.stderr:write("lnetstat metrics: ", tostring(werr), "\n")
-    return 1
+    io.stderr:write("lnetstat metrics: cannot write ", args.output, ": ", tostring(werr), "\n")
+    return cliargs.ERROR
   end
-  return 0
+  return cliargs.OK
 end
 
 -- The records a --json view shows: the same selection as the text.
@@ -199,18 +170,20 @@ function M.main(argv)
     if sub == "metrics" then return metrics(rest) end
     return dispatch(sub, rest)
   end
-  local flags, msg, code = format.parse_args(argv)
+  -- netstat's grammar (bundled flags, -cN, -A FAMILY) with lnetstat's
+  -- conventions: long options in full, usage errors exit 2
+  local flags, msg = format.parse_args(argv, { exact = true })
   if not flags then
     io.stderr:write(msg, "\n", "Try 'lnetstat --help' for more information.\n")
-    return code
+    return cliargs.USAGE
   end
   if flags.help then
     io.stdout:write(M.USAGE)
-    return 0
+    return cliargs.OK
   end
   if flags.version then
     io.stdout:write(version_text())
-    return 0
+    return cliargs.OK
   end
   -- netstat -s prints once whatever -c says
   local continuous = flags.continuous and not flags.statistics
@@ -238,7 +211,7 @@ function M.main(argv)
     if not text then
       io.stdout:flush()
       io.stderr:write("lnetstat: ", tostring(err), "\n")
-      return 1
+      return cliargs.ERROR
     end
     -- netstat writes its notes (stderr) before the tables; socket_view
     -- streams nothing when a note must come first
@@ -248,8 +221,8 @@ function M.main(argv)
     end
     io.stdout:write(text)
     io.stdout:flush()
-    if not continuous then return 0 end
-    if not sleep(flags.interval) then return 130 end
+    if not continuous then return cliargs.OK end
+    if not sleep(flags.interval) then return cliargs.INTERRUPTED end
   end
 end
 
