@@ -8,6 +8,7 @@
 -- return their module's code.
 -- @module lnetstat.cli
 local format = require "lnetstat.format"
+local run = require "lnetstat.netstat.run"
 local cliargs = require "lnetstat.cliargs"
 local util = require "lnetstat.util"
 
@@ -73,14 +74,6 @@ local function version_text()
   return sformat("lnetstat %s\n", tostring(v))
 end
 
--- Sleeps for the -c interval; false when the sleep was interrupted.
-local function sleep(seconds)
-  local a, how, code = os.execute(sformat("sleep %d", seconds))
-  if type(a) == "number" then return a == 0 end          -- Lua 5.1: the wait status
-  if how == "signal" then return false end
-  return a == true or code == 0
-end
-
 -- Runs `lnetstat check|tstconfig ...` through its module, which may not be
 -- installed: say which one is missing rather than a Lua traceback.
 local function dispatch(name, argv)
@@ -142,24 +135,6 @@ local function metrics(argv)
   return cliargs.OK
 end
 
--- The records a --json view shows: the same selection as the text.
-local function json_value(flags, data)
-  local view = format.view_of(flags)
-  if view == "statistics" then return data.stats end
-  if view == "route" then return format.select_routes(data.routes or {}, flags) end
-  if view == "interfaces" then return format.select_interfaces(data.interfaces or {}, flags) end
-  local sockets = data.sockets and format.select_sockets(data.sockets, flags)
-  if data.groups and sockets and #sockets > 0 then
-    return { sockets = sockets, groups = format.select_groups(data.groups, flags) }
-  end
-  if data.groups then return format.select_groups(data.groups, flags) end
-  return sockets or {}
-end
-
-local function write_stdout(text)
-  io.stdout:write(text)
-end
-
 --- Runs the command; returns the exit code.
 function M.main(argv)
   argv = argv or {}
@@ -185,45 +160,7 @@ function M.main(argv)
     io.stdout:write(version_text())
     return cliargs.OK
   end
-  -- netstat -s prints once whatever -c says
-  local continuous = flags.continuous and not flags.statistics
-  local iteration = 0
-  while true do
-    iteration = iteration + 1
-    local text, notes, err
-    if flags.json then
-      local data
-      data, err = format.collect(flags, { netns = flags.netns })
-      text = data and (format.json(json_value(flags, data)) .. "\n")
-    elseif format.view_of(flags) == "sockets" then
-      -- streamed: the lines go out as the kernel hands the sockets over
-      text, notes = format.socket_view(flags, { netns = flags.netns, write = write_stdout })
-      err = notes
-    elseif format.view_of(flags) == "route" then
-      -- streamed too: a full routing table is never held
-      text, notes = format.route_view(flags, { netns = flags.netns, write = write_stdout })
-      err = notes
-    else
-      local data
-      data, err = format.collect(flags, { netns = flags.netns })
-      if data then text = format.render(flags, data, { iteration = iteration }) end
-    end
-    if not text then
-      io.stdout:flush()
-      io.stderr:write("lnetstat: ", tostring(err), "\n")
-      return cliargs.ERROR
-    end
-    -- netstat writes its notes (stderr) before the tables; socket_view
-    -- streams nothing when a note must come first
-    if notes and notes ~= "" then
-      io.stdout:flush()
-      io.stderr:write(notes)
-    end
-    io.stdout:write(text)
-    io.stdout:flush()
-    if not continuous then return cliargs.OK end
-    if not sleep(flags.interval) then return cliargs.INTERRUPTED end
-  end
+  return run.command(flags, { json = format.json })
 end
 
 return M

@@ -15,9 +15,8 @@
 --   if not args then return code end    -- help printed (0) or usage error shown (2)
 --
 -- @module lnetstat.cliargs
-local argparse = require "argparse"
-
-local type, ipairs, tostring, error, setmetatable = type, ipairs, tostring, error, setmetatable
+local type, ipairs, tostring, error, setmetatable, require =
+  type, ipairs, tostring, error, setmetatable, require
 
 local M = {}
 
@@ -45,6 +44,8 @@ function M.parser(name, description, epilog)
   if type(name) ~= "string" then
     error("bad argument #1 to 'parser' (string expected, got " .. type(name) .. ")", 2)
   end
+  -- loaded here: the exit codes alone (lnetstat.netstat.run) need no argparse
+  local argparse = require "argparse"
   local p = argparse(name, description, epilog or M.EXIT_TEXT)
   p:add_help(false)
   p:flag("-h --help", "Show this help and exit.")

@@ -1,5 +1,6 @@
--- netstat's argument grammar (getopt_long rules) for lnetstat.format.
--- @module lnetstat.format.args
+-- netstat's argument grammar (getopt_long rules) and its defaults: argv in,
+-- the flags table the plan is made from.
+-- @module lnetstat.netstat.flags
 
 local type, ipairs, pairs, tonumber = type, ipairs, pairs, tonumber
 local error, sformat, sub, concat = error, string.format, string.sub, table.concat
