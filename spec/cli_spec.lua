@@ -130,6 +130,18 @@ describe("lnetstat command", function()
     assert.matches("lnetstat%-no%-such%-ns", out)
   end)
 
+  it("takes --netns as a name, a path or a pid", function()
+    -- the shell's pid and its namespace file: the namespace lnetstat is in
+    for _, spec in ipairs { "$$", "/proc/$$/ns/net" } do
+      local out, code = run_rc(LNETSTAT .. " --netns " .. spec .. " -tn 2>&1")
+      assert.are.equal(0, code, out)
+      assert.matches("^Active Internet connections %(w/o servers%)\n", out)
+      out, code = run_rc(LNETSTAT .. " metrics --netns=" .. spec .. " 2>&1")
+      assert.are.equal(0, code, out)
+      assert.matches("\nlnetstat_netstat_Tcp_ActiveOpens %d+\n", out)
+    end
+  end)
+
   it("gives each subcommand its help, exit 0", function()
     local out, code = run_rc(LNETSTAT .. " metrics -h")
     assert.are.equal(0, code)

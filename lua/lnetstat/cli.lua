@@ -12,7 +12,7 @@ local run = require "lnetstat.netstat.run"
 local cliargs = require "lnetstat.cliargs"
 local util = require "lnetstat.util"
 
-local type, pcall, tostring, tonumber = type, pcall, tostring, tonumber
+local type, pcall, tostring = type, pcall, tostring
 local sformat = string.format
 
 local M = {}
@@ -108,7 +108,7 @@ local function metrics(argv)
     :argname "FILE"
   local args, code = cliargs.parse(p, argv)
   if not args then return code end
-  local netns = tonumber(args.netns) or args.netns
+  local netns = cliargs.netns(args.netns)
   local ns = require "lnetstat"
   local stats, err = ns.stats { netns = netns }
   if not stats then

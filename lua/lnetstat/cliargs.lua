@@ -15,8 +15,8 @@
 --   if not args then return code end    -- help printed (0) or usage error shown (2)
 --
 -- @module lnetstat.cliargs
-local type, ipairs, tostring, error, setmetatable, require =
-  type, ipairs, tostring, error, setmetatable, require
+local type, ipairs, tostring, tonumber, error, setmetatable, require =
+  type, ipairs, tostring, tonumber, error, setmetatable, require
 
 local M = {}
 
@@ -61,6 +61,13 @@ local function wants_help(argv)
     if a == "-h" or a == "--help" then return true end
   end
   return false
+end
+
+--- A --netns value as the data functions take it: digits are a pid (a
+-- number), anything else a name under /var/run/netns or a path.
+function M.netns(value)
+  if type(value) == "string" and value:match("^%d+$") then return tonumber(value) end
+  return value
 end
 
 --- Parses argv with parser p. Returns the arguments table, or nil and the

@@ -107,7 +107,7 @@ local function apply(flags, key, value)
   elseif key == "s" then flags.statistics = true
   elseif key == "A" then return set_family(flags, value)
   elseif key == "json" then flags.json = true
-  elseif key == "netns" then flags.netns = value
+  elseif key == "netns" then flags.netns = value:match("^%d+$") and tonumber(value) or value  -- a pid
   elseif sub(key, 1, 3) == "af:" then return set_family(flags, sub(key, 4))
   elseif UNSUPPORTED[key] then
     return nil, sformat("lnetstat: %s: not supported", UNSUPPORTED[key])
