@@ -33,7 +33,9 @@
 --   format.groups_text(list, flags, opts), format.statistics_text(stats, flags)
 --     One view each, as netstat prints it (titles and headers included);
 --     flags as parse_args returns them (format.view_flags(flags) applies
---     netstat's defaults for a socket view).
+--     netstat's defaults for a socket view). opts: files (name file paths,
+--     read here when the flags need names) or names (a name table of
+--     lnetstat.netstat.names), users ({[uid] = name}; default getpwuid).
 --   format.select_sockets / select_interfaces / select_routes / select_groups
 --     (list, flags) -> the records the text view shows, in its order.
 --   format.program_field(record), format.timer_field(record),
