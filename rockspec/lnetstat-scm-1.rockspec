@@ -15,6 +15,9 @@ fallback, in this or another network namespace.
   labels = { "linux", "netlink", "netstat", "audit" },
 }
 supported_platforms = { "linux" }
+-- The lnetstat command and its subcommands read their options with
+-- argparse (Debian: lua-argparse; LuaRocks: argparse); the library does not
+-- need it, so the build does not pull it in.
 dependencies = {
   "lua >= 5.1, < 5.5",
 }
@@ -74,6 +77,7 @@ build = {
     ["lnetstat.source.links"] = "lua/lnetstat/source/links.lua",
     ["lnetstat.source.counters"] = "lua/lnetstat/source/counters.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
+    ["lnetstat.cliargs"] = "lua/lnetstat/cliargs.lua",
     ["lnetstat.query"] = "lua/lnetstat/query.lua",
     ["lnetstat.query.base"] = "lua/lnetstat/query/base.lua",
     ["lnetstat.query.lists"] = "lua/lnetstat/query/lists.lua",
@@ -99,22 +103,24 @@ build = {
     ["lnetstat.tstconfig.source"] = "lua/lnetstat/tstconfig/source.lua",
     ["lnetstat.tstconfig.asserts"] = "lua/lnetstat/tstconfig/asserts.lua",
     ["lnetstat.format"] = "lua/lnetstat/format.lua",
-    ["lnetstat.format.args"] = "lua/lnetstat/format/args.lua",
-    ["lnetstat.format.names"] = "lua/lnetstat/format/names.lua",
     ["lnetstat.format.util"] = "lua/lnetstat/format/util.lua",
-    ["lnetstat.format.sockets"] = "lua/lnetstat/format/sockets.lua",
-    ["lnetstat.format.unix"] = "lua/lnetstat/format/unix.lua",
-    ["lnetstat.format.interfaces"] = "lua/lnetstat/format/interfaces.lua",
-    ["lnetstat.format.routes"] = "lua/lnetstat/format/routes.lua",
-    ["lnetstat.format.groups"] = "lua/lnetstat/format/groups.lua",
-    ["lnetstat.format.statistics"] = "lua/lnetstat/format/statistics.lua",
     ["lnetstat.format.json"] = "lua/lnetstat/format/json.lua",
     ["lnetstat.format.prometheus"] = "lua/lnetstat/format/prometheus.lua",
-    ["lnetstat.format.view"] = "lua/lnetstat/format/view.lua",
     ["lnetstat.encode.utf8"] = "lua/lnetstat/encode/utf8.lua",
     ["lnetstat.encode.json"] = "lua/lnetstat/encode/json.lua",
     ["lnetstat.encode.prometheus"] = "lua/lnetstat/encode/prometheus.lua",
     ["lnetstat.encode.xml"] = "lua/lnetstat/encode/xml.lua",
+    ["lnetstat.netstat.flags"] = "lua/lnetstat/netstat/flags.lua",
+    ["lnetstat.netstat.plan"] = "lua/lnetstat/netstat/plan.lua",
+    ["lnetstat.netstat.rows"] = "lua/lnetstat/netstat/rows.lua",
+    ["lnetstat.netstat.names"] = "lua/lnetstat/netstat/names.lua",
+    ["lnetstat.netstat.run"] = "lua/lnetstat/netstat/run.lua",
+    ["lnetstat.netstat.text.inet"] = "lua/lnetstat/netstat/text/inet.lua",
+    ["lnetstat.netstat.text.unix"] = "lua/lnetstat/netstat/text/unix.lua",
+    ["lnetstat.netstat.text.interfaces"] = "lua/lnetstat/netstat/text/interfaces.lua",
+    ["lnetstat.netstat.text.routes"] = "lua/lnetstat/netstat/text/routes.lua",
+    ["lnetstat.netstat.text.groups"] = "lua/lnetstat/netstat/text/groups.lua",
+    ["lnetstat.netstat.text.statistics"] = "lua/lnetstat/netstat/text/statistics.lua",
     ["lnetstat.report.util"] = "lua/lnetstat/report/util.lua",
     ["lnetstat.report.human"] = "lua/lnetstat/report/human.lua",
     ["lnetstat.report.tap"] = "lua/lnetstat/report/tap.lua",
