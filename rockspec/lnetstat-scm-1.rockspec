@@ -64,6 +64,7 @@ build = {
     ["lnetstat.tstconfig.source"] = "lua/lnetstat/tstconfig/source.lua",
     ["lnetstat.tstconfig.asserts"] = "lua/lnetstat/tstconfig/asserts.lua",
     ["lnetstat.tstconfig.regex"] = "lua/lnetstat/tstconfig/regex.lua",
+    ["lnetstat.ss"] = "lua/lnetstat/ss.lua",
     ["lnetstat.format"] = "lua/lnetstat/format.lua",
     ["lnetstat.format.args"] = "lua/lnetstat/format/args.lua",
     ["lnetstat.format.names"] = "lua/lnetstat/format/names.lua",

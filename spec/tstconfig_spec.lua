@@ -225,7 +225,7 @@ describe("lnetstat.tstconfig", function()
       assert.matches("ERROR: netstat emulation failed: [^\n]*no such flag", text)
     end)
 
-    it("answers ss with a minimal renderer (tokenized columns)", function()
+    it("answers ss from lnetstat.ss: ss's header, columns and *:* peers", function()
       local L = fake.listener
       local data = fake.data { sockets = {
         L("tcp", "0.0.0.0", 22, "sshd", "root", 812),
@@ -233,23 +233,49 @@ describe("lnetstat.tstconfig", function()
         L("tcp", "::", 443, "nginx", "root", 900, { v6only = true }),
         L("udp", "0.0.0.0", 53, "named", "bind", 53),
       } }
-      local out, err, code = tstconfig.render_ss({ "-tlnpH" }, { data = data })
-      assert.equal(0, code)
-      assert.equal("", err)
+      local ss = require "lnetstat.ss"
+      -- ss's layout without a terminal: a dual-stack [::] listener is *:80
+      -- with peer *:*, a v6only one [::]:443 with peer [::]:*; Recv-Q and
+      -- Send-Q are %-6d; "Process" follows the peer Port column
+      local out, err, code = ss.render({ "-tln" }, { data = data })
+      assert.same({ "", 0 }, { err, code })
       assert.equal(table.concat({
-        'LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=812,fd=3))',
-        'LISTEN 0 128 *:80       [::]:*    users:(("nginx",pid=900,fd=3))',
-        'LISTEN 0 128 [::]:443   [::]:*    users:(("nginx",pid=900,fd=3))',
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess",
+        "LISTEN 0      128          0.0.0.0:22        0.0.0.0:*          ",
+        "LISTEN 0      128                *:80              *:*          ",
+        "LISTEN 0      128             [::]:443          [::]:*          ",
       }, "\n") .. "\n", out)
       assert.equal("listening", data.calls[1].opts.state)
       assert.same({ "tcp" }, data.calls[1].opts.proto)
+      assert.equal(out, (tstconfig.render_ss({ "-tln" }, { data = data })))  -- its former name
+      out = ss.render({ "-tlnpH" }, { data = data })
+      assert.equal(table.concat({
+        'LISTEN 0      128    0.0.0.0:22  0.0.0.0:* users:(("sshd",pid=812,fd=3)) ',
+        'LISTEN 0      128          *:80        *:* users:(("nginx",pid=900,fd=3))',
+        'LISTEN 0      128       [::]:443    [::]:* users:(("nginx",pid=900,fd=3))',
+      }, "\n") .. "\n", out)
+      -- two tables: the Netid column, udp before tcp as ss dumps them
+      out = ss.render({ "-t", "--udp", "-a", "-n" }, { data = data })
+      assert.equal(table.concat({
+        "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess",
+        "udp   UNCONN 0      128          0.0.0.0:53        0.0.0.0:*          ",
+        "tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*          ",
+        "tcp   LISTEN 0      128                *:80              *:*          ",
+        "tcp   LISTEN 0      128             [::]:443          [::]:*          ",
+      }, "\n") .. "\n", out)
+      -- a file reading those cells, header included
       local text, code2 = run("ss.tstconfig", { data = data })
       assert.equal(0, code2, text)
-      out = tstconfig.render_ss({ "-tuan" }, { data = data })
-      assert.matches("^Netid State  Recv%-Q Send%-Q Local Address:Port Peer Address:Port\n", out)
-      local _, e2, c2 = tstconfig.render_ss({ "-K" }, { data = data })
-      assert.equal(1, c2)
-      assert.matches("not supported", e2)
+      assert.matches("Assertions tested: 6\nAssertions passed: 6\n", text)
+      for _, bad in ipairs { { "-K" }, { "--extended" }, { "dport", "=", ":22" } } do
+        local o, e, c = ss.render(bad, { data = data })
+        assert.same({ "", 1 }, { o, c })
+        assert.matches("not supported by lnetstat's ss", e)
+      end
+      assert.has_error(function() ss.render("-tln") end,
+        "bad argument #1 to 'render' (table of arguments expected, got string)")
+      assert.has_error(function() ss.render({ 1 }) end,
+        "bad argument #1 to 'render' (argument 1 is a number, not a string)")
     end)
 
     it("runs other commands only with --exec-commands, never through a shell", function()
@@ -389,6 +415,24 @@ describe("lnetstat.tstconfig", function()
       local ss = helpers.netns_run(lab.ns, "ss -tlnH")
       assert.matches("%*:80 ", ss)
       assert.matches("0%.0%.0%.0:22 ", ss)
+    end)
+
+    root_it("lnetstat.ss prints what iproute2's ss prints, byte for byte", function()
+      lab:listen("sshd", "/usr/sbin/sshd", "tcp:0.0.0.0:22")
+      lab:listen("nginx", "nginx", "tcp:[::]:80:dual", "tcp:[::]:443:v6only")
+      lab:listen("named", "named", "udp:[::]:53:dual", "udp:127.0.0.1:123")
+      local render = require("lnetstat.ss").render
+      for _, flags in ipairs { "-tln", "-tlnH", "-tuln", "-uln", "-tlnp", "-tulpn", "-ltn6", "-lnt4", "-tuan" } do
+        local mine, err, code = render({ flags }, { netns = lab.ns })
+        assert.same({ "", 0 }, { err, code }, flags)
+        -- ss now and then prints an empty table on this machine: ask again
+        local real
+        for _ = 1, 5 do
+          real = helpers.netns_run(lab.ns, "ss " .. flags)
+          if real == mine then break end
+        end
+        assert.equal(real, mine, "ss " .. flags)
+      end
     end)
   end)
 

@@ -183,12 +183,9 @@ local function new_test(opts, print)
       if not ok then return nil, "netstat emulation failed: " .. tostring(out) end
       return out or "", err or "", code or 0
     elseif prog == "ss" then
-      local fn = opts.ss
-      if not fn then
-        local ok, fmt = pcall(require, "lnetstat.format")
-        if ok and type(fmt) == "table" and type(fmt.ss) == "function" then fn = fmt.ss end
+      local fn = opts.ss or function(a, o)
+        return require("lnetstat.ss").render(a, { netns = o.netns, data = opts.data })
       end
-      fn = fn or function(a, o) return M.render_ss(a, { netns = o.netns, data = opts.data }) end
       local ok, out, err, code = pcall(fn, rest, { netns = opts.netns })
       if not ok then return nil, "ss emulation failed: " .. tostring(out) end
       return out or "", err or "", code or 0
