@@ -182,6 +182,56 @@ describe("lnetstat.tstconfig", function()
     end)
   end)
 
+  describe("definition files run as Tstconfig 0.3 runs them", function()
+    it("fixed positions start columns, from 0 or not", function()
+      local text, code, counts = run "fixed-positions.tstconfig"
+      assert.equal(0, code, text)
+      assert.same({ tested = 5, passed = 5, failed = 0, errors = 0 }, counts)
+    end)
+
+    it("keyvalue and ini values ignore quote_char and ignore_empty_tokens; tokenized does not", function()
+      local text, code, counts = run "keyvalue-quoting.tstconfig"
+      assert.equal(0, code, text)
+      assert.same({ tested = 10, passed = 10, failed = 0, errors = 0 }, counts)
+    end)
+
+    it("quotes are special only when they open a token (text, definitions, passwd)", function()
+      local text, code, counts = run "quoting.tstconfig"
+      assert.equal(0, code, text)
+      assert.same({ tested = 7, passed = 7, failed = 0, errors = 0 }, counts)
+      -- and the report prints the quotes it kept
+      local f = os.tmpname()
+      finally(function() os.remove(f) end)
+      local fh = assert(io.open(f, "w"))
+      fh:write("file ", FIX, "passwd-quotes\nsyntax etc_passwd\ncolumns 0 4\nproperty bob\nassert_eq Bob\n")
+      fh:close()
+      text = tstconfig.run { f }
+      assert.matches(' Property:  bob\n Value:     Robert "Bob" Smith\n Assertion: assert_eq Bob\n', text, 1, true)
+    end)
+
+    it("section patterns with alternation, groups and counted repetition", function()
+      local text, code, counts = run "sections.tstconfig"
+      assert.equal(0, code, text)
+      assert.same({ tested = 6, passed = 6, failed = 0, errors = 0 }, counts)
+      -- a pattern Java refuses is printed and not counted, as in 0.3; one
+      -- lnetstat cannot match is counted
+      text, code, counts = run "section-errors.tstconfig"
+      assert.equal(1, code)
+      assert.same({ tested = 0, passed = 0, failed = 0, errors = 2 }, counts)
+      assert.matches("\nERROR: java.util.regex.PatternSyntaxException: Unclosed group[^\n]*\n%^%(server\n", text)
+      assert.matches("\nERROR: section_header_pattern: lnetstat does not match inline flags", text)
+      assert.matches("\nERROR: section_footer_pattern: lnetstat does not match look%-behind", text)
+    end)
+
+    it("a failing section_size prints no stale Property: line", function()
+      local text, code, counts = run "section-size.tstconfig"
+      assert.equal(1, code)
+      assert.same({ tested = 2, passed = 1, failed = 1, errors = 0 }, counts)
+      assert.matches("\nASSERTION FAILED\n File:      spec/fixtures/tstconfig/passwd\n Value:     3\n"
+        .. " Assertion: assert_eq 99\n\n", text, 1, true)
+    end)
+  end)
+
   describe("command", function()
     it("answers sudo netstat from lnetstat.format.netstat: no fork, no sudo", function()
       local calls = {}
