@@ -53,7 +53,7 @@ local split_lines_file, split_lines_command, read_file, exec_argv =
 
 local M = { _NAME = "lnetstat.tstconfig", TSTCONFIG_VERSION = "0.3" }
 
--- The parts' public functions, as this module has always offered them.
+-- The parts' public functions (render_ss is lnetstat.ss.render).
 M.tokenize, M.regex = parse.tokenize, require("lnetstat.tstconfig.regex").compile
 M.split_lines_command, M.shell_quote, M.exec_argv, M.render_ss =
   source.split_lines_command, source.shell_quote, source.exec_argv, source.render_ss
@@ -96,7 +96,14 @@ local function new_test(opts, print)
   local function ensure_parsed()
     if not S.parsed then
       S.parsed = true
-      S.doc = parse_lines(S.config, S.lines)
+      local ok, doc = pcall(parse_lines, S.config, S.lines)
+      if not ok then
+        -- a section pattern that backtracks without end: nothing is parsed
+        T.errors = T.errors + 1
+        err_line(tostring(doc))
+        doc = { top = {}, sections = {} }
+      end
+      S.doc = doc
       S.section = S.doc.top
     end
   end
@@ -432,8 +439,8 @@ end
 -- @tparam table files paths
 -- @tparam[opt] table opts exec_commands, netns, strict, exit_zero,
 --   netstat (function(argv, opts) -> stdout, stderr, code; default
---   lnetstat.format.netstat), ss (likewise; default render_ss), exec
---   (function(argv) -> stdout, stderr, code), data (for render_ss)
+--   lnetstat.format.netstat), ss (likewise; default lnetstat.ss.render), exec
+--   (function(argv) -> stdout, stderr, code), data (for lnetstat.ss)
 -- @treturn string the report
 -- @treturn number the exit code (0 PASS, 1 FAIL; 0 with exit_zero)
 -- @treturn table counts {tested, passed, failed, errors}

@@ -269,6 +269,11 @@ end
 -- Compiling to matchers: m(i, k) tries to match at i and calls k(j) with
 -- the position after the match, backtracking when k returns false.
 
+-- A pattern that backtracks without end (nested quantifiers over what
+-- may match nothing) stops after this many steps on one line.
+local STEPS = 1000000
+local TOO_MUCH = {}
+
 local function build(node, st)
   local t = node.type
   if t == "char" then
@@ -320,6 +325,9 @@ local function build(node, st)
       branches[b] = chain
     end
     local function alt(i, k)
+      local left = st.steps - 1
+      if left < 0 then error(TOO_MUCH, 0) end
+      st.steps = left
       for b = 1, #branches do
         if branches[b](i, k) then return true end
       end
@@ -358,10 +366,41 @@ local function build(node, st)
         return false
       end)
     end
+  elseif t == "rep" and node.node.type == "char" then
+    -- one character repeated: counted in a loop, so that the depth of the
+    -- match does not grow with the length of the line
+    local test, min, max, greedy, possessive = node.node.test, node.min, node.max, node.greedy, node.possessive
+    return function(i, k)
+      local s, n = st.s, st.n
+      local last = i - 1  -- the last position the run may reach
+      local limit = max and (i + max - 1) or n
+      if limit > n then limit = n end
+      while last < limit do
+        local c = byte(s, last + 1)
+        if not test(c) then break end
+        last = last + 1
+      end
+      local first = i + min - 1  -- the run must reach this far
+      if last < first then return false end
+      if possessive then return k(last + 1) end
+      if greedy then
+        for j = last, first, -1 do
+          if k(j + 1) then return true end
+        end
+      else
+        for j = first, last do
+          if k(j + 1) then return true end
+        end
+      end
+      return false
+    end
   elseif t == "rep" then
     local inner = build(node.node, st)
     local min, max, greedy = node.min, node.max, node.greedy
     local function try(i, count, k)
+      local left = st.steps - 1
+      if left < 0 then error(TOO_MUCH, 0) end
+      st.steps = left
       local function more(p)
         -- an empty pass ends the loop, its groups kept (as Java keeps them)
         if p == i and count >= min then return k(p) end
@@ -390,7 +429,8 @@ end
 
 --- Compiles a Java regular expression. Returns an object whose
 -- match(line) answers Matcher.matches() and group(1) (true, group1 or
--- false), or nil, message, kind ("syntax": Java refuses it too;
+-- false; it raises a message when the pattern backtracks more than a
+-- million steps on the line), or nil, message, kind ("syntax": Java refuses it too;
 -- "unsupported": valid Java this matcher does not implement).
 function M.compile(re)
   if type(re) ~= "string" then
@@ -415,9 +455,15 @@ function M.compile(re)
     source = re,
     groups = ngroups,
     match = function(line)
-      st.s, st.n, st.caps = line, #line, {}
+      st.s, st.n, st.caps, st.steps = line, #line, {}, STEPS
       local n = #line
-      local hit = top(1, function(p) return p == n + 1 end)
+      local done, hit = pcall(top, 1, function(p) return p == n + 1 end)
+      if not done then
+        if hit == TOO_MUCH then
+          error(format("the pattern %s backtracks too much on a line of %d characters", re, n), 0)
+        end
+        error(hit, 0)
+      end
       if not hit then return false end
       local s, e = st.caps[1], st.caps[2]
       if ngroups == 0 then return true, nil end
