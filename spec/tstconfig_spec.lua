@@ -318,6 +318,18 @@ describe("lnetstat.tstconfig", function()
         "tcp   LISTEN 0      128                *:80              *:*          ",
         "tcp   LISTEN 0      128             [::]:443          [::]:*          ",
       }, "\n") .. "\n", out)
+      -- without -n, a port outside the ephemeral range takes its first
+      -- name in /etc/services
+      out = ss.render({ "-tl" }, { data = data, port_range = "400\t60999\n",
+        services = "# comment\nssh 22/tcp\nhttp 80/tcp www # web\nhttp-alt 80/tcp\nhttps 443/udp\n" })
+      assert.equal(table.concat({
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess",
+        "LISTEN 0      128          0.0.0.0:ssh       0.0.0.0:*          ",
+        "LISTEN 0      128                *:http            *:*          ",
+        "LISTEN 0      128             [::]:443          [::]:*          ",
+      }, "\n") .. "\n", out)
+      out = ss.render({ "-tl" }, { data = data, port_range = "20 60999", services = "ssh 22/tcp\n" })
+      assert.matches("0%.0%.0%.0:22 ", out)  -- 22 is ephemeral there: never named
       -- a file reading those cells, header included
       local text, code2 = run("ss.tstconfig", { data = data })
       assert.equal(0, code2, text)
@@ -477,7 +489,8 @@ describe("lnetstat.tstconfig", function()
       lab:listen("nginx", "nginx", "tcp:[::]:80:dual", "tcp:[::]:443:v6only")
       lab:listen("named", "named", "udp:[::]:53:dual", "udp:127.0.0.1:123")
       local render = require("lnetstat.ss").render
-      for _, flags in ipairs { "-tln", "-tlnH", "-tuln", "-uln", "-tlnp", "-tulpn", "-ltn6", "-lnt4", "-tuan" } do
+      for _, flags in ipairs { "-tln", "-tlnH", "-tuln", "-uln", "-tlnp", "-tulpn", "-ltn6", "-lnt4", "-tuan",
+        "-tl", "-tul", "-tulp" } do
         local mine, err, code = render({ flags }, { netns = lab.ns })
         assert.same({ "", 0 }, { err, code }, flags)
         -- ss now and then prints an empty table on this machine: ask again

@@ -5,12 +5,15 @@
 -- see the same cells.
 --
 -- Flags: -t -u -w -l -a -n -p -4 -6 -H (bundled or not) and their long
--- forms. Ports are always numeric, as with -n (service names are not
--- looked up). Anything else (filters, -e, -i, -x ...) is refused with
--- exit code 1.
+-- forms. Without -n a TCP or UDP port outside the ephemeral range takes
+-- its first name in /etc/services, as ss's getservbyport() gives it;
+-- addresses are always numeric (ss resolves them only with -r). Anything
+-- else (filters, -r, -e, -i, -x ...) is refused with exit code 1.
 -- @module lnetstat.ss
-local type, ipairs, tostring, require, format, sub, find, rep, concat, sort =
-  type, ipairs, tostring, require, string.format, string.sub, string.find, string.rep, table.concat, table.sort
+local type, ipairs, tostring, tonumber, require, format, sub, find, rep, concat, sort =
+  type, ipairs, tostring, tonumber, require, string.format, string.sub, string.find, string.rep, table.concat,
+  table.sort
+local io = io
 local util = require "lnetstat.util"
 
 local M = { _NAME = "lnetstat.ss" }
@@ -52,8 +55,38 @@ local function address(r, addr, with_device)
   return a .. ":"
 end
 
-local function port(p)
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+-- /etc/services: [proto][port] = the first name listed for it
+local function services(text)
+  local by = { tcp = {}, udp = {} }
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    local name, num, proto = line:gsub("#.*", ""):match("^%s*(%S+)%s+(%d+)/(%a+)")
+    num = tonumber(num)
+    if name and by[proto] and by[proto][num] == nil then by[proto][num] = name end
+  end
+  return by
+end
+
+-- ss's ephemeral range (ports it never names): the kernel's local port
+-- range, 1024-4999 when unreadable
+local function ephemeral(text)
+  local lo, hi = (text or ""):match("^%s*(%d+)%s+(%d+)")
+  if not lo then return 1024, 4999 end
+  return tonumber(lo), tonumber(hi)
+end
+
+local function port(p, names, proto)
   if p == nil or p == 0 then return "*" end
+  if names and names[proto] and not (p >= names.lo and p <= names.hi) and names[proto][p] then
+    return names[proto][p]
+  end
   return tostring(p)
 end
 
@@ -139,7 +172,9 @@ end
 --- What `ss ARGV...` prints.
 -- @tparam table argv the arguments after "ss" (strings)
 -- @tparam[opt] table opts netns (read that namespace), data (a table with
---   sockets(opts), for tests; default lnetstat)
+--   sockets(opts), for tests; default lnetstat), services and port_range
+--   (the text of /etc/services and of /proc/sys/net/ipv4/ip_local_port_range,
+--   for tests; default those files)
 -- @treturn string stdout
 -- @treturn string stderr
 -- @treturn number exit code (0, or 1 for an unsupported flag or unreadable data)
@@ -180,6 +215,12 @@ function M.render(argv, opts)
     return x.i < y.i
   end)
 
+  local names
+  if not flags.n then
+    names = services(opts.services or read_file("/etc/services") or "")
+    names.lo, names.hi = ephemeral(opts.port_range or read_file("/proc/sys/net/ipv4/ip_local_port_range"))
+  end
+
   local shown = {}
   for c = 1, #COLUMNS do shown[c] = true end
   shown[1] = #protos > 1  -- Netid only when more than one table is read
@@ -194,8 +235,8 @@ function M.render(argv, opts)
     rows[#rows + 1] = {
       tostring(r.proto), STATES[r.state] or tostring(r.state),
       format("%-6d", r.recv_q or 0), format("%-6d", r.send_q or 0),
-      address(r, r.local_addr, true), port(r.local_port),
-      address(r, r.remote_addr, false), port(r.remote_port),
+      address(r, r.local_addr, true), port(r.local_port, names, r.proto),
+      address(r, r.remote_addr, false), port(r.remote_port, names, r.proto),
       flags.p and users(r) or "",
     }
   end
