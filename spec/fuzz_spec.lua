@@ -111,10 +111,13 @@ end)
 
 describe("decoder hooks and nlmsg_len", function()
   -- libmnl's mnl_nlmsg_ok compares (int)nlmsg_len with the bytes left: a
-  -- length of 2^31 or more reads as negative and passed, so the decoder ran
-  -- over memory far past the message.
-  local body = string.rep("\0", 64)
-  for _, len in ipairs { 2 ^ 31, 2 ^ 31 + 16, 2 ^ 32 - 4, 2 ^ 32 - 1 } do
+  -- length of 2^31 or more read as negative and passed, the decoder ran
+  -- with it, and the next header was looked for up to 4 GB further
+  -- (spec/fixtures/fuzz/rtnl_link-nlmsg-len-4g-16 crashed the hook).
+  -- The body: a family header, then attributes of 4 bytes that a walk
+  -- bounded by nlmsg_len would follow past the end.
+  local body = string.rep("\0", 16) .. string.rep(u16(4) .. u16(99), 8)
+  for _, len in ipairs { 2 ^ 31, 2 ^ 31 + 16, 2 ^ 32 - 16, 2 ^ 32 - 4, 2 ^ 32 - 1 } do
     it(format("a message of nlmsg_len %.0f is trailing bytes, not a message", len), function()
       local bytes = nlmsghdr(len, 16) .. body
       for _, kind in ipairs { "link", "addr", "neigh", "route", "route6" } do
