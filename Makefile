@@ -197,7 +197,8 @@ fuzz: fuzz-build
 # linked with the sanitizers, and so do the `lua5.4` children the specs
 # start (build/asan/bin/lua5.4 comes first in PATH): their package.cpath is
 # build/asan/ too. Under an address-space limit (ulimit -v), where ASan
-# cannot start, that lua5.4 is the system one. Other processes (ip, python)
+# cannot start (the check files' child processes), that lua5.4 is the
+# system one. Other processes (ip, python)
 # are not instrumented.
 # LeakSanitizer is off (detect_leaks=0): busted exits without closing its
 # state; leaks of the C module are valgrind's part.
@@ -205,14 +206,17 @@ fuzz: fuzz-build
 #   check: its live audit examples run check files in child interpreters
 #   under an address-space limit with the caller's package.cpath, and no
 #   ASan-built module loads there; make test runs it.
+#   rockspec: luarocks finds the lua5.4 of build/asan/bin first and looks
+#   for Lua's headers next to it; it builds its own module anyway.
 #   soak: it measures the VmRSS of a child interpreter, which ASan's shadow
 #   memory and quarantine would dominate; make test runs it.
 ASAN_DIR = build/asan
 ASAN_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer $(ASAN_SAN)
-ASAN_SKIP_SPECS = check soak
+ASAN_SKIP_SPECS = check rockspec soak
 ASAN_SPECS = $(filter-out $(ASAN_SKIP_SPECS:%=spec/%_spec.lua),$(wildcard spec/*_spec.lua))
-VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite
 VALGRIND_VIEWS = -tuanp -r -i -s -g -x
 
 $(ASAN_DIR)/lua: build-aux/asan-lua.c
@@ -231,7 +235,7 @@ check-memory:
 	@$(MAKE) -s all testhooks
 	@$(MAKE) -s CC=gcc BUILD=$(ASAN_DIR) CFLAGS='$(ASAN_CFLAGS)' \
 		LDFLAGS='$(ASAN_SAN)' all testhooks $(ASAN_DIR)/bin/lua5.4
-	PATH="$(CURDIR)/$(ASAN_DIR)/bin:$$PATH" \
+	PATH="$(CURDIR)/$(ASAN_DIR)/bin:$$PATH" ASAN_LUA_ARGV0=lua5.4 \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(ASAN_DIR)/lua /usr/bin/busted --cpath='$(ASAN_DIR)/?.so' $(ASAN_SPECS)

@@ -5,7 +5,8 @@
  *
  * Usage: asan-lua [-e CODE]... [SCRIPT [ARGS...]]: runs each CODE, then
  * SCRIPT with the global `arg` and `...` set as lua.c sets them; exits 1 on
- * an error. */
+ * an error. With ASAN_LUA_ARGV0 set, the interpreter's name in `arg` is
+ * that instead of argv[0]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,12 @@ int main(int argc, char **argv)
 	first = script < argc ? script : 0;
 	lua_createtable(L, argc, first + 1);
 	for (i = 0; i < argc; i++) {
-		lua_pushstring(L, argv[i]);
+		/* arg[-n], the interpreter, is what check files' child processes
+		 * are started with: make check-memory names the lua5.4 in PATH */
+		const char *a = i == 0 && getenv("ASAN_LUA_ARGV0") != NULL ?
+				getenv("ASAN_LUA_ARGV0") : argv[i];
+
+		lua_pushstring(L, a);
 		lua_rawseti(L, -2, i - first);
 	}
 	lua_setglobal(L, "arg");
