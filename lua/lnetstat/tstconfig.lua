@@ -497,45 +497,37 @@ Exit status: 0 PASS, 1 FAIL, 2 usage error.
 function M.main(argv, opts)
   opts = opts or {}
   local stdout, stderr = opts.stdout or io.stdout, opts.stderr or io.stderr
-  local files = {}
-  local run_opts = { netstat = opts.netstat, ss = opts.ss, exec = opts.exec, data = opts.data }
-  local i = 1
+  local cliargs = require "lnetstat.cliargs"
+  local p = cliargs.parser("lnetstat tstconfig", "Runs Tstconfig definition files.")
+  p:argument("files"):args("*")
+  p:flag("--exit-zero")
+  p:flag("--exec-commands")
+  p:option("--netns")
+  p:flag("--strict")
   argv = type(argv) == "table" and argv or {}
-  while i <= #argv do
-    local a = argv[i]
-    local name, inline = tostring(a):match("^(%-%-[%w%-]+)=(.*)$")
-    if name then a = name end
-    if a == "-h" or a == "--help" then
-      stdout:write(USAGE)
-      return 0
-    elseif a == "--exit-zero" then
-      run_opts.exit_zero = true
-    elseif a == "--exec-commands" then
-      run_opts.exec_commands = true
-    elseif a == "--strict" then
-      run_opts.strict = true
-    elseif a == "--netns" then
-      local v = inline
-      if v == nil then
-        i = i + 1
-        v = argv[i]
-      end
-      if v == nil or v == "" then
-        stderr:write("lnetstat tstconfig: --netns needs a value\n", USAGE)
-        return 2
-      end
-      run_opts.netns = tonumber(v) or v
-    elseif a == "--" then
-      for j = i + 1, #argv do files[#files + 1] = argv[j] end
-      break
-    elseif sub(a, 1, 1) == "-" then
-      stderr:write("lnetstat tstconfig: unknown option ", a, "\n", USAGE)
-      return 2
-    else
-      files[#files + 1] = a
-    end
-    i = i + 1
+  local ok, a = p:pparse((function()
+    local strings = {}
+    for i, v in ipairs(argv) do strings[i] = tostring(v) end
+    return strings
+  end)())
+  if not ok then
+    local long = { ["--exit-zero"] = true, ["--exec-commands"] = true, ["--netns"] = true,
+      ["--strict"] = true, ["--help"] = true }
+    stderr:write("lnetstat tstconfig: ", cliargs.message(a, long), "\n", USAGE)
+    return cliargs.USAGE
   end
+  if a.help then
+    stdout:write(USAGE)
+    return cliargs.OK
+  end
+  if a.netns == "" then
+    stderr:write("lnetstat tstconfig: --netns needs a value\n", USAGE)
+    return cliargs.USAGE
+  end
+  local files = a.files
+  local run_opts = { netstat = opts.netstat, ss = opts.ss, exec = opts.exec, data = opts.data,
+    exit_zero = a.exit_zero, exec_commands = a.exec_commands, strict = a.strict,
+    netns = cliargs.netns(a.netns) }
   if #files == 0 then
     stdout:write(format("Tstconfig %s (lnetstat)\nNo definition file provided.\nCommand line syntax:\n"
       .. "tstconfig [DEFINITION_FILE]...\n", M.TSTCONFIG_VERSION))

@@ -74,18 +74,6 @@ end
 local LONG = { ["--format"] = true, ["--netns"] = true, ["--output"] = true, ["--within"] = true,
   ["--every"] = true, ["--cpu-limit"] = true, ["--memory-limit"] = true, ["--init"] = true, ["--help"] = true }
 
--- argparse's messages, worded as the rest of the command words them.
-local function usage_message(msg)
-  msg = tostring(msg)
-  local opt = msg:match("^unknown option '([^']*)'")
-  if opt then
-    return format("unknown option %s%s", opt, lutil.did_you_mean(opt:match("^[^=]*"), LONG))
-  end
-  opt = msg:match("^option '([^']*)' requires an argument")
-  if opt then return format("option %s needs a value", opt) end
-  return msg
-end
-
 -- True when file descriptor fd is a terminal (test -t, through the shell).
 local function isatty(fd)
   local ok, how, code = os.execute(format("test -t %d", fd))
@@ -114,7 +102,7 @@ function M.main(check, argv, opts)
   for i, a in ipairs(argv) do args[i] = tostring(a) end
   local ok, a = parser():pparse(args)
   if not ok then
-    stderr:write("lnetstat check: ", usage_message(a), "\n", USAGE)
+    stderr:write("lnetstat check: ", cliargs.message(a, LONG), "\n", USAGE)
     return cliargs.ERROR
   end
   if a.help then stdout:write(USAGE); return cliargs.OK end
