@@ -31,6 +31,12 @@ int dump_unix(struct diag_ctx *c);
 int dump_packet(struct diag_ctx *c);
 int dump_netlink(struct diag_ctx *c);
 
+/* Their message callbacks (of nl_request; the test hooks feed them
+ * recorded messages): each appends the record of one socket to c->list. */
+int inet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int unix_msg_cb(const struct nlmsghdr *nlh, void *data);
+int packet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int netlink_msg_cb(const struct nlmsghdr *nlh, void *data);
 /* Longest program diag_bytecode emits: two port ranges (16 bytes each) and
  * two IPv6 address conditions (28 bytes each). */
 #define DIAG_BYTECODE_MAX 88
