@@ -511,7 +511,7 @@ function M.main(argv, opts)
         stderr:write("lnetstat tstconfig: --netns needs a value\n", USAGE)
         return 2
       end
-      run_opts.netns = tonumber(v) or v
+      run_opts.netns = require("lnetstat.options").netns_arg(v)
     elseif a == "--" then
       for j = i + 1, #argv do files[#files + 1] = argv[j] end
       break

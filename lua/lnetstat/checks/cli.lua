@@ -125,7 +125,7 @@ function M.main(check, argv, opts)
     return 2
   end
   local netns = a.netns
-  if netns and tonumber(netns) then netns = tonumber(netns) end
+  netns = require("lnetstat.options").netns_arg(netns)
   local output = a.output
   if a.init then
     if #a.files > 0 then
