@@ -70,6 +70,21 @@ function M.netns(value)
   return require("lnetstat.options").netns_arg(value)
 end
 
+--- argparse's usage error worded as the rest of the command words it:
+-- "unknown option --x; did you mean '--y'?", "option --x needs a value".
+-- long: the set of the subcommand's long option names, for the suggestion.
+function M.message(msg, long)
+  msg = tostring(msg)
+  local opt = msg:match("^unknown option '([^']*)'")
+  if opt then
+    local lutil = require "lnetstat.util"
+    return "unknown option " .. opt .. lutil.did_you_mean(opt:match("^[^=]*"), long or {})
+  end
+  opt = msg:match("^option '([^']*)' requires an argument")
+  if opt then return "option " .. opt .. " needs a value" end
+  return msg
+end
+
 --- Parses argv with parser p. Returns the arguments table, or nil and the
 -- exit code after writing the help (0) or the usage error (2). opts:
 -- stdout, stderr (file handles; default io.stdout, io.stderr).
