@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages a target needs, if any are missing (as root),
 # or names them on one line and fails (as any other user).
-# Usage: build-aux/deps.sh build [5.1|5.3|5.4|luajit] | test | matrix | bench | lint
+# Usage: build-aux/deps.sh build [5.1|5.3|5.4|luajit] | test | matrix | bench | lint | fuzz | memory
 set -eu
 
 # The interpreter and headers of each Lua the module builds for.
@@ -21,6 +21,8 @@ test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua
 matrix="$build lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 libluajit2-5.1-dev"
 bench="$test time"
 lint="lua-check shellcheck"
+fuzz="$build clang libclang-rt-14-dev"
+memory="$test valgrind"
 
 case "${1:-build}" in
 build) want="$base $(lua_set "${2:-5.4}")" ;;
@@ -28,6 +30,8 @@ test) want=$test ;;
 matrix) want=$matrix ;;
 bench) want=$bench ;;
 lint) want=$lint ;;
+fuzz) want=$fuzz ;;
+memory) want=$memory ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 
