@@ -8,6 +8,7 @@
 #   make test                 install missing Debian packages, build, run the specs
 #   make demo                 this host's listening sockets and their owners
 #   make bench                benchmarks against ss and netstat
+#   make docs                 the API reference (LDoc, config.ld) into build/docs/
 
 LUA_VERSION ?= 5.4
 ifeq ($(LUA_VERSION),luajit)
@@ -59,7 +60,7 @@ BUSTED = $(LUA) /usr/bin/busted
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all testhooks check-units deps test check demo matrix test-matrix bench lint install clean
+.PHONY: all testhooks check-units deps test check demo matrix test-matrix bench lint docs install clean
 
 all: $(SO)
 
@@ -121,6 +122,13 @@ bench:
 	@build-aux/deps.sh bench
 	@$(MAKE) -s all
 	bench/run.sh
+
+# The API reference, from the sources' LDoc comments (config.ld); a fresh
+# directory each time, so that no page of a removed module stays.
+docs:
+	@build-aux/deps.sh docs
+	rm -rf build/docs
+	ldoc .
 
 lint:
 	@build-aux/deps.sh lint
