@@ -9,6 +9,7 @@ local engine = require "lnetstat.source.engine"
 local type, ipairs, pairs, tostring, error = type, ipairs, pairs, tostring, error
 local setmetatable = setmetatable
 local concat = table.concat
+local find = string.find
 local format = string.format
 
 local is_integer = options.is_integer
@@ -110,7 +111,7 @@ end })
 function M.route_flags(r)
   local fam, dst, bits = r.family, r.dst, r.rtf
   local suffix = HOST_SUFFIX[fam]
-  local host = type(dst) == "string" and suffix ~= nil and dst:sub(-#suffix) == suffix
+  local host = suffix ~= nil and type(dst) == "string" and find(dst, suffix, -#suffix, true) ~= nil
   if bits then
     -- /proc: the kernel sets RTF_HOST for IPv4 only, clears RTF_UP on IPv6
     -- reject routes, and sets RTF_REJECT on two IPv4 reject types only (an
@@ -151,7 +152,7 @@ local function finish(q, r)
 end
 
 local function finish_list(q, list, ...)
-  if list then
+  if list and (q.flags or q.drop) then
     for _, r in ipairs(list) do finish(q, r) end
   end
   return list, ...
