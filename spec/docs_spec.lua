@@ -38,6 +38,8 @@ local function public_functions(mod)
   return names
 end
 
+local ENTITIES = { lt = "<", gt = ">", amp = "&", quot = '"' }
+
 -- The text of the entry of name on an LDoc module page: from its anchor to
 -- the next one.
 local function entry(page, name)
@@ -94,17 +96,24 @@ describe("make docs", function()
       assert.is_string(page, "no page for " .. mod)
       local names = MODULES[mod]()
       assert.truthy(#names >= 5, mod .. " has too few functions to be the real module")
-      local missing, no_usage = {}, {}
+      local missing, no_usage, broken = {}, {}, {}
       for _, name in ipairs(names) do
         local e = entry(page, name)
+        local example = e and e:match('<h3>Usage:</h3>.-<pre class="example">(.-)</pre>')
         if not e then
           missing[#missing + 1] = name
-        elseif not e:find("<h3>Usage:</h3>", 1, true) then
+        elseif not example then
           no_usage[#no_usage + 1] = name
+        else
+          -- the example is Lua that compiles
+          local code = example:gsub("<[^>]*>", ""):gsub("&(%w+);", ENTITIES)
+          local fn, err = (loadstring or load)(code, "=" .. name)
+          if not fn then broken[#broken + 1] = err end
         end
       end
       assert.same({}, missing)
       assert.same({}, no_usage)
+      assert.same({}, broken)
     end)
   end
 
