@@ -13,6 +13,7 @@
 #   make test                 install missing Debian packages, build, run the specs
 #   make demo                 a first look at this host's network, in one screen
 #   make bench                benchmarks against ss and netstat
+#   make docs                 the API reference (LDoc, config.ld) into build/docs/
 
 LUA_VERSION ?= 5.4
 ifeq ($(LUA_VERSION),luajit)
@@ -66,7 +67,7 @@ BUSTED = $(LUA) /usr/bin/busted
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all testhooks check-units deps deps-build test check demo matrix test-matrix bench lint \
+.PHONY: all testhooks check-units deps deps-build test check demo matrix test-matrix bench lint docs \
 	install uninstall clean
 
 all: $(SO)
@@ -132,6 +133,13 @@ bench:
 	@build-aux/deps.sh bench
 	@$(MAKE) -s all
 	bench/run.sh
+
+# The API reference, from the sources' LDoc comments (config.ld); a fresh
+# directory each time, so that no page of a removed module stays.
+docs:
+	@build-aux/deps.sh docs
+	rm -rf build/docs
+	ldoc .
 
 lint:
 	@build-aux/deps.sh lint

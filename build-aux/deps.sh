@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages a target needs, if any are missing (as root),
 # or names them on one line and fails (as any other user).
-# Usage: build-aux/deps.sh build [5.1|5.3|5.4|luajit] | test | matrix | bench | lint | fuzz | memory
+# Usage: build-aux/deps.sh build [5.1|5.3|5.4|luajit] | test | matrix | bench | lint | fuzz | memory | docs
 set -eu
 
 # The interpreter and headers of each Lua the module builds for.
@@ -15,14 +15,15 @@ lua_set() {
 	esac
 }
 
-base="gcc make pkg-config libc6-dev libmnl-dev lua-argparse"
+base="gcc make pkg-config libc6-dev libmnl-dev lua-argparse lua-ldoc git"
 build="$base $(lua_set 5.4)"
-test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua-dkjson python3-prometheus-client libxml2-utils nginx libnginx-mod-http-lua haproxy luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev strace python3-junitparser prometheus perl lua-argparse"
+test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua-dkjson python3-prometheus-client libxml2-utils nginx libnginx-mod-http-lua haproxy luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev strace python3-junitparser prometheus perl lua-argparse lua-ldoc git"
 matrix="$build lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 libluajit2-5.1-dev"
 bench="$test time"
 lint="lua-check shellcheck"
 fuzz="$build clang libclang-rt-14-dev"
 memory="$test valgrind"
+docs="lua-ldoc"
 
 case "${1:-build}" in
 build) want="$base $(lua_set "${2:-5.4}")" ;;
@@ -32,6 +33,7 @@ bench) want=$bench ;;
 lint) want=$lint ;;
 fuzz) want=$fuzz ;;
 memory) want=$memory ;;
+docs) want=$docs ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 

@@ -48,5 +48,7 @@ int luaopen_lnetstat_core(lua_State *L)
 	lua_setfield(L, -2, "_VERSION");
 	lua_pushliteral(L, "lnetstat.core");
 	lua_setfield(L, -2, "_NAME");
+	route_vocab_push(L);
+	lua_setfield(L, -2, "route_vocab");
 	return 1;
 }
