@@ -147,9 +147,9 @@ local function same_families(port)
 end
 
 -- n sequential GETs of each path (after 20 unmeasured ones) over one
--- keep-alive connection: the
--- median wall time, and the CPU time the server's processes (pids, every
--- thread: /proc/PID/task/TID/schedstat, in ns) spent per request.
+-- keep-alive connection: the median wall time, and the CPU time the
+-- server's processes (pids, every thread: /proc/PID/task/TID/schedstat, in
+-- ns) spent per request.
 local MEASURE = [[python3 -c 'import sys, time, glob, http.client
 port, n, pids = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")
 def cpu():
