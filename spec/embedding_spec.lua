@@ -108,13 +108,21 @@ local function ports_of(list)
   return table.concat(out, ", ")
 end
 
+-- Runs cmd; returns its output (stdout and stderr) and exit status (echoed:
+-- Lua 5.1's popen close does not give it).
+local function run_rc(cmd)
+  local out = helpers.run(cmd .. " 2>&1; echo \"exit=$?\"")
+  local body, rc = out:match("^(.*)exit=(%d+)\n$")
+  return body or out, tonumber(rc)
+end
+
 -- promtool exits 3 for naming remarks alone: the metrics keep the kernel's
 -- counter names (Tcp_ActiveOpens, as node_exporter does), which it calls
 -- camelCase. Anything else is a failure.
 local function promtool_accepts(dir, text)
   local file = dir .. "/metrics.txt"
   write_file(file, text)
-  local out, _, rc = helpers.run("promtool check metrics < " .. quote(file) .. " 2>&1")
+  local out, rc = run_rc("promtool check metrics < " .. quote(file))
   for line in out:gmatch("[^\n]+") do
     assert.matches("^[%w_:]+ metric names should be written in 'snake_case' not 'camelCase'$", line)
   end
@@ -404,8 +412,8 @@ describe("embedding", function()
       write_file(dir .. "/haproxy.cfg", cfg)
       write_file(dir .. "/lnetstat.lua", assert(read_file(ROOT .. "/examples/haproxy/lnetstat.lua")))
       local env = lua_env(TREES["5.3"], "5.3")
-      local out, ok = helpers.run(format("env -C %s %s haproxy -c -f haproxy.cfg 2>&1", quote(dir), env))
-      assert(ok, "haproxy -c failed:\n" .. out)
+      local out, rc = run_rc(format("env -C %s %s haproxy -c -f haproxy.cfg", quote(dir), env))
+      assert(rc == 0, "haproxy -c failed:\n" .. out)
       pid, handle = helpers.spawn(format("env -C %s %s haproxy -db -f haproxy.cfg", quote(dir), env))
       wait_http(pid, port, "/static", "haproxy", log)
     end)
