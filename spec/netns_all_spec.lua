@@ -11,10 +11,10 @@ local quote = helpers.quote
 local root_it = helpers.root_it
 
 local PID = helpers.getpid()
+local HERE = ((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./")
 
 -- one process holds the listeners of every namespace
-local LISTENERS = "python3 " .. quote(((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./")
-  .. "fixtures/listeners.py")
+local LISTENERS = "python3 " .. quote(HERE .. "fixtures/listeners.py")
 
 -- A port nothing in this namespace uses, above the ephemeral range.
 local function free_port()
@@ -203,6 +203,47 @@ describe("netns = 'all'", function()
     end)
     os.remove(path)
     assert(ok, err)
+  end)
+
+  root_it("lnetstat -tulnp --netns all: a netstat table per namespace, headed by its name", function()
+    local bin = helpers.LUA .. " " .. quote(HERE .. "../bin/lnetstat")
+    local out = helpers.must(bin .. " -tulnp --netns all")
+    -- the sections, in order, by their heading lines
+    local order, text, current = {}, {}, nil
+    for line in out:gmatch("([^\n]*)\n") do
+      local name = line:match("^Namespace: (.+)$")
+      if name then
+        current = name
+        order[#order + 1] = name
+        text[name] = {}
+      else
+        assert(current, "output before the first heading: " .. line)
+        local t = text[current]
+        t[#t + 1] = line
+      end
+    end
+    assert.equal("(own)", order[1])
+    local function pos(name)
+      for i, n in ipairs(order) do if n == name then return i end end
+    end
+    assert.is_truthy(pos(A))
+    assert.is_truthy(pos(B))
+    assert.is_true(pos(A) < pos(B), "named namespaces by name")
+    -- each named section is exactly what --netns NAME prints (the empty
+    -- line before the next heading aside)
+    for _, name in ipairs { A, B } do
+      local want = helpers.must(bin .. " -tulnp --netns " .. quote(name))
+      local got = table.concat(text[name], "\n") .. "\n"
+      if pos(name) < #order then got = got:gsub("\n$", "") end
+      assert.equal(want, got)
+    end
+    local sections = {}
+    for name, lines in pairs(text) do sections[name] = table.concat(lines, "\n") end
+    assert.matches("127%.0%.0%.1:" .. PORT_A .. " ", sections[A])
+    assert.is_nil(sections[A]:find("127.0.0.1:" .. PORT_B .. " ", 1, true))
+    assert.matches("127%.0%.0%.1:" .. PORT_B .. " ", sections[B])
+    assert.matches("127%.0%.0%.1:" .. own_port .. " ", sections["(own)"])
+    assert.matches("^Active Internet connections %(only servers%)\n", sections[A])
   end)
 
   it("is validated like any netns: bad options still name the function", function()
