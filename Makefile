@@ -272,3 +272,14 @@ check-memory:
 		echo "== valgrind bin/lnetstat $$v"; \
 		$(VALGRIND) lua5.4 bin/lnetstat $$v >/dev/null || exit 1; \
 	done
+
+# The OpenResty and HAProxy examples, each started from the checkout on
+# 127.0.0.1 with the rock installed under build/example (Ctrl-C stops it).
+.PHONY: example-openresty example-haproxy
+example-openresty:
+	@build-aux/deps.sh test
+	@examples/run-example.sh openresty
+
+example-haproxy:
+	@build-aux/deps.sh test
+	@examples/run-example.sh haproxy

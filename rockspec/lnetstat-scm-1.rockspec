@@ -140,6 +140,9 @@ build = {
     ["lnetstat.report.junit"] = "lua/lnetstat/report/junit.lua",
     ["lnetstat.report.json"] = "lua/lnetstat/report/json.lua",
     ["lnetstat.report.prometheus"] = "lua/lnetstat/report/prometheus.lua",
+    ["lnetstat.embed"] = "lua/lnetstat/embed.lua",
+    ["lnetstat.openresty"] = "lua/lnetstat/openresty.lua",
+    ["lnetstat.haproxy"] = "lua/lnetstat/haproxy.lua",
   },
   install = {
     bin = { lnetstat = "bin/lnetstat" },

@@ -6,7 +6,8 @@
 local core = require "lnetstat.core"
 local util = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
+local type, pairs, ipairs, tostring, tonumber, setmetatable =
+  type, pairs, ipairs, tostring, tonumber, setmetatable
 local format, find = string.format, string.find
 local sort, concat = table.sort, table.concat
 
@@ -114,10 +115,17 @@ function M.netns_arg(text)
   return text
 end
 
---- netns: a name under /var/run/netns, a path, or a pid. Returns the path
--- of the namespace file, or nil for the caller's own namespace.
+--- What M.netns returns for "all": every namespace at once (the source
+-- engine runs the call in each; see lnetstat.source.engine).
+M.ALL_NETNS = setmetatable({}, { __tostring = function() return "all" end })
+
+--- netns: a name under /var/run/netns, a path, a pid, or "all" (every
+-- namespace, as in `ip -all netns`; a namespace named "all" is reached by
+-- its path). Returns the path of the namespace file, nil for the caller's
+-- own namespace, or M.ALL_NETNS.
 function M.netns(fname, n, value)
   if value == nil then return nil end
+  if value == "all" then return M.ALL_NETNS end
   if type(value) == "number" then
     -- not NaN, not an infinity, and a pid the kernel can have (pid_max <= 2^22)
     if not is_integer(value) or value <= 0 or value > 2147483647 then

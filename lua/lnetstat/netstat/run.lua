@@ -390,6 +390,34 @@ local function write_stdout(text)
   io.stdout:write(text)
 end
 
+-- --netns all: the view once per namespace, the caller's own first, then
+-- each named one by name, each headed by "Namespace: NAME" ("Namespace:
+-- (own)" for the caller's own), an empty line between two. A named
+-- namespace that cannot be read says why on stderr under its heading and
+-- the others are still shown; the caller's own failing fails the command.
+local function command_all(flags, opts)
+  local engine = require "lnetstat.source.engine"
+  local continuous = flags.continuous and not flags.statistics
+  while true do
+    local targets, err = engine.all_namespaces()
+    if not targets then
+      io.stderr:write("lnetstat: ", tostring(err), "\n")
+      return cliargs.ERROR
+    end
+    for i, t in ipairs(targets) do
+      local one = {}
+      for k, v in pairs(flags) do one[k] = v end
+      one.netns, one.continuous = t.path, false
+      io.stdout:write(i > 1 and "\n" or "", "Namespace: ", t.name or "(own)", "\n")
+      io.stdout:flush()
+      local code = M.command(one, opts)
+      if code ~= cliargs.OK and t.name == nil then return code end
+    end
+    if not continuous then return cliargs.OK end
+    if not sleep(flags.interval) then return cliargs.INTERRUPTED end
+  end
+end
+
 --- `lnetstat [netstat flags]` once parsed: prints the view (streamed, or
 -- as JSON with --json), every flags.interval seconds with -c. Returns the
 -- exit code (lnetstat.cliargs). opts.json: the JSON encoder (text of a
@@ -397,6 +425,7 @@ end
 function M.command(flags, opts)
   need_table("command", 1, flags)
   opts = opts or {}
+  if flags.netns == "all" and not flags.json then return command_all(flags, opts) end
   -- netstat -s prints once whatever -c says
   local continuous = flags.continuous and not flags.statistics
   local view = plan_mod.view_of(flags)

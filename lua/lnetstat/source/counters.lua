@@ -60,6 +60,7 @@ end
 -- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
 function M.stats(opts)
   local q = options.validate(parse_stats_opts, "stats", opts)
+  if engine.is_all(q) then return engine.across("one", M.stats, opts) end
   local result, partial, errno = engine.with_session(q.netns, q.files, core.proc_stats)
   if not result then return nil, partial, errno end
   if q.only then
@@ -93,6 +94,7 @@ end
 -- @treturn table list of memberships, or nil, message, errno
 function M.groups(opts)
   local q = options.validate(parse_groups_opts, "groups", opts)
+  if engine.is_all(q) then return engine.across("list", M.groups, opts) end
   local list, partial, errno = engine.with_session(q.netns, q.files, core.proc_groups)
   if not list then return nil, partial, errno end
   list.partial = partial

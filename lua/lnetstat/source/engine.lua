@@ -9,11 +9,22 @@
 -- handler in this kernel, like sock_diag for RAW sockets), and /proc
 -- answers instead. A namespace that cannot be entered is never a reason to
 -- fall back: /proc would be read in the same namespace.
+--
+-- netns = "all" (options.ALL_NETNS once validated): the call runs for the
+-- caller's own namespace, then for each named one (/var/run/netns, by
+-- name; a name for the caller's own namespace is not read twice). Each
+-- record carries netns: the name, or nil for the caller's own. A named
+-- namespace that cannot be read does not fail the call: list.partial says
+-- "netns 'NAME' could not be read: ...", and list.netns_errors lists
+-- { netns=, message=, errno= } for each. The caller's own namespace failing
+-- fails the call, as it does without "all".
 -- @module lnetstat.source.engine
 local core = require "lnetstat.core"
+local options = require "lnetstat.options"
 
-local error, pcall, ipairs = error, pcall, ipairs
+local error, pcall, ipairs, pairs, type = error, pcall, ipairs, pairs, type
 local format, sub = string.format, string.sub
+local sort = table.sort
 
 local M = {}
 
@@ -143,6 +154,113 @@ function M.netlink_or_proc(q, handles, fetch, proc)
   plist.source = "proc"
   note(plist, M.fallback_note("rtnetlink", err))
   return plist
+end
+
+-- Every namespace at once ---------------------------------------------------
+
+--- The namespaces netns = "all" reads: { {name=nil, path=nil} (the
+-- caller's own), {name=, path=}, ... } (the named ones by name, without
+-- those that are the caller's own); or nil, message, errno.
+function M.all_namespaces()
+  local named, err, errno = core.netns_list()
+  if not named then return nil, err, errno end
+  sort(named, function(a, b) return a.name < b.name end)
+  local out = { {} }
+  for _, r in ipairs(named) do
+    if not r.current then out[#out + 1] = { name = r.name, path = r.path } end
+  end
+  return out
+end
+
+-- opts with netns replaced by path (a shallow copy; the caller's table is
+-- not touched).
+local function retarget(opts, path)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.netns = path
+  return o
+end
+
+-- Notes a namespace that could not be read on result.
+local function unreadable(result, name, err, errno)
+  local errors = result.netns_errors or {}
+  result.netns_errors = errors
+  errors[#errors + 1] = { netns = name, message = err, errno = errno }
+  note(result, format("netns '%s' could not be read: %s", name, err))
+end
+
+-- Carries what one namespace's answer says about itself to the result:
+-- its partial note (prefixed with the name), and for the caller's own
+-- namespace its source fields.
+local function carry(result, name, part)
+  if name == nil then
+    result.source, result.sources = part.source, part.sources
+    note(result, part.partial)
+  elseif part.partial then
+    note(result, format("netns '%s': %s", name, part.partial))
+  end
+end
+
+--- Runs call(opts') for every namespace (opts' is opts with netns set to
+-- each one) and returns one list of the records of every answer, each
+-- tagged with netns. shape "list": call returns a list; "one": call
+-- returns one table (stats, route_get), which becomes an entry of the
+-- list. Returns the list, or nil, message, errno when the caller's own
+-- namespace cannot be read.
+function M.across(shape, call, opts)
+  local targets, err, errno = M.all_namespaces()
+  if not targets then return nil, err, errno end
+  local out, n = {}, 0
+  for _, t in ipairs(targets) do
+    local part, perr, perrno = call(retarget(opts, t.path))
+    if not part then
+      if t.name == nil then return nil, perr, perrno end
+      unreadable(out, t.name, perr, perrno)
+    elseif shape == "one" then
+      part.netns = t.name
+      n = n + 1
+      out[n] = part
+    else
+      for _, r in ipairs(part) do
+        r.netns = t.name
+        n = n + 1
+        out[n] = r
+      end
+      carry(out, t.name, part)
+    end
+  end
+  return out
+end
+
+--- The streaming form (each_socket, each_route): call(opts', fn') for
+-- every namespace, where fn' tags each record with netns before fn sees
+-- it. Returns the total count and one summary (source and sources of the
+-- caller's own namespace, partial and netns_errors as for lists); or nil,
+-- message, errno when the caller's own namespace cannot be read.
+function M.stream_across(call, opts, fn)
+  local targets, err, errno = M.all_namespaces()
+  if not targets then return nil, err, errno end
+  local summary, total = {}, 0
+  for _, t in ipairs(targets) do
+    local name = t.name
+    local count, part, perrno = call(retarget(opts, t.path), function(r)
+      r.netns = name
+      return fn(r)
+    end)
+    if not count then
+      if name == nil then return nil, part, perrno end
+      unreadable(summary, name, part, perrno)
+    else
+      total = total + count
+      carry(summary, name, part)
+    end
+  end
+  return total, summary
+end
+
+--- True when a validated query asks for every namespace.
+function M.is_all(q)
+  return type(q) == "table" and q.netns == options.ALL_NETNS
 end
 
 return M

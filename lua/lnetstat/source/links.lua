@@ -216,6 +216,7 @@ end
 -- @treturn table list of interface records, or nil, message, errno
 function M.interfaces(opts)
   local q = options.validate(parse_interfaces, "interfaces", opts)
+  if engine.is_all(q) then return engine.across("list", M.interfaces, opts) end
   return netlink_or_proc(q, interfaces_netlink, interfaces_proc)
 end
 
@@ -249,6 +250,7 @@ end
 -- @treturn table list of address records, or nil, message, errno
 function M.addresses(opts)
   local q = options.validate(parse_addresses, "addresses", opts)
+  if engine.is_all(q) then return engine.across("list", M.addresses, opts) end
   local list, err, errno = netlink_or_proc(q, addresses_netlink, addresses_proc)
   if not list then return nil, err, errno end
   if q.interface then
@@ -285,6 +287,7 @@ end
 -- @treturn table list of neighbour records, or nil, message, errno
 function M.neighbors(opts)
   local q = options.validate(parse_neighbors, "neighbors", opts)
+  if engine.is_all(q) then return engine.across("list", M.neighbors, opts) end
   local list, err, errno = netlink_or_proc(q, neighbors_netlink, neighbors_proc)
   if not list then return nil, err, errno end
   if q.interface then

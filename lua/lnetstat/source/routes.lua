@@ -292,6 +292,7 @@ end
 -- @treturn table list of route records, or nil, message, errno
 function M.routes(opts)
   local q = options.validate(parse_routes_opts, "routes", opts)
+  if engine.is_all(q) then return engine.across("list", M.routes, opts) end
   return finish_list(q, engine.netlink_or_proc(q, { "route" }, list_netlink, list_from_proc))
 end
 
@@ -306,6 +307,7 @@ function M.each_route(opts, fn)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'each_route' (function expected, got " .. type(fn) .. ")", 2)
   end
+  if engine.is_all(q) then return engine.stream_across(M.each_route, opts, fn) end
   local summary = {}
   if q.flags or q.drop then
     local user = fn
@@ -379,6 +381,9 @@ end
 --   EHOSTUNREACH, ... when there is no usable route)
 function M.route_get(addr, opts)
   local q = options.validate(parse_get_args, "route_get", addr, opts)
+  if engine.is_all(q) then
+    return engine.across("one", function(o) return M.route_get(addr, o) end, opts)
+  end
   return engine.with_session(q.netns, { "route" }, function(session)
     local rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
     if not rec then return nil, err, errno end

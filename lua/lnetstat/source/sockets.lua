@@ -456,6 +456,7 @@ end
 --- Sockets of every kind: the list, or nil, message, errno.
 function M.sockets(opts)
   local q = options.validate(parse_socket_opts, "sockets", opts)
+  if engine.is_all(q) then return engine.across("list", M.sockets, opts) end
   return run_sockets(q)
 end
 
@@ -465,6 +466,7 @@ function M.each_socket(opts, fn)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'each_socket' (function expected, got " .. type(fn) .. ")", 2)
   end
+  if engine.is_all(q) then return engine.stream_across(M.each_socket, opts, fn) end
   local index, err, errno
   if q.process then
     -- owners first: the sockets are not held, so every socket is looked up
@@ -492,12 +494,14 @@ end
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets).
 function M.listening(opts)
   local q = options.validate(parse_socket_opts, "listening", opts, "listening")
+  if engine.is_all(q) then return engine.across("list", M.listening, opts) end
   return run_sockets(q)
 end
 
 --- Sockets that are neither listening nor unconnected.
 function M.connections(opts)
   local q = options.validate(parse_socket_opts, "connections", opts, "connected")
+  if engine.is_all(q) then return engine.across("list", M.connections, opts) end
   return run_sockets(q)
 end
 
