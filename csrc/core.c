@@ -5,6 +5,7 @@
  * (testhooks.c), which is never installed. */
 #include "api.h"
 #include "lnetstat.h"
+#include "source/watch.h"
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -27,6 +28,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_dev", l_proc_dev},
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"proc_arp", l_proc_arp},
+	{"watch", l_watch},
 	{NULL, NULL}
 };
 
@@ -40,6 +42,7 @@ int luaopen_lnetstat_core(lua_State *L)
 #endif
 	session_register(L);
 	procfd_register(L);
+	watch_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
 	lua_pushliteral(L, LNETSTAT_VERSION);

@@ -57,6 +57,7 @@ build = {
         "csrc/source/rtnl_neigh.c",
         "csrc/source/rtnl_nsid.c",
         "csrc/source/rtnl_route.c",
+        "csrc/source/watch.c",
         "csrc/text/addr.c",
         "csrc/text/proc.c",
       },

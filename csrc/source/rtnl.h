@@ -49,6 +49,12 @@ int link_msg_cb(const struct nlmsghdr *nlh, void *data);
 int adr_msg_cb(const struct nlmsghdr *nlh, void *data);
 int nei_msg_cb(const struct nlmsghdr *nlh, void *data);
 
+/* source/rtnl_route.c: pushes the record of one route message as
+ * routes() builds it (interface names from s) and returns 1; returns 0 and
+ * pushes nothing when the message is no route of table (-1: any table). */
+int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
+		   long long table);
+
 /* Address record fields, shared with /proc/net/if_inet6. */
 void adr_set_addr(lua_State *L, const char *text, unsigned int prefixlen);
 void adr_set_flags(lua_State *L, int family, uint32_t flags);
