@@ -74,6 +74,7 @@ build = {
     ["lnetstat.source.routes"] = "lua/lnetstat/source/routes.lua",
     ["lnetstat.source.links"] = "lua/lnetstat/source/links.lua",
     ["lnetstat.source.counters"] = "lua/lnetstat/source/counters.lua",
+    ["lnetstat.source.watch"] = "lua/lnetstat/source/watch.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
     ["lnetstat.query"] = "lua/lnetstat/query.lua",
     ["lnetstat.query.base"] = "lua/lnetstat/query/base.lua",
