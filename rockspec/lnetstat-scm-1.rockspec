@@ -75,6 +75,7 @@ build = {
     ["lnetstat.source.links"] = "lua/lnetstat/source/links.lua",
     ["lnetstat.source.counters"] = "lua/lnetstat/source/counters.lua",
     ["lnetstat.source.watch"] = "lua/lnetstat/source/watch.lua",
+    ["lnetstat.monitor"] = "lua/lnetstat/monitor.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
     ["lnetstat.query"] = "lua/lnetstat/query.lua",
     ["lnetstat.query.base"] = "lua/lnetstat/query/base.lua",

@@ -1,0 +1,211 @@
+--- `lnetstat monitor`: change events as they happen, like `ip monitor`,
+-- one line per event (or with --json one JSON object per line), until
+-- interrupted.
+--
+--     lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
+--                      [--netns NAME] [--json]
+--
+-- Without kinds: links, addresses, routes and neighbors (socket events
+-- need CAP_NET_ADMIN: name them). Exit codes: 0 done, 2 usage error or the
+-- events could not be read.
+-- @module lnetstat.monitor
+local json = require "lnetstat.encode.json"
+
+local type, ipairs, pairs, tostring, pcall, error = type, ipairs, pairs, tostring, pcall, error
+local concat, sort = table.concat, table.sort
+local format, sub, find = string.format, string.sub, string.find
+
+local M = {}
+
+M.USAGE = [[
+usage: lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
+                        [--netns NAME] [--json]
+  Prints change events as the kernel reports them, until interrupted.
+  Without kinds: links, addresses, routes and neighbors (sockets, the TCP
+  and UDP sockets that close, need CAP_NET_ADMIN).
+  --netns NAME   watch another network namespace (a name under
+                 /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN)
+  --json         one JSON object per event and line:
+                 {"action":...,"kind":...,"record":{...}}
+  -h, --help     this text
+]]
+
+local KIND_NAMES = { links = true, addresses = true, routes = true, neighbors = true, sockets = true }
+local DEFAULT_KINDS = { "links", "addresses", "routes", "neighbors" }
+
+--- Parses the arguments: a table { kinds =, netns =, json =, help = }, or
+-- nil and a message.
+function M.parse(argv)
+  local o = { kinds = {} }
+  local seen = {}
+  local i = 1
+  while argv[i] ~= nil do
+    local a = argv[i]
+    if a == "--json" then
+      o.json = true
+    elseif a == "-h" or a == "--help" then
+      o.help = true
+    elseif a == "--netns" then
+      if argv[i + 1] == nil or argv[i + 1] == "" then return nil, "--netns needs a name" end
+      o.netns = argv[i + 1]
+      i = i + 1
+    elseif sub(a, 1, 8) == "--netns=" then
+      if #a == 8 then return nil, "--netns needs a name" end
+      o.netns = sub(a, 9)
+    elseif KIND_NAMES[a] then
+      if not seen[a] then
+        seen[a] = true
+        o.kinds[#o.kinds + 1] = a
+      end
+    elseif sub(a, 1, 1) == "-" then
+      return nil, format("unknown option '%s'", a)
+    else
+      return nil, format("unknown kind '%s' (links, addresses, routes, neighbors, sockets)", a)
+    end
+    i = i + 1
+  end
+  if #o.kinds == 0 then
+    for _, k in ipairs(DEFAULT_KINDS) do o.kinds[#o.kinds + 1] = k end
+  end
+  return o
+end
+
+-- The keys of a set, sorted, joined by commas.
+local function set_text(set)
+  local names = {}
+  for k, v in pairs(set or {}) do
+    if v then names[#names + 1] = tostring(k) end
+  end
+  sort(names)
+  return concat(names, ",")
+end
+
+local function endpoint(addr, port)
+  if addr == nil then return "*" end
+  if addr:find(":", 1, true) then addr = "[" .. addr .. "]" end
+  return port ~= nil and (addr .. ":" .. port) or addr
+end
+
+-- The words of one record, by kind.
+local TEXT = {}
+
+function TEXT.link(r, words)
+  words[#words + 1] = r.name
+  words[#words + 1] = "index " .. tostring(r.index)
+  if r.mtu then words[#words + 1] = "mtu " .. r.mtu end
+  if r.operstate then words[#words + 1] = "state " .. r.operstate end
+  words[#words + 1] = "<" .. set_text(r.flags) .. ">"
+  if r.kind then words[#words + 1] = "kind " .. r.kind end
+  if r.master then words[#words + 1] = "master " .. r.master end
+  if r.mac then words[#words + 1] = "link/" .. tostring(r.type or "ether") .. " " .. r.mac end
+end
+
+function TEXT.address(r, words)
+  words[#words + 1] = r.cidr or r.addr
+  if r.peer then words[#words + 1] = "peer " .. r.peer end
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.scope then words[#words + 1] = "scope " .. r.scope end
+  local flags = set_text(r.flags)
+  if flags ~= "" then words[#words + 1] = flags end
+end
+
+function TEXT.route(r, words)
+  if r.type and r.type ~= "unicast" then words[#words + 1] = r.type end
+  words[#words + 1] = r.dst
+  if r.gateway then words[#words + 1] = "via " .. r.gateway end
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.table_name or r.table then words[#words + 1] = "table " .. tostring(r.table_name or r.table) end
+  if r.protocol then words[#words + 1] = "proto " .. tostring(r.protocol) end
+  if r.scope then words[#words + 1] = "scope " .. tostring(r.scope) end
+  if r.prefsrc then words[#words + 1] = "src " .. r.prefsrc end
+  if r.metric and r.metric ~= 0 then words[#words + 1] = "metric " .. r.metric end
+  for _, hop in ipairs(r.nexthops or {}) do
+    words[#words + 1] = "nexthop"
+    if hop.gateway then words[#words + 1] = "via " .. hop.gateway end
+    if hop.interface then words[#words + 1] = "dev " .. hop.interface end
+    words[#words + 1] = "weight " .. tostring(hop.weight)
+  end
+end
+
+function TEXT.neighbor(r, words)
+  words[#words + 1] = r.addr
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.mac then words[#words + 1] = "lladdr " .. r.mac end
+  if r.router then words[#words + 1] = "router" end
+  words[#words + 1] = r.state
+end
+
+function TEXT.socket(r, words)
+  words[#words + 1] = r.proto .. (r.family == "inet6" and "6" or "")
+  words[#words + 1] = endpoint(r.local_addr, r.local_port)
+  words[#words + 1] = endpoint(r.remote_addr, r.remote_port)
+  words[#words + 1] = r.state
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+end
+
+--- The text line of one event (without the newline).
+function M.line(ev)
+  if ev.kind == "overflow" then
+    return format("overflow %s: %s", tostring(ev.source), tostring(ev.message))
+  end
+  local words = { ev.kind, ev.change and "change" or ev.action }
+  local text = TEXT[ev.kind]
+  if text and type(ev.record) == "table" then text(ev.record, words) end
+  return concat(words, " ")
+end
+
+-- The JSON line of one event: its keys first in a fixed order.
+local KEYORDER = { "kind", "action", "change", "source", "message", "record" }
+function M.json_line(ev)
+  return json.encode(ev, { keyorder = KEYORDER })
+end
+
+--- Runs the command with argv (the words after "monitor"), writing to out
+-- and err (default io.stdout, io.stderr). Returns the exit code.
+function M.run(argv, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local o, msg = M.parse(argv or {})
+  if not o then
+    err:write("lnetstat monitor: ", msg, "\n", "Try 'lnetstat monitor --help'.\n")
+    return 2
+  end
+  if o.help then
+    out:write(M.USAGE)
+    return 0
+  end
+  local ns = require "lnetstat"
+  local kinds = {}
+  for _, k in ipairs(o.kinds) do kinds[#kinds + 1] = k end
+  kinds.netns = o.netns
+  local ok, w, werr = pcall(ns.watch, kinds)
+  if not ok then
+    err:write("lnetstat monitor: ", tostring(w), "\n")
+    return 2
+  end
+  if not w then
+    err:write("lnetstat monitor: ", tostring(werr), "\n")
+    return 2
+  end
+  local render = o.json and M.json_line or M.line
+  local fine, failure = pcall(function()
+    for ev in w:events() do
+      out:write(render(ev), "\n")
+      out:flush()
+    end
+  end)
+  w:close()
+  if not fine then
+    -- Ctrl-C goes on to the launcher (exit 130); a receive failure ends here
+    if find(tostring(failure), "interrupted!", 1, true) then error(failure, 0) end
+    err:write("lnetstat monitor: ", tostring(failure), "\n")
+    return 2
+  end
+  return 0
+end
+
+--- `lnetstat monitor ...` as the CLI calls it; returns the exit code.
+function M.main(argv)
+  return M.run(argv)
+end
+
+return M
