@@ -5,9 +5,9 @@
 --     lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
 --                      [--netns NAME] [--json]
 --
--- Without kinds: links, addresses, routes and neighbors (socket events
--- need CAP_NET_ADMIN: name them). Exit codes: 0 done, 2 usage error or the
--- events could not be read.
+-- Without kinds: links, addresses, routes and neighbors (name sockets to
+-- see sockets close). Exit codes: 0 done, 2 usage error or the events could
+-- not be read, 130 interrupted (the launcher's code for Ctrl-C).
 -- @module lnetstat.monitor
 local json = require "lnetstat.encode.json"
 
@@ -21,8 +21,8 @@ M.USAGE = [[
 usage: lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
                         [--netns NAME] [--json]
   Prints change events as the kernel reports them, until interrupted.
-  Without kinds: links, addresses, routes and neighbors (sockets, the TCP
-  and UDP sockets that close, need CAP_NET_ADMIN).
+  Without kinds: links, addresses, routes and neighbors; sockets reports
+  the TCP and UDP sockets that close.
   --netns NAME   watch another network namespace (a name under
                  /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN)
   --json         one JSON object per event and line:

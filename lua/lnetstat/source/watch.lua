@@ -251,7 +251,7 @@ function M.watch(kinds, opts)
   if not w then
     names:close()
     if errno == 1 and q.sockets and err:find("sock_diag", 1, true) then
-      err = err .. " (socket events need CAP_NET_ADMIN)"
+      err = err .. " (this kernel wants CAP_NET_ADMIN for socket events)"
     end
     return nil, "watch: " .. err, errno
   end
