@@ -71,6 +71,17 @@ describe("watch arguments", function()
     assert.matches("watch_spec.lua:%d+: bad argument #1 to 'watch'", msg)
   end)
 
+  it("raises errors naming 'events' for a bad timeout", function()
+    local w = assert(ns.watch { "links" })
+    finally(function() w:close() end)
+    for _, bad in ipairs { -1, "5", 0 / 0, true } do
+      assert.matches("bad argument #1 to 'events' %(timeout must be a number of seconds >= 0 or nil",
+        err_of(w.events, w, bad))
+    end
+    assert.is_function(w:events(0)) -- 0: what has arrived, without waiting
+    assert.is_function(w:events(math.huge)) -- no limit, as nil
+  end)
+
   it("returns nil, message, errno for a namespace that does not exist", function()
     local missing = "lnetstat-watch-missing-" .. helpers.getpid()
     local w, msg, errno = ns.watch { "links", netns = missing }
