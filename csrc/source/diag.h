@@ -30,10 +30,14 @@ int dump_unix(struct diag_ctx *c);
 int dump_packet(struct diag_ctx *c);
 int dump_netlink(struct diag_ctx *c);
 
-/* The message callback of dump_inet (source/diag_inet.c): appends the
- * record of one inet_diag_msg unless the filter rejects it. Also decodes
- * the messages of the sock_diag destroy groups (source/watch.c). */
+/* Their message callbacks (of nl_request; the test hooks feed them
+ * recorded messages, source/watch.c the messages of the sock_diag destroy
+ * groups): each appends the record of one socket to c->list. */
 int inet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int unix_msg_cb(const struct nlmsghdr *nlh, void *data);
+int packet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int netlink_msg_cb(const struct nlmsghdr *nlh, void *data);
+
 /* A SOCK_DIAG_BY_FAMILY dump request in buf; returns its family header. */
 void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size);
 /* Appends r to the result unless the filter rejects it. */

@@ -579,3 +579,22 @@ int l_route_get(lua_State *L)
 	}
 	return 1;
 }
+
+size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len)
+{
+	struct route_ctx c;
+	size_t left;
+
+	memset(&c, 0, sizeof(c));
+	c.L = L;
+	c.list = list;
+	c.family = family;
+	c.table = -1;
+	c.hz = 100;
+	c.want = RF_ALL;
+	c.size = 16;
+	rkeys_push(L, &c.rk, c.want);
+	left = nl_msgs_walk(buf, len, route_msg_cb, &c);
+	rkeys_pop(&c.rk);
+	return left;
+}
