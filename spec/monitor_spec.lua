@@ -1,5 +1,5 @@
 -- lnetstat monitor: argument parsing, the text and JSON lines of events, and
--- the command run in the background against a private netns.
+-- `bin/lnetstat monitor` run in the background against a private netns.
 local monitor = require "lnetstat.monitor"
 local helpers = require "helpers"
 
@@ -26,6 +26,7 @@ describe("lnetstat monitor arguments", function()
     assert.equals("web", o.netns)
     assert.is_true(o.json)
     assert.equals("web", assert(monitor.parse { "--netns=web" }).netns)
+    assert.equals(1234, assert(monitor.parse { "--netns", "1234" }).netns) -- a pid
   end)
 
   it("watches links, addresses, routes and neighbors by default", function()
@@ -35,20 +36,21 @@ describe("lnetstat monitor arguments", function()
   it("rejects unknown kinds and options with exit code 2", function()
     local out, err = sink(), sink()
     assert.equals(2, monitor.run({ "link" }, out, err))
-    assert.matches("unknown kind 'link'", err.text())
+    assert.matches("^lnetstat monitor: argument 'kinds' must be one of 'links'", err.text())
     assert.equals("", out.text())
     err = sink()
     assert.equals(2, monitor.run({ "--jsn" }, out, err))
-    assert.matches("unknown option '%-%-jsn'", err.text())
+    assert.matches("unknown option '%-%-jsn'\nDid you mean '%-%-json'%?", err.text())
     err = sink()
     assert.equals(2, monitor.run({ "--netns" }, out, err))
-    assert.matches("%-%-netns needs a name", err.text())
+    assert.matches("option '%-%-netns' requires an argument", err.text())
   end)
 
-  it("prints its usage with --help", function()
+  it("prints its help with --help and exits 0", function()
     local out, err = sink(), sink()
     assert.equals(0, monitor.run({ "--help" }, out, err))
-    assert.matches("^usage: lnetstat monitor", out.text())
+    assert.matches("^Usage: lnetstat monitor", out.text())
+    assert.matches("Exit status: 0 success", out.text())
     assert.equals("", err.text())
   end)
 
@@ -57,6 +59,16 @@ describe("lnetstat monitor arguments", function()
     local missing = "lnetstat-monitor-missing-" .. helpers.getpid()
     assert.equals(2, monitor.run({ "--netns", missing }, out, err))
     assert.matches("netns '/var/run/netns/" .. missing:gsub("%-", "%%-") .. "'", err.text())
+  end)
+
+  it("is a subcommand of lnetstat, listed in its usage", function()
+    local out = must(format("%s bin/lnetstat -h", helpers.LUA))
+    assert.matches("lnetstat monitor %[KIND%.%.%.%]", out)
+    local help = must(format("%s bin/lnetstat monitor -h", helpers.LUA))
+    assert.matches("^Usage: lnetstat monitor", help)
+    local _, ok, code = helpers.run(format("%s bin/lnetstat monitor lnks 2>/dev/null", helpers.LUA))
+    assert.is_false(ok)
+    assert.equals(2, code)
   end)
 end)
 
@@ -111,14 +123,10 @@ describe("lnetstat monitor in a private netns", function()
   end)
 
   helpers.root_it("prints a JSON line per link event until stopped", function()
-    local cmd = format("%s -e %s", helpers.LUA,
-      quote(format("package.path='lua/?.lua;lua/?/init.lua;'..package.path "
-        .. "package.cpath='build/%s/?.so;'..package.cpath "
-        .. "os.exit(require('lnetstat.monitor').main({'--json', 'links', '--netns', '%s'}))",
-        helpers.BUILD, NS)))
+    local cmd = format("%s bin/lnetstat monitor --json links --netns %s", helpers.LUA, quote(NS))
     local pid, h = helpers.spawn(cmd)
     finally(function()
-      helpers.kill(pid, 2, "monitor")
+      helpers.kill(pid, 2, "lnetstat monitor")
       h.cleanup()
     end)
     -- the process subscribes at its own pace: make events until one shows
@@ -136,6 +144,6 @@ describe("lnetstat monitor in a private netns", function()
     assert.matches("^m[lr]%d+$", ev.record.name)
     assert.is_number(ev.record.index)
     assert.is_true(helpers.alive(pid))
-    assert.is_true(helpers.kill(pid, 2, "monitor"))
+    assert.is_true(helpers.kill(pid, 2, "lnetstat monitor"))
   end)
 end)

@@ -10,59 +10,45 @@
 -- not be read, 130 interrupted (the launcher's code for Ctrl-C).
 -- @module lnetstat.monitor
 local json = require "lnetstat.encode.json"
+local cliargs = require "lnetstat.cliargs"
 
 local type, ipairs, pairs, tostring, pcall, error = type, ipairs, pairs, tostring, pcall, error
 local concat, sort = table.concat, table.sort
-local format, sub, find = string.format, string.sub, string.find
+local format, find = string.format, string.find
 
 local M = {}
 
-M.USAGE = [[
-usage: lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
-                        [--netns NAME] [--json]
-  Prints change events as the kernel reports them, until interrupted.
-  Without kinds: links, addresses, routes and neighbors; sockets reports
-  the TCP and UDP sockets that close.
-  --netns NAME   watch another network namespace (a name under
-                 /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN)
-  --json         one JSON object per event and line:
-                 {"action":...,"kind":...,"record":{...}}
-  -h, --help     this text
-]]
-
-local KIND_NAMES = { links = true, addresses = true, routes = true, neighbors = true, sockets = true }
+local KINDS = { "links", "addresses", "routes", "neighbors", "sockets" }
 local DEFAULT_KINDS = { "links", "addresses", "routes", "neighbors" }
 
---- Parses the arguments: a table { kinds =, netns =, json =, help = }, or
--- nil and a message.
-function M.parse(argv)
-  local o = { kinds = {} }
+--- The command line parser (lnetstat.cliargs conventions).
+function M.parser()
+  local p = cliargs.parser("lnetstat monitor",
+    "Print change events as the kernel reports them, until interrupted.")
+  p:argument("kinds", "What to watch: links, addresses, routes, neighbors, sockets "
+    .. "(default: all but sockets; sockets: the TCP and UDP sockets that close).")
+    :args "*"
+    :choices(KINDS)
+  p:option("--netns", "Watch another network namespace (a name under /var/run/netns, "
+    .. "a path or a pid; needs CAP_SYS_ADMIN).")
+    :argname "NAME"
+  p:flag("--json", "One JSON object per event and line.")
+  return p
+end
+
+--- Parses the arguments (the words after "monitor"): a table { kinds =,
+-- netns =, json = }, or nil and the exit code after printing the help (0)
+-- or the usage error (2) to opts.stdout / opts.stderr.
+function M.parse(argv, opts)
+  local args, code = cliargs.parse(M.parser(), argv, opts)
+  if not args then return nil, code end
+  local o = { kinds = {}, netns = cliargs.netns(args.netns), json = args.json == true }
   local seen = {}
-  local i = 1
-  while argv[i] ~= nil do
-    local a = argv[i]
-    if a == "--json" then
-      o.json = true
-    elseif a == "-h" or a == "--help" then
-      o.help = true
-    elseif a == "--netns" then
-      if argv[i + 1] == nil or argv[i + 1] == "" then return nil, "--netns needs a name" end
-      o.netns = argv[i + 1]
-      i = i + 1
-    elseif sub(a, 1, 8) == "--netns=" then
-      if #a == 8 then return nil, "--netns needs a name" end
-      o.netns = sub(a, 9)
-    elseif KIND_NAMES[a] then
-      if not seen[a] then
-        seen[a] = true
-        o.kinds[#o.kinds + 1] = a
-      end
-    elseif sub(a, 1, 1) == "-" then
-      return nil, format("unknown option '%s'", a)
-    else
-      return nil, format("unknown kind '%s' (links, addresses, routes, neighbors, sockets)", a)
+  for _, k in ipairs(args.kinds or {}) do
+    if not seen[k] then
+      seen[k] = true
+      o.kinds[#o.kinds + 1] = k
     end
-    i = i + 1
   end
   if #o.kinds == 0 then
     for _, k in ipairs(DEFAULT_KINDS) do o.kinds[#o.kinds + 1] = k end
@@ -164,15 +150,8 @@ end
 -- and err (default io.stdout, io.stderr). Returns the exit code.
 function M.run(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
-  local o, msg = M.parse(argv or {})
-  if not o then
-    err:write("lnetstat monitor: ", msg, "\n", "Try 'lnetstat monitor --help'.\n")
-    return 2
-  end
-  if o.help then
-    out:write(M.USAGE)
-    return 0
-  end
+  local o, code = M.parse(argv or {}, { stdout = out, stderr = err })
+  if not o then return code end
   local ns = require "lnetstat"
   local kinds = {}
   for _, k in ipairs(o.kinds) do kinds[#kinds + 1] = k end
@@ -180,11 +159,11 @@ function M.run(argv, out, err)
   local ok, w, werr = pcall(ns.watch, kinds)
   if not ok then
     err:write("lnetstat monitor: ", tostring(w), "\n")
-    return 2
+    return cliargs.ERROR
   end
   if not w then
     err:write("lnetstat monitor: ", tostring(werr), "\n")
-    return 2
+    return cliargs.ERROR
   end
   local render = o.json and M.json_line or M.line
   local fine, failure = pcall(function()
@@ -198,9 +177,9 @@ function M.run(argv, out, err)
     -- Ctrl-C goes on to the launcher (exit 130); a receive failure ends here
     if find(tostring(failure), "interrupted!", 1, true) then error(failure, 0) end
     err:write("lnetstat monitor: ", tostring(failure), "\n")
-    return 2
+    return cliargs.ERROR
   end
-  return 0
+  return cliargs.OK
 end
 
 --- `lnetstat monitor ...` as the CLI calls it; returns the exit code.
