@@ -5,6 +5,7 @@
  * (testhooks.c), which is never installed. */
 #include "api.h"
 #include "lnetstat.h"
+#include "record/socket.h"
 #include "source/watch.h"
 
 static const luaL_Reg core_funcs[] = {
@@ -45,6 +46,7 @@ int luaopen_lnetstat_core(lua_State *L)
 	watch_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
+	sock_vocab_push(L);
 	lua_pushliteral(L, LNETSTAT_VERSION);
 	lua_setfield(L, -2, "_VERSION");
 	lua_pushliteral(L, "lnetstat.core");

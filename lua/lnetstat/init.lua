@@ -37,7 +37,7 @@ M.sockets = sockets.sockets
 -- plus reuse (one record table refilled for each socket). An error fn
 -- raises closes the sockets of the dump and goes on to the caller.
 -- @function each_socket
--- @treturn integer count, table summary {sources=, partial=}; or nil, message, errno
+-- @treturn integer count, table summary {sources=, partial=, messages=}; or nil, message, errno
 M.each_socket = sockets.each_socket
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets); the
