@@ -6,6 +6,7 @@
 #include "api.h"
 #include "lnetstat.h"
 #include "record/socket.h"
+#include "source/watch.h"
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -28,6 +29,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_dev", l_proc_dev},
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"proc_arp", l_proc_arp},
+	{"watch", l_watch},
 	{NULL, NULL}
 };
 
@@ -41,6 +43,7 @@ int luaopen_lnetstat_core(lua_State *L)
 #endif
 	session_register(L);
 	procfd_register(L);
+	watch_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
 	sock_vocab_push(L);

@@ -32,7 +32,8 @@ int dump_packet(struct diag_ctx *c);
 int dump_netlink(struct diag_ctx *c);
 
 /* Their message callbacks (of nl_request; the test hooks feed them
- * recorded messages): each appends the record of one socket to c->list. */
+ * recorded messages, source/watch.c the messages of the sock_diag destroy
+ * groups): each appends the record of one socket to c->list. */
 int inet_msg_cb(const struct nlmsghdr *nlh, void *data);
 int unix_msg_cb(const struct nlmsghdr *nlh, void *data);
 int packet_msg_cb(const struct nlmsghdr *nlh, void *data);

@@ -49,6 +49,12 @@ int link_msg_cb(const struct nlmsghdr *nlh, void *data);
 int adr_msg_cb(const struct nlmsghdr *nlh, void *data);
 int nei_msg_cb(const struct nlmsghdr *nlh, void *data);
 
+/* source/rtnl_route.c: pushes the record of one route message as
+ * routes() builds it (interface names from s) and returns 1; returns 0 and
+ * pushes nothing when the message is no route of table (-1: any table). */
+int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
+		   long long table);
+
 /* The route decoder over recorded messages (the test hooks): appends the
  * routes of family (AF_INET or AF_INET6) in buf to the list at index list,
  * without a session; returns the trailing bytes that are no message. */

@@ -337,6 +337,26 @@ static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
+		   long long table)
+{
+	struct route_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.L = L;
+	c.s = s;
+	c.table = table;
+	c.hz = user_hz();
+	c.want = RF_ALL;
+	c.size = 16;
+	rkeys_push(L, &c.rk, c.want);
+	(void)route_msg_cb(nlh, &c);
+	if (c.pushed)
+		lua_insert(L, c.rk.ks.base);   /* the record below the keys */
+	rkeys_pop(&c.rk);
+	return c.pushed;
+}
+
 int route_family_arg(lua_State *L, int idx)
 {
 	static const char *const names[] = {"inet", "inet6", NULL};

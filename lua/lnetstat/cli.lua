@@ -1,6 +1,6 @@
 --- The `lnetstat` command: net-tools netstat's flags and layouts (the
 -- views come from lnetstat.format), --json and --netns, and the
--- subcommands check, tstconfig and metrics.
+-- subcommands check, tstconfig, metrics and monitor.
 --
 -- Exit codes (lnetstat.cliargs): 0 success, 1 a check or assertion
 -- failed, 2 usage error or an error (data unreadable, a bad file, a
@@ -20,6 +20,7 @@ M.USAGE = [[
 usage: lnetstat [-vWeenNoplac] [-tuUwx] [-46] [--netns NAME] [--json]
        lnetstat -r [-nee] [-46] | -i [-a] | -s [-tuw] [-6] | -g [-n]
        lnetstat check FILE... | tstconfig FILE... | metrics [OPTIONS]
+       lnetstat monitor [KIND...] [--netns NAME] [--json]
        lnetstat -h | -V
 
 Sockets (default: connected TCP, UDP, UDP-Lite, raw and UNIX sockets):
@@ -59,6 +60,9 @@ Subcommands:
           [--devices REGEX] [-o FILE]
                        counters and interface statistics as Prometheus text;
                        -o writes FILE atomically (textfile collector)
+  monitor [links addresses routes neighbors sockets] [--netns NAME] [--json]
+                       change events as the kernel reports them, one line
+                       (or JSON object) each, until interrupted
 
 Without -n, names come from /etc/services, /etc/protocols, /etc/hosts and
 /etc/networks only; an address not found there is printed numerically
@@ -98,7 +102,7 @@ end
 function M.main(argv)
   argv = argv or {}
   local sub = argv[1]
-  if sub == "check" or sub == "tstconfig" or sub == "metrics" then
+  if sub == "check" or sub == "tstconfig" or sub == "metrics" or sub == "monitor" then
     local rest = {}
     for i = 2, #argv do rest[#rest + 1] = argv[i] end
     return dispatch(sub, rest)

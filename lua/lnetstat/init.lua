@@ -14,6 +14,7 @@ local sockets = require "lnetstat.source.sockets"
 local routes = require "lnetstat.source.routes"
 local links = require "lnetstat.source.links"
 local counters = require "lnetstat.source.counters"
+local watch = require "lnetstat.source.watch"
 
 local M = {
   _NAME = "lnetstat",
@@ -145,5 +146,15 @@ M.groups = counters.groups
 -- @treturn table list of namespaces, or nil, message, errno
 -- @usage for _, n in ipairs(assert(ns.namespaces())) do print(n.name, n.id) end
 M.namespaces = counters.namespaces
+
+--- Change events from netlink multicast groups (like `ip monitor`).
+-- @function watch
+-- @tparam table kinds a list of "links", "addresses", "routes",
+--   "neighbors", "sockets" (the options may be in the same table)
+-- @tparam[opt] table opts netns, family, table (route events of one
+--   table; default every table), rcvbuf (receive buffer bytes)
+-- @treturn table a watch: w:events(timeout_s), w:poll(), w:fd(), w:close();
+--   or nil, message, errno
+M.watch = watch.watch
 
 return M

@@ -144,15 +144,10 @@ end
 
 -- interfaces() ---------------------------------------------------------------
 
-local function interfaces_netlink(session, q)
-  local list, err, errno
-  if q.name then
-    list, err, errno = core.links(session, q.name)
-    if not list and errno == ENODEV then list = {} end
-  else
-    list, err, errno = dump("link", core.links, session)
-  end
-  if not list then return nil, err, errno end
+--- Completes interface records the C core decoded: master and peer names
+-- (from the list itself, else from the session's netns) and the
+-- /proc/net/dev sums. interfaces() and watch link events share it.
+function M.complete_links(session, list)
   local names = {}
   for _, r in ipairs(list) do names[r.index] = r.name end
   for _, r in ipairs(list) do
@@ -166,6 +161,21 @@ local function interfaces_netlink(session, q)
     end
     add_proc_sums(r.stats)
   end
+end
+
+--- Sets addresses = {...} on each interface record from address records.
+M.attach_addresses = attach_addresses
+
+local function interfaces_netlink(session, q)
+  local list, err, errno
+  if q.name then
+    list, err, errno = core.links(session, q.name)
+    if not list and errno == ENODEV then list = {} end
+  else
+    list, err, errno = dump("link", core.links, session)
+  end
+  if not list then return nil, err, errno end
+  M.complete_links(session, list)
   if q.addresses and #list > 0 then
     local addrs
     -- one interface: only its addresses become tables

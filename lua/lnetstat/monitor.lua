@@ -1,0 +1,190 @@
+--- `lnetstat monitor`: change events as they happen, like `ip monitor`,
+-- one line per event (or with --json one JSON object per line), until
+-- interrupted.
+--
+--     lnetstat monitor [links] [addresses] [routes] [neighbors] [sockets]
+--                      [--netns NAME] [--json]
+--
+-- Without kinds: links, addresses, routes and neighbors (name sockets to
+-- see sockets close). Exit codes: 0 done, 2 usage error or the events could
+-- not be read, 130 interrupted (the launcher's code for Ctrl-C).
+-- @module lnetstat.monitor
+local json = require "lnetstat.encode.json"
+local cliargs = require "lnetstat.cliargs"
+
+local type, ipairs, pairs, tostring, pcall, error = type, ipairs, pairs, tostring, pcall, error
+local concat, sort = table.concat, table.sort
+local format, find = string.format, string.find
+
+local M = {}
+
+local KINDS = { "links", "addresses", "routes", "neighbors", "sockets" }
+local DEFAULT_KINDS = { "links", "addresses", "routes", "neighbors" }
+
+--- The command line parser (lnetstat.cliargs conventions).
+function M.parser()
+  local p = cliargs.parser("lnetstat monitor",
+    "Print change events as the kernel reports them, until interrupted.")
+  p:argument("kinds", "What to watch: links, addresses, routes, neighbors, sockets "
+    .. "(default: all but sockets; sockets: the TCP and UDP sockets that close).")
+    :args "*"
+    :choices(KINDS)
+  p:option("--netns", "Watch another network namespace (a name under /var/run/netns, "
+    .. "a path or a pid; needs CAP_SYS_ADMIN).")
+    :argname "NAME"
+  p:flag("--json", "One JSON object per event and line.")
+  return p
+end
+
+--- Parses the arguments (the words after "monitor"): a table { kinds =,
+-- netns =, json = }, or nil and the exit code after printing the help (0)
+-- or the usage error (2) to opts.stdout / opts.stderr.
+function M.parse(argv, opts)
+  local args, code = cliargs.parse(M.parser(), argv, opts)
+  if not args then return nil, code end
+  local o = { kinds = {}, netns = cliargs.netns(args.netns), json = args.json == true }
+  local seen = {}
+  for _, k in ipairs(args.kinds or {}) do
+    if not seen[k] then
+      seen[k] = true
+      o.kinds[#o.kinds + 1] = k
+    end
+  end
+  if #o.kinds == 0 then
+    for _, k in ipairs(DEFAULT_KINDS) do o.kinds[#o.kinds + 1] = k end
+  end
+  return o
+end
+
+-- The keys of a set, sorted, joined by commas.
+local function set_text(set)
+  local names = {}
+  for k, v in pairs(set or {}) do
+    if v then names[#names + 1] = tostring(k) end
+  end
+  sort(names)
+  return concat(names, ",")
+end
+
+local function endpoint(addr, port)
+  if addr == nil then return "*" end
+  if addr:find(":", 1, true) then addr = "[" .. addr .. "]" end
+  return port ~= nil and (addr .. ":" .. port) or addr
+end
+
+-- The words of one record, by kind.
+local TEXT = {}
+
+function TEXT.link(r, words)
+  words[#words + 1] = r.name
+  words[#words + 1] = "index " .. tostring(r.index)
+  if r.mtu then words[#words + 1] = "mtu " .. r.mtu end
+  if r.operstate then words[#words + 1] = "state " .. r.operstate end
+  words[#words + 1] = "<" .. set_text(r.flags) .. ">"
+  if r.kind then words[#words + 1] = "kind " .. r.kind end
+  if r.master then words[#words + 1] = "master " .. r.master end
+  if r.mac then words[#words + 1] = "link/" .. tostring(r.type or "ether") .. " " .. r.mac end
+end
+
+function TEXT.address(r, words)
+  words[#words + 1] = r.cidr or r.addr
+  if r.peer then words[#words + 1] = "peer " .. r.peer end
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.scope then words[#words + 1] = "scope " .. r.scope end
+  local flags = set_text(r.flags)
+  if flags ~= "" then words[#words + 1] = flags end
+end
+
+function TEXT.route(r, words)
+  if r.type and r.type ~= "unicast" then words[#words + 1] = r.type end
+  words[#words + 1] = r.dst
+  if r.gateway then words[#words + 1] = "via " .. r.gateway end
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.table_name or r.table then words[#words + 1] = "table " .. tostring(r.table_name or r.table) end
+  if r.protocol then words[#words + 1] = "proto " .. tostring(r.protocol) end
+  if r.scope then words[#words + 1] = "scope " .. tostring(r.scope) end
+  if r.prefsrc then words[#words + 1] = "src " .. r.prefsrc end
+  if r.metric and r.metric ~= 0 then words[#words + 1] = "metric " .. r.metric end
+  for _, hop in ipairs(r.nexthops or {}) do
+    words[#words + 1] = "nexthop"
+    if hop.gateway then words[#words + 1] = "via " .. hop.gateway end
+    if hop.interface then words[#words + 1] = "dev " .. hop.interface end
+    words[#words + 1] = "weight " .. tostring(hop.weight)
+  end
+end
+
+function TEXT.neighbor(r, words)
+  words[#words + 1] = r.addr
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.mac then words[#words + 1] = "lladdr " .. r.mac end
+  if r.router then words[#words + 1] = "router" end
+  words[#words + 1] = r.state
+end
+
+function TEXT.socket(r, words)
+  words[#words + 1] = r.proto .. (r.family == "inet6" and "6" or "")
+  words[#words + 1] = endpoint(r.local_addr, r.local_port)
+  words[#words + 1] = endpoint(r.remote_addr, r.remote_port)
+  words[#words + 1] = r.state
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+end
+
+--- The text line of one event (without the newline).
+function M.line(ev)
+  if ev.kind == "overflow" then
+    return format("overflow %s: %s", tostring(ev.source), tostring(ev.message))
+  end
+  local words = { ev.kind, ev.change and "change" or ev.action }
+  local text = TEXT[ev.kind]
+  if text and type(ev.record) == "table" then text(ev.record, words) end
+  return concat(words, " ")
+end
+
+-- The JSON line of one event: its keys first in a fixed order.
+local KEYORDER = { "kind", "action", "change", "source", "message", "record" }
+function M.json_line(ev)
+  return json.encode(ev, { keyorder = KEYORDER })
+end
+
+--- Runs the command with argv (the words after "monitor"), writing to out
+-- and err (default io.stdout, io.stderr). Returns the exit code.
+function M.run(argv, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local o, code = M.parse(argv or {}, { stdout = out, stderr = err })
+  if not o then return code end
+  local ns = require "lnetstat"
+  local kinds = {}
+  for _, k in ipairs(o.kinds) do kinds[#kinds + 1] = k end
+  kinds.netns = o.netns
+  local ok, w, werr = pcall(ns.watch, kinds)
+  if not ok then
+    err:write("lnetstat monitor: ", tostring(w), "\n")
+    return cliargs.ERROR
+  end
+  if not w then
+    err:write("lnetstat monitor: ", tostring(werr), "\n")
+    return cliargs.ERROR
+  end
+  local render = o.json and M.json_line or M.line
+  local fine, failure = pcall(function()
+    for ev in w:events() do
+      out:write(render(ev), "\n")
+      out:flush()
+    end
+  end)
+  w:close()
+  if not fine then
+    -- Ctrl-C goes on to the launcher (exit 130); a receive failure ends here
+    if find(tostring(failure), "interrupted!", 1, true) then error(failure, 0) end
+    err:write("lnetstat monitor: ", tostring(failure), "\n")
+    return cliargs.ERROR
+  end
+  return cliargs.OK
+end
+
+--- `lnetstat monitor ...` as the CLI calls it; returns the exit code.
+function M.main(argv)
+  return M.run(argv)
+end
+
+return M

@@ -1,0 +1,262 @@
+--- Change events from netlink multicast groups: `ns.watch(kinds, opts)`.
+--
+-- rtnetlink's groups report links, addresses, routes and neighbours as the
+-- kernel changes them; sock_diag's destroy groups report TCP and UDP
+-- sockets as they close. Each event is
+-- `{ kind = "link"|"address"|"route"|"neighbor"|"socket", action = "new"|"del",
+-- change = true|nil, record = ... }`, its record built by the same code as
+-- the records of interfaces(), addresses(), routes(), neighbors() and
+-- sockets(). A receive queue that overflowed gives one event
+-- `{ kind = "overflow", source = "rtnetlink"|"sock_diag", message = ... }`:
+-- events were lost, the caller re-reads the state.
+-- @module lnetstat.source.watch
+local core = require "lnetstat.core"
+local options = require "lnetstat.options"
+local util = require "lnetstat.util"
+local links = require "lnetstat.source.links"
+
+local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
+local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
+local format, ceil, huge = string.format, math.ceil, math.huge
+
+local M = {}
+
+-- The kinds a caller names, their event kind and their bit in the C core's
+-- kinds mask.
+local KINDS = {
+  links = { kind = "link", bit = 1 },
+  addresses = { kind = "address", bit = 2 },
+  routes = { kind = "route", bit = 4 },
+  neighbors = { kind = "neighbor", bit = 8 },
+  sockets = { kind = "socket", bit = 16 },
+}
+M.KINDS = { "links", "addresses", "routes", "neighbors", "sockets" }
+
+local OPTS = { netns = true, family = true, table = true, rcvbuf = true }
+local FAMILIES = { inet = true, inet6 = true }
+local TABLES = { main = 254, ["local"] = 255, default = 253, all = -1 }
+
+-- The socket record fields of sockets() (its default: every field but the
+-- cookie), without uid and inode: the kernel's destroy messages leave them 0,
+-- which would be a false answer. Bits of the C core's field mask.
+local SOCKET_FIELDS = 131071 - 512 - 64 - 128
+
+local function parse(fname, kinds, opts)
+  if type(kinds) == "string" then kinds = { kinds } end
+  if type(kinds) ~= "table" then
+    options.argerror(fname, 1, "list of kinds expected (links, addresses, routes, neighbors, "
+      .. "sockets), got " .. type(kinds))
+  end
+  -- options may come in the kinds table (ns.watch { "links", netns = "web" })
+  -- or as the second argument; not both ways for one option
+  local merged, n = {}, #kinds
+  for k, v in pairs(kinds) do
+    if type(k) ~= "number" or k < 1 or k > n or k ~= k - k % 1 then merged[k] = v end
+  end
+  if opts ~= nil then
+    options.check(fname, opts, OPTS, 2)
+    for k, v in pairs(opts) do
+      if merged[k] ~= nil then
+        options.argerror(fname, 2, format("option '%s' is given twice", tostring(k)))
+      end
+      merged[k] = v
+    end
+  end
+  options.check(fname, merged, OPTS)
+  if n == 0 then
+    options.argerror(fname, 1, "list of kinds is empty (links, addresses, routes, neighbors, "
+      .. "sockets)")
+  end
+  local q, mask, seen = { kinds = {} }, 0, {}
+  for i = 1, n do
+    local name = options.enum(fname, 1, "kind", kinds[i], KINDS)
+    if not seen[name] then
+      seen[name] = true
+      mask = mask + KINDS[name].bit
+      q.kinds[#q.kinds + 1] = name
+    end
+  end
+  q.mask = mask
+  q.sockets = seen.sockets == true
+  q.rtnl = mask ~= KINDS.sockets.bit or not q.sockets
+  q.netns = options.netns(fname, 1, merged.netns)
+  if merged.family ~= nil then q.family = options.enum(fname, 1, "family", merged.family, FAMILIES) end
+  local t = merged.table
+  if t == nil then
+    q.table = -1
+  elseif type(t) == "number" then
+    if not util.is_integer(t) or t < 1 or t > 4294967295 then
+      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
+        tostring(t)))
+    end
+    q.table = t
+  else
+    q.table = TABLES[options.enum(fname, 1, "table", t, TABLES)]
+  end
+  if merged.rcvbuf ~= nil then
+    local b = merged.rcvbuf
+    if not util.is_integer(b) or b < 1 or b > 2147483647 then
+      options.argerror(fname, 1, "rcvbuf must be a size in bytes 1..2147483647, got " .. tostring(b))
+    end
+    q.rcvbuf = b
+  end
+  return q
+end
+
+-- Link records get what interfaces() adds in Lua: master and peer names,
+-- the /proc/net/dev sums and their addresses (none once deleted).
+local function complete(names, ev)
+  if ev.kind ~= "link" then return end
+  local r = ev.record
+  links.complete_links(names, { r })
+  local addrs = ev.action == "new" and core.addrs(names, nil, r.index) or {}
+  links.attach_addresses({ r }, addrs)
+end
+
+local Watch = {}
+Watch.__index = Watch
+
+local function check(self, fname)
+  if type(self) ~= "table" or getmetatable(self) ~= Watch then
+    error(format("bad argument #1 to '%s' (watch expected, got %s)", fname, type(self)), 3)
+  end
+  if self.closed then
+    error(format("bad argument #1 to '%s' (watch is closed)", fname), 3)
+  end
+end
+
+-- Reads what has arrived (waiting up to ms when nothing has: 0 not at all,
+-- -1 without limit) into the queue. A wait a signal cut short goes on for
+-- what is left of it, once Lua has run (so Ctrl-C ends a CLI at once).
+local function fill(self, ms)
+  local list, interrupted, remaining = self.w:read(self.names, ms)
+  while list and #list == 0 and interrupted and (ms < 0 or remaining > 0) do
+    list, interrupted, remaining = self.w:read(self.names, ms < 0 and -1 or remaining)
+  end
+  if not list then return nil, interrupted, remaining end
+  local q, n = self.queue, self.tail
+  for _, ev in ipairs(list) do
+    complete(self.names, ev)
+    n = n + 1
+    q[n] = ev
+  end
+  self.tail = n
+  return true
+end
+
+-- The next queued event (nil when none), taken off the queue.
+local function shift(self)
+  local head = self.head
+  if head > self.tail then return nil end
+  local ev = self.queue[head]
+  self.queue[head] = nil
+  if head == self.tail then
+    self.head, self.tail = 1, 0
+  else
+    self.head = head + 1
+  end
+  return ev
+end
+
+--- The events that have arrived, without waiting: a list ({} when none).
+-- @treturn table list of events, or nil, message, errno
+function Watch:poll()
+  check(self, "poll")
+  local ok, err, errno = fill(self, 0)
+  if not ok then return nil, err, errno end
+  local out, n = {}, 0
+  for i = self.head, self.tail do
+    n = n + 1
+    out[n] = self.queue[i]
+  end
+  self.queue, self.head, self.tail = {}, 1, 0
+  return out
+end
+
+--- An iterator over the events: each step waits up to timeout seconds for
+-- the next one (nil: without limit) and the loop ends when none came in
+-- time. A receive failure raises an error.
+-- @tparam[opt] number timeout seconds
+function Watch:events(timeout)
+  check(self, "events")
+  if timeout ~= nil and timeout ~= huge
+    and (not util.is_finite(timeout) or timeout < 0) then
+    error("bad argument #1 to 'events' (timeout must be a number of seconds >= 0 or nil, got "
+      .. util.show(timeout) .. ")", 2)
+  end
+  local ms = (timeout == nil or timeout == huge) and -1 or ceil(timeout * 1000)
+  return function()
+    if self.closed then return nil end
+    local ev = shift(self)
+    if ev then return ev end
+    local ok, err = fill(self, ms)
+    if not ok then error("watch: " .. tostring(err), 2) end
+    return shift(self)
+  end
+end
+
+--- A file descriptor that polls readable when events have arrived (an
+-- epoll set of the watch's netlink sockets), for an event loop.
+-- @treturn integer fd
+function Watch:fd()
+  check(self, "fd")
+  return self.w:fd()
+end
+
+--- Closes the sockets; calling it again does nothing. Garbage collection
+-- and Lua 5.4's to-be-closed variables close too.
+function Watch:close()
+  if type(self) ~= "table" or getmetatable(self) ~= Watch then
+    error("bad argument #1 to 'close' (watch expected, got " .. type(self) .. ")", 2)
+  end
+  if self.closed then return end
+  self.closed = true
+  self.w:close()
+  self.names:close()
+  self.queue, self.head, self.tail = {}, 1, 0
+end
+
+Watch.__close = Watch.close
+Watch.__gc = Watch.close
+Watch.__tostring = function(self)
+  return format("lnetstat.watch (%s)", rawget(self, "closed") and "closed" or "open")
+end
+
+--- Subscribes to change events.
+-- @tparam table kinds a list of "links", "addresses", "routes",
+--   "neighbors", "sockets"; may also hold the options
+-- @tparam[opt] table opts netns (as everywhere), family ("inet" |
+--   "inet6": the kernel sends only that family's address, route, neighbour
+--   and socket events), table (route events of one table: "main", "local",
+--   "default", an id; default every table, as `ip monitor`), rcvbuf (the
+--   receive buffer in bytes; default 1 MiB, capped by net.core.rmem_max)
+-- @treturn table a watch (events, poll, fd, close), or nil, message, errno
+function M.watch(kinds, opts)
+  local q = options.validate(parse, "watch", kinds, opts)
+  local handles = {}
+  if q.rtnl then handles[#handles + 1] = "route" end
+  if q.sockets then handles[#handles + 1] = "diag" end
+  local sub, err, errno = core.open(q.netns, handles)
+  if not sub then return nil, err, errno end
+  -- interface names come from a session of their own (see core.watch)
+  local names
+  names, err, errno = core.open(q.netns, { "route" })
+  if not names then
+    sub:close()
+    return nil, err, errno
+  end
+  local w
+  w, err, errno = core.watch(sub, q.mask, q.family, q.table, q.rcvbuf, { fields = SOCKET_FIELDS })
+  sub:close()
+  if not w then
+    names:close()
+    if errno == 1 and q.sockets and err:find("sock_diag", 1, true) then
+      err = err .. " (this kernel wants CAP_NET_ADMIN for socket events)"
+    end
+    return nil, "watch: " .. err, errno
+  end
+  return setmetatable({ w = w, names = names, queue = {}, head = 1, tail = 0, kinds = q.kinds,
+    closed = false }, Watch)
+end
+
+return M
