@@ -155,6 +155,9 @@ M.namespaces = counters.namespaces
 --   table; default every table), rcvbuf (receive buffer bytes)
 -- @treturn table a watch: w:events(timeout_s), w:poll(), w:fd(), w:close();
 --   or nil, message, errno
+-- @usage local w = assert(ns.watch { "links", "routes" })
+-- for ev in w:events(5) do print(ev.kind, ev.action) end
+-- w:close()
 M.watch = watch.watch
 
 return M

@@ -14,6 +14,7 @@ local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local util = require "lnetstat.util"
 local links = require "lnetstat.source.links"
+local routes = require "lnetstat.source.routes"
 
 local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
@@ -80,6 +81,10 @@ local function parse(fname, kinds, opts)
   q.sockets = seen.sockets == true
   q.rtnl = mask ~= KINDS.sockets.bit or not q.sockets
   q.netns = options.netns(fname, 1, merged.netns)
+  if q.netns == options.ALL_NETNS then
+    -- one subscription lives in one namespace
+    options.argerror(fname, 1, "netns 'all' is not supported by watch; open one watch per namespace")
+  end
   if merged.family ~= nil then q.family = options.enum(fname, 1, "family", merged.family, FAMILIES) end
   local t = merged.table
   if t == nil then
@@ -105,7 +110,12 @@ end
 
 -- Link records get what interfaces() adds in Lua: master and peer names,
 -- the /proc/net/dev sums and their addresses (none once deleted).
+-- Route records get their netstat flag letters, as routes() gives them.
 local function complete(names, ev)
+  if ev.kind == "route" then
+    ev.record.flags = routes.route_flags(ev.record)
+    return
+  end
   if ev.kind ~= "link" then return end
   local r = ev.record
   links.complete_links(names, { r })
