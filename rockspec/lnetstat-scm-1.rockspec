@@ -60,7 +60,7 @@ build = {
         "csrc/text/addr.c",
         "csrc/text/proc.c",
       },
-      libraries = { "mnl" },
+      libraries = { "mnl", "pthread" },
       incdirs = { "csrc", "$(LIBMNL_INCDIR)" },
       libdirs = { "$(LIBMNL_LIBDIR)" },
       defines = {},
