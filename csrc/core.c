@@ -5,6 +5,7 @@
  * (testhooks.c), which is never installed. */
 #include "api.h"
 #include "lnetstat.h"
+#include "fs/fs.h"
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -27,6 +28,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_dev", l_proc_dev},
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"proc_arp", l_proc_arp},
+	{"write_atomic", l_write_atomic},
 	{NULL, NULL}
 };
 

@@ -31,6 +31,7 @@ build = {
       -- every C unit of the module (csrc/testhooks.c is test-only: not here)
       sources = {
         "csrc/core.c",
+        "csrc/fs/atomic.c",
         "csrc/nl/attr.c",
         "csrc/nl/dump.c",
         "csrc/nl/session.c",
