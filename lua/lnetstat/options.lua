@@ -7,7 +7,7 @@ local core = require "lnetstat.core"
 local util = require "lnetstat.util"
 
 local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
-local format, find = string.format, string.find
+local format, find, sub = string.format, string.find, string.sub
 local sort, concat = table.sort, table.concat
 
 local argerror, is_integer, show = util.argerror, util.is_integer, util.show
@@ -102,8 +102,10 @@ function M.cidr(fname, n, optname, value)
   return value
 end
 
---- netns: a name under /var/run/netns, a path, or a pid. Returns the path
--- of the namespace file, or nil for the caller's own namespace.
+--- netns: a name under /var/run/netns (no "/", not "." or ".."), an
+-- absolute path, or a pid (a positive integer). Returns the path of the
+-- namespace file, or nil for the caller's own namespace. Whether that file
+-- is a network namespace is the C core's check, made when it is opened.
 function M.netns(fname, n, value)
   if value == nil then return nil end
   if type(value) == "number" then
@@ -119,7 +121,12 @@ function M.netns(fname, n, value)
   if find(value, "\0", 1, true) then
     argerror(fname, n, "netns must not contain a NUL byte, got " .. show(value))
   end
-  if find(value, "/", 1, true) then return value end
+  if find(value, "/", 1, true) then
+    if sub(value, 1, 1) ~= "/" then
+      argerror(fname, n, "netns path must be absolute, got " .. show(value))
+    end
+    return value
+  end
   if value == "." or value == ".." then
     argerror(fname, n, "netns name '" .. value .. "' is not valid")
   end

@@ -2,8 +2,8 @@
 -- comparisons, range, match, contains, starts_with, ends_with, absent,
 -- present, any.
 -- @module lnetstat.query.matchers
-local type, tostring, select, pcall, format, sub, find, concat =
-  type, tostring, select, pcall, string.format, string.sub, string.find, table.concat
+local type, tostring, select, pcall, format, sub, find, concat, huge =
+  type, tostring, select, pcall, string.format, string.sub, string.find, table.concat, math.huge
 local base = require "lnetstat.query.base"
 local argerror, is_matcher, new_matcher, describe, test =
   base.argerror, base.is_matcher, base.new_matcher, base.describe, base.test
@@ -12,8 +12,19 @@ local M = {}
 
 -- Generic matchers ------------------------------------------------------------
 
+-- NaN equals nothing and an infinity is no field's value: a matcher built
+-- on either could never (or always) match, so it is a mistake to report.
+local function check_finite(fname, n, v, level)
+  if type(v) == "number" and (v ~= v or v == huge or v == -huge) then
+    argerror(fname, n, "finite number expected, got " .. describe(v), (level or 1) + 1)
+  end
+end
+
 local function check_spec(fname, n, spec, level)
   if spec == nil then argerror(fname, n, "value or matcher expected, got nil", level or 2) end
+  if type(spec) == "number" and (spec ~= spec or spec == huge or spec == -huge) then
+    argerror(fname, n, "finite number expected, got " .. describe(spec), level or 2)
+  end
 end
 
 --- Matcher: not the expectation (a value, list, function or matcher).
@@ -73,11 +84,13 @@ end
 
 --- Matcher: equal to v (also for a table v, compared by identity).
 function M.eq(v)
+  check_finite("eq", 1, v)
   return new_matcher("== " .. describe(v), function(value) return value == v end)
 end
 
 --- Matcher: not equal to v.
 function M.ne(v)
+  check_finite("ne", 1, v)
   return new_matcher("~= " .. describe(v), function(value) return value ~= v end)
 end
 
@@ -85,24 +98,39 @@ local function compare_matcher(fname, op, v, cmp)
   if type(v) ~= "number" and type(v) ~= "string" then
     argerror(fname, 1, "number or string expected, got " .. type(v), 2)
   end
+  check_finite(fname, 1, v, 2)
   return new_matcher(op .. " " .. describe(v), function(value)
     return type(value) == type(v) and cmp(value, v)
   end)
 end
 
 --- Matcher: greater than v (numbers with numbers, strings with strings).
-function M.gt(v) return compare_matcher("gt", ">", v, function(a, b) return a > b end) end
+function M.gt(v)
+  local m = compare_matcher("gt", ">", v, function(a, b) return a > b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: at least v.
-function M.ge(v) return compare_matcher("ge", ">=", v, function(a, b) return a >= b end) end
+function M.ge(v)
+  local m = compare_matcher("ge", ">=", v, function(a, b) return a >= b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: less than v.
-function M.lt(v) return compare_matcher("lt", "<", v, function(a, b) return a < b end) end
+function M.lt(v)
+  local m = compare_matcher("lt", "<", v, function(a, b) return a < b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: at most v.
-function M.le(v) return compare_matcher("le", "<=", v, function(a, b) return a <= b end) end
+function M.le(v)
+  local m = compare_matcher("le", "<=", v, function(a, b) return a <= b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 
 --- Matcher: a number in [lo, hi] (`q.range(1, 1023)`).
 function M.range(lo, hi)
   if type(lo) ~= "number" then argerror("range", 1, "number expected, got " .. type(lo)) end
   if type(hi) ~= "number" then argerror("range", 2, "number expected, got " .. type(hi)) end
+  check_finite("range", 1, lo)
+  check_finite("range", 2, hi)
   if lo > hi then argerror("range", 2, format("empty range %s..%s", describe(lo), describe(hi))) end
   return new_matcher(format("range(%s, %s)", describe(lo), describe(hi)), function(value)
     return type(value) == "number" and value >= lo and value <= hi
