@@ -247,10 +247,14 @@ int l_open(lua_State *L)
 {
 	struct open_plan plan;
 	struct session *s;
-	const char *netns = luaL_optstring(L, 1, NULL);
+	size_t netns_len = 0;
+	const char *netns = luaL_optlstring(L, 1, NULL, &netns_len);
 	const char *what = "open";
 	lua_Integer i, n;
 	int err, idx;
+
+	if (netns != NULL && strlen(netns) != netns_len)
+		return luaL_argerror(L, 1, "netns path contains a NUL byte");
 
 	memset(&plan, 0, sizeof(plan));
 	luaL_checktype(L, 2, LUA_TTABLE);
