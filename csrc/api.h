@@ -48,6 +48,7 @@ int l_parse_if_inet6(lua_State *L);
 int l_parse_proc_arp(lua_State *L);
 int l_addr_ntop(lua_State *L);         /* text/addr.c */
 int l_decode_rtnl(lua_State *L);       /* testhooks.c */
+int l_decode_diag(lua_State *L);       /* testhooks.c */
 
 #pragma GCC visibility pop
 

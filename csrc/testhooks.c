@@ -2,29 +2,42 @@
  * installed) that gives the specs the parsers and decoders of lnetstat.core
  * over text and bytes they supply, so that what a live kernel rarely
  * produces can be tested without root. It is linked from the same objects
- * as lnetstat.core; only luaopen_lnetstat_testhooks is exported.
+ * as lnetstat.core; only luaopen_lnetstat_testhooks is exported. The fuzz
+ * targets (fuzz/) call the same functions.
  *
- * decode_rtnl(bytes, kind): the link, address and neighbour decoders over
- * recorded rtnetlink messages instead of a live dump (short STATS64, 32-bit
- * IFLA_STATS only, truncated attributes). */
+ * decode_rtnl(bytes, kind): the link, address, neighbour and route
+ * decoders over recorded rtnetlink messages instead of a live dump (short
+ * STATS64, 32-bit IFLA_STATS only, truncated attributes).
+ * decode_diag(bytes, proto): the sock_diag decoders over recorded
+ * SOCK_DIAG_BY_FAMILY messages.
+ * Both read bytes as a stream of nlmsghdr-framed messages and return the
+ * list of records and the count of trailing bytes that are no message. */
 #include "source/rtnl.h"
+#include "source/diag.h"
+#include "nl/nl.h"
+#include "record/socket.h"
 #include "api.h"
+
+/* An aligned copy of the string at idx, as a receive buffer would be. */
+static const char *aligned_copy(lua_State *L, int idx, size_t *len)
+{
+	const char *bytes = luaL_checklstring(L, idx, len);
+	char *buf = (char *)lua_newuserdatauv(L, *len + 4, 0);
+
+	memcpy(buf, bytes, *len);
+	return buf;
+}
 
 int l_decode_rtnl(lua_State *L)
 {
-	static const char *const kinds[] = {"link", "addr", "neigh", NULL};
-	size_t len;
-	const char *bytes = luaL_checklstring(L, 1, &len);
-	int kind = luaL_checkoption(L, 2, NULL, kinds), remaining;
-	const struct nlmsghdr *nlh;
+	static const char *const kinds[] = {"link", "addr", "neigh", "route", "route6", NULL};
+	size_t len, left;
+	int kind = luaL_checkoption(L, 2, NULL, kinds);
+	const char *buf = aligned_copy(L, 1, &len);
 	struct link_ctx lc;
 	struct adr_ctx ac;
 	struct nei_ctx nc;
-	char *buf;
 
-	/* an aligned copy, as a receive buffer would be */
-	buf = (char *)lua_newuserdatauv(L, len + 4, 0);
-	memcpy(buf, bytes, len);
 	lua_newtable(L);
 	memset(&lc, 0, sizeof(lc));
 	memset(&ac, 0, sizeof(ac));
@@ -32,16 +45,48 @@ int l_decode_rtnl(lua_State *L)
 	lc.L = ac.L = nc.L = L;
 	lc.list = ac.list = nc.list = lua_gettop(L);
 	nc.hz = 100;
-	remaining = (int)len;
-	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, remaining);
-	     nlh = mnl_nlmsg_next(nlh, &remaining)) {
-		switch (kind) {
-		case 0: (void)link_msg_cb(nlh, &lc); break;
-		case 1: (void)adr_msg_cb(nlh, &ac); break;
-		default: (void)nei_msg_cb(nlh, &nc); break;
-		}
+	switch (kind) {
+	case 0: left = nl_msgs_walk(buf, len, link_msg_cb, &lc); break;
+	case 1: left = nl_msgs_walk(buf, len, adr_msg_cb, &ac); break;
+	case 2: left = nl_msgs_walk(buf, len, nei_msg_cb, &nc); break;
+	default:
+		left = route_decode(L, lua_gettop(L), kind == 3 ? AF_INET : AF_INET6, buf, len);
+		break;
 	}
-	lua_pushinteger(L, remaining);   /* trailing bytes that are no message */
+	lua_pushinteger(L, (lua_Integer)left);   /* trailing bytes that are no message */
+	return 2;
+}
+
+int l_decode_diag(lua_State *L)
+{
+	static const char *const protos[] = {
+		"tcp", "udp", "udplite", "raw", "unix", "packet", "netlink", NULL
+	};
+	static const nl_msg_cb cbs[] = {
+		inet_msg_cb, inet_msg_cb, inet_msg_cb, inet_msg_cb,
+		unix_msg_cb, packet_msg_cb, netlink_msg_cb
+	};
+	int proto = luaL_checkoption(L, 2, NULL, protos);
+	int want_info = lua_toboolean(L, 3);
+	size_t len, left;
+	const char *buf;
+	struct diag_ctx c;
+
+	lua_settop(L, 2);
+	lua_pushnil(L);            /* 3: no filter: every socket, every field */
+	buf = aligned_copy(L, 1, &len);
+	memset(&c, 0, sizeof(c));
+	c.L = L;
+	c.proto = protos[proto];
+	c.want_info = want_info;
+	read_filter(L, 3, &c.f);
+	lua_newtable(L);
+	c.list = lua_gettop(L);
+	sock_keys_push(L, &c.sk, NULL, 0);
+	left = nl_msgs_walk(buf, len, cbs[proto], &c);
+	sock_keys_pop(&c.sk);
+	lua_settop(L, c.list);
+	lua_pushinteger(L, (lua_Integer)left);
 	return 2;
 }
 
@@ -58,6 +103,7 @@ static const luaL_Reg testhook_funcs[] = {
 	{"_parse_if_inet6", l_parse_if_inet6},
 	{"_parse_proc_arp", l_parse_proc_arp},
 	{"_decode_rtnl", l_decode_rtnl},
+	{"_decode_diag", l_decode_diag},
 	{NULL, NULL}
 };
 

@@ -451,6 +451,18 @@ describe("lnetstat.format.parse_args", function()
     local f = flags_of("--netns", "web", "--json", "-s")
     assert.are.equal("web", f.netns)
     assert.is_true(f.json and f.statistics)
+    assert.are.equal(812, flags_of("--netns=812").netns)
+    assert.are.equal("/proc/812/ns/net", flags_of("--netns", "/proc/812/ns/net").netns)
+  end)
+  it("wants long options in full with exact = true (the command's rule)", function()
+    assert.is_true(flags_of("--numeric-h").numeric_hosts)
+    local f, msg, code = format.parse_args({ "--numeric-h" }, { exact = true })
+    assert.are.same({ nil, 3 }, { f, code })
+    assert.matches("unrecognized option '%-%-numeric%-h'; did you mean '%-%-numeric%-hosts'%?", msg)
+    f, msg = format.parse_args({ "--udpp" }, { exact = true })
+    assert.is_nil(f)
+    assert.matches("did you mean '%-%-udp'%?", msg)
+    assert.is_true(assert(format.parse_args({ "--numeric-hosts", "-tulp" }, { exact = true })).udp)
   end)
   it("skips a leading program name", function()
     assert.is_true(flags_of("netstat", "-plnt").programs)
@@ -521,5 +533,125 @@ describe("lnetstat.format.prometheus", function()
     assert.matches("\nnode_netstat_Tcp_ActiveOpens 3\n", format.prometheus({ stats = { Tcp = { ActiveOpens = 3 } } },
       { prefix = "node" }))
     assert.has_error(function() format.prometheus({}, { prefix = "bad name" }) end)
+  end)
+end)
+
+-- The renderers (lnetstat.format.* and lnetstat.netstat.* but the runner)
+-- loaded with a require that refuses lnetstat, lnetstat.core and the
+-- runner, and with io, os, load and loadfile that raise: records, name
+-- texts and flags in, text out, nothing read.
+describe("lnetstat renderers read nothing", function()
+  local ROOT = FIXTURES .. "../../../"
+  local PURE = {
+    "lnetstat.format.util", "lnetstat.format.json", "lnetstat.format.prometheus",
+    "lnetstat.netstat.flags", "lnetstat.netstat.plan", "lnetstat.netstat.rows",
+    "lnetstat.netstat.names", "lnetstat.netstat.text.inet", "lnetstat.netstat.text.unix",
+    "lnetstat.netstat.text.interfaces", "lnetstat.netstat.text.routes",
+    "lnetstat.netstat.text.groups", "lnetstat.netstat.text.statistics",
+  }
+  local function path_of(name)
+    return ROOT .. "lua/" .. name:gsub("%.", "/") .. ".lua"
+  end
+
+  -- A fresh sandbox: sb.require loads project modules from their files in
+  -- it; sb.touched lists what was refused.
+  local function sandbox()
+    local sb = { loaded = {}, touched = {} }
+    local function refuse(what)
+      sb.touched[#sb.touched + 1] = what
+      error("renderer touched " .. what, 3)
+    end
+    local function trap(lib)
+      return setmetatable({}, { __index = function(_, k) refuse(lib .. "." .. tostring(k)) end })
+    end
+    local env = {}
+    for k, v in pairs(_G) do env[k] = v end
+    env.io, env.os = trap("io"), trap("os")
+    env.package, env._G = nil, env
+    for _, f in ipairs { "load", "loadfile", "dofile", "loadstring" } do
+      env[f] = function() refuse(f) end
+    end
+    function env.require(name)
+      if sb.loaded[name] then return sb.loaded[name] end
+      if name == "cjson" or name == "dkjson" then return require(name) end
+      -- the encoders are renderers too: text in, text out
+      local allowed = name == "lnetstat.util" or (name:match("^lnetstat%.format%.")
+        or name:match("^lnetstat%.netstat%.") or name:match("^lnetstat%.encode%."))
+        and name ~= "lnetstat.netstat.run"
+      if not allowed then refuse("require '" .. name .. "'") end
+      local chunk = assert(loadfile(path_of(name)))
+      if setfenv then setfenv(chunk, env) else chunk = assert(load(read(path_of(name)), "@" .. name, "t", env)) end
+      sb.loaded[name] = chunk(name)
+      return sb.loaded[name]
+    end
+    sb.env, sb.require = env, env.require
+    return sb
+  end
+
+  it("refuses what a renderer must not do (the sandbox itself)", function()
+    local sb = sandbox()
+    assert.has_error(function() sb.require("lnetstat") end)
+    assert.has_error(function() sb.require("lnetstat.core") end)
+    assert.has_error(function() sb.require("lnetstat.netstat.run") end)
+    assert.has_error(function() return sb.env.io.open("/etc/hosts") end)
+    assert.are.equal(4, #sb.touched)
+  end)
+
+  it("loads every renderer without lnetstat, lnetstat.core, io or os", function()
+    local sb = sandbox()
+    for _, name in ipairs(PURE) do
+      assert.are.equal("table", type(sb.require(name)), name)
+    end
+    assert.are.same({}, sb.touched)
+    for _, name in ipairs(PURE) do
+      local text = read(path_of(name))
+      assert.is_nil(text:find("require%s*%(?%s*[\"']lnetstat[\"']"), name .. " requires lnetstat")
+      assert.is_nil(text:find("lnetstat.core", 1, true), name .. " names lnetstat.core")
+      assert.is_nil(text:find("%f[%w_]io%.[%a_]+%s*[%(:]"), name .. " uses io")
+      assert.is_nil(text:find("%f[%w_]os%.[%a_]+%s*%("), name .. " uses os")
+    end
+  end)
+
+  it("renders every captured view from records and name texts alone", function()
+    local sb = sandbox()
+    local flags_mod, plan = sb.require("lnetstat.netstat.flags"), sb.require("lnetstat.netstat.plan")
+    local names_mod = sb.require("lnetstat.netstat.names")
+    local inet, unix = sb.require("lnetstat.netstat.text.inet"), sb.require("lnetstat.netstat.text.unix")
+    local groups, routes = sb.require("lnetstat.netstat.text.groups"), sb.require("lnetstat.netstat.text.routes")
+    local interfaces = sb.require("lnetstat.netstat.text.interfaces")
+    local statistics = sb.require("lnetstat.netstat.text.statistics")
+    local records, counters = dofile(FIXTURES .. "records.lua"), dofile(FIXTURES .. "counters.lua")
+    local texts = {}
+    for k, path in pairs(FILES) do texts[k] = read(path) end
+    local n = 0
+    for line in read(FIXTURES .. "cases.txt"):gmatch("[^\n]+") do
+      local argv = {}
+      for a in line:match("^%S+%s+(.*)$"):gmatch("%S+") do argv[#argv + 1] = a end
+      local flags = assert(flags_mod.parse_args(argv))
+      local p = plan.new(flags)
+      -- the runner's user table, as getpwuid answers on any system
+      local opts = { names = names_mod.new_names(texts), users = { [0] = "root" } }
+      local text
+      if p.view == "statistics" then
+        text = statistics.statistics_text(counters.stats, flags)
+      elseif p.view == "interfaces" then
+        text = interfaces.interfaces_text(counters.interfaces, flags, opts)
+      elseif p.view == "route" then
+        text = (p.each_route and routes.routes_text or routes.routes6_text)(records.routes, flags, opts)
+      else
+        local parts = {}
+        if p.inet_view then parts[#parts + 1] = inet.sockets_text(records.sockets, p.shown, opts) end
+        if p.groups then parts[#parts + 1] = groups.groups_text(records.groups, p.shown, opts) end
+        if p.unix_view then parts[#parts + 1] = unix.unix_text(records.sockets, p.shown, opts) end
+        text = table.concat(parts)
+      end
+      local expected = format.netstat(argv, { files = FILES, euid = 0, data = {
+        sockets = records.sockets, routes = records.routes, groups = records.groups,
+        interfaces = counters.interfaces, stats = counters.stats } })
+      same_text(expected, text, line)
+      n = n + 1
+    end
+    assert.is_true(n >= 30)
+    assert.are.same({}, sb.touched)
   end)
 end)

@@ -61,3 +61,25 @@ const char *nl_attr_str(const struct nlattr *a)
 		return NULL;
 	return mnl_attr_get_str(a);
 }
+
+size_t nl_msgs_walk(const void *buf, size_t len, nl_msg_cb cb, void *data)
+{
+	const char *p = (const char *)buf;
+	size_t left = len, step;
+	const struct nlmsghdr *nlh;
+	uint32_t n;
+
+	while (left >= sizeof(struct nlmsghdr)) {
+		nlh = (const struct nlmsghdr *)p;
+		n = nlh->nlmsg_len;
+		if (n < sizeof(struct nlmsghdr) || n > left)
+			break;
+		(void)cb(nlh, data);
+		step = NLMSG_ALIGN((size_t)n);
+		if (step > left)
+			step = left;   /* the last message, unpadded */
+		p += step;
+		left -= step;
+	}
+	return left;
+}

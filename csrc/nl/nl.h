@@ -37,6 +37,12 @@ int nl_attr_u32(const struct nlattr *a, uint32_t *out);
 int nl_attr_u8(const struct nlattr *a, uint8_t *out);
 const char *nl_attr_str(const struct nlattr *a);
 
+/* Hands every whole nlmsghdr-framed message of buf to cb, in order; stops
+ * at a length field that is too short or runs past the end (all lengths
+ * compared unsigned: a nlmsg_len of 2^31 or more is no negative length).
+ * Returns the bytes left over that are no whole message. */
+size_t nl_msgs_walk(const void *buf, size_t len, nl_msg_cb cb, void *data);
+
 #pragma GCC visibility pop
 
 #endif

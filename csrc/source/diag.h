@@ -30,6 +30,13 @@ int dump_unix(struct diag_ctx *c);
 int dump_packet(struct diag_ctx *c);
 int dump_netlink(struct diag_ctx *c);
 
+/* Their message callbacks (of nl_request; the test hooks feed them
+ * recorded messages): each appends the record of one socket to c->list. */
+int inet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int unix_msg_cb(const struct nlmsghdr *nlh, void *data);
+int packet_msg_cb(const struct nlmsghdr *nlh, void *data);
+int netlink_msg_cb(const struct nlmsghdr *nlh, void *data);
+
 /* A SOCK_DIAG_BY_FAMILY dump request in buf; returns its family header. */
 void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size);
 /* Appends r to the result unless the filter rejects it. */

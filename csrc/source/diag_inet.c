@@ -15,7 +15,7 @@ static void copy_addr(struct addr *a, int family, const __be32 *src)
 	memcpy(a->bytes, src, family == AF_INET ? 4 : 16);
 }
 
-static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
+int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct diag_ctx *c = (struct diag_ctx *)data;
 	const struct nlattr *tb[INET_DIAG_MAX + 1];

@@ -7,7 +7,7 @@
 #include <linux/sock_diag.h>
 #include <linux/packet_diag.h>
 
-static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
+int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct diag_ctx *c = (struct diag_ctx *)data;
 	const struct nlattr *tb[DIAG_ATTR_MAX + 1];

@@ -228,6 +228,18 @@ static void parse_snmp6_text(struct stat_parse *sp, const char *text, size_t len
 	}
 }
 
+/* mem_bytes = mem pages * page size, unless that is no count of bytes a
+ * signed 64-bit integer holds (a negative or huge "mem"): then only the
+ * problem is noted. */
+static void set_mem_bytes(struct stat_parse *sp, const char *prefix, int plen, long long pages)
+{
+	if (pages < 0 || pages > INT64_MAX / sp->pagesize) {
+		stat_problem(sp, "%.*s mem: %lld pages is no byte count", plen, prefix, pages);
+		return;
+	}
+	set_int(sp->L, "mem_bytes", pages * sp->pagesize);
+}
+
 /* /proc/net/sockstat and sockstat6: "PROTO: key value key value ...".
  * out is the sockstat table: out.PROTO = {key = value}; the "sockets:"
  * line becomes out.sockets_<key> (sockets_used), as node_exporter names it. */
@@ -275,7 +287,7 @@ static void parse_sockstat_text(struct stat_parse *sp, const char *text, size_t 
 			}
 			if (set_counter(sp, prefix, (size_t)plen, k, kn, v, vn, &value) == 0 &&
 			    kn == 3 && memcmp(k, "mem", 3) == 0)
-				set_int(L, "mem_bytes", value * sp->pagesize);
+				set_mem_bytes(sp, prefix, plen, value);
 		}
 		lua_settop(L, top);
 	}

@@ -49,6 +49,11 @@ int link_msg_cb(const struct nlmsghdr *nlh, void *data);
 int adr_msg_cb(const struct nlmsghdr *nlh, void *data);
 int nei_msg_cb(const struct nlmsghdr *nlh, void *data);
 
+/* The route decoder over recorded messages (the test hooks): appends the
+ * routes of family (AF_INET or AF_INET6) in buf to the list at index list,
+ * without a session; returns the trailing bytes that are no message. */
+size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len);
+
 /* Address record fields, shared with /proc/net/if_inet6. */
 void adr_set_addr(lua_State *L, const char *text, unsigned int prefixlen);
 void adr_set_flags(lua_State *L, int family, uint32_t flags);

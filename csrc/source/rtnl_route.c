@@ -16,6 +16,7 @@
  *    are loaded before the route dump starts, because loading them is a
  *    request on the same socket. */
 #include "source/proc.h"
+#include "source/rtnl.h"
 #include "nl/nl.h"
 #include "text/text.h"
 #include "record/push.h"
@@ -557,4 +558,23 @@ int l_route_get(lua_State *L)
 		return push_error(L, lua_pushfstring(L, "route get %s", addr), err);
 	}
 	return 1;
+}
+
+size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len)
+{
+	struct route_ctx c;
+	size_t left;
+
+	memset(&c, 0, sizeof(c));
+	c.L = L;
+	c.list = list;
+	c.family = family;
+	c.table = -1;
+	c.hz = 100;
+	c.want = RF_ALL;
+	c.size = 16;
+	rkeys_push(L, &c.rk, c.want);
+	left = nl_msgs_walk(buf, len, route_msg_cb, &c);
+	rkeys_pop(&c.rk);
+	return left;
 }

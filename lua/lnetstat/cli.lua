@@ -2,11 +2,15 @@
 -- views come from lnetstat.format), --json and --netns, and the
 -- subcommands check, tstconfig and metrics.
 --
--- Exit codes: 0 success, 1 the data could not be read, 2 a subcommand's
--- own error (or a missing subcommand module), 3 usage error (as netstat),
--- 130 interrupted. `check` and `tstconfig` return their module's code.
+-- Exit codes (lnetstat.cliargs): 0 success, 1 a check or assertion
+-- failed, 2 usage error or an error (data unreadable, a bad file, a
+-- missing subcommand module), 130 interrupted. `check` and `tstconfig`
+-- return their module's code.
 -- @module lnetstat.cli
 local format = require "lnetstat.format"
+local run = require "lnetstat.netstat.run"
+local cliargs = require "lnetstat.cliargs"
+local util = require "lnetstat.util"
 
 local type, pcall, tostring = type, pcall, tostring
 local sformat = string.format
@@ -59,20 +63,15 @@ Subcommands:
 Without -n, names come from /etc/services, /etc/protocols, /etc/hosts and
 /etc/networks only; an address not found there is printed numerically
 (netstat would also ask DNS; lnetstat never blocks on the network).
-]]
+Long options are spelled out in full (no abbreviations); each subcommand
+takes -h for its own options.
+
+]] .. cliargs.EXIT_TEXT
 
 local function version_text()
   local ok, ns = pcall(require, "lnetstat")
   local v = ok and type(ns) == "table" and ns._VERSION or "unknown"
   return sformat("lnetstat %s\n", tostring(v))
-end
-
--- Sleeps for the -c interval; false when the sleep was interrupted.
-local function sleep(seconds)
-  local a, how, code = os.execute(sformat("sleep %d", seconds))
-  if type(a) == "number" then return a == 0 end          -- Lua 5.1: the wait status
-  if how == "signal" then return false end
-  return a == true or code == 0
 end
 
 -- Runs `lnetstat check|tstconfig ...` through its module, which may not be
@@ -84,109 +83,56 @@ local function dispatch(name, argv)
     local why = ok and "it has no main(argv)" or tostring(mod):match("^[^\n]*")
     io.stderr:write(sformat("lnetstat: the '%s' subcommand needs the module %s, which is not "
       .. "available (%s)\n", name, modname, why))
-    return 2
+    return cliargs.ERROR
   end
   local fine, code = pcall(mod.main, argv)
   if not fine then
-    if tostring(code):find("interrupted!", 1, true) then return 130 end
+    if tostring(code):find("interrupted!", 1, true) then return cliargs.INTERRUPTED end
     io.stderr:write(sformat("lnetstat %s: %s\n", name, tostring(code)))
-    return 2
+    return cliargs.ERROR
   end
   return type(code) == "number" and code or 0
 end
 
-local METRICS_USAGE = [[
-usage: lnetstat metrics [--netns NAME] [--prefix lnetstat|node] [-o FILE]
-  --netns NAME     read another network namespace
-  --prefix P       metric name prefix: lnetstat (default) or node (node_exporter's
-                   names; only with its netstat, sockstat and netdev collectors off)
-  -o, --output F   write F atomically (F.tmp then rename), for the textfile collector
-]]
-
 -- `lnetstat metrics`: Prometheus text of ns.stats() and ns.interfaces().
 local function metrics(argv)
-  local netns, prefix, output
-  local i = 1
-  while argv[i] do
-    local a = argv[i]
-    local name, value = a:match("^(%-%-[%w-]+)=(.*)$")
-    name = name or a
-    if name == "-h" or name == "--help" then
-      io.stdout:write(METRICS_USAGE)
-      return 0
-    end
-    if name ~= "--netns" and name ~= "--prefix" and name ~= "-o" and name ~= "--output" then
-      io.stderr:write(sformat("lnetstat metrics: unknown argument '%s'\n", a), METRICS_USAGE)
-      return 3
-    end
-    if value == nil then
-      i = i + 1
-      value = argv[i]
-      if value == nil then
-        io.stderr:write(sformat("lnetstat metrics: %s needs a value\n", name))
-        return 3
-      end
-    end
-    if name == "--netns" then netns = value
-    elseif name == "--prefix" then prefix = value
-    else output = value end
-    i = i + 1
-  end
-  if prefix ~= nil and prefix ~= "lnetstat" and prefix ~= "node" then
-    io.stderr:write("lnetstat metrics: --prefix must be lnetstat or node\n")
-    return 3
-  end
+  local p = cliargs.parser("lnetstat metrics",
+    "Counters and interface statistics as Prometheus text.")
+  p:option("--netns", "Read another network namespace (a name, a path or a pid).")
+    :argname "NAME"
+  p:option("--prefix", "Metric name prefix: lnetstat (default) or node (node_exporter's "
+    .. "names; only with its netstat, sockstat and netdev collectors off).")
+    :choices { "lnetstat", "node" }
+  p:option("-o --output", "Write FILE atomically (a temporary file, then a rename), "
+    .. "for the textfile collector.")
+    :argname "FILE"
+  local args, code = cliargs.parse(p, argv)
+  if not args then return code end
+  local netns = cliargs.netns(args.netns)
   local ns = require "lnetstat"
   local stats, err = ns.stats { netns = netns }
   if not stats then
     io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return 1
+    return cliargs.ERROR
   end
   local ifs
   ifs, err = ns.interfaces { netns = netns }
   if not ifs then
     io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return 1
+    return cliargs.ERROR
   end
-  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = prefix })
-  if not output then
+  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = args.prefix })
+  if not args.output then
     io.stdout:write(text)
-    return 0
+    return cliargs.OK
   end
   -- the textfile collector must never read a half-written file
-  local tmp = sformat("%s.tmp%d", output, os.time() % 100000 * 100 + math.random(0, 99))
-  local f, ferr = io.open(tmp, "w")
-  if not f then
-    io.stderr:write("lnetstat metrics: ", tostring(ferr), "\n")
-    return 1
-  end
-  local ok, werr = f:write(text)
-  f:close()
-  if ok then ok, werr = os.rename(tmp, output) end
+  local ok, werr = util.write_atomic(args.output, text)
   if not ok then
-    os.remove(tmp)
-    io.stderr:write("lnetstat metrics: ", tostring(werr), "\n")
-    return 1
+    io.stderr:write("lnetstat metrics: cannot write ", args.output, ": ", tostring(werr), "\n")
+    return cliargs.ERROR
   end
-  return 0
-end
-
--- The records a --json view shows: the same selection as the text.
-local function json_value(flags, data)
-  local view = format.view_of(flags)
-  if view == "statistics" then return data.stats end
-  if view == "route" then return format.select_routes(data.routes or {}, flags) end
-  if view == "interfaces" then return format.select_interfaces(data.interfaces or {}, flags) end
-  local sockets = data.sockets and format.select_sockets(data.sockets, flags)
-  if data.groups and sockets and #sockets > 0 then
-    return { sockets = sockets, groups = format.select_groups(data.groups, flags) }
-  end
-  if data.groups then return format.select_groups(data.groups, flags) end
-  return sockets or {}
-end
-
-local function write_stdout(text)
-  io.stdout:write(text)
+  return cliargs.OK
 end
 
 --- Runs the command; returns the exit code.
@@ -199,58 +145,22 @@ function M.main(argv)
     if sub == "metrics" then return metrics(rest) end
     return dispatch(sub, rest)
   end
-  local flags, msg, code = format.parse_args(argv)
+  -- netstat's grammar (bundled flags, -cN, -A FAMILY) with lnetstat's
+  -- conventions: long options in full, usage errors exit 2
+  local flags, msg = format.parse_args(argv, { exact = true })
   if not flags then
     io.stderr:write(msg, "\n", "Try 'lnetstat --help' for more information.\n")
-    return code
+    return cliargs.USAGE
   end
   if flags.help then
     io.stdout:write(M.USAGE)
-    return 0
+    return cliargs.OK
   end
   if flags.version then
     io.stdout:write(version_text())
-    return 0
+    return cliargs.OK
   end
-  -- netstat -s prints once whatever -c says
-  local continuous = flags.continuous and not flags.statistics
-  local iteration = 0
-  while true do
-    iteration = iteration + 1
-    local text, notes, err
-    if flags.json then
-      local data
-      data, err = format.collect(flags, { netns = flags.netns })
-      text = data and (format.json(json_value(flags, data)) .. "\n")
-    elseif format.view_of(flags) == "sockets" then
-      -- streamed: the lines go out as the kernel hands the sockets over
-      text, notes = format.socket_view(flags, { netns = flags.netns, write = write_stdout })
-      err = notes
-    elseif format.view_of(flags) == "route" then
-      -- streamed too: a full routing table is never held
-      text, notes = format.route_view(flags, { netns = flags.netns, write = write_stdout })
-      err = notes
-    else
-      local data
-      data, err = format.collect(flags, { netns = flags.netns })
-      if data then text = format.render(flags, data, { iteration = iteration }) end
-    end
-    if not text then
-      io.stdout:flush()
-      io.stderr:write("lnetstat: ", tostring(err), "\n")
-      return 1
-    end
-    -- netstat writes its notes (stderr) before the tables; socket_view
-    -- streams nothing when a note must come first
-    if notes and notes ~= "" then
-      io.stdout:flush()
-      io.stderr:write(notes)
-    end
-    io.stdout:write(text)
-    io.stdout:flush()
-    if not continuous then return 0 end
-    if not sleep(flags.interval) then return 130 end
-  end
+  return run.command(flags, { json = format.json })
 end
 
 return M

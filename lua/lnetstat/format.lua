@@ -15,9 +15,10 @@
 --     (records to render instead of reading the kernel), files =
 --     {services=, protocols=, hosts=, networks=} (paths, default /etc/...),
 --     euid (number; default: read from /proc/self/status).
---   format.parse_args(argv) -> flags | nil, message, exit_code
+--   format.parse_args(argv[, opts]) -> flags | nil, message, exit_code
 --     The netstat flag grammar (getopt_long rules: bundled short options,
---     unique long-option prefixes, -A FAMILY) plus --json and --netns NAME.
+--     unique long-option prefixes, -A FAMILY) plus --json and --netns NAME;
+--     opts.exact = true wants long options in full (the command's rule).
 --   format.socket_view(flags, opts) -> stdout_text, stderr_text | nil, msg, errno
 --     The socket views (inet, -g, UNIX tables) rendered while each_socket()
 --     streams the records (opts.write = function(text) streams stdout).
@@ -32,7 +33,9 @@
 --   format.groups_text(list, flags, opts), format.statistics_text(stats, flags)
 --     One view each, as netstat prints it (titles and headers included);
 --     flags as parse_args returns them (format.view_flags(flags) applies
---     netstat's defaults for a socket view).
+--     netstat's defaults for a socket view). opts: files (name file paths,
+--     read here when the flags need names) or names (a name table of
+--     lnetstat.netstat.names), users ({[uid] = name}; default getpwuid).
 --   format.select_sockets / select_interfaces / select_routes / select_groups
 --     (list, flags) -> the records the text view shows, in its order.
 --   format.program_field(record), format.timer_field(record),
@@ -49,45 +52,70 @@
 -- netstat would have asked DNS. Loopback therefore shows as "localhost"
 -- whenever /etc/hosts says so, which is what netstat shows too.
 --
--- The code lives in lnetstat.format.<part> (args, names, sockets, unix,
--- interfaces, routes, groups, statistics, json, prometheus, view; util holds
--- what they share); this module is the public face and re-exports them.
+-- The netstat emulation lives in lnetstat.netstat: flags (the grammar),
+-- plan (flags -> which data calls, fields and view), rows (selection and
+-- order), text.* (pure renderers: records, name and user tables in, text
+-- out), names (name tables over the texts of the name files) and run (the
+-- one module that calls the data layer, reads the name files and streams).
+-- JSON and Prometheus text are lnetstat.format.json and .prometheus. This
+-- module is the public face and re-exports them; the text functions below
+-- read the name files they need (opts.files) through lnetstat.netstat.run.
 -- @module lnetstat.format
 
-local args = require "lnetstat.format.args"
-local sockets = require "lnetstat.format.sockets"
-local unix = require "lnetstat.format.unix"
-local interfaces = require "lnetstat.format.interfaces"
-local routes = require "lnetstat.format.routes"
-local groups = require "lnetstat.format.groups"
-local statistics = require "lnetstat.format.statistics"
+local flags_mod = require "lnetstat.netstat.flags"
+local plan = require "lnetstat.netstat.plan"
+local rows = require "lnetstat.netstat.rows"
+local run = require "lnetstat.netstat.run"
+local inet = require "lnetstat.netstat.text.inet"
+local unix = require "lnetstat.netstat.text.unix"
+local interfaces = require "lnetstat.netstat.text.interfaces"
+local routes = require "lnetstat.netstat.text.routes"
+local groups = require "lnetstat.netstat.text.groups"
+local statistics = require "lnetstat.netstat.text.statistics"
 local json = require "lnetstat.format.json"
 local prometheus = require "lnetstat.format.prometheus"
-local view = require "lnetstat.format.view"
+
+local type = type
 
 local M = {}
 
-M.parse_args = args.parse_args
+-- A text function that is handed the name and user tables its flags need
+-- (read by the runner), unless opts has them; bad arguments are left to
+-- the renderer, which names them.
+local function with_names(render)
+  return function(list, flags, opts)
+    if type(flags) == "table" and (opts == nil or type(opts) == "table") then
+      local extend = type(flags.extend) == "number" and flags.extend > 0
+      opts = run.text_opts({
+        names = { hosts = not flags.numeric_hosts, ports = not flags.numeric_ports },
+        users = extend and not flags.numeric_users,
+      }, opts)
+    end
+    return render(list, flags, opts)
+  end
+end
 
-M.program_field = sockets.program_field
-M.timer_field = sockets.timer_field
-M.ordered_inet = sockets.ordered_inet
-M.sockets_text = sockets.sockets_text
+M.parse_args = flags_mod.parse_args
 
-M.ordered_unix = unix.ordered_unix
+M.program_field = inet.program_field
+M.timer_field = inet.timer_field
+M.ordered_inet = rows.ordered_inet
+M.sockets_text = with_names(inet.sockets_text)
+
+M.ordered_unix = rows.ordered_unix
 M.unix_text = unix.unix_text
 
-M._nstrcmp = interfaces._nstrcmp
+M._nstrcmp = rows.nstrcmp
 M.interface_flags = interfaces.interface_flags
-M.select_interfaces = interfaces.select_interfaces
+M.select_interfaces = rows.select_interfaces
 M.interfaces_text = interfaces.interfaces_text
 
-M.select_routes = routes.select_routes
-M.routes_text = routes.routes_text
-M.routes6_text = routes.routes6_text
+M.select_routes = rows.select_routes
+M.routes_text = with_names(routes.routes_text)
+M.routes6_text = with_names(routes.routes6_text)
 
-M.select_groups = groups.select_groups
-M.groups_text = groups.groups_text
+M.select_groups = rows.select_groups
+M.groups_text = with_names(groups.groups_text)
 
 M.statistics_text = statistics.statistics_text
 
@@ -96,13 +124,13 @@ M._json_builtin = json._json_builtin
 
 M.prometheus = prometheus.prometheus
 
-M.view_of = view.view_of
-M.collect = view.collect
-M.view_flags = view.view_flags
-M.select_sockets = view.select_sockets
-M.socket_view = view.socket_view
-M.route_view = view.route_view
-M.render = view.render
-M.netstat = view.netstat
+M.view_of = plan.view_of
+M.view_flags = plan.view_flags
+M.select_sockets = run.select_sockets
+M.collect = run.collect
+M.socket_view = run.socket_view
+M.route_view = run.route_view
+M.render = run.render
+M.netstat = run.netstat
 
 return M

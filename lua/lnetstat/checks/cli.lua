@@ -1,7 +1,7 @@
 -- The command line of lnetstat.check: `lnetstat check FILE...` and
 -- `lnetstat check --init`.
 -- @module lnetstat.checks.cli
-local argparse = require "argparse"
+local cliargs = require "lnetstat.cliargs"
 local lutil = require "lnetstat.util"
 local child = require "lnetstat.checks.child"
 
@@ -55,8 +55,10 @@ local function mebibytes(v)
   return n
 end
 
+-- The command's conventions (no abbreviation, -fX as -f X, one exit-code
+-- rule) come from lnetstat.cliargs; the help is this file's USAGE.
 local function parser()
-  local p = argparse("lnetstat check"):add_help(false)
+  local p = cliargs.parser("lnetstat check", "Runs check files.")
   p:argument("files"):args("*")
   p:option("-f --format")
   p:option("--netns")
@@ -66,24 +68,11 @@ local function parser()
   p:option("--cpu-limit"):convert(seconds("--cpu-limit"))
   p:option("--memory-limit"):convert(mebibytes)
   p:flag("--init")
-  p:flag("-h --help")
   return p
 end
 
 local LONG = { ["--format"] = true, ["--netns"] = true, ["--output"] = true, ["--within"] = true,
   ["--every"] = true, ["--cpu-limit"] = true, ["--memory-limit"] = true, ["--init"] = true, ["--help"] = true }
-
--- argparse's messages, worded as the rest of the command words them.
-local function usage_message(msg)
-  msg = tostring(msg)
-  local opt = msg:match("^unknown option '([^']*)'")
-  if opt then
-    return format("unknown option %s%s", opt, lutil.did_you_mean(opt:match("^[^=]*"), LONG))
-  end
-  opt = msg:match("^option '([^']*)' requires an argument")
-  if opt then return format("option %s needs a value", opt) end
-  return msg
-end
 
 -- True when file descriptor fd is a terminal (test -t, through the shell).
 local function isatty(fd)
@@ -113,52 +102,51 @@ function M.main(check, argv, opts)
   for i, a in ipairs(argv) do args[i] = tostring(a) end
   local ok, a = parser():pparse(args)
   if not ok then
-    stderr:write("lnetstat check: ", usage_message(a), "\n", USAGE)
-    return 2
+    stderr:write("lnetstat check: ", cliargs.message(a, LONG), "\n", USAGE)
+    return cliargs.ERROR
   end
-  if a.help then stdout:write(USAGE); return 0 end
+  if a.help then stdout:write(USAGE); return cliargs.OK end
   local fmt = a.format or "human"
   local known = false
   for _, f in ipairs(check.FORMATS) do if f == fmt then known = true end end
   if not known then
     stderr:write("lnetstat check: unknown format '", fmt, "' (", concat(check.FORMATS, ", "), ")\n")
-    return 2
+    return cliargs.ERROR
   end
-  local netns = a.netns
-  if netns and tonumber(netns) then netns = tonumber(netns) end
+  local netns = cliargs.netns(a.netns)
   local output = a.output
   if a.init then
     if #a.files > 0 then
       stderr:write("lnetstat check: --init takes no check file (it writes one)\n", USAGE)
-      return 2
+      return cliargs.ERROR
     end
     local text, err = require("lnetstat.checks.baseline").generate({ netns = netns, data = opts.data })
     if not text then
       stderr:write("lnetstat check: --init: ", tostring(err), "\n")
-      return 2
+      return cliargs.ERROR
     end
     if output then
       local wok, werr = lutil.write_atomic(output, text)
       if not wok then
         stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
-        return 2
+        return cliargs.ERROR
       end
     else
       stdout:write(text)
     end
-    return 0
+    return cliargs.OK
   end
   local files = a.files
   if #files == 0 then
     stderr:write("lnetstat check: no check file given\n", USAGE)
-    return 2
+    return cliargs.ERROR
   end
   if output then
     -- fail before the checks run (and sleep through their windows)
     local pok, perr = lutil.check_writable(output)
     if not pok then
       stderr:write("lnetstat check: cannot write ", output, ": ", tostring(perr), "\n")
-      return 2
+      return cliargs.ERROR
     end
   end
   local tty = opts.tty or {}
@@ -201,7 +189,7 @@ function M.main(check, argv, opts)
     local wok, werr = lutil.write_atomic(output, text)
     if not wok then
       stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
-      return 2
+      return cliargs.ERROR
     end
   else
     stdout:write(text)

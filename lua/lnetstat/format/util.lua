@@ -1,5 +1,5 @@
--- Helpers the lnetstat.format parts share: integer columns, argument
--- checks, file reading, IPv4 masks.
+-- Helpers the renderers share (lnetstat.format.* and lnetstat.netstat.*):
+-- integer columns, argument checks, IPv4 masks. Reads nothing.
 -- @module lnetstat.format.util
 
 local type, error, sformat, byte = type, error, string.format, string.byte
@@ -44,21 +44,6 @@ local function need_opts(fname, n, v)
   end
 end
 
--- Files ---------------------------------------------------------------------
-
-local DEFAULT_FILES = {
-  services = "/etc/services", protocols = "/etc/protocols",
-  hosts = "/etc/hosts", networks = "/etc/networks",
-}
-
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
-
 local function prefix_mask(len)
   local v = 0
   for i = 1, 32 do
@@ -74,6 +59,6 @@ local function dotted(v)
 end
 
 M.int, M.unsigned_text, M.need_table, M.need_opts = int, unsigned_text, need_table, need_opts
-M.DEFAULT_FILES, M.read_file, M.prefix_mask, M.dotted = DEFAULT_FILES, read_file, prefix_mask, dotted
+M.prefix_mask, M.dotted = prefix_mask, dotted
 
 return M

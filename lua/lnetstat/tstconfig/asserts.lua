@@ -6,6 +6,9 @@ local ipairs, sub = ipairs, string.sub
 
 local M = {}
 
+-- 0.3 prints these four assertions without their arguments
+local NOARGS = {}
+
 --- Adds the assertion directives to D. ctx: count() (one more test),
 -- values() (the current property values, a list with n; nil when
 -- undefined), joinargs(list) (Tstconfig's joined text, nil for nil),
@@ -32,23 +35,23 @@ function M.add(D, ctx)
     if ok then for k = 1, n do if v[k] ~= args[k] then ok = false; break end end end
     if not ok then failed("assert_eq", args) end
   end
-  function D.assert_defined(args)
+  function D.assert_defined()
     count()
-    if ctx.values() == nil then failed("assert_defined", args) end
+    if ctx.values() == nil then failed("assert_defined", NOARGS) end
   end
-  function D.assert_undefined(args)
+  function D.assert_undefined()
     count()
-    if ctx.values() ~= nil then failed("assert_undefined", args) end
+    if ctx.values() ~= nil then failed("assert_undefined", NOARGS) end
   end
-  function D.assert_empty(args)
+  function D.assert_empty()
     count()
     local j = joinargs(ctx.values())
-    if j ~= nil and j ~= "" then failed("assert_empty", args) end
+    if j ~= nil and j ~= "" then failed("assert_empty", NOARGS) end
   end
-  function D.assert_not_empty(args)
+  function D.assert_not_empty()
     count()
     local j = joinargs(ctx.values())
-    if j == nil or j == "" then failed("assert_not_empty", args) end
+    if j == nil or j == "" then failed("assert_not_empty", NOARGS) end
   end
   function D.assert_contains(args)
     count()

@@ -1,11 +1,14 @@
---- Tstconfig's parsing: commons-lang3 StrTokenizer tokens, Java regular
--- expressions as Lua patterns, and the parse configuration (parse_mode,
--- positions, separators, sections) applied to the lines of a text.
+--- Tstconfig's parsing: commons-lang3 StrTokenizer tokens, section
+-- patterns (Java regular expressions), and the parse configuration (parse_mode,
+-- positions, separators, sections) applied to the lines of a text, as
+-- Tstconfig 0.3 applies them.
 -- @module lnetstat.tstconfig.parse
-local ipairs, tonumber, pcall, sub, find, gsub, char =
-  ipairs, tonumber, pcall, string.sub, string.find, string.gsub, string.char
+local ipairs, tonumber, sub, find, gsub, char =
+  ipairs, tonumber, string.sub, string.find, string.gsub, string.char
 local concat =
   table.concat
+
+local regex = require "lnetstat.tstconfig.regex"
 
 local M = {}
 
@@ -19,10 +22,12 @@ local function charset(s)
   return set
 end
 
---- Splits a line like StrTokenizer: delims is a set of delimiter
--- characters, quote a quote character (or nil), ignore_empty drops empty
--- tokens. Quoted parts may appear anywhere in a token; a doubled quote
--- inside quotes is a literal quote.
+--- Splits a line like commons-lang3's StrTokenizer: delims is a set of
+-- delimiter characters, quote a quote character (or nil), ignore_empty
+-- drops empty tokens. A quote is special only when it opens a token:
+-- such a token may then leave and re-enter quoting at later quotes, and
+-- a doubled quote inside quotes is a literal quote. A quote anywhere
+-- else in a token is an ordinary character.
 function M.tokenize(line, delims, quote, ignore_empty)
   delims = delims or SPLIT
   local tokens = {}
@@ -40,7 +45,9 @@ function M.tokenize(line, delims, quote, ignore_empty)
       i = i + 1
       if i > n then add("") end
     else
-      local buf, in_quote = {}, false
+      local quoted = quote ~= nil and c == quote
+      local buf, in_quote = {}, quoted
+      if quoted then i = i + 1 end
       while i <= n do
         c = sub(line, i, i)
         if in_quote then
@@ -56,7 +63,7 @@ function M.tokenize(line, delims, quote, ignore_empty)
             buf[#buf + 1] = c
             i = i + 1
           end
-        elseif quote and c == quote then
+        elseif quoted and c == quote then
           in_quote = true
           i = i + 1
         elseif delims[c] then
@@ -94,127 +101,32 @@ local function unescape_java(s)
   end))
 end
 
--- Java regular expressions -> Lua patterns -----------------------------------------
+-- Section patterns: { match = function(line) -> matched, name }, from
+-- Java regular expressions (lnetstat.tstconfig.regex). The name is
+-- group 1; a pattern without a group names the section by the whole line.
+local NO_NAME = {}  -- group 1 did not take part: a section no directive can select
 
-local LUA_MAGIC = "^$()%.[]*+-?"
-
---- Translates the subset of Java regex syntax that section patterns use
--- into a Lua pattern anchored at both ends (Java's matches()). Returns the
--- pattern or nil, reason.
-function M.regex_to_lua(re)
-  local out = {}
-  local n = #re
-  local last_group_close = false
-  local function esc(c)
-    if find(LUA_MAGIC, c, 1, true) then return "%" .. c end
-    return c
-  end
-  local CLASS = { s = "%s", S = "%S", d = "%d", D = "%D", w = "[%w_]", W = "[^%w_]" }
-  local CLASS_IN = { s = "%s", S = "%S", d = "%d", D = "%D", w = "%w_" }
-  local start = 1
-  if sub(re, 1, 1) == "^" then start = 2 end
-  local i = start
-  local depth = 0
-  while i <= n do
-    local c = sub(re, i, i)
-    local quant_ok = true
-    if c == "\\" then
-      local d = sub(re, i + 1, i + 1)
-      if d == "" then return nil, "trailing backslash" end
-      if CLASS[d] then out[#out + 1] = CLASS[d]
-      elseif d:match("%a") or d:match("%d") then return nil, "unsupported escape \\" .. d
-      else out[#out + 1] = esc(d) end
-      i = i + 2
-      last_group_close = false
-    elseif c == "[" then
-      local j = i + 1
-      local buf = { "[" }
-      if sub(re, j, j) == "^" then buf[#buf + 1] = "^"; j = j + 1 end
-      if sub(re, j, j) == "]" then buf[#buf + 1] = "%]"; j = j + 1 end
-      while j <= n and sub(re, j, j) ~= "]" do
-        local d = sub(re, j, j)
-        if d == "\\" then
-          local e = sub(re, j + 1, j + 1)
-          if CLASS_IN[e] then buf[#buf + 1] = CLASS_IN[e]
-          elseif e:match("%w") then return nil, "unsupported escape \\" .. e
-          else buf[#buf + 1] = "%" .. e end
-          j = j + 2
-        elseif d == "[" then
-          return nil, "nested character classes are not supported"
-        elseif d == "%" then
-          buf[#buf + 1] = "%%"
-          j = j + 1
-        else
-          buf[#buf + 1] = d
-          j = j + 1
-        end
-      end
-      if j > n then return nil, "unclosed character class" end
-      buf[#buf + 1] = "]"
-      out[#out + 1] = concat(buf)
-      i = j + 1
-      last_group_close = false
-    elseif c == "(" then
-      if sub(re, i + 1, i + 1) == "?" then return nil, "special groups (?...) are not supported" end
-      depth = depth + 1
-      out[#out + 1] = "("
-      i = i + 1
-      quant_ok = false
-    elseif c == ")" then
-      if depth == 0 then return nil, "unbalanced )" end
-      depth = depth - 1
-      out[#out + 1] = ")"
-      i = i + 1
-      last_group_close = true
-      quant_ok = false
-    elseif c == "|" then
-      return nil, "alternation (|) is not supported"
-    elseif c == "{" then
-      return nil, "counted repetition ({n,m}) is not supported"
-    elseif c == "*" or c == "+" or c == "?" then
-      if last_group_close then return nil, "a quantifier after a group is not supported" end
-      if #out == 0 then return nil, "dangling " .. c end
-      local lazy = sub(re, i + 1, i + 1) == "?"
-      if lazy and c == "*" then out[#out + 1] = "-" else out[#out + 1] = c end
-      i = i + (lazy and 2 or 1)
-      last_group_close = false
-    elseif c == "." then
-      out[#out + 1] = "."
-      i = i + 1
-      last_group_close = false
-    elseif c == "$" and i == n then
-      i = i + 1
-    else
-      out[#out + 1] = esc(c)
-      i = i + 1
-      last_group_close = false
-    end
-    if quant_ok == false then last_group_close = (c == ")") end
-  end
-  if depth ~= 0 then return nil, "unbalanced (" end
-  local pat = "^" .. concat(out) .. "$"
-  local ok = pcall(find, "", pat)
-  if not ok then return nil, "cannot translate" end
-  return pat
-end
-
--- Section pattern objects: { match = function(line) -> matched, group1 }.
-local function lua_section_pattern(lua_pat)
+local function section_pattern(re)
+  local rx, why, kind = regex.compile(re)
+  if not rx then return nil, why, kind end
   return {
+    source = re,
     match = function(line)
-      local caps = { line:match(lua_pat) }
-      if #caps == 0 then return false end
-      if caps[1] == line and not find(lua_pat, "(", 1, true) then return true, line end
-      return true, caps[1]
+      local hit, name = rx.match(line)
+      if not hit then return false end
+      if rx.groups == 0 then return true, line end
+      if name == nil then return true, NO_NAME end
+      return true, name
     end,
   }
 end
 
-local APACHE_HEADER = lua_section_pattern("^%s*<(.*)>%s*$")
-local APACHE_FOOTER = lua_section_pattern("^%s*</.*>%s*$")
-local APT_HEADER = lua_section_pattern("^%s*(%S+)%s*{%s*$")
-local APT_FOOTER = lua_section_pattern("^%s*}%s*;%s*$")
-local INI_HEADER = lua_section_pattern("^%s*%[(.*)%]%s*$")
+-- the syntax directive's patterns (Tstconfig's)
+local APACHE_HEADER = section_pattern("^\\s*<(.*)>\\s*$")
+local APACHE_FOOTER = section_pattern("^\\s*</.*>\\s*$")
+local APT_HEADER = section_pattern("^\\s*(\\S+)\\s*\\{\\s*$")
+local APT_FOOTER = section_pattern("^\\s*\\}\\s*;\\s*$")
+local INI_HEADER = section_pattern("^\\s*\\[(.*)\\]\\s*$")
 
 -- Configs (what to parse, how) ------------------------------------------------------
 
@@ -241,27 +153,30 @@ end
 
 local function trim(s) return (gsub(s, "^%s+", ""):gsub("%s+$", "")) end
 
+-- Tstconfig 0.3: each position is where a column starts, so the first
+-- position starts column 0 and the text before it belongs to no column.
+-- (A line too short for a position gives empty cells; 0.3 aborts.)
 local function parse_fixed(cfg, line)
   local pos = cfg.positions or {}
   local cells = {}
-  local start = 0
-  local first = 1
-  if pos[1] == 0 then first = 2 end     -- column starts: a cut at 0 adds nothing
-  for k = first, #pos do
-    local stop = pos[k]
-    cells[#cells + 1] = trim(sub(line, start + 1, stop))
-    start = stop
+  for k = 1, #pos do
+    local start, stop = pos[k], pos[k + 1]
+    cells[k] = trim(stop and sub(line, start + 1, stop) or sub(line, start + 1))
   end
-  cells[#cells + 1] = trim(sub(line, start + 1))
   return cells
 end
 
+-- keyvalue: the key is the trimmed text before the first key_separator,
+-- the value the trimmed text after it, split at the separator as 0.3
+-- splits it: no quote character and empty tokens dropped, whatever
+-- quote_char and ignore_empty_tokens say (0.3 applies those two to
+-- tokenized mode only). Without any key_separator (0.3 throws) the key
+-- ends at the first blank.
 local function parse_keyvalue(cfg, line)
   local key, value
   local ks = cfg.key_separator
-  local idx
-  if ks and ks ~= "" then
-    idx = find(line, ks, 1, true)
+  if ks then
+    local idx = find(line, ks, 1, true)
     if idx then
       key, value = trim(sub(line, 1, idx - 1)), trim(sub(line, idx + #ks))
     end
@@ -328,7 +243,7 @@ local function parse_lines(cfg, lines)
   return { top = top, sections = sections }
 end
 
-M.charset, M.unescape_java, M.lua_section_pattern = charset, unescape_java, lua_section_pattern
+M.charset, M.unescape_java, M.section_pattern = charset, unescape_java, section_pattern
 M.SPLIT = SPLIT
 M.SECTIONS = { -- the section patterns of the syntax directive
   APACHE_HEADER = APACHE_HEADER, APACHE_FOOTER = APACHE_FOOTER, APT_HEADER = APT_HEADER,

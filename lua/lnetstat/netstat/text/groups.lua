@@ -1,31 +1,17 @@
--- netstat -g: multicast group memberships.
--- @module lnetstat.format.groups
+-- netstat -g: multicast group memberships; records and a name table in,
+-- text out.
+-- @module lnetstat.netstat.text.groups
 
 local ipairs, sformat, sub, concat = ipairs, string.format, string.sub, table.concat
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
-local names_mod = require "lnetstat.format.names"
+local names_mod = require "lnetstat.netstat.names"
+local select_groups = require("lnetstat.netstat.rows").select_groups
 local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_mapped, names_mod.strip_mapped
 
 local M = {}
 
 -- Multicast groups -------------------------------------------------------------------
-
---- The memberships netstat -g would show: IPv4, then IPv6 (-4 and -6
--- select), each in the kernel's order.
-function M.select_groups(list, flags)
-  need_table("select_groups", 1, list, "list")
-  need_table("select_groups", 2, flags)
-  local out = {}
-  for _, fam in ipairs { "inet", "inet6" } do
-    if (fam == "inet" and flags.inet ~= false) or (fam == "inet6" and flags.inet6 ~= false) then
-      for _, g in ipairs(list) do
-        if g.family == fam then out[#out + 1] = g end
-      end
-    end
-  end
-  return out
-end
 
 --- The netstat -g table: IPv4 memberships, then IPv6.
 function M.groups_text(list, flags, opts)
@@ -33,10 +19,10 @@ function M.groups_text(list, flags, opts)
   need_table("groups_text", 2, flags)
   need_opts("groups_text", 3, opts)
   opts = opts or {}
-  local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
+  local names = (not flags.numeric_hosts) and (opts.names or new_names()) or nil
   local out = { "IPv6/IPv4 Group Memberships\nInterface       RefCnt Group\n",
     "--------------- ------ ---------------------\n" }
-  for _, g in ipairs(M.select_groups(list, flags)) do
+  for _, g in ipairs(select_groups(list, flags)) do
     local iface, group = g.interface or "", g.group or ""
     if g.family == "inet" then
       -- netstat reads /proc/net/igmp's device column as 10 characters

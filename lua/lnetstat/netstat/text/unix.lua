@@ -1,11 +1,12 @@
--- The UNIX domain socket table (netstat -x).
--- @module lnetstat.format.unix
+-- The UNIX domain socket table (netstat -x): records in, text out.
+-- @module lnetstat.netstat.text.unix
 
 local sformat, concat = string.format, table.concat
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
-local sockets_mod = require "lnetstat.format.sockets"
-local program_field = sockets_mod.program_field
+local inet_mod = require "lnetstat.netstat.text.inet"
+local program_field = inet_mod.program_field
+local ordered_unix = require("lnetstat.netstat.rows").ordered_unix
 
 local M = {}
 
@@ -56,22 +57,6 @@ local function unix_state(r)
   return ""
 end
 
---- The UNIX sockets netstat would show: -l listeners only, -a all, else
--- all but listeners; the kernel's order.
-function M.ordered_unix(list, flags)
-  local out = {}
-  for i = 1, #list do
-    local r = list[i]
-    if r.proto == "unix" then
-      local listening = r.state == "LISTEN"
-      if flags.all or (flags.listening and listening) or (not flags.listening and not listening) then
-        out[#out + 1] = r
-      end
-    end
-  end
-  return out
-end
-
 --- The UNIX socket table (title and header included).
 function M.unix_text(list, flags, opts)
   need_table("unix_text", 1, list, "list")
@@ -91,7 +76,7 @@ function M.unix_text(list, flags, opts)
   end
   local refs = unix_refcounts(list)
   local programs = flags.programs
-  local rows = M.ordered_unix(list, flags)
+  local rows = ordered_unix(list, flags)
   for i = 1, #rows do
     local r = rows[i]
     local listening = r.state == "LISTEN"

@@ -1,13 +1,16 @@
 -- The inet socket table (netstat -t/-u/-w), its columns and its hot path.
--- @module lnetstat.format.sockets
+-- A pure renderer: records, a name table (lnetstat.netstat.names) and a
+-- user table (uid -> name) in, text out.
+-- @module lnetstat.netstat.text.inet
 
-local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
-local pcall, require, setmetatable, sformat = pcall, require, setmetatable, string.format
+local pairs, tostring = pairs, tostring
+local setmetatable, sformat = setmetatable, string.format
 local sub, rep, concat, floor = string.sub, string.rep, table.concat, math.floor
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
-local names_mod = require "lnetstat.format.names"
+local names_mod = require "lnetstat.netstat.names"
 local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_mapped, names_mod.strip_mapped
+local rows = require "lnetstat.netstat.rows"
 
 local M = {}
 
@@ -127,52 +130,6 @@ local function cut_endpoint(host, port)
   return host, port, #host + #port
 end
 
--- netstat's -l / default / -a selection of an inet socket: TCP is a
--- server when its remote port is 0, UDP and raw when the remote address is
--- all zeros.
-local function inet_keep(r, flags)
-  if flags.all then return true end
-  local server
-  if r.proto == "tcp" then
-    server = (r.remote_port or 0) == 0
-  else
-    local ra = r.remote_addr
-    server = ra == nil or ra == "0.0.0.0" or ra == "::"
-  end
-  if flags.listening then return server end
-  return not server
-end
-
---- The inet sockets netstat would show for these flags, in its order:
--- TCP, UDP, UDP-Lite, raw; IPv4 before IPv6 within each; the kernel's
--- order within a family.
-function M.ordered_inet(list, flags)
-  local want = { tcp = flags.tcp, udp = flags.udp, udplite = flags.udplite, raw = flags.raw }
-  local fams = { inet = flags.inet, inet6 = flags.inet6 }
-  local buckets = {}
-  for _, p in ipairs { "tcp", "udp", "udplite", "raw" } do
-    buckets[p] = { inet = {}, inet6 = {} }
-  end
-  for i = 1, #list do
-    local r = list[i]
-    if want[r.proto] and fams[r.family] and inet_keep(r, flags) then
-      local b = buckets[r.proto][r.family]
-      b[#b + 1] = r
-    end
-  end
-  local out, n = {}, 0
-  for _, p in ipairs { "tcp", "udp", "udplite", "raw" } do
-    for _, fam in ipairs { "inet", "inet6" } do
-      local b = buckets[p][fam]
-      for i = 1, #b do
-        n = n + 1
-        out[n] = b[i]
-      end
-    end
-  end
-  return out
-end
-
 -- The header of the inet table.
 local function inet_header(flags)
   local t = {
@@ -193,9 +150,9 @@ local function inet_context(flags, opts)
   local eol = plain and "\n" or ""
   return {
     numeric_hosts = flags.numeric_hosts, numeric_ports = flags.numeric_ports, wide = flags.wide,
-    names = not (flags.numeric_hosts and flags.numeric_ports) and (opts.names or new_names(opts.files)) or nil,
+    names = not (flags.numeric_hosts and flags.numeric_ports) and (opts.names or new_names()) or nil,
     extend = flags.extend > 0, programs = flags.programs, timers = flags.timers, plain = plain,
-    users = opts.users or {}, numeric_users = flags.numeric_users, core = opts.core,
+    users = opts.users or {}, numeric_users = flags.numeric_users,
     -- the fast path of inet_line: numeric, plain, not wide (PADS then
     -- says whether "host:port" fits)
     fast = flags.numeric_hosts and flags.numeric_ports and plain and not flags.wide or false,
@@ -209,27 +166,11 @@ local function inet_context(flags, opts)
   }
 end
 
--- The user column's name of a uid: the record's, else the C core's
--- (getpwuid), looked up once per uid.
+-- The user column's name of a uid: the record's, else the user table's
+-- (the runner's lookup; false or nil: print the uid).
 local function user_of(c, r, uid)
   if r.user then return r.user end
-  local users = c.users
-  local name = users[uid]
-  if name == nil then
-    name = false
-    local core = c.core
-    if core == nil then
-      local ok, ns = pcall(require, "lnetstat")
-      core = ok and type(ns) == "table" and ns.core or false
-      c.core = core
-    end
-    if core and core.user_names then
-      local got = core.user_names({ uid })
-      name = type(got) == "table" and got[uid] or false
-    end
-    users[uid] = name
-  end
-  return name or nil
+  return c.users[uid] or nil
 end
 
 -- One inet line, "\n" included. The hot path (100,000 sockets): one
@@ -310,8 +251,8 @@ end
 
 --- The inet socket lines (titles and header included) for a list of
 -- records, selected, ordered and formatted as netstat does.
--- opts: files (name files, see the top), users = {[uid] = name} for -e,
--- header = false to leave out the title.
+-- opts: names (lnetstat.netstat.names; none: numeric), users = {[uid] =
+-- name} for -e, header = false to leave out the title.
 function M.sockets_text(list, flags, opts)
   need_table("sockets_text", 1, list, "list")
   need_table("sockets_text", 2, flags)
@@ -323,15 +264,15 @@ function M.sockets_text(list, flags, opts)
     out[1] = inet_header(flags)
   end
   local c = inet_context(flags, opts)
-  local rows = M.ordered_inet(list, flags)
-  for i = 1, #rows do
+  local shown = rows.ordered_inet(list, flags)
+  for i = 1, #shown do
     n = n + 1
-    out[n] = inet_line(rows[i], c)
+    out[n] = inet_line(shown[i], c)
   end
   return concat(out, "", 1, n)
 end
 
--- for lnetstat.format.view (socket_view streams lines through these)
-M.inet_keep, M.inet_header, M.inet_context, M.inet_line = inet_keep, inet_header, inet_context, inet_line
+-- for lnetstat.netstat.run (the socket view streams lines through these)
+M.inet_header, M.inet_context, M.inet_line = inet_header, inet_context, inet_line
 
 return M

@@ -1,9 +1,10 @@
--- netstat -i and -ie (ifconfig's layout).
--- @module lnetstat.format.interfaces
+-- netstat -i and -ie (ifconfig's layout): records in, text out.
+-- @module lnetstat.netstat.text.interfaces
 
 local ipairs, pairs, tonumber, sformat = ipairs, pairs, tonumber, string.format
-local sub, rep, concat, floor = string.sub, string.rep, table.concat, math.floor
+local rep, concat, floor = string.rep, table.concat, math.floor
 local util_mod = require "lnetstat.format.util"
+local interface_rows = require("lnetstat.netstat.rows").interface_rows
 local int = util_mod.int
 local need_table = util_mod.need_table
 local need_opts = util_mod.need_opts
@@ -13,42 +14,6 @@ local dotted = util_mod.dotted
 local M = {}
 
 -- Interfaces --------------------------------------------------------------------
-
--- nstrcmp (net-tools lib/nstrcmp.c): names compare by their non-digit
--- prefix (only as far as the shorter one), then by the number that ends
--- them, then by the ":N" alias number. Returns <0, 0 or >0.
-local function nstrcmp(a, b)
-  local abase, aalias = a:match("^(.*):(%d+)$")
-  local bbase, balias = b:match("^(.*):(%d+)$")
-  abase, bbase = abase or a, bbase or b
-  local aprefix, adigits = abase:match("^(.-)(%d*)$")
-  local bprefix, bdigits = bbase:match("^(.-)(%d*)$")
-  local len = #aprefix < #bprefix and #aprefix or #bprefix
-  local ah, bh = sub(abase, 1, len), sub(bbase, 1, len)
-  if ah ~= bh then return ah < bh and -1 or 1 end
-  if #aprefix ~= #bprefix then return #aprefix > #bprefix and 1 or -1 end
-  local av, bv = tonumber(adigits) or 0, tonumber(bdigits) or 0
-  if av ~= bv then return av < bv and -1 or 1 end
-  av, bv = tonumber(aalias) or -1, tonumber(balias) or -1
-  if av ~= bv then return av < bv and -1 or 1 end
-  return 0
-end
-M._nstrcmp = nstrcmp
-
--- netstat's interface list: names added one by one, each inserted after
--- the last entry that sorts before it (if_cache_add).
-local function add_sorted(entries, name)
-  local i = #entries
-  while i >= 1 do
-    local c = nstrcmp(entries[i].name, name)
-    if c == 0 then return entries[i], false end
-    if c < 0 then break end
-    i = i - 1
-  end
-  local e = { name = name }
-  table.insert(entries, i + 1, e)
-  return e, true
-end
 
 -- Flag letters of ife_print_short, from the 16 bits SIOCGIFFLAGS returns.
 local IF_LETTERS = {
@@ -77,44 +42,7 @@ local function if_letters(flags)
 end
 M.interface_flags = if_letters
 
---- The netstat -i table. opts.title = false leaves out "Kernel Interface
--- table" (netstat -c prints it once).
 local long_block -- ifconfig's layout for netstat -ie, defined below
-
--- netstat's interface rows: sorted as it sorts them, IPv4 address labels
--- (eth0:1) as rows of their own (the device's flags and MTU, no
--- statistics), only interfaces that are up unless -a.
-local function interface_rows(list, flags)
-  local entries = {}
-  for _, r in ipairs(list) do
-    local e = add_sorted(entries, r.name)
-    e.rec, e.stats = r, r.stats
-  end
-  for _, r in ipairs(list) do
-    for _, a in ipairs(r.addresses or {}) do
-      if a.family == "inet" and a.label and a.label ~= r.name then
-        local e, new = add_sorted(entries, a.label)
-        if new then e.rec = r end
-      end
-    end
-  end
-  local rows = {}
-  for _, e in ipairs(entries) do
-    if flags.all or (e.rec.flags or {}).UP then rows[#rows + 1] = e end
-  end
-  return rows
-end
-
---- The interface records netstat -i would show, in its order.
-function M.select_interfaces(list, flags)
-  need_table("select_interfaces", 1, list, "list")
-  need_table("select_interfaces", 2, flags)
-  local out = {}
-  for _, e in ipairs(interface_rows(list, flags)) do
-    if e.stats then out[#out + 1] = e.rec end
-  end
-  return out
-end
 
 --- The netstat -i table. opts.title = false leaves out "Kernel Interface
 -- table" (netstat -c prints it once).

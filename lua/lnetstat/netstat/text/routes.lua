@@ -1,5 +1,6 @@
--- netstat -r (IPv4, as /proc/net/route) and -r -6.
--- @module lnetstat.format.routes
+-- netstat -r (IPv4, as /proc/net/route) and -r -6: records and a name
+-- table in, text out.
+-- @module lnetstat.netstat.text.routes
 
 local ipairs, tonumber, sformat, sub = ipairs, tonumber, string.format, string.sub
 local concat = table.concat
@@ -9,15 +10,16 @@ local need_table = util_mod.need_table
 local need_opts = util_mod.need_opts
 local prefix_mask = util_mod.prefix_mask
 local dotted = util_mod.dotted
-local names_mod = require "lnetstat.format.names"
+local names_mod = require "lnetstat.netstat.names"
 local new_names = names_mod.new_names
+local rows = require "lnetstat.netstat.rows"
+local shows_v4, select_routes = rows.shows_v4, rows.select_routes
 
 local M = {}
 
 -- Routes ----------------------------------------------------------------------------
 
--- Route types /proc/net/route leaves out, and the ones it marks RTF_REJECT.
-local ROUTE_HIDDEN = { broadcast = true, multicast = true, ["local"] = true, anycast = true }
+-- Route types /proc/net/route marks RTF_REJECT.
 local ROUTE_REJECT = { unreachable = true, prohibit = true }
 
 -- rprint_fib's line formats for its three layouts (1: -e, 2: default,
@@ -33,30 +35,6 @@ local REJECT_FORMAT = {
   "%-15s -               %-15s %-5s     - -          - -",
   "%-15s -               %-15s %-5s %-6d -  %7d -        -     -      -",
 }
-
--- Which records netstat -r shows: IPv4 routes of the main table but
--- broadcast, multicast, local and anycast ones (as /proc/net/route); with
--- -6 (and not -4) the IPv6 routes of every table.
-local function shows_v4(r)
-  return (r.family == nil or r.family == "inet") and (r.table == nil or r.table == 254)
-    and not ROUTE_HIDDEN[r.type]
-end
-
-local function shows_v6(r)
-  return r.family == "inet6" and not r.cloned and r.type ~= "anycast"
-end
-
---- The route records netstat -r would show (see shows_v4, shows_v6).
-function M.select_routes(list, flags)
-  need_table("select_routes", 1, list, "list")
-  need_table("select_routes", 2, flags)
-  local shows = (flags.inet6 and not flags.inet) and shows_v6 or shows_v4
-  local out = {}
-  for _, r in ipairs(list) do
-    if shows(r) then out[#out + 1] = r end
-  end
-  return out
-end
 
 -- "%-15s " without string.format: the text, cut to 15, then its padding.
 local PAD15 = {}
@@ -74,14 +52,14 @@ local ROUTE_HEADERS = {
   "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n",
 }
 
---- What rendering IPv4 route lines needs: the layout, the name resolver and
--- the masks already written out. opts: names, files.
+--- What rendering IPv4 route lines needs: the layout, the name table and
+-- the masks already written out. opts: names.
 function M.route_context(flags, opts)
   need_table("route_context", 1, flags)
   need_opts("route_context", 2, opts)
   opts = opts or {}
   return {
-    names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil,
+    names = (not flags.numeric_hosts) and (opts.names or new_names()) or nil,
     -- -e swaps netstat's two layouts; -ee shows both
     ext = flags.extend == 0 and 2 or (flags.extend == 1 and 1 or 3),
     masks = {},   -- prefix length -> { mask, dotted text, its column }
@@ -173,10 +151,10 @@ function M.routes6_text(list, flags, opts)
   need_table("routes6_text", 2, flags)
   need_opts("routes6_text", 3, opts)
   opts = opts or {}
-  local names = (not flags.numeric_hosts) and (opts.names or new_names(opts.files)) or nil
+  local names = (not flags.numeric_hosts) and (opts.names or new_names()) or nil
   local out = { "Kernel IPv6 routing table\n",
     "Destination                    Next Hop                   Flag Met Ref  Use If\n" }
-  for _, r in ipairs(M.select_routes(list, { inet6 = true })) do
+  for _, r in ipairs(select_routes(list, { inet6 = true })) do
     local addr, len = (r.dst or "::/0"):match("^([^/]+)/?(%d*)$")
     local nh = r.nexthops and r.nexthops[1]
     local gateway = r.gateway or (nh and nh.gateway) or "::"

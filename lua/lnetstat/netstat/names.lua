@@ -1,12 +1,12 @@
--- Names without -n (see lnetstat.format): /etc/services, /etc/protocols,
--- /etc/hosts and /etc/networks, read once per view, only when asked for.
--- @module lnetstat.format.names
+-- Names without -n (see lnetstat.format): the texts of /etc/services,
+-- /etc/protocols, /etc/hosts and /etc/networks, which the runner reads and
+-- hands over, parsed once per view and only when a name is asked for.
+-- Reads no file itself.
+-- @module lnetstat.netstat.names
 
-local ipairs, pairs, tonumber, setmetatable = ipairs, pairs, tonumber, setmetatable
+local ipairs, tonumber, setmetatable = ipairs, tonumber, setmetatable
 local sformat, byte, sub, find = string.format, string.byte, string.sub, string.find
 local concat, floor = table.concat, math.floor
-local util_mod = require "lnetstat.format.util"
-local DEFAULT_FILES, read_file = util_mod.DEFAULT_FILES, util_mod.read_file
 
 local M = {}
 
@@ -70,28 +70,28 @@ local function inet_network(text)
   return value
 end
 
--- Name tables: read once per view, only when a name is asked for.
+-- Name tables: parsed once per view, only when a name is asked for.
 local Names = {}
 Names.__index = Names
 
-local function new_names(files)
-  local paths = {}
-  for k, v in pairs(DEFAULT_FILES) do paths[k] = (files and files[k]) or v end
-  return setmetatable({ paths = paths, host_cache = {}, net_cache = {} }, Names)
+--- A name table over the texts of the name files: texts = {services=,
+-- protocols=, hosts=, networks=} (strings; a missing one names nothing).
+local function new_names(texts)
+  return setmetatable({ texts = texts or {}, host_cache = {}, net_cache = {} }, Names)
 end
 
 -- services: [proto][port] = name; the last line for a port wins, because
 -- netstat prepends each getservent() entry to the list it searches.
 function Names:load_services()
   local by = { tcp = {}, udp = {}, raw = {} }
-  local text = read_file(self.paths.services) or ""
+  local text = self.texts.services or ""
   for line in text:gmatch("[^\n]+") do
     local name, port, proto = line:gsub("#.*$", ""):match("^%s*(%S+)%s+(%d+)/(%a+)")
     if name and by[proto] then by[proto][tonumber(port)] = name end
   end
   -- Raw sockets show their protocol in the port column: /etc/protocols
   -- names, read after the services and so searched before them.
-  text = read_file(self.paths.protocols) or ""
+  text = self.texts.protocols or ""
   for line in text:gmatch("[^\n]+") do
     local name, number = line:gsub("#.*$", ""):match("^%s*(%S+)%s+(%d+)")
     if name then by.raw[tonumber(number)] = name end
@@ -108,7 +108,7 @@ end
 
 function Names:load_hosts()
   local v4, v6 = {}, {}
-  local text = read_file(self.paths.hosts) or ""
+  local text = self.texts.hosts or ""
   for line in text:gmatch("[^\n]+") do
     local addr, name = line:gsub("#.*$", ""):match("^%s*(%S+)%s+(%S+)")
     if addr then
@@ -126,7 +126,7 @@ end
 
 function Names:load_networks()
   local nets = {}
-  local text = read_file(self.paths.networks) or ""
+  local text = self.texts.networks or ""
   for line in text:gmatch("[^\n]+") do
     local name, number = line:gsub("#.*$", ""):match("^%s*(%S+)%s+(%S+)")
     local v = number and inet_network(number)

@@ -1,5 +1,5 @@
--- netstat -s, emulated from ns.stats().
--- @module lnetstat.format.statistics
+-- netstat -s from the counters of ns.stats(): counters in, text out.
+-- @module lnetstat.netstat.text.statistics
 
 local type, ipairs, pairs, tonumber = type, ipairs, pairs, tonumber
 local sformat, rep, concat, sort = string.format, string.rep, table.concat, table.sort

@@ -1,9 +1,12 @@
--- netstat's argument grammar (getopt_long rules) for lnetstat.format.
--- @module lnetstat.format.args
+-- netstat's argument grammar (getopt_long rules) and its defaults: argv in,
+-- the flags table the plan is made from.
+-- @module lnetstat.netstat.flags
 
 local type, ipairs, pairs, tonumber = type, ipairs, pairs, tonumber
 local error, sformat, sub, concat = error, string.format, string.sub, table.concat
 local sort = table.sort
+
+local util = require "lnetstat.util"
 
 local M = {}
 
@@ -104,7 +107,7 @@ local function apply(flags, key, value)
   elseif key == "s" then flags.statistics = true
   elseif key == "A" then return set_family(flags, value)
   elseif key == "json" then flags.json = true
-  elseif key == "netns" then flags.netns = value
+  elseif key == "netns" then flags.netns = value:match("^%d+$") and tonumber(value) or value  -- a pid
   elseif sub(key, 1, 3) == "af:" then return set_family(flags, sub(key, 4))
   elseif UNSUPPORTED[key] then
     return nil, sformat("lnetstat: %s: not supported", UNSUPPORTED[key])
@@ -112,12 +115,28 @@ local function apply(flags, key, value)
   return true
 end
 
+-- The long option names that start with name, as getopt_long finds them.
+local function prefixed(name)
+  local matches = {}
+  for _, k in ipairs(LONG_NAMES) do
+    if sub(k, 1, #name) == name then matches[#matches + 1] = k end
+  end
+  return matches
+end
+
 --- Parses netstat arguments (getopt_long rules). Returns a flags table, or
--- nil, message, exit_code (3: usage error, as netstat).
-function M.parse_args(argv)
+-- nil, message, exit_code (3: usage error, 1: unknown address family, as
+-- netstat). opts.exact = true: a long option must be spelled out in full
+-- (the lnetstat command's convention; an abbreviation is an error that
+-- names the options it could stand for).
+function M.parse_args(argv, opts)
   if type(argv) ~= "table" then
     error("bad argument #1 to 'parse_args' (table expected, got " .. type(argv) .. ")", 2)
   end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'parse_args' (table or nil expected, got " .. type(opts) .. ")", 2)
+  end
+  local exact = opts and opts.exact
   local flags = new_flags()
   local i, n = 1, #argv
   if n > 0 and type(argv[1]) == "string" and (argv[1] == "netstat" or argv[1]:match("/netstat$")) then
@@ -135,11 +154,20 @@ function M.parse_args(argv)
       local name, value = a:match("^%-%-([^=]+)=(.*)$")
       name = name or sub(a, 3)
       local spec = LONG[name]
-      if not spec then
-        local matches = {}
-        for _, k in ipairs(LONG_NAMES) do
-          if sub(k, 1, #name) == name then matches[#matches + 1] = k end
+      if not spec and exact then
+        local matches = prefixed(name)
+        for j, k in ipairs(matches) do matches[j] = "'--" .. k .. "'" end
+        local hint = ""
+        if #matches > 0 then
+          hint = (#matches == 1 and "; did you mean " or "; did you mean one of ") .. concat(matches, ", ") .. "?"
+        else
+          local near = util.suggest(name, LONG)
+          if near then hint = sformat("; did you mean '--%s'?", near) end
         end
+        return usage_error(sformat("lnetstat: unrecognized option '%s'%s", a, hint))
+      end
+      if not spec then
+        local matches = prefixed(name)
         if #matches == 0 then
           return usage_error(sformat("lnetstat: unrecognized option '%s'", a))
         elseif #matches > 1 then

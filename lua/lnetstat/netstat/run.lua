@@ -1,0 +1,442 @@
+-- Runs a netstat plan against the data layer: the one module of the netstat
+-- emulation that calls `require "lnetstat"` and reads files (the name
+-- files, /proc/self/status for -p's note). Socket and IPv4 route tables are
+-- rendered while each_socket() and each_route() hand the records over.
+-- @module lnetstat.netstat.run
+
+local type, ipairs, pairs, tostring, pcall = type, ipairs, pairs, tostring, pcall
+local tonumber, require, error, setmetatable = tonumber, require, error, setmetatable
+local sformat, concat = string.format, table.concat
+local util_mod = require "lnetstat.format.util"
+local need_table, need_opts = util_mod.need_table, util_mod.need_opts
+local cliargs = require "lnetstat.cliargs"
+local flags_mod = require "lnetstat.netstat.flags"
+local plan_mod = require "lnetstat.netstat.plan"
+local rows = require "lnetstat.netstat.rows"
+local new_names = require("lnetstat.netstat.names").new_names
+local inet = require "lnetstat.netstat.text.inet"
+local inet_header, inet_context, inet_line = inet.inet_header, inet.inet_context, inet.inet_line
+local inet_keep, ordered_inet = rows.inet_keep, rows.ordered_inet
+local unix_text = require("lnetstat.netstat.text.unix").unix_text
+local groups_text = require("lnetstat.netstat.text.groups").groups_text
+local interfaces_text = require("lnetstat.netstat.text.interfaces").interfaces_text
+local routes_mod = require "lnetstat.netstat.text.routes"
+local routes_text, routes6_text = routes_mod.routes_text, routes_mod.routes6_text
+local route_context, routes_header, route_line =
+  routes_mod.route_context, routes_mod.routes_header, routes_mod.route_line
+local statistics_text = require("lnetstat.netstat.text.statistics").statistics_text
+
+local M = {}
+
+-- Files and lookups the renderers are handed --------------------------------------
+
+--- The name files read without -n (opts.files overrides each path).
+M.FILES = {
+  services = "/etc/services", protocols = "/etc/protocols",
+  hosts = "/etc/hosts", networks = "/etc/networks",
+}
+
+local function read_file(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+--- A name table (lnetstat.netstat.names) over the name files a view needs:
+-- needs = {ports = bool, hosts = bool} (services and protocols; hosts and
+-- networks), files = {services=, ...} (paths; default M.FILES). A missing
+-- file names nothing.
+function M.load_names(needs, files)
+  local texts = {}
+  local function load(kind)
+    texts[kind] = read_file((files and files[kind]) or M.FILES[kind])
+  end
+  if needs and needs.ports then load("services"); load("protocols") end
+  if needs and needs.hosts then load("hosts"); load("networks") end
+  return new_names(texts)
+end
+
+--- A user table for -e's User column: uid -> name (false when the uid has
+-- none), each uid looked up once through the C core's getpwuid. core: the
+-- C module (default: lnetstat's).
+function M.user_table(core)
+  return setmetatable({}, { __index = function(t, uid)
+    if core == nil then
+      local ok, ns = pcall(require, "lnetstat")
+      core = ok and type(ns) == "table" and ns.core or false
+    end
+    local name = false
+    if core and core.user_names then
+      local got = core.user_names({ uid })
+      name = type(got) == "table" and got[uid] or false
+    end
+    t[uid] = name
+    return name
+  end })
+end
+
+--- The options a renderer is called with: opts (copied) with the name
+-- table and user table the plan says it needs, unless opts has them.
+function M.text_opts(p, opts)
+  local out = {}
+  for k, v in pairs(opts or {}) do out[k] = v end
+  if out.names == nil and p.names and (p.names.hosts or p.names.ports) then
+    out.names = M.load_names(p.names, out.files)
+  end
+  if out.users == nil and p.users then out.users = M.user_table(out.core) end
+  return out
+end
+
+-- The effective uid of this process, for netstat's "-p" note.
+local function effective_uid()
+  local text = read_file("/proc/self/status")
+  local euid = text and text:match("\nUid:%s+%d+%s+(%d+)")
+  return tonumber(euid)
+end
+
+-- A data call's options: the plan's, with netns, without what only the
+-- streamed form takes (fields, reuse) unless streamed.
+local function call_opts(options, netns, streamed)
+  local out = {}
+  for k, v in pairs(options) do
+    if streamed or (k ~= "fields" and k ~= "reuse") then out[k] = v end
+  end
+  out.netns = netns
+  return out
+end
+
+-- Gathering -----------------------------------------------------------------------
+
+--- Reads what a view needs from the kernel: a table with sockets,
+-- interfaces, routes, groups or stats, or nil, message, errno.
+-- opts.netns, opts.lnetstat (the data module; default require "lnetstat").
+function M.collect(flags, opts)
+  need_table("collect", 1, flags)
+  need_opts("collect", 2, opts)
+  opts = opts or {}
+  local p = plan_mod.new(flags)
+  local ns = opts.lnetstat or require "lnetstat"
+  local netns = opts.netns or flags.netns
+  local data = {}
+  for _, what in ipairs { "stats", "routes", "interfaces", "sockets", "groups" } do
+    if p[what] then
+      local value, err, errno = ns[what](call_opts(p[what], netns))
+      if not value then return nil, err, errno end
+      data[what] = value
+    end
+  end
+  return data
+end
+
+--- The socket records the text view would show, in its order (inet rows,
+-- then UNIX rows): what --json prints.
+function M.select_sockets(list, flags)
+  need_table("select_sockets", 1, list, "list")
+  need_table("select_sockets", 2, flags)
+  return rows.sockets(list, plan_mod.view_flags(flags))
+end
+
+-- The views -----------------------------------------------------------------------
+
+local VERBOSE_NOTES = {
+  "netstat: no support for `AF INET (sctp)' on this system.\n",
+  "netstat: no support for `AF INET (sctp)' on this system.\n",
+  "netstat: no support for `AF IPX' on this system.\n",
+  "netstat: no support for `AF AX25' on this system.\n",
+  "netstat: no support for `AF X25' on this system.\n",
+  "netstat: no support for `AF NETROM' on this system.\n",
+  "netstat: no support for `AF ROSE' on this system.\n",
+}
+
+-- What netstat writes to stderr in a socket view: the "-p" note when not
+-- root (which of its two notes depends on whether any owner could be read
+-- at all), and with -v the address families this system lacks.
+local function socket_notes(flags, euid, saw_owner)
+  local err = {}
+  if flags.programs and euid ~= 0 then
+    err[#err + 1] = saw_owner and "(Not all processes could be identified, non-owned process info\n"
+      .. " will not be shown, you would have to be root to see it all.)\n"
+      or sformat("(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", euid or -1)
+  end
+  if flags.verbose and not flags.any_type then
+    for _, line in ipairs(VERBOSE_NOTES) do err[#err + 1] = line end
+  end
+  return concat(err)
+end
+
+local INET_PROTO = { tcp = true, udp = true, udplite = true, raw = true }
+
+--- The socket view (the inet table, -g's table, the UNIX table), rendered
+-- while each_socket() hands the records over, so that 100,000 sockets never
+-- sit in memory at once. Returns stdout_text, stderr_text, or nil, message,
+-- errno. opts: netns, lnetstat (the data module), data = {sockets=,
+-- groups=} (lists to render instead of the kernel's), write =
+-- function(text) (stream stdout through it in batches; stdout_text is then
+-- ""), euid, files, names, users, core. With -p when not root, netstat's
+-- note comes before the tables: then nothing is streamed, and the caller
+-- writes stderr_text first.
+function M.socket_view(flags, opts)
+  need_table("socket_view", 1, flags)
+  need_opts("socket_view", 2, opts)
+  opts = opts or {}
+  local p = plan_mod.new(flags)
+  local shown, inet_view, unix_view = p.shown, p.inet_view, p.unix_view
+  local data = opts.data or {}
+  local euid = opts.euid
+  if euid == nil and p.euid then euid = effective_uid() end
+  local note_first = flags.programs and euid ~= 0
+  local write = not note_first and opts.write or nil
+  local out, n = {}, 0
+  local function emit(text)
+    n = n + 1
+    out[n] = text
+    if write and n >= 512 then
+      -- batches: no 8 MB string, and the heap pages of the lines written
+      -- are reused for the next ones
+      write(concat(out, "", 1, n))
+      n = 0
+    end
+  end
+  local ropts = M.text_opts(p, opts)
+  local c = inet_context(shown, ropts)
+  local unix_list, saw_owner = {}, false
+  local netns = opts.netns or flags.netns
+  if inet_view then emit(inet_header(shown)) end
+  if data.sockets then
+    local list = data.sockets
+    for i = 1, #list do
+      local r = list[i]
+      if r.processes or r.pid then saw_owner = true end
+      if r.proto == "unix" then unix_list[#unix_list + 1] = r end
+    end
+    if inet_view then
+      local shown_rows = ordered_inet(list, shown)
+      for i = 1, #shown_rows do emit(inet_line(shown_rows[i], c)) end
+    end
+  elseif p.sockets then
+    local ns = opts.lnetstat or require "lnetstat"
+    local want = { tcp = shown.tcp, udp = shown.udp, udplite = shown.udplite, raw = shown.raw }
+    local fams = { inet = shown.inet, inet6 = shown.inet6 }
+    local all = flags.all
+    -- each_socket delivers protocol by protocol, IPv4 then IPv6: netstat's
+    -- order, so the lines can go out as they come
+    local count, err, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
+      local proto = r.proto
+      if r.processes or r.pid then saw_owner = true end
+      if INET_PROTO[proto] then
+        if want[proto] and fams[r.family] and (all or inet_keep(r, shown)) then
+          n = n + 1
+          out[n] = inet_line(r, c)
+          if write and n >= 512 then
+            write(concat(out, "", 1, n))
+            n = 0
+          end
+        end
+      elseif proto == "unix" then
+        unix_list[#unix_list + 1] = r
+      end
+    end)
+    if not count then return nil, err, errno end
+  end
+  if p.groups then
+    local groups = data.groups
+    if not groups then
+      local ns = opts.lnetstat or require "lnetstat"
+      local err, errno
+      groups, err, errno = ns.groups(call_opts(p.groups, netns))
+      if not groups then return nil, err, errno end
+    end
+    emit(groups_text(groups, shown, ropts))
+  end
+  if unix_view then emit(unix_text(unix_list, shown, ropts)) end
+  local notes = socket_notes(flags, euid, saw_owner)
+  if write then
+    if n > 0 then write(concat(out, "", 1, n)) end
+    return "", notes
+  end
+  return concat(out, "", 1, n), notes
+end
+
+--- The route view (netstat -r). With opts.write and the IPv4 table, the
+-- lines go out while each_route streams the routes (a full table is never
+-- held); otherwise collect and render. Returns stdout_text, stderr_text or
+-- nil, message, errno. opts: netns, lnetstat, files, names, write.
+function M.route_view(flags, opts)
+  need_table("route_view", 1, flags)
+  need_opts("route_view", 2, opts)
+  opts = opts or {}
+  local p = plan_mod.new(flags)
+  local write = opts.write
+  if not write or not p.each_route then
+    local data, err, errno = M.collect(flags, opts)
+    if not data then return nil, err, errno end
+    return M.render(flags, data, opts)
+  end
+  local ns = opts.lnetstat or require "lnetstat"
+  local ctx = route_context(flags, M.text_opts(p, opts))
+  local out, n = { routes_header(ctx) }, 1
+  local count, err, errno = ns.each_route(call_opts(p.each_route, opts.netns or flags.netns, true),
+    function(r)
+      local line = route_line(r, ctx)
+      if line then
+        n = n + 1
+        out[n] = line
+        if n >= 512 then
+          write(concat(out, "", 1, n))
+          n = 0
+        end
+      end
+    end)
+  if not count then return nil, err, errno end
+  if n > 0 then write(concat(out, "", 1, n)) end
+  return "", ""
+end
+
+--- Renders a view from gathered data (M.collect, or records made by hand).
+-- Returns stdout_text, stderr_text. opts: files, names, users, euid,
+-- iteration (-c: the interface title only on the first), write =
+-- function(text) (socket views: stream stdout through it, see
+-- M.socket_view).
+function M.render(flags, data, opts)
+  need_table("render", 1, flags)
+  need_table("render", 2, data)
+  need_opts("render", 3, opts)
+  opts = opts or {}
+  local p = plan_mod.new(flags)
+  local view = p.view
+  if view == "sockets" then
+    local sopts = {}
+    for k, v in pairs(opts) do sopts[k] = v end
+    sopts.data = { sockets = data.sockets or {}, groups = data.groups or {} }
+    return M.socket_view(flags, sopts)
+  end
+  local ropts = M.text_opts(p, opts)
+  local text
+  if view == "statistics" then
+    text = statistics_text(data.stats or {}, flags)
+  elseif view == "route" then
+    if flags.inet6 and not flags.inet then
+      text = routes6_text(data.routes or {}, flags, ropts)
+    else
+      text = routes_text(data.routes or {}, flags, ropts)
+    end
+  else
+    ropts.title = (opts.iteration or 1) == 1
+    text = interfaces_text(data.interfaces or {}, flags, ropts)
+  end
+  if opts.write then
+    opts.write(text)
+    return "", ""
+  end
+  return text, ""
+end
+
+--- What `netstat <argv...>` prints: stdout_text, stderr_text, exit_code
+-- (netstat's: 0, 1 data error, 3 usage error). See lnetstat.format.
+function M.netstat(argv, opts)
+  if type(argv) ~= "table" then
+    error("bad argument #1 to 'netstat' (table expected, got " .. type(argv) .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'netstat' (table or nil expected, got " .. type(opts) .. ")", 2)
+  end
+  opts = opts or {}
+  local flags, msg, code = flags_mod.parse_args(argv)
+  if not flags then return "", msg .. "\n", code end
+  if flags.help or flags.version then
+    return "", "lnetstat: -h and -V are not netstat views\n", 3
+  end
+  local out, err, errno
+  if opts.data then
+    out, err = M.render(flags, opts.data, opts)
+  elseif plan_mod.view_of(flags) == "sockets" then
+    out, err, errno = M.socket_view(flags, opts)
+  else
+    local data
+    data, err, errno = M.collect(flags, opts)
+    if data then out, err = M.render(flags, data, opts) end
+  end
+  if not out then return "", sformat("netstat: %s\n", tostring(err)), 1, errno end
+  return out, err, 0
+end
+
+-- The command's loop ---------------------------------------------------------------
+
+-- Sleeps for the -c interval; false when the sleep was interrupted.
+local function sleep(seconds)
+  local a, how, code = os.execute(sformat("sleep %d", seconds))
+  if type(a) == "number" then return a == 0 end          -- Lua 5.1: the wait status
+  if how == "signal" then return false end
+  return a == true or code == 0
+end
+
+-- The records a --json view shows: the same selection as the text.
+local function json_value(flags, data)
+  local view = plan_mod.view_of(flags)
+  if view == "statistics" then return data.stats end
+  if view == "route" then return rows.select_routes(data.routes or {}, flags) end
+  if view == "interfaces" then return rows.select_interfaces(data.interfaces or {}, flags) end
+  local sockets = data.sockets and M.select_sockets(data.sockets, flags)
+  if data.groups and sockets and #sockets > 0 then
+    return { sockets = sockets, groups = rows.select_groups(data.groups, flags) }
+  end
+  if data.groups then return rows.select_groups(data.groups, flags) end
+  return sockets or {}
+end
+
+local function write_stdout(text)
+  io.stdout:write(text)
+end
+
+--- `lnetstat [netstat flags]` once parsed: prints the view (streamed, or
+-- as JSON with --json), every flags.interval seconds with -c. Returns the
+-- exit code (lnetstat.cliargs). opts.json: the JSON encoder (text of a
+-- value).
+function M.command(flags, opts)
+  need_table("command", 1, flags)
+  opts = opts or {}
+  -- netstat -s prints once whatever -c says
+  local continuous = flags.continuous and not flags.statistics
+  local view = plan_mod.view_of(flags)
+  local iteration = 0
+  while true do
+    iteration = iteration + 1
+    local text, notes, err
+    if flags.json then
+      local data
+      data, err = M.collect(flags, { netns = flags.netns })
+      text = data and (opts.json(json_value(flags, data)) .. "\n")
+    elseif view == "sockets" then
+      -- streamed: the lines go out as the kernel hands the sockets over
+      text, notes = M.socket_view(flags, { netns = flags.netns, write = write_stdout })
+      err = notes
+    elseif view == "route" then
+      -- streamed too: a full routing table is never held
+      text, notes = M.route_view(flags, { netns = flags.netns, write = write_stdout })
+      err = notes
+    else
+      local data
+      data, err = M.collect(flags, { netns = flags.netns })
+      if data then text = M.render(flags, data, { iteration = iteration }) end
+    end
+    if not text then
+      io.stdout:flush()
+      io.stderr:write("lnetstat: ", tostring(err), "\n")
+      return cliargs.ERROR
+    end
+    -- netstat writes its notes (stderr) before the tables; socket_view
+    -- streams nothing when a note must come first
+    if notes and notes ~= "" then
+      io.stdout:flush()
+      io.stderr:write(notes)
+    end
+    io.stdout:write(text)
+    io.stdout:flush()
+    if not continuous then return cliargs.OK end
+    if not sleep(flags.interval) then return cliargs.INTERRUPTED end
+  end
+end
+
+return M
