@@ -141,6 +141,20 @@ describe("hardening", function()
       assert.equal(2, errno)
     end)
 
+    it("lnetstat metrics -o writes the same way", function()
+      local f = dir .. "/node.prom"
+      must(format("ln -s %s %s", quote(victim), quote(f)))
+      for i = 0, 99 do
+        must(format("ln -s %s %s", quote(victim), quote(format("%s.tmp%d", f, i))))
+      end
+      local out, ok = run(format("%s %s metrics -o %s 2>&1", helpers.LUA,
+        quote(ROOT .. "bin/lnetstat"), quote(f)))
+      assert.is_true(ok, out)
+      assert.matches("\nlnetstat_netstat_Tcp_ActiveOpens %d+\n", helpers.read_file(f))
+      assert.equal("precious\n", helpers.read_file(victim))
+      assert.equal("600", mode_of(victim))
+    end)
+
     it("lnetstat check -o writes the same way", function()
       local checks = tmpdir .. "/c.lua"
       write(checks, "check('c', function() return true end)\n")
