@@ -2,12 +2,18 @@
 #   make                      build lnetstat/core.so for Lua 5.4 into build/5.4/
 #   make testhooks            the test-only lnetstat/testhooks.so (never installed)
 #   make check-units          every C file compiles on its own, warnings are errors
-#   make LUA_VERSION=5.1|5.3|luajit
+#   make LUA_VERSION=5.1|5.3|luajit   (installs that Lua's Debian packages when
+#                             root, or names the missing ones and stops)
+#   make install [PREFIX=/usr/local] [DESTDIR=] [LUA_VERSION=5.4]
+#                             modules, the command (run by that Lua, with the
+#                             install directories on its paths) and man page
+#   make uninstall            the same variables: removes what install wrote
 #   make matrix               build and load for 5.1, 5.3, 5.4 and LuaJIT
 #   make test-matrix          the whole suite under 5.1, 5.3 and LuaJIT too
 #   make test                 install missing Debian packages, build, run the specs
-#   make demo                 this host's listening sockets and their owners
+#   make demo                 a first look at this host's network, in one screen
 #   make bench                benchmarks against ss and netstat
+#   make docs                 the API reference (LDoc, config.ld) into build/docs/
 
 LUA_VERSION ?= 5.4
 ifeq ($(LUA_VERSION),luajit)
@@ -53,19 +59,26 @@ INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_ABI)
 INST_BINDIR ?= $(PREFIX)/bin
 INST_MANDIR ?= $(PREFIX)/share/man/man1
+# The installed command's first line: the interpreter the module is built for.
+LUA_INTERP ?= $(or $(shell command -v $(LUA) 2>/dev/null),/usr/bin/env $(LUA))
 
 BUSTED = $(LUA) /usr/bin/busted
 
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all testhooks check-units deps test check demo matrix test-matrix bench lint install clean
+.PHONY: all testhooks check-units deps deps-build test check demo matrix test-matrix bench lint docs \
+	install uninstall clean
 
 all: $(SO)
 
 testhooks: $(HOOKS_SO)
 
-$(OBJDIR)/%.o: csrc/%.c
+# The interpreter and headers for LUA_VERSION, before anything compiles.
+deps-build:
+	@build-aux/deps.sh build $(LUA_VERSION)
+
+$(OBJDIR)/%.o: csrc/%.c | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -97,9 +110,8 @@ test: deps
 check: test
 
 demo:
-	@build-aux/deps.sh build
 	@$(MAKE) -s all
-	@$(LUA) examples/listening.lua
+	@LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='$(BUILD)/?.so;;' $(LUA) examples/demo.lua
 
 matrix:
 	@build-aux/deps.sh matrix
@@ -122,17 +134,34 @@ bench:
 	@$(MAKE) -s all
 	bench/run.sh
 
+# The API reference, from the sources' LDoc comments (config.ld); a fresh
+# directory each time, so that no page of a removed module stays.
+docs:
+	@build-aux/deps.sh docs
+	rm -rf build/docs
+	ldoc .
+
 lint:
 	@build-aux/deps.sh lint
-	luacheck lua spec bin examples bench
+	luacheck lua spec bin examples bench build-aux
 	shellcheck -x bench/*.sh build-aux/*.sh .ci/run
 
 install: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so
 	cd lua && find lnetstat -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
-	install -m 0755 bin/lnetstat $(DESTDIR)$(INST_BINDIR)/lnetstat
+	build-aux/launcher.sh '$(LUA)' '$(LUA_INTERP)' '$(INST_LUADIR)' '$(INST_LIBDIR)' \
+		< bin/lnetstat > $(BUILD)/lnetstat.installed
+	install -m 0755 $(BUILD)/lnetstat.installed $(DESTDIR)$(INST_BINDIR)/lnetstat
 	install -m 0644 man/lnetstat.1 $(DESTDIR)$(INST_MANDIR)/lnetstat.1
+
+uninstall:
+	rm -f $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so $(DESTDIR)$(INST_BINDIR)/lnetstat \
+		$(DESTDIR)$(INST_MANDIR)/lnetstat.1
+	cd lua && find lnetstat -name '*.lua' -exec rm -f $(DESTDIR)$(INST_LUADIR)/{} \;
+	for d in $(DESTDIR)$(INST_LUADIR)/lnetstat $(DESTDIR)$(INST_LIBDIR)/lnetstat; do \
+		if [ -d "$$d" ]; then find "$$d" -depth -type d -empty -delete; fi; \
+	done
 
 clean:
 	rm -rf build

@@ -34,13 +34,15 @@ trap 'exit 130' INT TERM
 out_of() { echo /dev/null; }
 records_of() { echo 0; }
 
-# start_farm N: fills the network namespace with N loopback TCP sockets
-# (bench/sockfarm.py) and sets held to the number it holds.
+# start_farm N [ARGS...]: fills the network namespace with N loopback TCP
+# sockets (bench/sockfarm.py, given ARGS too) and sets held to the number
+# it holds.
 # shellcheck disable=SC2034 # held is read by the benchmarks that source this
 start_farm() {
-	local word
-	echo "$(basename "$0"): starting farm of $1 loopback TCP sockets..." >&2
-	coproc FARM { exec python3 bench/sockfarm.py --count "$1"; }
+	local word n=$1
+	shift
+	echo "$(basename "$0"): starting farm of $n loopback TCP sockets..." >&2
+	coproc FARM { exec python3 bench/sockfarm.py --count "$n" "$@"; }
 	farm_pid=${FARM_PID:?}
 	if ! read -r -t 120 word held <&"${FARM[0]}" || [[ $word != ready ]]; then
 		echo "$0: socket farm did not get ready" >&2
@@ -95,4 +97,13 @@ print_table() {
 # ratio A B: wall-time median of A divided by that of B, two decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" '$1 == a { x = $3 } $1 == b { y = $3 } END { printf "%.2f", x / y }' "$tmp/table"
+}
+
+# target LABEL A B LIMIT: one summary line, the wall-time ratio A / B
+# against its target (at most LIMIT): met or not met.
+target() {
+	local r
+	r=$(ratio "$2" "$3")
+	awk -v n="$1" -v r="$r" -v l="$4" 'BEGIN {
+		printf "%-46s %6s (target <= %s): %s\n", n, r, l, (r + 0 <= l + 0) ? "met" : "not met" }'
 }

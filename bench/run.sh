@@ -12,5 +12,7 @@ trap '[[ -z $pid ]] || { kill "$pid" 2>/dev/null; wait "$pid"; }; exit 130' INT 
 bench() { "$@" & pid=$!; wait "$pid"; pid=; }
 
 bench bench/sockets.sh
+bench bench/longlived.sh
+bench bench/callgrind.sh
 bench bench/cli.sh
 bench bench/routes.sh

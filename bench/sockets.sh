@@ -18,6 +18,14 @@
 #             the same list with every socket's owner (pid, program, user)
 #   ss-p      ss -tanp                     -- iproute2 with owners
 #   netstat-p netstat -tanp                -- net-tools with owners
+#   listen    lua5.4 bench/query.lua listening -- listening{proto="tcp"} among them
+#   ss-l      ss -tln
+#   dport     lua5.4 bench/query.lua dport -- sockets{proto="tcp", remote_port=6667}
+#   ss-dport  ss -tan 'dport = :6667'
+#   src       lua5.4 bench/query.lua src   -- sockets{proto="tcp", local_addr="127.0.0.3"}
+#   ss-src    ss -tan 'src 127.0.0.3'
+#             (the farm adds $BENCH_MARKED, default 10, connections to 127.0.0.3:6667
+#             for these two: the kernel filters them, lnetstat and ss alike)
 #   noop      /bin/true                    -- process start + timing overhead
 # Why: lnetstat builds one Lua table per socket; ss and netstat are what it
 # replaces, and the floor is what the kernel alone costs, so lnetstat/floor is
@@ -28,7 +36,9 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat each lnetstat+thp ss netstat floor owners ss-p netstat-p noop)
+MARKED=${BENCH_MARKED:-10}
+TOOLS=(lnetstat each lnetstat+thp ss netstat floor owners ss-p netstat-p
+	listen ss-l dport ss-dport src ss-src noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
 
@@ -43,15 +53,21 @@ argv_of() {
 	owners) argv=(lua5.4 bench/list_tcp.lua process) ;;
 	ss-p) argv=(ss -tanp) ;;
 	netstat-p) argv=(netstat -tanp) ;;
+	listen) argv=(lua5.4 bench/query.lua listening) ;;
+	ss-l) argv=(ss -tln) ;;
+	dport) argv=(lua5.4 bench/query.lua dport) ;;
+	ss-dport) argv=(ss -tan 'dport = :6667') ;;
+	src) argv=(lua5.4 bench/query.lua src) ;;
+	ss-src) argv=(ss -tan 'src 127.0.0.3') ;;
 	noop) argv=(/bin/true) ;;
 	esac
 }
 out_of() {
-	case $1 in lnetstat* | each | floor | owners) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each | floor | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cut -d' ' -f1 "$tmp/$1.count"; }
 
-start_farm "$N"
+start_farm "$N" --marked "$MARKED"
 
 # Warm-up and record counts (untimed).
 if ! lua5.4 bench/list_tcp.lua >"$tmp/lnetstat.count" 2>"$tmp/lnetstat.err"; then
@@ -63,6 +79,9 @@ ss -tan | tail -n +2 | wc -l >"$tmp/ss.count"
 netstat -tan | tail -n +3 | wc -l >"$tmp/netstat.count"
 cp "$tmp/ss.count" "$tmp/ss-p.count"
 cp "$tmp/netstat.count" "$tmp/netstat-p.count"
+ss -tln | tail -n +2 | wc -l >"$tmp/ss-l.count"
+ss -tan 'dport = :6667' | tail -n +2 | wc -l >"$tmp/ss-dport.count"
+ss -tan 'src 127.0.0.3' | tail -n +2 | wc -l >"$tmp/ss-src.count"
 echo 0 >"$tmp/noop.count"
 
 run_rounds
@@ -70,7 +89,16 @@ print_table "TCP socket listing, farm holding $held sockets"
 echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetstat is cheaper;"
 echo " minflt = minor page faults: each first touch of a new heap page, the main cost of holding"
 echo " every record as a Lua table at once, which ss and netstat, printing as they go, never pay)"
-echo "lnetstat / ss = $(ratio lnetstat ss) (target <= 1.0), lnetstat / netstat = $(ratio lnetstat netstat)"
-echo "each / ss = $(ratio each ss), lnetstat+thp / ss = $(ratio lnetstat+thp ss)"
-echo "with owners: owners / ss -p = $(ratio owners ss-p), owners / netstat -p = $(ratio owners netstat-p)" \
+echo "lnetstat / netstat = $(ratio lnetstat netstat), lnetstat+thp / ss = $(ratio lnetstat+thp ss)"
+echo "with owners: owners / netstat -p = $(ratio owners netstat-p)" \
 	"($(cut -d' ' -f2 "$tmp/owners.count") of $(cut -d' ' -f1 "$tmp/owners.count") records got an owner)"
+awk '$1 == "owners" { printf "with owners: %.0f bytes of peak RSS per record (%d KiB for %d records; 120 MB for 100k before)\n", $4 * 1024 / $2, $4, $2 }' "$tmp/table"
+echo
+echo "Targets (wall time of the whole process, medians; noise: compare rounds on a busy machine with care)"
+target 'listening{proto="tcp"} / ss -tln' listen ss-l 1.0
+target 'sockets{remote_port=6667} / ss dport' dport ss-dport 1.0
+target 'sockets{local_addr="127.0.0.3"} / ss src' src ss-src 1.0
+target 'sockets{proto="tcp"} / ss -tan' lnetstat ss 1.0
+target 'each_socket{proto="tcp"} / ss -tan' each ss 0.5
+target 'each_socket{proto="tcp"} / sock_diag floor' each floor 1.2
+target 'sockets{proto="tcp", process=true} / ss -tanp' owners ss-p 0.12

@@ -14,7 +14,14 @@ established (M = sockets actually held; a warning goes to stderr if M < N after
 kills its workers by pid and waits for them.  Every socket has SO_LINGER {1,0},
 so closing resets it: no TIME_WAIT sockets are left behind to eat ports.
 
+Besides the N sockets, the parent itself holds --marked M connections to a
+listener on 127.0.0.3:6667 (the filtered benchmark rows look for them:
+M client sockets with remote port 6667, 1 + M sockets with local address
+127.0.0.3) and --listeners L more listeners on 127.0.0.1; they are counted
+in M of "ready M".
+
 stdlib only.  Usage: bench/sockfarm.py [--count N] [--per-worker S] [--timeout T]
+                     [--marked M] [--listeners L]
 """
 import argparse, os, resource, select, signal, socket, struct, sys, time
 
@@ -88,18 +95,20 @@ def main():
     ap.add_argument("--count", type=int, default=100000, help="sockets to hold")
     ap.add_argument("--per-worker", type=int, default=18001, help="max sockets per worker (capped by the fd hard limit)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to reach --count")
+    ap.add_argument("--marked", type=int, default=0, help="connections to 127.0.0.3:6667")
+    ap.add_argument("--listeners", type=int, default=0, help="extra listeners on 127.0.0.1")
     args = ap.parse_args()
     fd_max = resource.getrlimit(resource.RLIMIT_NOFILE)[1] - 32  # stdio, pipes
     per_worker = max(3, min(args.per_worker, fd_max))
-    nworkers = max(1, -(-args.count // per_worker))
-    shares = [args.count // nworkers + (i < args.count % nworkers) for i in range(nworkers)]
+    nworkers = max(0 if args.count == 0 else 1, -(-args.count // per_worker))
+    shares = [args.count // nworkers + (i < args.count % nworkers) for i in range(nworkers)] if nworkers else []
     deadline = time.monotonic() + args.timeout
 
     # Each worker connects to its own listener, and connect() shares a local
     # port between different destinations, so a worker needs only about
     # shares/2 ephemeral ports.  Widen the range only if that is not enough.
     old_range = port_range()
-    if int(old_range[1]) - int(old_range[0]) < max(shares) // 2 + 1000:
+    if int(old_range[1]) - int(old_range[0]) < max(shares, default=0) // 2 + 1000:
         try:
             with open(PORT_RANGE, "w") as f:
                 f.write("1024 65000")
@@ -132,6 +141,24 @@ def main():
             pids.append(pid)
             reports[rep_r] = b""
         os.close(ctrl_r)
+        own = []
+        for _ in range(args.listeners):
+            lst = new_sock()
+            lst.bind(("127.0.0.1", 0))
+            lst.listen(16)
+            own.append(lst)
+        if args.marked:
+            lst = new_sock()
+            lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            lst.bind(("127.0.0.3", 6667))
+            lst.listen(args.marked + 16)
+            own.append(lst)
+            for _ in range(args.marked):
+                c = new_sock()
+                c.connect(("127.0.0.3", 6667))
+                a, _ = lst.accept()
+                a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+                own += (c, a)
 
         # Collect each worker's count (EOF ends a report); give up at the deadline.
         pending = set(reports)
@@ -148,7 +175,7 @@ def main():
                 reports[fd] += chunk
                 if not chunk:
                     pending.discard(fd)
-        held = sum(int(v or 0) for v in reports.values())
+        held = sum(int(v or 0) for v in reports.values()) + len(own)
         if held < args.count:
             log(f"warning: holding only {held} of {args.count} sockets")
         if old_range:                               # bound sockets keep their ports

@@ -34,6 +34,8 @@ int l_parse_cidr(lua_State *L);
 /* Metatables registered once by luaopen. */
 void session_register(lua_State *L);   /* nl/session.c */
 void procfd_register(lua_State *L);    /* source/proc_fd.c */
+/* Vocabulary tables luaopen sets on the module. */
+void route_vocab_push(lua_State *L);   /* record/route.c: core.route_vocab */
 
 /* Test hooks: the parsers and decoders over given text or bytes. */
 int l_parse_proc_routes(lua_State *L);

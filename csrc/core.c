@@ -6,6 +6,7 @@
 #include "api.h"
 #include "lnetstat.h"
 #include "fs/fs.h"
+#include "record/socket.h"
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
@@ -44,9 +45,12 @@ int luaopen_lnetstat_core(lua_State *L)
 	procfd_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
+	sock_vocab_push(L);
 	lua_pushliteral(L, LNETSTAT_VERSION);
 	lua_setfield(L, -2, "_VERSION");
 	lua_pushliteral(L, "lnetstat.core");
 	lua_setfield(L, -2, "_NAME");
+	route_vocab_push(L);
+	lua_setfield(L, -2, "route_vocab");
 	return 1;
 }

@@ -1,15 +1,23 @@
 rockspec_format = "3.0"
 package = "lnetstat"
 version = "scm-1"
+-- lnetstat is not published anywhere yet (no repository host, no release
+-- archive, no web page): the rock is built from a checkout of the source
+-- with `luarocks make rockspec/lnetstat-scm-1.rockspec`, which builds the
+-- directory it runs in and never fetches source.url. LuaRocks requires the
+-- field; "." is that checkout. There is no homepage to name.
 source = {
-  url = "git+https://example.invalid/lnetstat.git",
+  url = ".",
 }
 description = {
   summary = "The network state of a Linux host as Lua tables, from netlink",
   detailed = [[
 lnetstat lists every socket (TCP, UDP, UDPLite, RAW, UNIX, packet, netlink)
 with its owners, read from NETLINK_SOCK_DIAG through libmnl with /proc as
-fallback, in this or another network namespace.
+fallback, in this or another network namespace. Build it from a checkout of
+its source: luarocks make rockspec/lnetstat-scm-1.rockspec. The rock installs
+the modules, the lnetstat command and its manual page (man/lnetstat.1 in the
+rock's directory: luarocks show --rock-dir lnetstat).
   ]],
   license = "MIT",
   labels = { "linux", "netlink", "netstat", "audit" },
@@ -44,6 +52,7 @@ build = {
         "csrc/record/socket.c",
         "csrc/record/tcpinfo.c",
         "csrc/source/diag.c",
+        "csrc/source/diag_bytecode.c",
         "csrc/source/diag_inet.c",
         "csrc/source/diag_netlink.c",
         "csrc/source/diag_packet.c",
@@ -79,6 +88,7 @@ build = {
     ["lnetstat.source.counters"] = "lua/lnetstat/source/counters.lua",
     ["lnetstat.cli"] = "lua/lnetstat/cli.lua",
     ["lnetstat.cliargs"] = "lua/lnetstat/cliargs.lua",
+    ["lnetstat.metrics"] = "lua/lnetstat/metrics.lua",
     ["lnetstat.query"] = "lua/lnetstat/query.lua",
     ["lnetstat.query.base"] = "lua/lnetstat/query/base.lua",
     ["lnetstat.query.lists"] = "lua/lnetstat/query/lists.lua",
@@ -109,6 +119,7 @@ build = {
     ["lnetstat.format.util"] = "lua/lnetstat/format/util.lua",
     ["lnetstat.format.json"] = "lua/lnetstat/format/json.lua",
     ["lnetstat.format.prometheus"] = "lua/lnetstat/format/prometheus.lua",
+    ["lnetstat.format.regex"] = "lua/lnetstat/format/regex.lua",
     ["lnetstat.encode.utf8"] = "lua/lnetstat/encode/utf8.lua",
     ["lnetstat.encode.json"] = "lua/lnetstat/encode/json.lua",
     ["lnetstat.encode.prometheus"] = "lua/lnetstat/encode/prometheus.lua",
@@ -134,9 +145,15 @@ build = {
   install = {
     bin = { lnetstat = "bin/lnetstat" },
   },
+  -- the manual page, copied into the rock's directory:
+  -- $(luarocks show --rock-dir lnetstat)/man/lnetstat.1
+  copy_directories = { "man" },
 }
 test = {
-  -- Debian's busted, not a rock: `luarocks test` works offline.
+  -- The specs against the installed rock (its modules and command, found on
+  -- the paths `luarocks path` sets), with Debian's busted, not a rock: it
+  -- works offline and installs nothing. The script runs under the
+  -- interpreter the rock is built for.
   type = "command",
-  command = "make test",
+  script = "build-aux/rock-test.lua",
 }

@@ -87,7 +87,7 @@ describe("make", function()
   setup(function()
     copy = helpers.run("mktemp -d"):gsub("%s+$", "")
     helpers.must("mkdir -p " .. helpers.quote(copy .. "/build"))
-    helpers.must("cp -a Makefile csrc " .. helpers.quote(copy))
+    helpers.must("cp -a Makefile csrc build-aux " .. helpers.quote(copy))
     helpers.must("cp -a " .. helpers.quote(build) .. " " .. helpers.quote(copy .. "/build/"))
     -- brings the copy up to date if a source changed since the last build
     helpers.must("cd " .. helpers.quote(copy) .. " && make -s LUA_VERSION=" .. version

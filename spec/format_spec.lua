@@ -534,6 +534,65 @@ describe("lnetstat.format.prometheus", function()
       { prefix = "node" }))
     assert.has_error(function() format.prometheus({}, { prefix = "bad name" }) end)
   end)
+
+  it("node prefix: node_exporter's default fields and devices, no network_up", function()
+    local data = {
+      stats = { Tcp = { ActiveOpens = 3, InCsumErrors = 1, InErrs = 2, MaxConn = -1 },
+        TcpExt = { ListenDrops = 4, TCPTimeouts = 5, TCPTimeoutsX = 6 }, IpExt = { InOctets = 7 } },
+      interfaces = {
+        { name = "lo", operstate = "UNKNOWN", stats = { rx_bytes = 1 } },
+        { name = "eth0", operstate = "UP", stats = { rx_bytes = 10, rx_nohandler = 9 } },
+      },
+    }
+    local text = format.prometheus(data, { prefix = "node" })
+    local names = {}
+    for line in text:gmatch("[^\n]+") do
+      if line:sub(1, 1) ~= "#" then
+        local name = line:match("^[%w_]+")
+        if names[#names] ~= name then names[#names + 1] = name end
+      end
+    end
+    assert.same({ "node_netstat_IpExt_InOctets", "node_netstat_Tcp_ActiveOpens", "node_netstat_Tcp_InErrs",
+      "node_netstat_TcpExt_ListenDrops", "node_netstat_TcpExt_TCPTimeouts",
+      "node_network_receive_bytes_total", "node_network_receive_nohandler_total" }, names)
+    assert.matches('\nnode_network_receive_nohandler_total{device="eth0"} 9\n', text)
+    assert.is_nil(text:find("network_up", 1, true))
+    assert.is_nil(text:find('device="lo"', 1, true))
+    -- --fields and --devices replace the defaults
+    text = format.prometheus(data, { prefix = "node", fields = "^Tcp_M", devices = "^lo$" })
+    assert.matches("\nnode_netstat_Tcp_MaxConn %-1\n", text)
+    assert.is_nil(text:find("ActiveOpens", 1, true))
+    assert.matches('\nnode_network_receive_bytes_total{device="lo"} 1\n', text)
+    assert.is_nil(text:find('device="eth0"', 1, true))
+    -- the lnetstat prefix keeps every field and device unless told
+    text = format.prometheus(data)
+    assert.matches("\nlnetstat_netstat_TcpExt_TCPTimeoutsX 6\n", text)
+    assert.matches('\nlnetstat_network_up{device="lo"} 0\n', text)
+    assert.has_error(function() format.prometheus(data, { fields = "(" }) end,
+      [[bad argument #2 to 'prometheus' (fields: missing ) at offset 1 of "(")]])
+  end)
+end)
+
+describe("lnetstat.format.regex", function()
+  local regex = require "lnetstat.format.regex"
+  it("matches as Go's MatchString: anywhere unless anchored", function()
+    local cases = {
+      { "^lo$", "lo", true }, { "^lo$", "lo0", false }, { "eth", "veth0", true },
+      { "^v[0-9]{1,2}$", "v12", true }, { "^v[0-9]{1,2}$", "v123", false },
+      { "a{2,}b", "caab", true }, { "a{2,}b", "cab", false }, { "(a*)*b", "aaaac", false },
+      { "^(?:Tcp|Udp)6?_In\\w+$", "Udp6_InErrors", true }, { "[^a-z]", "abc", false },
+      { "^Ip(6|Ext)_(InOctets|OutOctets)$", "IpExt_OutOctets", true }, { "x.y", "x\ny", false },
+      { "\\.", "a.b", true }, { "\\.", "ab", false }, { "^$", "", true }, { "a+?", "a", true },
+    }
+    for _, c in ipairs(cases) do
+      assert.are.equal(c[3], assert(regex.compile(c[1]))(c[2]), c[1] .. " on " .. c[2])
+    end
+    for _, bad in ipairs { "(", ")", "[z-a]", "\\1", "(?P<n>a)", "*a", "a{3,1}", "[a" } do
+      local f, err = regex.compile(bad)
+      assert.is_nil(f, bad)
+      assert.is_string(err)
+    end
+  end)
 end)
 
 -- The renderers (lnetstat.format.* and lnetstat.netstat.* but the runner)

@@ -26,7 +26,7 @@ describe("rockspec", function()
       helpers.run("rm -rf " .. helpers.quote(tree) .. " " .. helpers.quote(copy))
     end)
     -- Build from a copy so object files never land in the checkout.
-    helpers.must("cp -r csrc lua bin rockspec " .. helpers.quote(copy))
+    helpers.must("cp -r csrc lua bin man rockspec " .. helpers.quote(copy))
     -- No network at all when root can make a namespace without one.
     local offline = helpers.is_root() and "unshare -n " or ""
     local out = helpers.must("cd " .. helpers.quote(copy) .. " && " .. offline

@@ -17,6 +17,18 @@ local unpack = table.unpack or unpack
 local fixture = helpers.fixtures("routes")
 local err_of, count_keys = helpers.err_of, helpers.count_keys
 
+-- The C parser hands over the file's flags column as it is (rtf); the
+-- letters are computed in Lua (route_flags), as routes() does.
+local function lettered(list, ...)
+  for _, r in ipairs(list) do
+    assert.is_nil(r.flags)
+    assert.is_number(r.rtf)
+    r.flags = routes_mod.route_flags(r)
+    r.rtf = nil
+  end
+  return list, ...
+end
+
 local function by_dst(list)
   local t = {}
   for _, r in ipairs(list) do
@@ -297,7 +309,7 @@ end)
 describe("/proc/net/route parser", function()
   local list, skipped
 
-  setup(function() list, skipped = hooks._parse_proc_routes(fixture("route"), "inet") end)
+  setup(function() list, skipped = lettered(hooks._parse_proc_routes(fixture("route"), "inet")) end)
 
   it("reads every line, in order, reversed hex in network order", function()
     assert.equal(0, skipped)
@@ -357,7 +369,7 @@ end)
 describe("/proc/net/ipv6_route parser", function()
   local list, skipped
 
-  setup(function() list, skipped = hooks._parse_proc_routes(fixture("ipv6_route"), "inet6") end)
+  setup(function() list, skipped = lettered(hooks._parse_proc_routes(fixture("ipv6_route"), "inet6")) end)
 
   it("reads 32 hex digits in network order, not tcp6's host-order words", function()
     assert.equal(0, skipped)
@@ -402,6 +414,67 @@ describe("/proc/net/ipv6_route parser", function()
     -- 31 hex digits, a non-hex digit, prefix length 0x81, too few columns
     assert.equal(4, n)
     assert.equal(3, #l)
+  end)
+end)
+
+describe("route flags from kernel facts", function()
+  local vocab = core.route_vocab
+
+  it("are read from the C core's vocabulary: RTF_* bits, types, field bits", function()
+    -- linux/route.h and linux/ipv6_route.h
+    assert.same({ UP = 0x1, GATEWAY = 0x2, HOST = 0x4, REINSTATE = 0x8, DYNAMIC = 0x10,
+      MODIFIED = 0x20, REJECT = 0x200, ADDRCONF = 0x40000, ANYCAST = 0x100000,
+      CACHE = 0x1000000, LOCAL = 0x80000000 }, vocab.rtf)
+    -- linux/rtnetlink.h: RTN_*
+    assert.equal(1, vocab.types.unicast)
+    assert.equal(6, vocab.types.blackhole)
+    assert.equal(9, vocab.types.throw)
+    -- one distinct bit per field, family and dst first
+    local seen = {}
+    for name, bit in pairs(vocab.fields) do
+      assert.is_nil(seen[bit], name)
+      seen[bit] = name
+      local b = bit
+      while b > 1 do
+        assert.equal(0, b % 2, name)
+        b = b / 2
+      end
+    end
+    assert.same({ "family", "dst" }, { seen[1], seen[2] })
+    assert.is_nil(vocab.fields.flags)   -- computed in Lua: no bit
+  end)
+
+  it("give netlink records U, G (also from the first hop), H, D, A and !", function()
+    local f = routes_mod.route_flags
+    assert.equal("U", f { family = "inet", dst = "198.51.100.0/24", type = "unicast", protocol = "kernel" })
+    assert.equal("UG", f { family = "inet", dst = "0.0.0.0/0", gateway = "198.51.100.1" })
+    assert.equal("UG", f { family = "inet", dst = "0.0.0.0/0",
+      nexthops = { { gateway = "198.51.100.1" }, { interface = "lo" } } })
+    assert.equal("U", f { family = "inet", dst = "0.0.0.0/0",
+      nexthops = { { interface = "lo" }, { gateway = "198.51.100.1" } } })
+    assert.equal("UH", f { family = "inet", dst = "203.0.113.1/32" })
+    assert.equal("U", f { family = "inet6", dst = "2001:db8::/32" })
+    assert.equal("UH", f { family = "inet6", dst = "2001:db8::1/128" })
+    assert.equal("UGHD", f { family = "inet", dst = "203.0.113.1/32", gateway = "198.51.100.1",
+      protocol = "redirect" })
+    assert.equal("UGA", f { family = "inet6", dst = "::/0", gateway = "fe80::1", protocol = "ra" })
+    assert.equal("UG", f { family = "inet", dst = "0.0.0.0/0", gateway = "198.51.100.1", protocol = "ra" })
+    for _, t in ipairs { "blackhole", "unreachable", "prohibit", "throw" } do
+      assert.equal("UH!", f { family = "inet", dst = "203.0.113.7/32", type = t })
+      assert.equal("U!", f { family = "inet6", dst = "2001:db8:5::/48", type = t })
+    end
+    assert.equal("UH", f { family = "inet", dst = "127.0.0.1/32", type = "local" })
+  end)
+
+  it("give /proc records the file's bits, with H, U and ! made alike", function()
+    local f, rtf = routes_mod.route_flags, vocab.rtf
+    assert.equal("UGHRDM", f { family = "inet", dst = "198.51.100.0/24", interface = "veth0",
+      rtf = rtf.UP + rtf.GATEWAY + rtf.HOST + rtf.REINSTATE + rtf.DYNAMIC + rtf.MODIFIED })
+    assert.equal("UH", f { family = "inet", dst = "203.0.113.1/32", interface = "veth0", rtf = rtf.UP })
+    assert.equal("UH!", f { family = "inet", dst = "203.0.113.7/32", rtf = rtf.UP })
+    assert.equal("U!", f { family = "inet6", dst = "2001:db8:5::/48", rtf = rtf.REJECT })
+    assert.equal("UC", f { family = "inet6", dst = "2001:db8:5::/48", interface = "lo",
+      rtf = rtf.UP + rtf.CACHE + rtf.LOCAL + rtf.ANYCAST })
   end)
 end)
 
@@ -674,6 +747,8 @@ describe("routes() in a private network namespace", function()
       { "gateway", "interface" },
       { "nexthops", "metrics", "table" },
       { "flags", "type", "pref", "kernel_flags", "table_name", "cache" },
+      { "flags" },
+      { "flags", "gateway", "nexthops" },
       {},
     }
     for _, fields in ipairs(sets) do
@@ -695,8 +770,11 @@ describe("routes() in a private network namespace", function()
     end
     local proc_full = assert(ns.routes { netns = NS, table = "all", source = "proc" })
     local proc_lean = assert(ns.routes { netns = NS, table = "all", source = "proc", fields = { "metric" } })
+    local proc_flags = assert(ns.routes { netns = NS, table = "all", source = "proc", fields = { "flags" } })
     for i, r in ipairs(proc_full) do
+      assert.is_nil(r.rtf)   -- consumed by the flags
       assert.same({ family = r.family, dst = r.dst, metric = r.metric }, proc_lean[i])
+      assert.same({ family = r.family, dst = r.dst, flags = r.flags }, proc_flags[i])
     end
   end)
 

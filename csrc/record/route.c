@@ -1,7 +1,10 @@
 /* Route record fields shared by the netlink decoder (source/rtnl_route.c)
  * and the /proc parser (source/proc_route.c): enum names as iproute2 prints
- * them, the netstat -r flag letters, addresses and prefixes as text. */
+ * them, addresses and prefixes as text; and the route vocabulary the Lua
+ * layer reads (core.route_vocab). The netstat -r flag letters are not made
+ * here: lnetstat.source.routes computes them from these facts. */
 #include "record/route.h"
+#include "api.h"
 #include "record/push.h"
 #include "text/text.h"
 
@@ -9,17 +12,24 @@
 #include <linux/rtnetlink.h>
 #include <linux/in_route.h>
 
+static const char *const key_names[RK_COUNT] = {
+	"family", "dst", "src", "gateway", "oif", "interface", "prefsrc",
+	"metric", "table", "table_name", "type", "protocol", "scope", "pref",
+};
+
+/* The fields without a key, in the order of their RF_ bits. */
+static const char *const extra_names[] = {
+	"nexthops", "metrics", "kernel_flags", "nhid", "expires", "mark", "uid",
+	"iif", "cloned", "rtf",
+};
+typedef char extra_names_match_rf_bits[
+	RF_ALL == (1u << (RK_COUNT + sizeof(extra_names) / sizeof(extra_names[0]))) - 1 ? 1 : -1];
+
 /* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
 void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want)
 {
-	static const char *const names[RK_COUNT] = {
-		"family", "dst", "src", "gateway", "oif", "interface", "prefsrc",
-		"metric", "table", "table_name", "type", "protocol", "scope",
-		"flags", "pref",
-	};
-
 	memset(rk, 0, sizeof(*rk));
-	keyset_push(L, &rk->ks, names, RK_COUNT, RX_COUNT);
+	keyset_push(L, &rk->ks, key_names, RK_COUNT, RX_COUNT);
 	rk->ks.skip = ~want & ((1u << RK_COUNT) - 1);
 }
 
@@ -226,33 +236,6 @@ void set_cache_flags(lua_State *L, uint32_t flags)
 }
 
 
-/* netstat -r letters in net-tools' order: U G H R D M A C !. */
-void rk_route_letters(struct rkeys *rk, uint32_t rtf)
-{
-	static const struct { uint32_t bit; char letter; } letters[] = {
-		{RTF_BIT_UP, 'U'}, {RTF_BIT_GATEWAY, 'G'}, {RTF_BIT_HOST, 'H'},
-		{RTF_BIT_REINSTATE, 'R'}, {RTF_BIT_DYNAMIC, 'D'}, {RTF_BIT_MODIFIED, 'M'},
-		{RTF_BIT_ADDRCONF, 'A'}, {RTF_BIT_CACHE, 'C'}, {RTF_BIT_REJECT, '!'},
-	};
-	char out[16];
-	size_t i, n = 0;
-
-	if (ks_skipped(&rk->ks, RK_FLAGS))
-		return;
-	/* Most routes of a big table have the same letters: the last text is
-	 * kept instead of being interned again. */
-	if (!rk->have_rtf || rk->rtf != rtf) {
-		for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
-			if (rtf & letters[i].bit)
-				out[n++] = letters[i].letter;
-		lua_pushlstring(rk->ks.L, out, n);
-		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_FLAGS));
-		rk->rtf = rtf;
-		rk->have_rtf = 1;
-	}
-	ks_from_extra(&rk->ks, RK_FLAGS, RX_FLAGS);
-}
-
 void rk_table(struct rkeys *rk, uint32_t table)
 {
 	char text[16];
@@ -266,4 +249,40 @@ void rk_table(struct rkeys *rk, uint32_t table)
 		snprintf(text, sizeof(text), "%u", (unsigned int)table);
 		rk_str(rk, RK_TABLE_NAME, text);
 	}
+}
+
+/* core.route_vocab: what the Lua layer needs to read route records, so that
+ * it copies no number by hand.
+ *   fields: field name -> its bit in the want mask of core.route_dump and
+ *           core.proc_routes (the sum of bits is the mask);
+ *   rtf:    RTF_* name (without the prefix) -> its bit in the rtf field;
+ *   types:  route type name (the type field) -> rtm_type. */
+void route_vocab_push(lua_State *L)
+{
+	static const struct { const char *name; uint32_t bit; } rtf[] = {
+		{"UP", RTF_BIT_UP}, {"GATEWAY", RTF_BIT_GATEWAY}, {"HOST", RTF_BIT_HOST},
+		{"REINSTATE", RTF_BIT_REINSTATE}, {"DYNAMIC", RTF_BIT_DYNAMIC},
+		{"MODIFIED", RTF_BIT_MODIFIED}, {"REJECT", RTF_BIT_REJECT},
+		{"ADDRCONF", RTF_BIT_ADDRCONF}, {"ANYCAST", RTF_BIT_ANYCAST},
+		{"CACHE", RTF_BIT_CACHE}, {"LOCAL", RTF_BIT_LOCAL},
+	};
+	size_t i;
+	unsigned int t;
+	const char *name;
+
+	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, RK_COUNT + (int)(sizeof(extra_names) / sizeof(extra_names[0])));
+	for (i = 0; i < RK_COUNT; i++)
+		set_int(L, key_names[i], (lua_Integer)1 << i);
+	for (i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
+		set_int(L, extra_names[i], (lua_Integer)1 << (RK_COUNT + i));
+	lua_setfield(L, -2, "fields");
+	lua_createtable(L, 0, (int)(sizeof(rtf) / sizeof(rtf[0])));
+	for (i = 0; i < sizeof(rtf) / sizeof(rtf[0]); i++)
+		set_int(L, rtf[i].name, rtf[i].bit);
+	lua_setfield(L, -2, "rtf");
+	lua_createtable(L, 0, 12);
+	for (t = 0; (name = route_type_name(t)) != NULL; t++)
+		set_int(L, name, t);
+	lua_setfield(L, -2, "types");
 }

@@ -8,7 +8,8 @@
 #pragma GCC visibility push(hidden)
 
 /* RTF_* route flags (linux/route.h, linux/ipv6_route.h): the bits of the
- * /proc files, and the vocabulary of netstat -r. */
+ * /proc files' flags column, handed over as the rtf field and exported as
+ * core.route_vocab.rtf. */
 #define RTF_BIT_UP 0x0001u
 #define RTF_BIT_GATEWAY 0x0002u
 #define RTF_BIT_HOST 0x0004u
@@ -21,18 +22,20 @@
 #define RTF_BIT_CACHE 0x01000000u
 #define RTF_BIT_LOCAL 0x80000000u
 
-/* The keys every route record has (a key set, record/keys.h), with three extra
- * slots: the last gateway text, interface name and flag letters. */
+/* The keys every route record has (a key set, record/keys.h), with two extra
+ * slots: the last gateway text and interface name. The flags field (netstat's
+ * letters) is no key: lnetstat.source.routes computes it from these facts. */
 enum rkey {
 	RK_FAMILY, RK_DST, RK_SRC, RK_GATEWAY, RK_OIF, RK_INTERFACE, RK_PREFSRC,
 	RK_METRIC, RK_TABLE, RK_TABLE_NAME, RK_TYPE, RK_PROTOCOL, RK_SCOPE,
-	RK_FLAGS, RK_PREF, RK_COUNT
+	RK_PREF, RK_COUNT
 };
 
-enum { RX_GATEWAY, RX_IFNAME, RX_FLAGS, RX_COUNT };
+enum { RX_GATEWAY, RX_IFNAME, RX_COUNT };
 
 /* The fields a caller may ask for (opts.fields): the keys above, bit k for
- * key k, then the fields set without a key. */
+ * key k, then the fields set without a key (core.route_vocab.fields names
+ * them all). */
 #define RF_NEXTHOPS (1u << RK_COUNT)
 #define RF_METRICS (1u << (RK_COUNT + 1))
 #define RF_KERNEL_FLAGS (1u << (RK_COUNT + 2))
@@ -42,14 +45,13 @@ enum { RX_GATEWAY, RX_IFNAME, RX_FLAGS, RX_COUNT };
 #define RF_UID (1u << (RK_COUNT + 6))
 #define RF_IIF (1u << (RK_COUNT + 7))
 #define RF_CLONED (1u << (RK_COUNT + 8))   /* cloned and cache */
-#define RF_ALL ((1u << (RK_COUNT + 9)) - 1)
+#define RF_RTF (1u << (RK_COUNT + 9))      /* /proc records: the flags column */
+#define RF_ALL ((1u << (RK_COUNT + 10)) - 1)
 
 struct rkeys {
 	struct keyset ks;
 	struct addr gw;                 /* the address in the gateway slot */
 	uint32_t ifindex;               /* the interface in the name slot */
-	uint32_t rtf;                   /* the RTF_ bits in the flags slot */
-	int have_rtf;
 };
 
 /* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
@@ -68,7 +70,6 @@ const char *route_scope_name(unsigned int scope);
 void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v);
 void set_kernel_flags(lua_State *L, uint32_t flags);
 void set_cache_flags(lua_State *L, uint32_t flags);
-void rk_route_letters(struct rkeys *rk, uint32_t rtf);
 void rk_table(struct rkeys *rk, uint32_t table);
 
 #pragma GCC visibility pop

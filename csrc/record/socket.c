@@ -18,6 +18,43 @@ static const char *const tcp_state_names[] = {
 	"LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
 };
 
+/* The optional record fields and the F_* bit that builds each; fields that
+ * come together share a bit. */
+static const struct { const char *name; uint32_t bit; } field_bits[] = {
+	{"recv_q", F_RECV_Q}, {"send_q", F_SEND_Q}, {"local_addr", F_LOCAL_ADDR},
+	{"remote_addr", F_REMOTE_ADDR}, {"local_port", F_LOCAL_PORT},
+	{"remote_port", F_REMOTE_PORT}, {"uid", F_UID}, {"inode", F_INODE},
+	{"interface", F_INTERFACE}, {"ifindex", F_INTERFACE}, {"cookie", F_COOKIE},
+	{"v6only", F_V6ONLY}, {"timer", F_TIMER}, {"timer_expires_ms", F_TIMER},
+	{"retransmits", F_TIMER}, {"protocol", F_PROTOCOL}, {"path", F_PATH},
+	{"type", F_TYPE}, {"peer_inode", F_PEER_INODE}, {"portid", F_PORTID},
+	{"dst_portid", F_PORTID},
+};
+
+/* Sets the socket vocabularies on the table at the top of the stack:
+ * socket_states (state name -> TCP_* number, the numbering of the states
+ * option), socket_fields (field name -> bit of the fields mask) and
+ * socket_fields_all (every bit). Lua reads them instead of copying. */
+void sock_vocab_push(lua_State *L)
+{
+	size_t i;
+
+	lua_createtable(L, 0, ST_BOUND_INACTIVE);
+	for (i = 1; i <= ST_BOUND_INACTIVE; i++) {
+		lua_pushinteger(L, (lua_Integer)i);
+		lua_setfield(L, -2, tcp_state_names[i]);
+	}
+	lua_setfield(L, -2, "socket_states");
+	lua_createtable(L, 0, (int)(sizeof(field_bits) / sizeof(field_bits[0])));
+	for (i = 0; i < sizeof(field_bits) / sizeof(field_bits[0]); i++) {
+		lua_pushinteger(L, (lua_Integer)field_bits[i].bit);
+		lua_setfield(L, -2, field_bits[i].name);
+	}
+	lua_setfield(L, -2, "socket_fields");
+	lua_pushinteger(L, (lua_Integer)F_ALL);
+	lua_setfield(L, -2, "socket_fields_all");
+}
+
 static const char *state_name(const struct sock_rec *r)
 {
 	/* A closed socket that is not TCP is simply unconnected (ss: UNCONN). */
@@ -226,9 +263,13 @@ static void push_ifname(struct sock_keys *sk, uint32_t index)
 	const char *name;
 
 	if (sk->ifindex != index) {
-		name = sk->s != NULL ? session_ifname(sk->s, index) : NULL;
-		if (name == NULL)
+		/* Without an rtnetlink socket the name stays unknown: the caller
+		 * learns how many records lack it and may name them later. */
+		name = sk->s != NULL && sk->s->route.nl != NULL ? session_ifname(sk->s, index) : NULL;
+		if (name == NULL) {
+			sk->unnamed++;
 			return;
+		}
 		lua_pushstring(sk->ks.L, name);
 		lua_replace(sk->ks.L, ks_extra(&sk->ks, SX_IFNAME));
 		sk->ifindex = index;

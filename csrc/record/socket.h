@@ -29,6 +29,7 @@ struct sock_keys {
 	int have_addr[2];
 	uint32_t ifindex;           /* what SX_IFNAME holds; 0 none */
 	int reuse;                  /* stack index of the table refilled per record; 0 none */
+	lua_Integer unnamed;        /* records with an ifindex whose name is unknown */
 };
 
 /* With reuse, records are one table refilled for each socket (streaming
@@ -42,6 +43,9 @@ void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t w
 void sock_rec_init(struct sock_rec *r, const char *proto, int family);
 int is_timewait(const struct sock_rec *r);
 int filter_match(const struct sock_filter *f, const struct sock_rec *r);
+/* Sets socket_states, socket_fields and socket_fields_all on the table at
+ * the top of the stack (the module table). */
+void sock_vocab_push(lua_State *L);
 /* The filter table at idx (nil: no filter) into f. */
 void read_filter(lua_State *L, int idx, struct sock_filter *f);
 

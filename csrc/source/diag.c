@@ -48,7 +48,10 @@ static int parse_family(lua_State *L, int idx)
 }
 
 /* core.sock_diag(session, sink, proto, family, filter, want_info)
- * -> true, count | nil, msg, errno. Appends records to the sink list, or
+ * -> true, count, messages, unnamed | nil, msg, errno. messages counts the
+ * socket messages the kernel sent (inet protocols; before userspace
+ * filtering); unnamed the records with an ifindex but no interface name
+ * (the session has no rtnetlink socket to name it). Appends records to the sink list, or
  * calls the sink function with each. ENOENT/EOPNOTSUPP
  * mean "no sock_diag handler for this protocol": the caller falls back. */
 int l_sock_diag(lua_State *L)
@@ -90,5 +93,7 @@ int l_sock_diag(lua_State *L)
 		return push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
 	lua_pushboolean(L, 1);
 	lua_pushinteger(L, c.n - start);   /* records handed to the sink */
-	return 2;
+	lua_pushinteger(L, c.messages);
+	lua_pushinteger(L, c.sk.unnamed);
+	return 4;
 }

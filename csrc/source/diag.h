@@ -19,6 +19,7 @@ struct diag_ctx {
 	const char *proto;
 	int family;
 	int want_info;
+	lua_Integer messages;   /* socket messages the kernel sent */
 	struct sock_filter f;
 	struct sock_keys sk;
 };
@@ -36,6 +37,12 @@ int inet_msg_cb(const struct nlmsghdr *nlh, void *data);
 int unix_msg_cb(const struct nlmsghdr *nlh, void *data);
 int packet_msg_cb(const struct nlmsghdr *nlh, void *data);
 int netlink_msg_cb(const struct nlmsghdr *nlh, void *data);
+/* Longest program diag_bytecode emits: two port ranges (16 bytes each) and
+ * two IPv6 address conditions (28 bytes each). */
+#define DIAG_BYTECODE_MAX 88
+/* The port and address filters of f as inet_diag bytecode in out (cap
+ * bytes); its length, or 0 for none. */
+size_t diag_bytecode(const struct sock_filter *f, unsigned char *out, size_t cap);
 
 /* A SOCK_DIAG_BY_FAMILY dump request in buf; returns its family header. */
 void *diag_request(char *buf, struct nlmsghdr **nlh, size_t req_size);

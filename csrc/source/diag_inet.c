@@ -31,6 +31,7 @@ int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	family = m->idiag_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
+	c->messages++;
 	memset(tb, 0, sizeof(tb));
 	if (nl_attrs_parse(nlh, sizeof(*m), tb, INET_DIAG_MAX + 1) < 0)
 		return 0;   /* malformed attributes: skip rather than guess */
@@ -94,6 +95,8 @@ int dump_inet(struct diag_ctx *c)
 	struct inet_diag_req_v2 *req;
 	struct nlmsghdr *nlh;
 	struct nl_result res;
+	unsigned char bc[DIAG_BYTECODE_MAX];
+	size_t bclen;
 	uint32_t states = c->f.states;
 
 	/* BOUND_INACTIVE (13) is a query-only bit we never ask for. */
@@ -110,6 +113,11 @@ int dump_inet(struct diag_ctx *c)
 		req->idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
 				 (1 << (INET_DIAG_SKMEMINFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
 				 (1 << (INET_DIAG_TCLASS - 1));
+	/* Port and address filters run in the kernel too: it then sends only
+	 * the sockets that match (inet_msg_cb still checks each one). */
+	bclen = diag_bytecode(&c->f, bc, sizeof(bc));
+	if (bclen > 0)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bclen, bc);
 	return nl_request(&c->s->diag, nlh, inet_msg_cb, c, &res);
 }
 

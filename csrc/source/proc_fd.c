@@ -61,12 +61,12 @@ static ssize_t read_small(int dirfd_, const char *name, char *out, size_t size)
 	return n;
 }
 
-/* Pushes program (comm, as ss shows it) and command (argv[0] by netstat's
- * rule) into the owner table on top of the stack. */
+/* Sets program (comm, as ss shows it) and argv0 (the first word of the
+ * command line, up to its NUL) on the process table on top of the stack.
+ * What netstat prints (its "command") is derived from argv0 in Lua. */
 static void push_names(lua_State *L, DIR *proc, int pid)
 {
 	char path[32], buf[4096];
-	const char *base;
 	ssize_t n;
 	int pfd;
 
@@ -84,17 +84,13 @@ static void push_names(lua_State *L, DIR *proc, int pid)
 	n = read_small(pfd, "cmdline", buf, sizeof(buf));
 	close(pfd);
 	if (n > 0 && buf[0] != '\0') {
-		/* netstat's rule: the basename of an absolute argv[0], else argv[0]
-		 * as is (a rewritten title such as "sshd: /usr/sbin/sshd" stays
-		 * whole). argv[0] ends at the first NUL. */
-		base = buf[0] == '/' ? strrchr(buf, '/') + 1 : buf;
-		lua_pushstring(L, base);
-		lua_setfield(L, -2, "command");
+		lua_pushstring(L, buf);   /* argv[0] ends at the first NUL */
+		lua_setfield(L, -2, "argv0");
 	}
 }
 
-/* Appends {pid, fd, program, command} to owners[inode]. The names table
- * (stack index names) caches one prototype owner per pid. */
+/* Appends {pid, fd, program} to owners[inode]. The names table (stack
+ * index names) holds one {program, argv0} per pid, read once. */
 static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
 		      uint64_t inode, int pid, int fd)
 {
@@ -118,6 +114,7 @@ static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
 		lua_rawset(L, owners);
 	}
 	n = (lua_Integer)lua_rawlen(L, -1);
+	/* sized for the command Lua adds */
 	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, pid);
 	lua_setfield(L, -2, "pid");
@@ -125,17 +122,18 @@ static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
 	lua_setfield(L, -2, "fd");
 	lua_getfield(L, -3, "program");
 	lua_setfield(L, -2, "program");
-	lua_getfield(L, -3, "command");
-	lua_setfield(L, -2, "command");
 	lua_rawseti(L, -2, (int)(n + 1));
 	lua_pop(L, 2);   /* owner list, name prototype */
 }
 
-/* core.owners([wanted]) -> owners, unreadable, errno
- * owners[inode] = { {pid=, fd=, program=, command=}, ... } in /proc order
- * (ascending pid). wanted, if given, is a set keyed by inode: other sockets
- * are skipped without a table. unreadable counts processes whose fd list
- * could not be read (other users' processes without privilege). */
+/* core.owners([wanted]) -> owners, unreadable, errno, processes
+ * owners[inode] = { {pid=, fd=, program=}, ... } in /proc order (ascending
+ * pid); processes[pid] = {program=, argv0=} for every pid in owners.
+ * wanted, if given, is a set keyed by inode: other sockets are skipped
+ * without a table. Every process is read: a socket may be shared by
+ * several (fork, SCM_RIGHTS), and each of them is listed. unreadable counts
+ * processes whose fd list could not be read (other users' processes
+ * without privilege). */
 int l_owners(lua_State *L)
 {
 	struct dirbox *b;
@@ -220,7 +218,8 @@ int l_owners(lua_State *L)
 	lua_pushvalue(L, owners);
 	lua_pushinteger(L, unreadable);
 	lua_pushinteger(L, first_err);
-	return 3;
+	lua_pushvalue(L, names);
+	return 4;
 }
 
 /* core.user_names({uid, ...}) -> { [uid] = name } for the uids that have one. */

@@ -202,8 +202,6 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
 static void push_proc_route(struct rkeys *rk, const struct proc_route *r, uint32_t want, int size)
 {
 	lua_State *L = rk->ks.L;
-	int host = r->dst_len == (r->family == AF_INET ? 32 : 128);
-	uint32_t rtf;
 
 	lua_createtable(L, 0, size < 12 ? size : 12);
 	rk_lit(rk, RK_FAMILY, family_name(r->family));
@@ -233,18 +231,10 @@ static void push_proc_route(struct rkeys *rk, const struct proc_route *r, uint32
 	} else if (r->flags & RTF_BIT_ANYCAST) {
 		rk_lit(rk, RK_TYPE, "anycast");
 	}
-	/* The letters of the netlink records: H from the prefix (the kernel
-	 * sets RTF_HOST for IPv4 only); U for every route (IPv6 clears RTF_UP
-	 * on reject routes); ! for an IPv4 route without a device, which only
-	 * reject types have (IPv4 sets RTF_REJECT for two of them only). */
-	rtf = r->flags;
-	if (host)
-		rtf |= RTF_BIT_HOST;
-	if (r->family == AF_INET6 && (rtf & RTF_BIT_REJECT))
-		rtf |= RTF_BIT_UP;
-	if (r->family == AF_INET && r->dev_len == 0 && !(rtf & RTF_BIT_GATEWAY))
-		rtf |= RTF_BIT_REJECT;
-	rk_route_letters(rk, rtf);
+	/* The flags column as it is: lnetstat.source.routes turns it into
+	 * netstat's letters (and drops it from the record). */
+	if (want & RF_RTF)
+		set_int(L, "rtf", r->flags);
 }
 
 /* Hands the routes of text[0..len) to the sink at sink_idx (a list or a

@@ -189,11 +189,10 @@ static int nh_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* RTA_MULTIPATH: pushes nexthops = {...} (unless push is 0); *first_gw
- * tells whether the first hop has a gateway (netstat's G flag looks at the
- * first hop only). */
-static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int family,
-			 int *first_gw, int push)
+/* RTA_MULTIPATH: pushes nexthops = {...}, each hop with its gateway and
+ * interface (lnetstat.source.routes reads the first hop's gateway for
+ * netstat's G flag). */
+static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int family)
 {
 	lua_State *L = c->L;
 	const struct rtnexthop *nh = (const struct rtnexthop *)mnl_attr_get_payload(mp);
@@ -201,19 +200,6 @@ static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int famil
 	lua_Integer n = 0;
 	uint32_t skip;
 
-	*first_gw = 0;
-	if (!push) {
-		const struct nlattr *tb[RTA_MAX + 1];
-		struct addr gw;
-
-		if (len < (int)sizeof(*nh) || !RTNH_OK(nh, len) || nh->rtnh_len <= sizeof(*nh))
-			return;
-		memset(tb, 0, sizeof(tb));
-		mnl_attr_parse_payload(RTNH_DATA(nh), nh->rtnh_len - sizeof(*nh), nh_attr_cb, tb);
-		*first_gw = attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 ||
-			    attr_via(tb[RTA_VIA], &gw) == 0;
-		return;
-	}
 	/* a hop has its gateway and interface whatever the route's fields */
 	skip = c->rk.ks.skip;
 	c->rk.ks.skip = 0;
@@ -222,18 +208,13 @@ static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int famil
 		const struct nlattr *tb[RTA_MAX + 1];
 		struct addr gw;
 		int attrs_len = (int)nh->rtnh_len - (int)sizeof(*nh);
-		int has_gw;
 
 		memset(tb, 0, sizeof(tb));
 		if (attrs_len > 0)
 			mnl_attr_parse_payload(RTNH_DATA(nh), (size_t)attrs_len, nh_attr_cb, tb);
 		lua_createtable(L, 0, 6);
-		has_gw = attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 ||
-			 attr_via(tb[RTA_VIA], &gw) == 0;
-		if (has_gw)
+		if (attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 || attr_via(tb[RTA_VIA], &gw) == 0)
 			rk_gateway(&c->rk, &gw);
-		if (n == 0)
-			*first_gw = has_gw;
 		if (nh->rtnh_ifindex > 0) {
 			rk_int(&c->rk, RK_OIF, nh->rtnh_ifindex);
 			set_interface(c, (uint32_t)nh->rtnh_ifindex);
@@ -260,10 +241,8 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 	lua_State *L = c->L;
 	struct rkeys *rk = &c->rk;
 	const struct nlattr *const *tb = ra->tb;
-	int family = rtm->rtm_family, maxlen = family == AF_INET ? 32 : 128;
+	int family = rtm->rtm_family;
 	struct addr a, gw;
-	int has_gw, first_gw = 0;
-	uint32_t rtf;
 
 	lua_createtable(L, 0, c->size);
 	rk_lit(rk, RK_FAMILY, family_name(family));
@@ -274,8 +253,7 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 	rk_cidr(rk, RK_DST, &a, rtm->rtm_dst_len);
 	if (rtm->rtm_src_len > 0 && attr_addr(tb[RTA_SRC], family, &a) == 0)
 		rk_cidr(rk, RK_SRC, &a, rtm->rtm_src_len);
-	has_gw = attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 || attr_via(tb[RTA_VIA], &gw) == 0;
-	if (has_gw)
+	if (attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 || attr_via(tb[RTA_VIA], &gw) == 0)
 		rk_gateway(rk, &gw);
 	if (tb[RTA_OIF] != NULL) {
 		uint32_t oif = mnl_attr_get_u32(tb[RTA_OIF]);
@@ -293,8 +271,8 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 	rk_name_or_int(rk, RK_TYPE, route_type_name(rtm->rtm_type), rtm->rtm_type);
 	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(rtm->rtm_protocol), rtm->rtm_protocol);
 	rk_name_or_int(rk, RK_SCOPE, route_scope_name(rtm->rtm_scope), rtm->rtm_scope);
-	if (tb[RTA_MULTIPATH] != NULL)
-		set_nexthops(c, tb[RTA_MULTIPATH], family, &first_gw, (c->want & RF_NEXTHOPS) != 0);
+	if (tb[RTA_MULTIPATH] != NULL && (c->want & RF_NEXTHOPS))
+		set_nexthops(c, tb[RTA_MULTIPATH], family);
 	if (tb[RTA_METRICS] != NULL && (c->want & RF_METRICS))
 		set_metrics(L, tb[RTA_METRICS]);
 	if (tb[RTA_PREF] != NULL) {
@@ -324,23 +302,6 @@ static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
 		if (family == AF_INET)
 			set_cache_flags(L, rtm->rtm_flags);
 	}
-
-	/* netstat -r letters: U always; "!" for every type the kernel's IPv6
-	 * code marks RTF_REJECT (IPv4's /proc marks unreachable and prohibit
-	 * only; source/proc_route.c brings both to these letters) */
-	rtf = RTF_BIT_UP;
-	if (has_gw || first_gw)
-		rtf |= RTF_BIT_GATEWAY;
-	if (rtm->rtm_dst_len == maxlen)
-		rtf |= RTF_BIT_HOST;
-	if (rtm->rtm_protocol == RTPROT_REDIRECT)
-		rtf |= RTF_BIT_DYNAMIC;
-	if (family == AF_INET6 && rtm->rtm_protocol == RTPROT_RA)
-		rtf |= RTF_BIT_ADDRCONF;   /* learned from a router advertisement */
-	if (rtm->rtm_type == RTN_BLACKHOLE || rtm->rtm_type == RTN_UNREACHABLE ||
-	    rtm->rtm_type == RTN_PROHIBIT || rtm->rtm_type == RTN_THROW)
-		rtf |= RTF_BIT_REJECT;
-	rk_route_letters(rk, rtf);
 }
 
 static int route_msg_cb(const struct nlmsghdr *nlh, void *data)

@@ -51,11 +51,17 @@ local M = { _NAME = "lnetstat.check" }
 
 M.FORMATS = { "human", "tap", "junit", "json", "prometheus" }
 
---- The assertions a check file can call.
+--- The assertions a check file can call (their names; each is documented
+-- on this page).
+-- @table ASSERTIONS
 M.ASSERTIONS = sandbox.ASSERTIONS
 
 --- One line describing a socket record and its owner:
 -- "tcp 0.0.0.0:22 (sshd, pid 812, user root)".
+-- @function describe_socket
+-- @tparam table s a socket record
+-- @treturn string the line
+-- @usage for _, s in ipairs(ns.listening()) do print(check.describe_socket(s)) end
 M.describe_socket = util.describe_socket
 
 -- Loading and running files -------------------------------------------------------
@@ -141,6 +147,13 @@ end
 
 --- Runs the check source text src, named name (for results and sources):
 -- loads the file (its checks are declared), then evaluates them.
+-- @tparam table run a run, as new_run_of() or run() make it
+-- @tparam string src the check source text
+-- @tparam string name its name in results
+-- @treturn table the run, its results added
+-- @usage local run = check.new_run_of({}, {})
+-- run.data = require "lnetstat"
+-- check.run_source(run, 'interface_up "lo"', "inline")
 function M.run_source(run, src, name)
   if type(src) ~= "string" then argerror("run_source", 2, "string expected, got " .. type(src)) end
   if type(name) ~= "string" then argerror("run_source", 3, "string expected, got " .. type(name)) end
@@ -230,6 +243,10 @@ end
 --   interrupt one long C call; `lnetstat check` adds rlimits on a child.
 -- @treturn table the run: results, summary {total, pass, fail, error, skip},
 --   files, duration, exit_code (0 pass, 1 a check failed, 2 an error)
+-- @usage local check = require "lnetstat.check"
+-- local run = check.run { "examples/audit/web.lua" }
+-- io.write(check.report(run, "tap"))
+-- os.exit(run.exit_code)
 function M.run(files, opts)
   if type(files) ~= "table" then argerror("run", 1, "list of files expected, got " .. type(files)) end
   if opts ~= nil and type(opts) ~= "table" then argerror("run", 2, "options table expected, got " .. type(opts)) end
@@ -272,6 +289,12 @@ function M.run(files, opts)
 end
 
 --- Runs check source text (for embedding and tests); opts as for run.
+-- @tparam string src the check source text
+-- @tparam[opt] string name its name in results
+-- @tparam[opt] table opts as for run
+-- @treturn table the run
+-- @usage local run = check.run_string('interface_up "lo"', "inline")
+-- print(run.summary.pass, run.summary.fail)
 function M.run_string(src, name, opts)
   if opts ~= nil and type(opts) ~= "table" then argerror("run_string", 3, "options table expected") end
   opts = copy(opts)
@@ -292,6 +315,11 @@ end
 --- A run made of results gathered elsewhere (the command runs each file
 -- in a child process): summary and exit code as run() makes them.
 -- info: files, netns, version, data_error, duration.
+-- @tparam table results the results
+-- @tparam[opt] table info files, netns, version, data_error, duration
+-- @treturn table the run
+-- @usage local run = check.new_run_of(results, { files = { "audit.lua" } })
+-- print(run.exit_code)
 function M.new_run_of(results, info)
   info = info or {}
   local run = new_run({})
@@ -305,6 +333,11 @@ end
 
 --- The report of a run in one of M.FORMATS; ropts go to the renderer
 -- (the human one takes color = true).
+-- @tparam table run a run
+-- @tparam string fmt one of FORMATS
+-- @tparam[opt] table ropts options of the renderer
+-- @treturn string the report
+-- @usage io.write(check.report(check.run_string('interface_up "lo"'), "json"))
 function M.report(run, fmt, ropts)
   fmt = fmt or "human"
   if type(run) ~= "table" or type(run.results) ~= "table" then argerror("report", 1, "run expected") end
@@ -321,6 +354,8 @@ end
 --- `lnetstat check ...`: returns the exit code (never exits).
 -- @tparam table argv the arguments after "check"
 -- @tparam[opt] table opts for embedding and tests: data, sleep, clock, stdout, stderr
+-- @treturn integer the exit code: 0 pass, 1 a check failed, 2 an error
+-- @usage os.exit(require("lnetstat.check").main { "audit.lua", "--format", "tap" })
 function M.main(argv, opts)
   return cli.main(M, argv, opts)
 end

@@ -10,7 +10,6 @@
 local format = require "lnetstat.format"
 local run = require "lnetstat.netstat.run"
 local cliargs = require "lnetstat.cliargs"
-local util = require "lnetstat.util"
 
 local type, pcall, tostring = type, pcall, tostring
 local sformat = string.format
@@ -56,7 +55,8 @@ Options:
 Subcommands:
   check FILE...        run audit check files (see lnetstat.check)
   tstconfig FILE...    run Tstconfig definition files
-  metrics [--netns NAME] [--prefix lnetstat|node] [-o FILE]
+  metrics [--netns NAME] [--prefix lnetstat|node] [--fields REGEX]
+          [--devices REGEX] [-o FILE]
                        counters and interface statistics as Prometheus text;
                        -o writes FILE atomically (textfile collector)
 
@@ -74,7 +74,7 @@ local function version_text()
   return sformat("lnetstat %s\n", tostring(v))
 end
 
--- Runs `lnetstat check|tstconfig ...` through its module, which may not be
+-- Runs `lnetstat check|tstconfig|metrics ...` through its module, which may not be
 -- installed: say which one is missing rather than a Lua traceback.
 local function dispatch(name, argv)
   local modname = "lnetstat." .. name
@@ -94,47 +94,6 @@ local function dispatch(name, argv)
   return type(code) == "number" and code or 0
 end
 
--- `lnetstat metrics`: Prometheus text of ns.stats() and ns.interfaces().
-local function metrics(argv)
-  local p = cliargs.parser("lnetstat metrics",
-    "Counters and interface statistics as Prometheus text.")
-  p:option("--netns", "Read another network namespace (a name, a path or a pid).")
-    :argname "NAME"
-  p:option("--prefix", "Metric name prefix: lnetstat (default) or node (node_exporter's "
-    .. "names; only with its netstat, sockstat and netdev collectors off).")
-    :choices { "lnetstat", "node" }
-  p:option("-o --output", "Write FILE atomically (a temporary file, then a rename), "
-    .. "for the textfile collector.")
-    :argname "FILE"
-  local args, code = cliargs.parse(p, argv)
-  if not args then return code end
-  local netns = cliargs.netns(args.netns)
-  local ns = require "lnetstat"
-  local stats, err = ns.stats { netns = netns }
-  if not stats then
-    io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return cliargs.ERROR
-  end
-  local ifs
-  ifs, err = ns.interfaces { netns = netns }
-  if not ifs then
-    io.stderr:write("lnetstat metrics: ", tostring(err), "\n")
-    return cliargs.ERROR
-  end
-  local text = format.prometheus({ stats = stats, interfaces = ifs }, { prefix = args.prefix })
-  if not args.output then
-    io.stdout:write(text)
-    return cliargs.OK
-  end
-  -- the textfile collector must never read a half-written file
-  local ok, werr = util.write_atomic(args.output, text)
-  if not ok then
-    io.stderr:write("lnetstat metrics: cannot write ", args.output, ": ", tostring(werr), "\n")
-    return cliargs.ERROR
-  end
-  return cliargs.OK
-end
-
 --- Runs the command; returns the exit code.
 function M.main(argv)
   argv = argv or {}
@@ -142,7 +101,6 @@ function M.main(argv)
   if sub == "check" or sub == "tstconfig" or sub == "metrics" then
     local rest = {}
     for i = 2, #argv do rest[#rest + 1] = argv[i] end
-    if sub == "metrics" then return metrics(rest) end
     return dispatch(sub, rest)
   end
   -- netstat's grammar (bundled flags, -cN, -A FAMILY) with lnetstat's

@@ -15,8 +15,8 @@
 --   if not args then return code end    -- help printed (0) or usage error shown (2)
 --
 -- @module lnetstat.cliargs
-local type, ipairs, tostring, tonumber, error, setmetatable, require =
-  type, ipairs, tostring, tonumber, error, setmetatable, require
+local type, ipairs, tostring, error, setmetatable, require =
+  type, ipairs, tostring, error, setmetatable, require
 
 local M = {}
 
@@ -64,10 +64,10 @@ local function wants_help(argv)
 end
 
 --- A --netns value as the data functions take it: digits are a pid (a
--- number), anything else a name under /var/run/netns or a path.
+-- number), anything else a name under /var/run/netns or a path
+-- (lnetstat.options.netns_arg: the one place that decides).
 function M.netns(value)
-  if type(value) == "string" and value:match("^%d+$") then return tonumber(value) end
-  return value
+  return require("lnetstat.options").netns_arg(value)
 end
 
 --- argparse's usage error worded as the rest of the command words it:

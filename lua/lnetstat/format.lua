@@ -95,42 +95,211 @@ local function with_names(render)
   end
 end
 
+--- The netstat flag grammar (getopt_long rules: bundled short options, unique
+-- long-option prefixes, -A FAMILY) plus --json and --netns NAME.
+-- @function parse_args
+-- @tparam table argv the arguments after the program name
+-- @tparam[opt] table opts exact = true: long options in full
+-- @treturn table flags, or nil, message, exit_code (3: a usage error)
+-- @usage local flags = assert(format.parse_args { "-tln" })
+-- print(flags.tcp, flags.listening, flags.numeric_hosts)
 M.parse_args = flags_mod.parse_args
 
+--- The -p column of a socket: "PID/command", "-" when unknown.
+-- @function program_field
+-- @tparam table r a socket record
+-- @treturn string the column
+-- @usage print(format.program_field(ns.listening()[1]))
 M.program_field = inet.program_field
+--- The -o column of an inet socket: "off (0.00/0/0)", "keepalive (7199.54/0/0)", ...
+-- @function timer_field
+-- @tparam table r a socket record
+-- @treturn string the column
+-- @usage print(format.timer_field(ns.sockets { proto = "tcp" }[1]))
 M.timer_field = inet.timer_field
+--- The inet sockets netstat would show for these flags, in its order.
+-- @function ordered_inet
+-- @tparam table list socket records
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage local shown = format.ordered_inet(ns.sockets(), format.parse_args { "-tn" })
 M.ordered_inet = rows.ordered_inet
+--- The inet socket table (netstat -t/-u/-w), title and header included.
+-- @function sockets_text
+-- @tparam table list socket records
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.sockets_text(ns.sockets(), format.parse_args { "-tln" }))
 M.sockets_text = with_names(inet.sockets_text)
 
+--- The UNIX sockets netstat would show: -l listeners only, -a all, else all but listeners.
+-- @function ordered_unix
+-- @tparam table list socket records
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage local shown = format.ordered_unix(ns.sockets { proto = "unix" }, format.parse_args { "-xa" })
 M.ordered_unix = rows.ordered_unix
+--- The UNIX domain socket table (netstat -x).
+-- @function unix_text
+-- @tparam table list socket records
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.unix_text(ns.sockets { proto = "unix" }, format.parse_args { "-xa" }))
 M.unix_text = unix.unix_text
 
 M._nstrcmp = rows.nstrcmp
+--- The Flg column of netstat -i for an interface's flag set ("BLMRU").
+-- @function interface_flags
+-- @tparam table flag_set the interface record's flags
+-- @treturn string the letters
+-- @usage print(format.interface_flags(ns.interfaces { name = "lo" }[1].flags))
 M.interface_flags = interfaces.interface_flags
+--- The interface records netstat -i would show, in its order.
+-- @function select_interfaces
+-- @tparam table list interface records
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage local shown = format.select_interfaces(ns.interfaces(), format.parse_args { "-i" })
 M.select_interfaces = rows.select_interfaces
+--- netstat -i (and -ie: ifconfig's layout).
+-- @function interfaces_text
+-- @tparam table list interface records
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.interfaces_text(ns.interfaces(), format.parse_args { "-i" }))
 M.interfaces_text = interfaces.interfaces_text
 
+--- The route records netstat -r would show (-6 and not -4: the IPv6 ones).
+-- @function select_routes
+-- @tparam table list route records
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage local shown = format.select_routes(ns.routes(), format.parse_args { "-rn" })
 M.select_routes = rows.select_routes
+--- netstat -r: the IPv4 main table, as the kernel's /proc/net/route shows it.
+-- @function routes_text
+-- @tparam table list route records
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.routes_text(ns.routes { family = "inet" }, format.parse_args { "-rn" }))
 M.routes_text = with_names(routes.routes_text)
+--- netstat -r -6: the IPv6 routes.
+-- @function routes6_text
+-- @tparam table list route records
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.routes6_text(ns.routes { family = "inet6" }, format.parse_args { "-rn6" }))
 M.routes6_text = with_names(routes.routes6_text)
 
+--- The memberships netstat -g would show: IPv4, then IPv6.
+-- @function select_groups
+-- @tparam table list membership records (groups())
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage local shown = format.select_groups(ns.groups(), format.parse_args { "-g" })
 M.select_groups = rows.select_groups
+--- netstat -g: multicast group memberships.
+-- @function groups_text
+-- @tparam table list membership records (groups())
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts files (name file paths) or names (a name table), users ({[uid] = name})
+-- @treturn string the text
+-- @usage io.write(format.groups_text(ns.groups(), format.parse_args { "-gn" }))
 M.groups_text = with_names(groups.groups_text)
 
+--- netstat -s, from stats().
+-- @function statistics_text
+-- @tparam table stats the result of stats()
+-- @tparam table flags as parse_args returns them
+-- @treturn string the text
+-- @usage io.write(format.statistics_text(ns.stats(), format.parse_args { "-s" }))
 M.statistics_text = statistics.statistics_text
 
+--- One JSON document for a value (records as the data functions return them).
+-- @function json
+-- @param value a record, a list of records, or any plain value
+-- @treturn string the document
+-- @usage print(format.json(ns.routes()))
 M.json = json.json
 M._json_builtin = json._json_builtin
 
+--- Prometheus text exposition of counters and interfaces.
+-- @function prometheus
+-- @tparam table data { stats = ns.stats(), interfaces = ns.interfaces() } (either may be nil)
+-- @tparam[opt] table opts prefix: "lnetstat" (default) or "node" (node_exporter's names)
+-- @treturn string the exposition
+-- @usage io.write(format.prometheus { stats = ns.stats(), interfaces = ns.interfaces() })
 M.prometheus = prometheus.prometheus
 
+--- The view flags select: "statistics", "route", "interfaces" or "sockets".
+-- @function view_of
+-- @tparam table flags as parse_args returns them
+-- @treturn string the view
+-- @usage print(format.view_of(format.parse_args { "-r" }))   --> route
 M.view_of = plan.view_of
+--- The flags a socket view really applies (netstat's defaults), and whether
+-- it shows the inet table and the UNIX table.
+-- @function view_flags
+-- @tparam table flags as parse_args returns them
+-- @treturn table the flags applied
+-- @treturn boolean whether the inet table shows
+-- @treturn boolean whether the UNIX table shows
+-- @usage local f, inet, unix = format.view_flags(format.parse_args {})
 M.view_flags = plan.view_flags
+--- The socket records the text view would show, in its order (inet rows,
+-- then UNIX rows): what --json prints.
+-- @function select_sockets
+-- @tparam table list socket records
+-- @tparam table flags as parse_args returns them
+-- @treturn table the records shown
+-- @usage print(format.json(format.select_sockets(ns.sockets(), format.parse_args { "-tln" })))
 M.select_sockets = run.select_sockets
+--- Reads what a view needs from the kernel.
+-- @function collect
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts netns, lnetstat (the data module)
+-- @treturn table data {sockets=, interfaces=, routes=, groups=, stats=}, or nil, message, errno
+-- @usage local flags = format.parse_args { "-rn" }
+-- io.write((format.render(flags, assert(format.collect(flags)))))
 M.collect = run.collect
+--- The socket views (inet, -g, UNIX tables), rendered while each_socket() streams the records.
+-- @function socket_view
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts netns, files, names, users, write = function(text) (streams stdout)
+-- @treturn string stdout_text, and stderr_text; or nil, message, errno
+-- @usage local out, err = format.socket_view(format.parse_args { "-tln" })
+-- io.write(out)
 M.socket_view = run.socket_view
+--- netstat -r; with opts.write the IPv4 lines go out while each_route() streams the routes.
+-- @function route_view
+-- @tparam table flags as parse_args returns them
+-- @tparam[opt] table opts netns, files, names, write = function(text)
+-- @treturn string stdout_text, and stderr_text; or nil, message, errno
+-- @usage format.route_view(format.parse_args { "-rn" }, { write = io.write })
 M.route_view = run.route_view
+--- Renders the view of flags over data gathered by collect (or given).
+-- @function render
+-- @tparam table flags as parse_args returns them
+-- @tparam table data as collect returns it
+-- @tparam[opt] table opts files, names, users, write
+-- @treturn string stdout_text, and stderr_text
+-- @usage local flags = format.parse_args { "-in" }
+-- io.write((format.render(flags, { interfaces = ns.interfaces() })))
 M.render = run.render
+--- What `netstat <argv...>` prints, without forking netstat.
+-- @function netstat
+-- @tparam table argv the arguments after the program name
+-- @tparam[opt] table opts netns, data (records to render instead of reading the kernel), files, euid
+-- @treturn string stdout_text
+-- @treturn string stderr_text
+-- @treturn integer netstat's exit code (0, 1 data error, 3 usage error)
+-- @usage local out, err, code = format.netstat { "-rn" }
+-- io.write(out)
 M.netstat = run.netstat
 
 return M

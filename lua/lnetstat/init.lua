@@ -28,6 +28,10 @@ local M = {
 --   "netlink" | "proc": /proc/net only, no netlink socket is opened), fields
 -- @treturn table list of socket records (list.sources: the source of each
 --   protocol; list.partial: what is missing and why), or nil, message, errno
+-- @usage local ns = require "lnetstat"
+-- for _, s in ipairs(assert(ns.sockets { proto = "tcp", state = "LISTEN" })) do
+--   print(s.local_addr, s.local_port, s.processes and s.processes[1] and s.processes[1].name)
+-- end
 M.sockets = sockets.sockets
 
 --- Streams sockets: calls fn(record) for each socket as the kernel hands it
@@ -36,17 +40,26 @@ M.sockets = sockets.sockets
 -- plus reuse (one record table refilled for each socket). An error fn
 -- raises closes the sockets of the dump and goes on to the caller.
 -- @function each_socket
--- @treturn integer count, table summary {sources=, partial=}; or nil, message, errno
+-- @treturn integer count, table summary {sources=, partial=, messages=}; or nil, message, errno
+-- @tparam[opt] table opts the options of sockets(), plus reuse
+-- @tparam function fn called with each socket record
+-- @usage local n = assert(ns.each_socket({ proto = "tcp" }, function(s) print(s.state) end))
 M.each_socket = sockets.each_socket
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets); the
 -- options of sockets() but state.
 -- @function listening
+-- @tparam[opt] table opts the options of sockets() but state
+-- @treturn table list of socket records, or nil, message, errno
+-- @usage for _, s in ipairs(assert(ns.listening { proto = "tcp" })) do print(s.local_port) end
 M.listening = sockets.listening
 
 --- Sockets that are neither listening nor unconnected; the options of
 -- sockets() but state.
 -- @function connections
+-- @tparam[opt] table opts the options of sockets() but state
+-- @treturn table list of socket records, or nil, message, errno
+-- @usage print(#assert(ns.connections { proto = "tcp" }), "TCP connections")
 M.connections = sockets.connections
 
 --- The routing tables.
@@ -55,6 +68,9 @@ M.connections = sockets.connections
 --   ("main" default | "local" | "default" | "all" | an id), netns, source
 --   ("auto" default | "netlink" | "proc"), fields
 -- @treturn table list of route records (list.source, list.partial), or nil, message, errno
+-- @usage for _, r in ipairs(assert(ns.routes { family = "inet" })) do
+--   print(r.dst, r.gateway or "-", r.interface, r.flags)
+-- end
 M.routes = routes.routes
 
 --- Streams routes: calls fn(record) for each route as the kernel hands it
@@ -64,6 +80,9 @@ M.routes = routes.routes
 -- handed over): summary.partial says so.
 -- @function each_route
 -- @treturn integer count, table summary {source=, partial=}; or nil, message, errno
+-- @tparam[opt] table opts the options of routes()
+-- @tparam function fn called with each route record
+-- @usage local n = assert(ns.each_route({ table = "all" }, function(r) end))
 M.each_route = routes.each_route
 
 --- The route the kernel would use for addr, like `ip route get`.
@@ -73,6 +92,8 @@ M.each_route = routes.each_route
 --   name), mark (fwmark)
 -- @treturn table one route record, or nil, message, errno (ENETUNREACH,
 --   EHOSTUNREACH, ... when there is no usable route)
+-- @usage local r = assert(ns.route_get "127.0.0.1")
+-- print(r.interface, r.type)   --> lo local
 M.route_get = routes.route_get
 
 --- Network interfaces.
@@ -81,6 +102,7 @@ M.route_get = routes.route_get
 --   ("auto" | "netlink" | "proc"), name (one interface; an alternative name
 --   finds it too)
 -- @treturn table list of interface records, or nil, message, errno
+-- @usage for _, i in ipairs(assert(ns.interfaces())) do print(i.name, i.mtu) end
 M.interfaces = links.interfaces
 
 --- Interface addresses, flat: each record has interface and index.
@@ -88,6 +110,9 @@ M.interfaces = links.interfaces
 -- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
 --   interface (a name)
 -- @treturn table list of address records, or nil, message, errno
+-- @usage for _, a in ipairs(assert(ns.addresses { family = "inet" })) do
+--   print(a.interface, a.cidr)
+-- end
 M.addresses = links.addresses
 
 --- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
@@ -96,6 +121,7 @@ M.addresses = links.addresses
 -- @tparam[opt] table opts netns, family, interface, proxy, source ("auto"
 --   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
 -- @treturn table list of neighbour records, or nil, message, errno
+-- @usage for _, n in ipairs(assert(ns.neighbors())) do print(n.addr, n.mac, n.state) end
 M.neighbors = links.neighbors
 
 --- Protocol counters of a network namespace, keyed as the kernel names
@@ -103,18 +129,21 @@ M.neighbors = links.neighbors
 -- @function stats
 -- @tparam[opt] table opts netns; only (a group name or a list of them)
 -- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
+-- @usage print(assert(ns.stats { only = "Tcp" }).Tcp.ActiveOpens)
 M.stats = counters.stats
 
 --- Multicast group memberships (netstat -g), IPv4 then IPv6.
 -- @function groups
 -- @tparam[opt] table opts netns; family ("inet"|"inet6", default both)
 -- @treturn table list of memberships, or nil, message, errno
+-- @usage for _, g in ipairs(assert(ns.groups())) do print(g.interface, g.group) end
 M.groups = counters.groups
 
 --- The named network namespaces (the entries of /var/run/netns), sorted
 -- by name: name, path, id, current, nsid.
 -- @function namespaces
 -- @treturn table list of namespaces, or nil, message, errno
+-- @usage for _, n in ipairs(assert(ns.namespaces())) do print(n.name, n.id) end
 M.namespaces = counters.namespaces
 
 return M

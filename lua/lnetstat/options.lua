@@ -6,7 +6,7 @@
 local core = require "lnetstat.core"
 local util = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
+local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
 local format, find, sub = string.format, string.find, string.sub
 local sort, concat = table.sort, table.concat
 
@@ -100,6 +100,18 @@ function M.cidr(fname, n, optname, value)
     argerror(fname, n, format("%s must be an address or CIDR text, got %s", optname, show(value)))
   end
   return value
+end
+
+--- A netns given as text (a command-line --netns, a check or Tstconfig
+-- option): digits are a pid (returned as a number), anything else a name
+-- under /var/run/netns or a path (returned as is). M.netns then resolves
+-- the value as for every data function; every command goes through here.
+function M.netns_arg(text)
+  if type(text) == "string" and find(text, "^%d+$") then
+    local pid = tonumber(text)
+    if pid then return pid end
+  end
+  return text
 end
 
 --- netns: a name under /var/run/netns (no "/", not "." or ".."), an

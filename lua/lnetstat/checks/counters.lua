@@ -1,5 +1,6 @@
--- lnetstat.check's counter assertions: counter_delta, counter.
--- @module lnetstat.checks.counters
+--- lnetstat.check's counter assertions: counter_delta, counter.
+-- (Check files call these assertions; they are documented in lnetstat.check.)
+-- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 
@@ -15,7 +16,7 @@ local check_op = util.check_op
 
 local M = {}
 
---- Adds the assertions to the sandbox env of one check file.
+-- Adds the assertions to the sandbox env of one check file.
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
@@ -48,6 +49,11 @@ function M.install(env, kit)
   --- Counters must not grow by more than max (default 0), or must grow by
   -- at least min, over window seconds (two stats() snapshots); a counter
   -- that went down was reset: its increase counts from zero.
+  -- @function counter_delta
+  -- @param paths a dotted counter path ("TcpExt.ListenOverflows") or a list of them
+  -- @tparam[opt] table opts window (seconds), max, min, max_rate, and the common options
+  -- @treturn table the result of the check
+  -- @usage counter_delta("TcpExt.ListenOverflows", { window = 2, max = 0 })
   function env.counter_delta(paths, opts)
     paths = counter_paths("counter_delta", paths)
     local o = check_common("counter_delta", 2, opts, { window = true, max = true, min = true, max_rate = true })
@@ -95,6 +101,13 @@ function M.install(env, kit)
   end
 
   --- A counter's current value compares with n: `counter("Tcp.CurrEstab", "<", 5000)`.
+  -- @function counter
+  -- @tparam string path a dotted counter path
+  -- @tparam string op "==", "~=", "<", "<=", ">" or ">="
+  -- @tparam number n the number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage counter("Tcp.CurrEstab", "<", 5000)
   function env.counter(path, op, n, opts)
     counter_paths("counter", path)
     check_op("counter", 2, op)

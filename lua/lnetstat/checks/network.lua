@@ -1,6 +1,7 @@
--- lnetstat.check's interface and address assertions: interface_up,
+--- lnetstat.check's interface and address assertions: interface_up,
 -- interface, no_interface_errors, address_present, address_absent.
--- @module lnetstat.checks.network
+-- (Check files call these assertions; they are documented in lnetstat.check.)
+-- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 
@@ -15,7 +16,7 @@ local check_common = util.check_common
 
 local M = {}
 
---- Adds the assertions to the sandbox env of one check file.
+-- Adds the assertions to the sandbox env of one check file.
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
@@ -67,6 +68,11 @@ function M.install(env, kit)
 
   --- The interface is administratively up and its link is up
   -- (operstate UP, or UNKNOWN with carrier as on lo).
+  -- @function interface_up
+  -- @tparam string name the interface
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage interface_up "lo"
   function env.interface_up(name, opts)
     if type(name) ~= "string" then bad("interface_up", 1, "interface name expected, got " .. type(name)) end
     local o = check_common("interface_up", 2, opts)
@@ -84,6 +90,11 @@ function M.install(env, kit)
   end
 
   --- Interface fields: `interface { name = "eth0", mtu = 1500, ["stats.rx_errors"] = 0, up = true }`.
+  -- @function interface
+  -- @tparam table pat name and the fields expected (dotted paths too)
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage interface { name = "lo", mtu = 65536 }
   function env.interface(pat, opts)
     if type(pat) ~= "table" or q.is_matcher(pat) then
       bad("interface", 1, "pattern table expected, got " .. type(pat))
@@ -144,6 +155,11 @@ function M.install(env, kit)
   --- No errors (and, unless drops = false, no drops) on an interface (or
   -- on every interface with name nil or a matcher); with window = seconds,
   -- none added over that window; max = n allows up to n.
+  -- @function no_interface_errors
+  -- @param[opt] name an interface name or a matcher; nil: every interface
+  -- @tparam[opt] table opts drops, window, max, and the common options
+  -- @treturn table the result of the check
+  -- @usage no_interface_errors("eth0", { window = 5 })
   function env.no_interface_errors(name, opts)
     name_arg("no_interface_errors", name)
     local o = check_common("no_interface_errors", 2, opts, { drops = true, window = true, max = true })
@@ -251,8 +267,18 @@ function M.install(env, kit)
   end
 
   --- The address (with its prefix length, if given) is configured.
+  -- @function address_present
+  -- @tparam string text an address, or address/prefixlen
+  -- @tparam[opt] table opts interface, and the common options
+  -- @treturn table the result of the check
+  -- @usage address_present("127.0.0.1/8", { interface = "lo" })
   function env.address_present(text, opts) return address_check("address_present", true, text, opts) end
   --- The address is not configured.
+  -- @function address_absent
+  -- @tparam string text an address, or address/prefixlen
+  -- @tparam[opt] table opts interface, and the common options
+  -- @treturn table the result of the check
+  -- @usage address_absent "198.51.100.7"
   function env.address_absent(text, opts) return address_check("address_absent", false, text, opts) end
 end
 

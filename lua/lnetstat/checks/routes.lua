@@ -1,5 +1,6 @@
--- lnetstat.check's route assertions: default_route, route_present, route_to.
--- @module lnetstat.checks.routes
+--- lnetstat.check's route assertions: default_route, route_present, route_to.
+-- (Check files call these assertions; they are documented in lnetstat.check.)
+-- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 
@@ -14,7 +15,7 @@ local check_common = util.check_common
 
 local M = {}
 
---- Adds the assertions to the sandbox env of one check file.
+-- Adds the assertions to the sandbox env of one check file.
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
@@ -94,6 +95,10 @@ function M.install(env, kit)
   end
 
   --- A default route exists (via a gateway, through an interface, if given).
+  -- @function default_route
+  -- @tparam[opt] table opts via, interface, family, table, metric, and the common options
+  -- @treturn table the result of the check
+  -- @usage default_route { via = "198.51.100.254", interface = "eth0" }
   function env.default_route(opts)
     local o = check_common("default_route", 1, opts, ROUTE_EXTRA)
     if o.via ~= nil and type(o.via) == "string" and not q.parse_addr(o.via) then
@@ -129,6 +134,11 @@ function M.install(env, kit)
   end
 
   --- A route exists: `route_present { dst = "203.0.113.0/24", via = "198.51.100.254" }`.
+  -- @function route_present
+  -- @tparam table pat dst, via, interface, table, ... (route fields)
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage route_present { dst = "203.0.113.0/24", via = "198.51.100.254" }
   function env.route_present(pat, opts)
     if type(pat) ~= "table" or q.is_matcher(pat) then bad("route_present", 1, "pattern table expected") end
     if type(pat.dst) ~= "string" then bad("route_present", 1, "the pattern needs dst (CIDR text)") end
@@ -173,6 +183,11 @@ function M.install(env, kit)
   -- { interface = "eth0", via = "198.51.100.254", src = ..., type = ... })`.
   -- With type = "unreachable" (or "blackhole", "prohibit") the address must
   -- have no usable route.
+  -- @function route_to
+  -- @tparam string addr the destination
+  -- @tparam[opt] table opts interface, via, src, type, and the common options
+  -- @treturn table the result of the check
+  -- @usage route_to("127.0.0.1", { interface = "lo" })
   function env.route_to(addr, opts)
     if type(addr) ~= "string" or not q.parse_addr(addr) then
       bad("route_to", 1, "address expected, got " .. describe(addr))

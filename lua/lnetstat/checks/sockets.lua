@@ -1,6 +1,7 @@
--- lnetstat.check's socket assertions: listening_only, is_listening,
+--- lnetstat.check's socket assertions: listening_only, is_listening,
 -- not_listening, no_connection, has_connection.
--- @module lnetstat.checks.sockets
+-- (Check files call these assertions; they are documented in lnetstat.check.)
+-- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 local patterns = require "lnetstat.checks.patterns"
@@ -24,7 +25,7 @@ local owner_note = patterns.owner_note
 
 local M = {}
 
---- Adds the assertions to the sandbox env of one check file.
+-- Adds the assertions to the sandbox env of one check file.
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
@@ -77,6 +78,16 @@ function M.install(env, kit)
   end
 
   --- Exactly these listeners, no other and none missing.
+  -- @function listening_only
+  -- @tparam table spec a list of socket patterns (proto, port, addr, program,
+  --   user, ... ; optional = true, required = true), plus ignore (a pattern of
+  --   listeners left out) and proto (the protocols audited, default tcp and udp)
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage listening_only {
+  --   { proto = "tcp", port = 22, program = "sshd" },
+  --   ignore = { addr = loopback },
+  -- }
   function env.listening_only(spec, opts)
     local entries, o = split_entries("listening_only", spec, opts, LISTEN_EXTRA)
     local scope = o.proto and to_list(o.proto) or { "tcp", "udp" }
@@ -265,18 +276,38 @@ function M.install(env, kit)
   end
 
   --- Nothing listens matching the pattern (`not_listening { port = 25 }` or `not_listening(25)`).
+  -- @function not_listening
+  -- @param pat a socket pattern, or a port number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage not_listening { port = 25, addr = not_(loopback) }
   function env.not_listening(pat, opts)
     return absence_check("not_listening", "listening", "listener", pat, opts)
   end
   --- At least one listener (or `count = n`) matches the pattern.
+  -- @function is_listening
+  -- @param pat a socket pattern (count = n: exactly n), or a port number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage is_listening { proto = "tcp", port = 443, program = "nginx" }
   function env.is_listening(pat, opts)
     return presence_check("is_listening", "listening", "listener", pat, opts)
   end
   --- No connection (a socket that is not listening) matches the pattern.
+  -- @function no_connection
+  -- @param pat a socket pattern, or a port number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage no_connection { state = "ESTABLISHED", remote_port = 6667 }
   function env.no_connection(pat, opts)
     return absence_check("no_connection", "connected", "connection", pat, opts)
   end
   --- At least one connection matches the pattern.
+  -- @function has_connection
+  -- @param pat a socket pattern, or a port number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage has_connection { remote_addr = "127.0.0.1", remote_port = 5432 }
   function env.has_connection(pat, opts)
     return presence_check("has_connection", "connected", "connection", pat, opts)
   end

@@ -1,6 +1,7 @@
--- lnetstat.check's value assertions: expect_count, expect, check, and
+--- lnetstat.check's value assertions: expect_count, expect, check, and
 -- defaults for the checks that follow.
--- @module lnetstat.checks.values
+-- (Check files call these assertions; they are documented in lnetstat.check.)
+-- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 
@@ -16,7 +17,7 @@ local check_op = util.check_op
 
 local M = {}
 
---- Adds the assertions to the sandbox env of one check file.
+-- Adds the assertions to the sandbox env of one check file.
 -- @tparam table env the sandbox
 -- @tparam table k the file's run, ctx, fetch, fetch_raw, run_check, refetcher
 function M.install(env, kit)
@@ -27,6 +28,13 @@ function M.install(env, kit)
 
   --- The number of records (a list from a data function, a function
   -- returning a list or a number, or a number) compares with n.
+  -- @function expect_count
+  -- @param subject a list, a function returning a list or a number, or a number
+  -- @tparam string op "==", "~=", "<", "<=", ">" or ">="
+  -- @tparam number n the number
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage expect_count(sockets { state = "TIME_WAIT" }, "<", 10000)
   function env.expect_count(subject, op, n, opts)
     local ts = type(subject)
     if ts ~= "table" and ts ~= "function" and ts ~= "number" then
@@ -58,6 +66,13 @@ function M.install(env, kit)
   --- A value (or the result of a function, re-run on every attempt)
   -- compares with expected (`expect(x, "<", 5)`) or matches
   -- (`expect(x, q.range(1, 5))`).
+  -- @function expect
+  -- @param subject a value, or a function returning it
+  -- @param op a comparison ("<", "==", ...) or an expectation (a value, a matcher)
+  -- @param[opt] expected the value compared with, when op is a comparison
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage expect(function() return #listening() end, "<", 50)
   function env.expect(subject, op, expected, opts)
     local matcher_form = not (type(op) == "string" and OPS[op])
     if matcher_form then
@@ -83,6 +98,15 @@ function M.install(env, kit)
 
   --- A custom check: fn() returns ok (boolean, or a status string), actual,
   -- expected; errors it raises make an error result.
+  -- @function check
+  -- @tparam string title the title of the result
+  -- @tparam function fn returns ok, actual, expected
+  -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
+  -- @treturn table the result of the check
+  -- @usage check("lo has an address", function()
+  --   local a = addresses { interface = "lo" }
+  --   return #a > 0, #a .. " addresses", "at least one"
+  -- end)
   function env.check(title, fn, opts)
     if type(title) ~= "string" then bad("check", 1, "title (string) expected, got " .. type(title)) end
     if type(fn) ~= "function" then bad("check", 2, "function expected, got " .. type(fn)) end
@@ -103,6 +127,9 @@ function M.install(env, kit)
   end
 
   --- Default retry options for the checks that follow in this file.
+  -- @function defaults
+  -- @tparam table t within, every, stable (the retry options)
+  -- @usage defaults { within = 10, every = 1 }
   function env.defaults(t)
     local o = check_common("defaults", 1, t)
     for _, k in ipairs { "id", "title", "skip" } do

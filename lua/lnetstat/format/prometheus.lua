@@ -1,12 +1,13 @@
 -- Prometheus text exposition.
 -- @module lnetstat.format.prometheus
 
-local type, ipairs, pairs = type, ipairs, pairs
+local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
 local error, sformat, concat = error, string.format, table.concat
 local sort = table.sort
 local util_mod = require "lnetstat.format.util"
 local need_table, need_opts = util_mod.need_table, util_mod.need_opts
 local prom = require "lnetstat.encode.prometheus"
+local regex = require "lnetstat.format.regex"
 local label_value, value = prom.label_value, prom.value
 
 local M = {}
@@ -26,15 +27,43 @@ local NETDEV_METRICS = {
   { "transmit_carrier", { "tx_carrier_errors", "tx_aborted_errors", "tx_heartbeat_errors",
     "tx_window_errors" } },
   { "transmit_compressed", { "tx_compressed" } },
+  { "receive_nohandler", { "rx_nohandler" } },
 }
+
+--- node_exporter's defaults (1.5): the netstat fields it exports
+-- (--collector.netstat.fields) and the devices its netdev collector leaves
+-- out (--collector.netdev.device-exclude).
+M.NODE_FIELDS = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)"
+  .. "|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)"
+  .. "|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)"
+  .. "|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+M.NODE_DEVICE_EXCLUDE = "^lo$"
+
+-- opts[key] as a compiled pattern (nil when absent).
+local function pattern(opts, key)
+  local v = opts[key]
+  if v == nil then return nil end
+  local f, err = regex.compile(v)
+  if not f then
+    error(sformat("bad argument #2 to 'prometheus' (%s: %s)", key, tostring(err)), 3)
+  end
+  return f
+end
 
 --- Prometheus text exposition of counters and interfaces.
 -- data = { stats = ns.stats(), interfaces = ns.interfaces() } (either may
--- be nil). opts.prefix: "lnetstat" (default) or "node" for node_exporter's
--- names (use those only with node_exporter's own netstat, sockstat and
--- netdev collectors off, or the two collide). Names: <p>_netstat_<Group>_<Field>
--- (untyped), <p>_sockstat_<PROTO>_<field> and <p>_sockstat_sockets_used
--- (gauges), <p>_network_<key>_total{device} (counters), <p>_network_up{device}.
+-- be nil). Names: <p>_netstat_<Group>_<Field> (untyped),
+-- <p>_sockstat_<PROTO>_<field> and <p>_sockstat_sockets_used (gauges),
+-- <p>_network_<key>_total{device} (counters) and, with a prefix other than
+-- node, <p>_network_up{device}.
+-- opts.prefix: "lnetstat" (default): every field and device; "node":
+-- node_exporter's names, series, help and types, as its netstat, sockstat
+-- and netdev collectors export them by default (M.NODE_FIELDS, every device
+-- but lo; no network_up, which its netclass collector owns), for its
+-- textfile collector with those three collectors off.
+-- opts.fields: a regular expression (lnetstat.format.regex) the
+-- <Group>_<Field> of a netstat series must match, instead of the default;
+-- opts.devices: one the device must match, instead of the default.
 function M.prometheus(data, opts)
   need_table("prometheus", 1, data)
   need_opts("prometheus", 2, opts)
@@ -42,6 +71,16 @@ function M.prometheus(data, opts)
   local p = opts.prefix or "lnetstat"
   if type(p) ~= "string" or not p:match("^[%a_:][%w_:]*$") then
     error("bad argument #2 to 'prometheus' (prefix must be a metric name prefix)", 2)
+  end
+  local node = p == "node"
+  local want_field = pattern(opts, "fields")
+  local want_device = pattern(opts, "devices")
+  if node and not want_field then want_field = regex.compile(M.NODE_FIELDS) end
+  local skip_device
+  if node and not want_device then skip_device = regex.compile(M.NODE_DEVICE_EXCLUDE) end
+  local function device_wanted(name)
+    if want_device then return want_device(name) end
+    return not (skip_device and skip_device(name))
   end
   local out = {}
   local function family(name, help, kind)
@@ -61,9 +100,11 @@ function M.prometheus(data, opts)
       end
       sort(keys)
       for _, k in ipairs(keys) do
-        local name = prom.metric_name(sformat("%s_netstat_%s_%s", p, g, k))
-        family(name, sformat("Statistic %s%s.", g, k), "untyped")
-        out[#out + 1] = sformat("%s %s\n", name, value(stats[g][k]))
+        if not want_field or want_field(g .. "_" .. k) then
+          local name = prom.metric_name(sformat("%s_netstat_%s_%s", p, g, k))
+          family(name, sformat("Statistic %s%s.", g, k), "untyped")
+          out[#out + 1] = sformat("%s %s\n", name, value(stats[g][k]))
+        end
       end
     end
     local ss = stats.sockstat
@@ -93,11 +134,13 @@ function M.prometheus(data, opts)
   local ifs = data.interfaces
   if ifs then
     local sorted = {}
-    for _, r in ipairs(ifs) do sorted[#sorted + 1] = r end
+    for _, r in ipairs(ifs) do
+      if type(r.name) == "string" and device_wanted(r.name) then sorted[#sorted + 1] = r end
+    end
     sort(sorted, function(a, b) return a.name < b.name end)
     for _, m in ipairs(NETDEV_METRICS) do
       local name = sformat("%s_network_%s_total", p, m[1])
-      family(name, sformat("Network device statistic %s.", m[1]), "counter")
+      local lines = {}
       for _, r in ipairs(sorted) do
         local s = r.stats
         if s then
@@ -106,16 +149,23 @@ function M.prometheus(data, opts)
             if s[k] then v, any = v + s[k], true end
           end
           if any then
-            out[#out + 1] = sformat('%s{device="%s"} %s\n', name, label_value(r.name), value(v))
+            lines[#lines + 1] = sformat('%s{device="%s"} %s\n', name, label_value(r.name), value(v))
           end
         end
       end
+      -- a family without samples is not written (as node_exporter does)
+      if #lines > 0 then
+        family(name, sformat("Network device statistic %s.", m[1]), "counter")
+        for _, l in ipairs(lines) do out[#out + 1] = l end
+      end
     end
-    local name = p .. "_network_up"
-    family(name, "Value is 1 if operstate is 'up', 0 otherwise.", "gauge")
-    for _, r in ipairs(sorted) do
-      out[#out + 1] = sformat('%s{device="%s"} %d\n', name, label_value(r.name),
-        r.operstate == "UP" and 1 or 0)
+    if not node then
+      local name = p .. "_network_up"
+      family(name, "Value is 1 if operstate is 'up', 0 otherwise.", "gauge")
+      for _, r in ipairs(sorted) do
+        out[#out + 1] = sformat('%s{device="%s"} %d\n', name, label_value(r.name),
+          r.operstate == "UP" and 1 or 0)
+      end
     end
   end
   return concat(out)

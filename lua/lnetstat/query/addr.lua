@@ -1,6 +1,7 @@
 --- lnetstat.query's addresses: parsing and comparing address text, CIDR
 -- membership, and the address and dual-stack matchers.
--- @module lnetstat.query.addr
+-- (This part of lnetstat.query is documented there.)
+-- @submodule lnetstat.query
 local type, ipairs, tonumber, select, floor, format, sub, find, concat =
   type, ipairs, tonumber, select, math.floor, string.format, string.sub, string.find, table.concat
 local base = require "lnetstat.query.base"
@@ -78,6 +79,10 @@ end
 --- Parses an address ("10.0.0.1", "::1", "fe80::1%eth0", "[::1]",
 -- "::ffff:10.0.0.1") into 16 bytes, IPv4 as IPv4-mapped IPv6, and its
 -- family ("inet" or "inet6"); nil for anything else.
+-- @tparam string text the address
+-- @treturn string the 16 bytes, or nil
+-- @treturn string the family
+-- @usage local bytes, family = q.parse_addr "::ffff:10.0.0.1"   -- family "inet"
 function M.parse_addr(text)
   if type(text) ~= "string" then return nil end
   local s = text
@@ -110,6 +115,10 @@ end
 
 --- True when two address texts name the same address ("127.0.0.1" and
 -- "::ffff:127.0.0.1" do; so do "::1" and "0:0:0:0:0:0:0:1").
+-- @tparam string a an address
+-- @tparam string b an address
+-- @treturn boolean
+-- @usage assert(q.same_addr("::1", "0:0:0:0:0:0:0:1"))
 function M.same_addr(a, b)
   if a == b then return a ~= nil end
   local x, y = parse_addr(a), parse_addr(b)
@@ -120,6 +129,9 @@ end
 local same_addr = M.same_addr
 
 --- True when text is an IPv4 address or an IPv4-mapped IPv6 address.
+-- @tparam string text an address
+-- @treturn boolean
+-- @usage assert(q.is_ipv4 "::ffff:10.0.0.1")
 function M.is_ipv4(text)
   local b = parse_addr(text)
   return b ~= nil and is_mapped(b)
@@ -157,6 +169,10 @@ end
 
 --- True when the address text lies in the CIDR text. An IPv4 CIDR also
 -- holds the IPv4-mapped forms of its addresses; raises on a malformed CIDR.
+-- @tparam string addr an address
+-- @tparam string cidr a prefix ("10.0.0.0/8")
+-- @treturn boolean
+-- @usage assert(q.in_cidr("10.1.2.3", "10.0.0.0/8"))
 function M.in_cidr(addr, cidr)
   local net, bits = parse_cidr(cidr)
   if not net then argerror("in_cidr", 2, bits) end
@@ -167,6 +183,9 @@ end
 --- Matcher: the value is an address inside one of the CIDRs
 -- (`q.cidr("10.0.0.0/8", "fd00::/8")`). IPv4 CIDRs hold IPv4-mapped
 -- addresses too (::ffff:10.1.2.3); "::/0" holds every address.
+-- @param ... CIDR texts, or one list of them
+-- @treturn table the matcher
+-- @usage q.where(ns.connections(), { remote_addr = q.cidr("10.0.0.0/8", "fd00::/8") })
 function M.cidr(...)
   local n = select("#", ...)
   local args = { ... }
@@ -201,6 +220,9 @@ end
 --- True when a socket record serves IPv4: an inet socket, an inet6 socket
 -- on an IPv4-mapped address, or an inet6 socket bound to `::` that is not
 -- v6only (a dual-stack `[::]`; v6only nil counts as dual-stack).
+-- @tparam table record a socket record
+-- @treturn boolean
+-- @usage local v4 = q.where(ns.listening(), { q.serves_ipv4 })
 function M.serves_ipv4(record)
   if type(record) ~= "table" then return false end
   if record.family == "inet" then return true end
@@ -213,6 +235,9 @@ end
 
 --- True when a socket record serves IPv6: an inet6 socket whose local
 -- address is not IPv4-mapped.
+-- @tparam table record a socket record
+-- @treturn boolean
+-- @usage local v6 = q.filter(ns.listening(), q.serves_ipv6)
 function M.serves_ipv6(record)
   if type(record) ~= "table" or record.family ~= "inet6" then return false end
   local b = parse_addr(local_addr_of(record))
@@ -258,6 +283,9 @@ end)
 
 --- Matcher: the same address as text, whatever its spelling
 -- (`q.addr"127.0.0.1"` matches "::ffff:127.0.0.1").
+-- @tparam string text an address
+-- @treturn table the matcher
+-- @usage q.where(ns.listening(), { local_addr = q.addr "127.0.0.1" })
 function M.addr(text)
   if not parse_addr(text) then argerror("addr", 1, format("address expected, got %s", describe(text))) end
   return new_matcher("addr(" .. text .. ")", function(value) return same_addr(value, text) end)

@@ -1,6 +1,7 @@
 --- lnetstat.query's base: matchers as objects, describing expectations,
 -- field paths and pattern evaluation; the other parts build on these.
--- @module lnetstat.query.base
+-- (This part of lnetstat.query is documented there.)
+-- @submodule lnetstat.query
 local type, pairs, ipairs, tostring, tonumber, error = type, pairs, ipairs, tostring, tonumber, error
 local setmetatable, getmetatable = setmetatable, getmetatable
 local floor, format, find, concat, sort, math_type =
@@ -25,6 +26,9 @@ end
 local MATCHER = {}   -- private marker: the metatable field __matcher
 
 --- True when v is a matcher (built by this module).
+-- @param v any value
+-- @treturn boolean
+-- @usage assert(q.is_matcher(q.range(1, 10)))
 function M.is_matcher(v)
   if type(v) ~= "table" then return false end
   local mt = getmetatable(v)
@@ -51,6 +55,9 @@ end
 --- Builds your own matcher: `q.matcher("even", function(v) return v % 2 == 0 end)`.
 -- @tparam string desc shown in check results
 -- @tparam function test `test(value, record, field)` -> boolean
+-- @treturn table the matcher
+-- @usage local even = q.matcher("even", function(v) return v % 2 == 0 end)
+-- local n = q.count(ns.sockets(), { local_port = even })
 function M.matcher(desc, test)
   if type(desc) ~= "string" then argerror("matcher", 1, "string expected, got " .. type(desc)) end
   if type(test) ~= "function" then argerror("matcher", 2, "function expected, got " .. type(test)) end
@@ -95,6 +102,11 @@ function describe(spec)
   end
   return describe_value(spec)
 end
+--- The text of an expectation, as check results show it.
+-- @function describe
+-- @param spec a value, list, pattern table, function or matcher
+-- @treturn string e.g. "{port=22 proto=tcp}"
+-- @usage print(q.describe { local_port = q.range(1, 1023) })
 M.describe = describe
 
 -- Paths ------------------------------------------------------------------------
@@ -114,6 +126,10 @@ end
 
 --- The value of a field of a record: a key, a dotted path ("stats.rx_errors",
 -- "processes.1.pid") or a function of the record. Missing steps give nil.
+-- @tparam table record a record
+-- @param field a key, a dotted path or a function of the record
+-- @return the value, or nil
+-- @usage local pid = q.get(sock, "processes.1.pid")
 function M.get(record, field)
   local tf = type(field)
   if tf == "function" then return field(record) end
@@ -158,6 +174,14 @@ local function test(spec, value, record, field)
   end
   return value == spec
 end
+--- Tests one value against an expectation.
+-- @function test
+-- @param spec a value, list, pattern table, function or matcher
+-- @param value the value
+-- @tparam[opt] table record the record it comes from
+-- @tparam[opt] string field its field
+-- @treturn boolean whether it passes
+-- @usage assert(q.test({ 80, 443 }, 443))
 M.test = test
 
 function match_pattern(record, pattern)
@@ -173,6 +197,10 @@ function match_pattern(record, pattern)
 end
 
 --- True when record matches pattern (a pattern table or a predicate).
+-- @tparam table record a record
+-- @tparam table|function pattern field expectations, or a predicate
+-- @treturn boolean
+-- @usage if q.matches(sock, { proto = "tcp", local_port = 22 }) then print("ssh") end
 function M.matches(record, pattern)
   if type(pattern) == "function" or is_matcher(pattern) then
     return test(pattern, record, record, nil)

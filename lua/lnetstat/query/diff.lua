@@ -1,6 +1,7 @@
 --- lnetstat.query's snapshots: diff between two lists of records, and
 -- counter deltas and rates.
--- @module lnetstat.query.diff
+-- (This part of lnetstat.query is documented there.)
+-- @submodule lnetstat.query
 local type, pairs, ipairs, tostring, error, pcall, next, huge, format, concat, sort =
   type, pairs, ipairs, tostring, error, pcall, next, math.huge, string.format, table.concat, table.sort
 local base = require "lnetstat.query.base"
@@ -53,6 +54,9 @@ M.keys = {
 }
 
 --- The diff key of a record by its kind (see keys), or nil.
+-- @tparam table record a record
+-- @treturn string|nil the key
+-- @usage print(q.key_of(ns.routes()[1]))
 function M.key_of(record)
   local k = kind_of(record)
   return k and M.keys[k](record) or nil, k
@@ -123,6 +127,10 @@ end
 --   default the key of each record kind (see keys)
 -- @treturn table `{added = {...}, removed = {...}, changed = {{key=, before=,
 --   after=, fields = {"state", "stats.rx_bytes"}}, ...}}`
+-- @usage local before = ns.listening()
+-- -- ... later
+-- local d = q.diff(before, ns.listening())
+-- for _, s in ipairs(d.added) do print("new listener", s.local_port) end
 function M.diff(before, after, key)
   check_list("diff", before, 1)
   check_list("diff", after, 2)
@@ -201,6 +209,10 @@ end
 -- are left out.
 -- @treturn table deltas, same shape
 -- @treturn table resets: sorted list of dotted paths ("TcpExt.ListenOverflows")
+-- @tparam table prev the earlier snapshot
+-- @tparam table cur the later snapshot
+-- @usage local d = q.delta(before, ns.stats())
+-- print(d.Tcp.ActiveOpens)
 function M.delta(prev, cur)
   check_counters("delta", prev, cur)
   local out, resets = {}, {}
@@ -212,6 +224,13 @@ end
 --- Per-second rates of counters between two snapshots taken `seconds`
 -- apart; resets as in delta (rate from the current value alone, path in
 -- the second result).
+-- @tparam table prev the earlier snapshot
+-- @tparam table cur the later snapshot
+-- @tparam number seconds the time between them
+-- @treturn table rates per second, same shape
+-- @treturn table resets, as in delta
+-- @usage local r = q.rate(before, ns.stats(), 10)
+-- print(r.Tcp.InSegs, "segments/s")
 function M.rate(prev, cur, seconds)
   check_counters("rate", prev, cur)
   if type(seconds) ~= "number" or seconds ~= seconds or seconds <= 0 or seconds == huge then

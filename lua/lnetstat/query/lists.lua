@@ -1,6 +1,7 @@
 --- lnetstat.query's list operations: where, filter, find, count, count_by,
 -- group_by, sort_by, pluck, distinct.
--- @module lnetstat.query.lists
+-- (This part of lnetstat.query is documented there.)
+-- @submodule lnetstat.query
 local type, pairs, ipairs, tostring, next, format, sort =
   type, pairs, ipairs, tostring, next, string.format, table.sort
 local base = require "lnetstat.query.base"
@@ -44,6 +45,8 @@ end
 -- @tparam table list records
 -- @tparam table|function pattern field expectations, or a predicate
 -- @treturn table a new list (list.partial is carried over)
+-- @usage local q = require "lnetstat.query"
+-- local ssh = q.where(ns.listening(), { proto = "tcp", local_port = 22 })
 function M.where(list, pattern)
   check_list("where", list)
   check_pattern("where", pattern, 2)
@@ -51,6 +54,10 @@ function M.where(list, pattern)
 end
 
 --- The records for which fn(record, index) is truthy.
+-- @tparam table list records
+-- @tparam function fn `fn(record, index)` -> truthy to keep (or a matcher)
+-- @treturn table a new list (list.partial is carried over)
+-- @usage local busy = q.filter(ns.sockets(), function(s) return (s.recv_q or 0) > 0 end)
 function M.filter(list, fn)
   check_list("filter", list)
   if type(fn) ~= "function" and not is_matcher(fn) then
@@ -60,6 +67,10 @@ function M.filter(list, fn)
 end
 
 --- The first record matching pattern, or nil.
+-- @tparam table list records
+-- @tparam table|function pattern field expectations, or a predicate
+-- @treturn table|nil the record
+-- @usage local lo = q.find(ns.interfaces(), { name = "lo" })
 function M.find(list, pattern)
   check_list("find", list)
   check_pattern("find", pattern, 2)
@@ -70,6 +81,10 @@ function M.find(list, pattern)
 end
 
 --- The number of records (matching pattern, if given).
+-- @tparam table list records
+-- @tparam[opt] table|function pattern field expectations, or a predicate
+-- @treturn integer the number
+-- @usage print(q.count(ns.sockets(), { proto = "tcp", state = "ESTABLISHED" }))
 function M.count(list, pattern)
   check_list("count", list)
   if pattern == nil then return #list end
@@ -95,6 +110,11 @@ end
 --- Counts records by the value of a field: `{ tcp = 12, udp = 3 }`.
 -- Records whose field is nil are not counted; their number is the second
 -- result.
+-- @tparam table list records
+-- @param field a field name, dotted path or function of the record
+-- @treturn table value -> number
+-- @treturn integer records whose field is nil
+-- @usage local by_state = q.count_by(ns.sockets { proto = "tcp" }, "state")
 function M.count_by(list, field)
   check_list("count_by", list)
   check_field("count_by", field, 2)
@@ -108,6 +128,11 @@ end
 
 --- Groups records by the value of a field: `{ tcp = {r1, r2}, udp = {r3} }`,
 -- each group in list order. Records whose field is nil form the second result.
+-- @tparam table list records
+-- @param field a field name, dotted path or function of the record
+-- @treturn table value -> list of records
+-- @treturn table the records whose field is nil
+-- @usage for iface, rs in pairs(q.group_by(ns.routes(), "interface")) do print(iface, #rs) end
 function M.group_by(list, field)
   check_list("group_by", list)
   check_field("group_by", field, 2)
@@ -128,8 +153,11 @@ end
 
 
 --- A sorted copy of list (stable), by one field or a list of fields.
+-- @tparam table list records
 -- @param fields a field, a dotted path, a function, or a list of them
 -- @tparam[opt] boolean desc descending order (nil values stay last)
+-- @treturn table a new sorted list
+-- @usage local top = q.sort_by(ns.sockets(), "recv_q", true)
 function M.sort_by(list, fields, desc)
   check_list("sort_by", list)
   if type(fields) ~= "table" then fields = { fields } end
@@ -166,6 +194,11 @@ end
 
 --- The values of a field, position by position; the second result is the
 -- number of records (the list may have holes where a field is nil).
+-- @tparam table list records
+-- @param field a field name, dotted path or function of the record
+-- @treturn table the values
+-- @treturn integer the number of records
+-- @usage local ports = q.pluck(ns.listening(), "local_port")
 function M.pluck(list, field)
   check_list("pluck", list)
   check_field("pluck", field, 2)
@@ -175,6 +208,10 @@ function M.pluck(list, field)
 end
 
 --- The distinct values of a field, in order of first appearance.
+-- @tparam table list records
+-- @param field a field name, dotted path or function of the record
+-- @treturn table the values, each once
+-- @usage local protos = q.distinct(ns.sockets(), "proto")
 function M.distinct(list, field)
   check_list("distinct", list)
   check_field("distinct", field, 2)

@@ -1,7 +1,8 @@
 --- lnetstat.query's generic matchers: not_, one_of, any_of, all_of,
 -- comparisons, range, match, contains, starts_with, ends_with, absent,
 -- present, any.
--- @module lnetstat.query.matchers
+-- (This part of lnetstat.query is documented there.)
+-- @submodule lnetstat.query
 local type, tostring, select, pcall, format, sub, find, concat, huge =
   type, tostring, select, pcall, string.format, string.sub, string.find, table.concat, math.huge
 local base = require "lnetstat.query.base"
@@ -28,6 +29,9 @@ local function check_spec(fname, n, spec, level)
 end
 
 --- Matcher: not the expectation (a value, list, function or matcher).
+-- @param spec a value, list, function or matcher
+-- @treturn table the matcher
+-- @usage q.where(ns.listening(), { local_addr = q.not_(q.loopback) })
 function M.not_(spec)
   check_spec("not_", 1, spec)
   return new_matcher("not " .. describe(spec), function(value, record, field)
@@ -48,6 +52,9 @@ local function pack_specs(fname, ...)
 end
 
 --- Matcher: any of the expectations (`q.one_of(80, 443)`, `q.one_of{80, 443}`).
+-- @param ... expectations, or one list of them
+-- @treturn table the matcher
+-- @usage q.where(ns.listening(), { local_port = q.one_of(80, 443) })
 function M.one_of(...)
   local specs, n = pack_specs("one_of", ...)
   local parts = {}
@@ -61,6 +68,9 @@ function M.one_of(...)
 end
 
 --- Matcher: any of the expectations (an alias of one_of).
+-- @param ... expectations, or one list of them
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { state = q.any_of("SYN_SENT", "SYN_RECV") })
 function M.any_of(...)
   local specs, n = pack_specs("any_of", ...)
   local m = M.one_of(specs)
@@ -70,6 +80,9 @@ function M.any_of(...)
 end
 
 --- Matcher: all of the expectations.
+-- @param ... expectations, or one list of them
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { local_port = q.all_of(q.ge(1024), q.lt(49152)) })
 function M.all_of(...)
   local specs, n = pack_specs("all_of", ...)
   local parts = {}
@@ -83,12 +96,18 @@ function M.all_of(...)
 end
 
 --- Matcher: equal to v (also for a table v, compared by identity).
+-- @param v the value
+-- @treturn table the matcher
+-- @usage q.where(ns.routes(), { metric = q.eq(0) })
 function M.eq(v)
   check_finite("eq", 1, v)
   return new_matcher("== " .. describe(v), function(value) return value == v end)
 end
 
 --- Matcher: not equal to v.
+-- @param v the value
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { state = q.ne("LISTEN") })
 function M.ne(v)
   check_finite("ne", 1, v)
   return new_matcher("~= " .. describe(v), function(value) return value ~= v end)
@@ -105,27 +124,43 @@ local function compare_matcher(fname, op, v, cmp)
 end
 
 --- Matcher: greater than v (numbers with numbers, strings with strings).
+-- @param v a number or a string
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { local_port = q.gt(0) })
 function M.gt(v)
   local m = compare_matcher("gt", ">", v, function(a, b) return a > b end)
   return m   -- not a tail call: the error level counts this frame
 end
 --- Matcher: at least v.
+-- @param v a number or a string
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { local_port = q.ge(1024) })
 function M.ge(v)
   local m = compare_matcher("ge", ">=", v, function(a, b) return a >= b end)
   return m   -- not a tail call: the error level counts this frame
 end
 --- Matcher: less than v.
+-- @param v a number or a string
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { local_port = q.lt(1024) })
 function M.lt(v)
   local m = compare_matcher("lt", "<", v, function(a, b) return a < b end)
   return m   -- not a tail call: the error level counts this frame
 end
 --- Matcher: at most v.
+-- @param v a number or a string
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets(), { local_port = q.le(1023) })
 function M.le(v)
   local m = compare_matcher("le", "<=", v, function(a, b) return a <= b end)
   return m   -- not a tail call: the error level counts this frame
 end
 
 --- Matcher: a number in [lo, hi] (`q.range(1, 1023)`).
+-- @tparam number lo the lowest
+-- @tparam number hi the highest
+-- @treturn table the matcher
+-- @usage q.where(ns.listening(), { local_port = q.range(1, 1023) })
 function M.range(lo, hi)
   if type(lo) ~= "number" then argerror("range", 1, "number expected, got " .. type(lo)) end
   if type(hi) ~= "number" then argerror("range", 2, "number expected, got " .. type(hi)) end
@@ -138,6 +173,9 @@ function M.range(lo, hi)
 end
 
 --- Matcher: a string (or number) matching a Lua pattern (`q.match"^nginx"`).
+-- @tparam string pattern a Lua pattern
+-- @treturn table the matcher
+-- @usage q.where(ns.interfaces(), { name = q.match "^veth" })
 function M.match(pattern)
   if type(pattern) ~= "string" then argerror("match", 1, "string expected, got " .. type(pattern)) end
   local ok, err = pcall(find, "", pattern)
@@ -151,6 +189,9 @@ end
 
 --- Matcher: a string containing s (plain text), or a table holding s
 -- (a list element, or a set key: `flags = q.contains"UP"`).
+-- @param s the text or element
+-- @treturn table the matcher
+-- @usage q.where(ns.interfaces(), { flags = q.contains "UP" })
 function M.contains(s)
   check_spec("contains", 1, s)
   return new_matcher("contains " .. describe(s), function(value)
@@ -167,6 +208,9 @@ function M.contains(s)
 end
 
 --- Matcher: a string starting with s.
+-- @tparam string s the prefix
+-- @treturn table the matcher
+-- @usage q.where(ns.interfaces(), { name = q.starts_with "eth" })
 function M.starts_with(s)
   if type(s) ~= "string" then argerror("starts_with", 1, "string expected, got " .. type(s)) end
   return new_matcher("starts_with " .. describe(s), function(value)
@@ -175,6 +219,9 @@ function M.starts_with(s)
 end
 
 --- Matcher: a string ending with s.
+-- @tparam string s the suffix
+-- @treturn table the matcher
+-- @usage q.where(ns.sockets { proto = "unix" }, { path = q.ends_with ".sock" })
 function M.ends_with(s)
   if type(s) ~= "string" then argerror("ends_with", 1, "string expected, got " .. type(s)) end
   return new_matcher("ends_with " .. describe(s), function(value)

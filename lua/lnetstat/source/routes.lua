@@ -7,7 +7,9 @@ local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs, tostring, error = type, ipairs, pairs, tostring, error
+local setmetatable = setmetatable
 local concat = table.concat
+local find = string.find
 local format = string.format
 
 local is_integer = options.is_integer
@@ -24,38 +26,140 @@ local MAIN = 254
 
 local ROUTE_OPTS = { family = true, table = true, netns = true, source = true, fields = true }
 
--- opts.fields: the record fields to build (the C core's RF_ bits: the
--- route keys in their order, then the fields set without a key); family and
--- dst always come. Fewer fields make lighter records for a big table.
-local FIELD_BITS = {}
-do
-  local bit = 4 -- bit 0 is family and bit 1 dst
-  for _, name in ipairs { "src", "gateway", "oif", "interface", "prefsrc", "metric", "table",
-    "table_name", "type", "protocol", "scope", "flags", "pref", "nexthops", "metrics",
-    "kernel_flags", "nhid", "expires", "mark", "uid", "iif", "cloned" } do
-    FIELD_BITS[name] = bit
-    bit = bit * 2
-  end
-  FIELD_BITS.cache = FIELD_BITS.cloned -- set together
-end
-local ALWAYS = { family = true, dst = true }
+-- The route vocabulary of the C core: field bits, RTF_* bits, type names.
+local VOCAB = core.route_vocab
+local RTF = VOCAB.rtf
 
+-- opts.fields: the record fields to build (the C core's want bits, from
+-- core.route_vocab.fields); family and dst always come. Fewer fields make
+-- lighter records for a big table. flags has no bit: it is computed here,
+-- from the facts in FLAG_FACTS.
+local FIELD_BITS = {}
+for name, bit in pairs(VOCAB.fields) do
+  if name ~= "rtf" then FIELD_BITS[name] = bit end
+end
+FIELD_BITS.cache = FIELD_BITS.cloned -- set together
+local NO_BIT = { family = true, dst = true, flags = true } -- fields without a C bit
+local FLAG_FACTS = { "gateway", "nexthops", "type", "protocol", "interface", "rtf" }
+
+-- Returns the want mask of the fields in list, and the fact fields asked
+-- for the flags only (removed from the records once flags is set), and
+-- whether flags is wanted.
 local function field_mask(fname, list)
   if type(list) ~= "table" then
     options.argerror(fname, 1, "fields must be a list of field names, got " .. type(list))
   end
-  local allowed, bits = {}, { [1] = true, [2] = true } -- family, dst
+  local allowed, asked, bits = {}, {}, { [VOCAB.fields.family] = true, [VOCAB.fields.dst] = true }
   for k in pairs(FIELD_BITS) do allowed[k] = true end
-  for k in pairs(ALWAYS) do allowed[k] = true end
+  for k in pairs(NO_BIT) do allowed[k] = true end
   for _, name in ipairs(list) do
     options.enum(fname, 1, "fields entry", name, allowed)
+    asked[name] = true
     if FIELD_BITS[name] then bits[FIELD_BITS[name]] = true end
+  end
+  local drop
+  if asked.flags then
+    for _, name in ipairs(FLAG_FACTS) do
+      if not asked[name] then
+        drop = drop or {}
+        drop[#drop + 1] = name
+        bits[VOCAB.fields[name]] = true
+      end
+    end
   end
   local mask = 0
   for bit in pairs(bits) do mask = mask + bit end
-  return mask
+  return mask, drop, asked.flags == true
 end
+
+-- netstat -r letters in net-tools' order, with their RTF_* bits.
+local LETTERS = {
+  { RTF.UP, "U" }, { RTF.GATEWAY, "G" }, { RTF.HOST, "H" }, { RTF.REINSTATE, "R" },
+  { RTF.DYNAMIC, "D" }, { RTF.MODIFIED, "M" }, { RTF.ADDRCONF, "A" }, { RTF.CACHE, "C" },
+  { RTF.REJECT, "!" },
+}
+-- Route types the kernel's IPv6 code marks RTF_REJECT (its IPv4 /proc file
+-- marks unreachable and prohibit only): "!" for all of them, both families.
+local REJECT_TYPES = { blackhole = true, unreachable = true, prohibit = true, throw = true }
+local HOST_SUFFIX = { inet = "/32", inet6 = "/128" }
+
+local function has(bits, bit) return bits % (bit * 2) >= bit end
+local function with(bits, bit)
+  if has(bits, bit) then return bits end
+  return bits + bit
+end
+
+-- Most routes of a big table have the same letters: the text of each bit
+-- set is made once.
+local letters_of = setmetatable({}, { __index = function(cache, bits)
+  local out = {}
+  for _, l in ipairs(LETTERS) do
+    if has(bits, l[1]) then out[#out + 1] = l[2] end
+  end
+  local text = concat(out)
+  cache[bits] = text
+  return text
+end })
+
+--- The netstat -r flag letters of a route record, from its kernel facts:
+-- U (every route), G (a gateway, or one on the first nexthop), H (a host
+-- prefix), D (learned from a redirect), A (IPv6, learned from a router
+-- advertisement), ! (a reject type). A /proc record brings the file's
+-- RTF_* bits (field rtf), to which the same H, U and ! rules are applied.
+-- @tparam table r a route record as the C core builds it
+-- @treturn string the letters, e.g. "UG"
+function M.route_flags(r)
+  local fam, dst, bits = r.family, r.dst, r.rtf
+  local suffix = HOST_SUFFIX[fam]
+  local host = suffix ~= nil and type(dst) == "string" and find(dst, suffix, -#suffix, true) ~= nil
+  if bits then
+    -- /proc: the kernel sets RTF_HOST for IPv4 only, clears RTF_UP on IPv6
+    -- reject routes, and sets RTF_REJECT on two IPv4 reject types only (an
+    -- IPv4 route without a device or gateway is one of them)
+    if host then bits = with(bits, RTF.HOST) end
+    if fam == "inet6" and has(bits, RTF.REJECT) then bits = with(bits, RTF.UP) end
+    if fam == "inet" and r.interface == nil and not has(bits, RTF.GATEWAY) then
+      bits = with(bits, RTF.REJECT)
+    end
+    return letters_of[bits]
+  end
+  bits = RTF.UP
+  local hops = r.nexthops
+  if r.gateway ~= nil or (hops and hops[1] and hops[1].gateway ~= nil) then
+    bits = bits + RTF.GATEWAY
+  end
+  if host then bits = bits + RTF.HOST end
+  local proto = r.protocol
+  if proto == "redirect" then bits = bits + RTF.DYNAMIC end
+  if proto == "ra" and fam == "inet6" then bits = bits + RTF.ADDRCONF end
+  if REJECT_TYPES[r.type] then bits = bits + RTF.REJECT end
+  return letters_of[bits]
+end
+local route_flags = M.route_flags
+
+-- Completes a record from the C core: flags from the facts, and the facts
+-- asked for the flags only removed.
+local function finish(q, r)
+  if q.flags then
+    r.flags = route_flags(r)
+    r.rtf = nil
+  end
+  local drop = q.drop
+  if drop then
+    for i = 1, #drop do r[drop[i]] = nil end
+  end
+  return r
+end
+
+local function finish_list(q, list, ...)
+  if list and (q.flags or q.drop) then
+    for _, r in ipairs(list) do finish(q, r) end
+  end
+  return list, ...
+end
+
 local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
+local GET_FINISH = { flags = true }
 
 local function parse_routes_opts(fname, opts)
   opts = options.check(fname, opts, ROUTE_OPTS)
@@ -76,7 +180,8 @@ local function parse_routes_opts(fname, opts)
   end
   q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
-  if opts.fields ~= nil then q.want = field_mask(fname, opts.fields) end
+  q.flags = true
+  if opts.fields ~= nil then q.want, q.drop, q.flags = field_mask(fname, opts.fields) end
   return q
 end
 
@@ -187,7 +292,7 @@ end
 -- @treturn table list of route records, or nil, message, errno
 function M.routes(opts)
   local q = options.validate(parse_routes_opts, "routes", opts)
-  return engine.netlink_or_proc(q, { "route" }, list_netlink, list_from_proc)
+  return finish_list(q, engine.netlink_or_proc(q, { "route" }, list_netlink, list_from_proc))
 end
 
 --- Streams routes: calls fn(record) for each route as the kernel hands it
@@ -202,6 +307,10 @@ function M.each_route(opts, fn)
     error("bad argument #2 to 'each_route' (function expected, got " .. type(fn) .. ")", 2)
   end
   local summary = {}
+  if q.flags or q.drop then
+    local user = fn
+    fn = function(r) return user(finish(q, r)) end
+  end
   if q.source == "proc" then
     local count, err, errno = from_proc(q, fn, summary)
     if not count then return nil, err, errno end
@@ -273,7 +382,7 @@ function M.route_get(addr, opts)
   return engine.with_session(q.netns, { "route" }, function(session)
     local rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
     if not rec then return nil, err, errno end
-    return rec
+    return finish(GET_FINISH, rec)
   end)
 end
 

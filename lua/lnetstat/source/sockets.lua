@@ -9,7 +9,7 @@ local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs, error = type, ipairs, pairs, error
-local format = string.format
+local format, sub, match = string.format, string.sub, string.match
 local sort = table.sort
 
 local M = {}
@@ -21,31 +21,55 @@ local PROTOS = {
 }
 local FAMILIES = { inet = true, inet6 = true }
 
--- Kernel TCP_* numbering, which sock_diag uses for every protocol.
-local STATE_BITS = {
-  ESTABLISHED = 1, SYN_SENT = 2, SYN_RECV = 3, FIN_WAIT1 = 4, FIN_WAIT2 = 5,
-  TIME_WAIT = 6, CLOSE = 7, UNCONN = 7, CLOSE_WAIT = 8, LAST_ACK = 9,
-  LISTEN = 10, CLOSING = 11,
-}
--- Sets of bit numbers; the source must parse on Lua 5.1 too, so no bitwise
--- operators: masks are sums of distinct powers of two.
-local ALL_BITS = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+-- State names and their kernel TCP_* numbers (sock_diag uses them for every
+-- protocol), as the C core names them. NEW_SYN_RECV is reported as SYN_RECV
+-- and BOUND_INACTIVE is never asked for: neither is a state to filter on.
+local STATE_BITS = {}
+for name, bit in pairs(core.socket_states) do
+  if name ~= "NEW_SYN_RECV" and name ~= "BOUND_INACTIVE" then STATE_BITS[name] = bit end
+end
+STATE_BITS.UNCONN = STATE_BITS.CLOSE   -- datagram sockets that are not connected
+-- The named sets, as state names. "listening" depends on the protocol: for
+-- TCP it is LISTEN alone (a TCP CLOSE socket is bound, not listening, and
+-- asking the kernel for CLOSE makes it walk the whole established hash);
+-- for the others it is LISTEN and unconnected (CLOSE) sockets.
 local STATE_SETS = {
-  all = ALL_BITS,
-  listening = { 7, 10 },                   -- LISTEN, and unconnected datagram sockets
-  connected = { 1, 2, 3, 4, 5, 6, 8, 9, 11, 12 },
+  all = { tcp = {}, other = {} },
+  listening = { tcp = { "LISTEN" }, other = { "LISTEN", "CLOSE" } },
+  connected = { tcp = {}, other = {} },
 }
+for name in pairs(STATE_BITS) do
+  if name ~= "UNCONN" then
+    for _, kind in ipairs { "tcp", "other" } do
+      local all, conn = STATE_SETS.all[kind], STATE_SETS.connected[kind]
+      all[#all + 1] = name
+      if name ~= "LISTEN" and name ~= "CLOSE" then conn[#conn + 1] = name end
+    end
+  end
+end
 -- ss spellings (ESTAB, TIME-WAIT, syn-sent) are accepted too.
 local STATE_ALIASES = { ESTAB = "ESTABLISHED", ["FIN_WAIT_1"] = "FIN_WAIT1",
   ["FIN_WAIT_2"] = "FIN_WAIT2", UNCONNECTED = "UNCONN" }
 
-local function state_mask(fname, value)
-  if value == nil then value = "all" end
+-- The sum of 2^bit over a set of bit numbers (no bitwise operators: the
+-- source must parse on Lua 5.1 too).
+local function mask_of(bits)
+  local mask, pow = 0, 1
+  for b = 0, 13 do
+    if bits[b] then mask = mask + pow end
+    pow = pow * 2
+  end
+  return mask
+end
+
+-- The state masks of a state option: one for TCP, one for the other
+-- protocols (they differ only for "listening").
+local function compute_state_masks(fname, value)
   local list = type(value) == "table" and value or { value }
   if type(value) == "table" and #value == 0 then
     options.argerror(fname, 1, "state list is empty")
   end
-  local bits = {}
+  local tcp, other = {}, {}
   for _, v in ipairs(list) do
     if type(v) ~= "string" then
       options.argerror(fname, 1, "state must be a state name or a list of them, got " .. type(v))
@@ -54,21 +78,32 @@ local function state_mask(fname, value)
     local name = v:upper():gsub("-", "_")
     name = STATE_ALIASES[name] or name
     if set then
-      for _, b in ipairs(set) do bits[b] = true end
+      for _, n in ipairs(set.tcp) do tcp[STATE_BITS[n]] = true end
+      for _, n in ipairs(set.other) do other[STATE_BITS[n]] = true end
     elseif STATE_BITS[name] then
-      bits[STATE_BITS[name]] = true
+      tcp[STATE_BITS[name]], other[STATE_BITS[name]] = true, true
     else
       local allowed = { all = true, listening = true, connected = true }
       for k in pairs(STATE_BITS) do allowed[k] = true end
       options.enum(fname, 1, "state", v, allowed)
     end
   end
-  local mask, pow = 0, 1
-  for b = 0, 12 do
-    if bits[b] then mask = mask + pow end
-    pow = pow * 2
+  return mask_of(tcp), mask_of(other)
+end
+
+-- The masks of the single names asked for so far: a long-lived caller
+-- asking the same question again does not pay for the string work.
+local MASKS_OF_NAME = {}
+local function state_masks(fname, value)
+  if value == nil then value = "all" end
+  if type(value) ~= "string" then return compute_state_masks(fname, value) end
+  local m = MASKS_OF_NAME[value]
+  if not m then
+    local tcp, other = compute_state_masks(fname, value)
+    m = { tcp, other }
+    MASKS_OF_NAME[value] = m   -- only valid names get here: the set stays small
   end
-  return mask
+  return m[1], m[2]
 end
 
 local SOCKET_OPTS = {
@@ -83,19 +118,13 @@ for k in pairs(SOCKET_OPTS) do EACH_OPTS[k] = true end
 -- opts.fields: the optional record fields to build (the C core's mask bits;
 -- fields that come together share a bit). proto, family and state are always
 -- there; leaving out what a caller does not read makes a big dump cheaper.
-local FIELD_BITS = {
-  recv_q = 1, send_q = 2, local_addr = 4, remote_addr = 8, local_port = 16,
-  remote_port = 32, uid = 64, inode = 128, interface = 256, ifindex = 256,
-  cookie = 512, v6only = 1024, timer = 2048, timer_expires_ms = 2048,
-  retransmits = 2048, protocol = 4096, path = 8192, type = 16384,
-  peer_inode = 32768, portid = 65536, dst_portid = 65536,
-}
+local FIELD_BITS = core.socket_fields
 local ALWAYS = { proto = true, family = true, state = true }
 -- Every field but the cookie. The cookie is a distinct string per socket, and
 -- making a Lua string of each one was a fifth of a 100,000-socket dump (Lua
 -- interns every short string): it comes, as in ss -e, with info = true, or
 -- when fields names it.
-local ALL_FIELDS = 131071
+local ALL_FIELDS = core.socket_fields_all
 local DEFAULT_FIELDS = ALL_FIELDS - FIELD_BITS.cookie
 
 local function field_mask(fname, list, process, info)
@@ -129,6 +158,8 @@ local function proc_name(proto, family)
   return proto
 end
 
+local BOOLEAN_OPTS = { "process", "info", "reuse" }
+
 local function parse_socket_opts(fname, opts, preset_state)
   opts = options.check(fname, opts, fname == "each_socket" and EACH_OPTS or SOCKET_OPTS)
   local q = {}
@@ -139,7 +170,8 @@ local function parse_socket_opts(fname, opts, preset_state)
   if preset_state and opts.state ~= nil then
     options.argerror(fname, 1, "option 'state' is preset by this function; use sockets()")
   end
-  local filter = { states = state_mask(fname, preset_state or opts.state) }
+  local tcp_states, other_states = state_masks(fname, preset_state or opts.state)
+  local filter = { states = other_states }
   if opts.local_port ~= nil then
     filter.lport_lo, filter.lport_hi = options.port_range(fname, 1, "local_port", opts.local_port)
   end
@@ -151,7 +183,7 @@ local function parse_socket_opts(fname, opts, preset_state)
   q.filter = filter
   q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
-  for _, k in ipairs { "process", "info", "reuse" } do options.boolean(fname, 1, k, opts[k]) end
+  for _, k in ipairs(BOOLEAN_OPTS) do options.boolean(fname, 1, k, opts[k]) end
   q.process, q.info = opts.process, opts.info
   -- owners add pid, program, user and processes to each record: sized for
   -- them up front, not grown one rehash later
@@ -167,6 +199,17 @@ local function parse_socket_opts(fname, opts, preset_state)
     filter.fields = field_mask(fname, opts.fields, q.process, q.info)
   else
     filter.fields = q.info and ALL_FIELDS or DEFAULT_FIELDS
+  end
+  -- each protocol asks the kernel for exactly its states
+  q.filters = {}
+  for _, proto in ipairs(q.protos) do
+    local f = filter
+    if proto == "tcp" and tcp_states ~= other_states then
+      f = {}
+      for k, v in pairs(filter) do f[k] = v end
+      f.states = tcp_states
+    end
+    q.filters[proto] = f
   end
   return q
 end
@@ -187,42 +230,72 @@ local function proc_handles(q)
   end
   return handles
 end
--- sock_diag, and rtnetlink for the names of the interfaces sockets are
--- bound to (resolved in the same netns)
-local NETLINK_HANDLES = { "diag", "route" }
+-- A list query opens sock_diag alone: the few records bound to an interface
+-- are named afterwards (name_interfaces), and /proc files only when
+-- sock_diag fails. A stream cannot be revisited, so it opens rtnetlink
+-- too, for the names of the interfaces sockets are bound to (resolved in
+-- the same netns).
+local LIST_HANDLES = { "diag" }
+local STREAM_HANDLES = { "diag", "route" }
 
 -- The /proc files that give an interface index: packet sockets' Iface.
 local PROC_IFINDEX = { packet = true }
 
 local note_partial = engine.note
 
+local function read_proc(session, sink, proto, family, filter)
+  return core.proc_sockets(session, sink, proto, family, filter)
+end
+
 -- Fetches one protocol/family into the sink (a list, or a function called per
 -- record): from sock_diag when the session has it, from /proc when it has
--- not or when sock_diag fails by the engine's fallback rule. Returns the
--- source used and the records delivered, or nil, err, errno.
+-- not or when sock_diag fails by the engine's fallback rule (the /proc file
+-- is then opened, in the query's netns, only for that read). Returns the
+-- source used, the records delivered, the messages the kernel sent and the
+-- records left without their interface name; or nil, err, errno.
 local function fetch(session, mode, sink, result, q, proto, family)
+  local filter = q.filters[proto]
+  local ok, skipped, count
   if mode == "netlink" then
-    local ok, count, errno = core.sock_diag(session, sink, proto, family, q.filter, q.info)
-    if ok then return "netlink", count end
-    if not engine.falls_back(q.source, count, errno) then
-      return nil, count, errno
+    local messages, unnamed
+    ok, count, messages, unnamed = core.sock_diag(session, sink, proto, family, filter, q.info)
+    if ok then return "netlink", count, messages, unnamed end
+    if not engine.falls_back(q.source, count, messages) then
+      return nil, count, messages
     end
+    local psession, err, errno = core.open(q.netns, { proc_name(proto, family) })
+    if not psession then return nil, err, errno end
+    ok, skipped, count = engine.run(psession, read_proc, sink, proto, family, filter)
+  else
+    ok, skipped, count = read_proc(session, sink, proto, family, filter)
   end
-  local ok, skipped, count = core.proc_sockets(session, sink, proto, family, q.filter)
   if not ok then return nil, skipped, count end
   if skipped > 0 then
     note_partial(result, format("%d malformed lines of /proc/net/%s skipped", skipped,
       proc_name(proto, family)))
   end
-  return "proc", count
+  return "proc", count, 0, 0
 end
 
 -- Owners of sockets: one /proc/PID/fd scan (limited to the wanted inodes,
 -- or every socket when wanted is nil) and the user names of the uids seen.
+-- netstat's rule for the name it prints: the basename of an absolute
+-- argv[0], else argv[0] as is (a rewritten title such as
+-- "sshd: /usr/sbin/sshd" stays whole).
+local function command_name(argv0)
+  if argv0 == nil then return nil end
+  if sub(argv0, 1, 1) == "/" then return (match(argv0, "([^/]*)$")) end
+  return argv0
+end
+
 local function owner_index(wanted)
-  local owners, unreadable, errno = core.owners(wanted)
+  local owners, unreadable, errno, procs = core.owners(wanted)
   if not owners then return nil, unreadable, errno end
-  return { owners = owners, unreadable = unreadable, errno = errno, names = {}, missing = 0 }
+  -- each process's command, derived once
+  local commands = {}
+  for pid, p in pairs(procs) do commands[pid] = command_name(p.argv0) end
+  return { owners = owners, unreadable = unreadable, errno = errno, names = {}, missing = 0,
+    commands = commands }
 end
 
 -- Sets pid, program, user and processes on one record from the index.
@@ -238,6 +311,11 @@ local function attach_owner(index, r)
   end
   local procs = r.inode and index.owners[r.inode]
   if procs then
+    local commands = index.commands
+    for i = 1, #procs do
+      local p = procs[i]
+      p.command = commands[p.pid]
+    end
     if #procs > 1 then
       sort(procs, function(a, b) return a.pid < b.pid or (a.pid == b.pid and a.fd < b.fd) end)
     end
@@ -259,20 +337,24 @@ local function note_unknown_owners(index, result)
 end
 
 -- Runs the dumps of a query into sink; result receives sources and notes.
--- Returns the number of records delivered, or nil, err, errno.
+-- Returns the number of records delivered, the socket messages the kernel
+-- sent and the records left without their interface name; or nil, err,
+-- errno.
 local function dump_all(session, mode, q, sink, result)
-  local sources, total = {}, 0
+  local sources, total, messages, unnamed = {}, 0, 0, 0
   for _, proto in ipairs(q.protos) do
     local fams = INET_PROTOS[proto] and q.families or { "any" }
     for _, fam in ipairs(fams) do
-      local source, count, errno = fetch(session, mode, sink, result, q, proto, fam)
-      if not source then return nil, count, errno end
+      local source, count, sent, nameless = fetch(session, mode, sink, result, q, proto, fam)
+      if not source then return nil, count, sent end
       sources[proto] = source
       total = total + count
+      messages = messages + sent
+      unnamed = unnamed + nameless
     end
   end
   result.sources = sources
-  return total
+  return total, messages, unnamed
 end
 
 -- Says on the result how many sockets lack their interface name because
@@ -292,32 +374,65 @@ local function wants_ifindex(q, mode)
   return false
 end
 
+-- Opens the session of a query: with source "auto" the netlink handles
+-- alone (fetch opens a /proc file if sock_diag fails), else as the engine
+-- does. Returns session, mode, refused as engine.open.
+local function open_session(q, netlink)
+  if q.source ~= "auto" then
+    return engine.open(q.netns, q.source, netlink, proc_handles(q))
+  end
+  local session, err, errno = core.open(q.netns, netlink)
+  if session then return session, "netlink" end
+  if not engine.falls_back(q.source, err, errno) then return nil, err, errno end
+  local psession = core.open(q.netns, proc_handles(q))
+  if not psession then return nil, err, errno end -- the netlink reason is the real one
+  return psession, "proc", err
+end
+
+local function name_list(session, list)
+  local ifname = core.ifname
+  for _, r in ipairs(list) do
+    if r.ifindex and not r.interface then r.interface = ifname(session, r.ifindex) end
+  end
+end
+
+-- Names the interfaces of the records of list bound to one, from an
+-- rtnetlink socket opened in the query's netns for that alone. Without it
+-- they keep their ifindex only.
+local function name_interfaces(q, list)
+  local session = core.open(q.netns, { "route" })
+  if session then engine.run(session, name_list, list) end
+end
+
 -- Opens the query's session and runs its dumps into sink (a list, or a
 -- function: an error it raises closes the sockets at once, not whenever
--- the collector gets to the session). Returns the count, or nil, err, errno.
+-- the collector gets to the session). Returns the count and the socket
+-- messages the kernel sent, or nil, err, errno.
 local function dump_sockets(q, sink, result)
-  local session, mode, refused = engine.open(q.netns, q.source, NETLINK_HANDLES, proc_handles(q))
+  local streamed = type(sink) == "function"
+  local session, mode, refused = open_session(q, streamed and STREAM_HANDLES or LIST_HANDLES)
   if not session then return nil, mode, refused end
   if refused then
     note_partial(result, engine.fallback_note("netlink", refused))
   end
   local unnamed = 0
-  if type(sink) == "function" and wants_ifindex(q, mode) then
+  if streamed and wants_ifindex(q, mode) then
     local fn = sink
     sink = function(r)
       if r.ifindex and not r.interface then unnamed = unnamed + 1 end
       fn(r)
     end
   end
-  local total, err, errno = engine.run(session, dump_all, mode, q, sink, result)
-  if not total then return nil, err, errno end
-  if type(sink) ~= "function" and wants_ifindex(q, mode) then
+  local total, messages, nameless = engine.run(session, dump_all, mode, q, sink, result)
+  if not total then return nil, messages, nameless end
+  if not streamed and nameless > 0 then name_interfaces(q, sink) end
+  if not streamed and wants_ifindex(q, mode) then
     for _, r in ipairs(sink) do
       if r.ifindex and not r.interface then unnamed = unnamed + 1 end
     end
   end
   note_unnamed(result, unnamed)
-  return total
+  return total, messages
 end
 
 local function run_sockets(q)
@@ -366,9 +481,10 @@ function M.each_socket(opts, fn)
       fn(r)
     end
   end
-  local count
-  count, err, errno = dump_sockets(q, sink, summary)
-  if not count then return nil, err, errno end
+  local count, messages
+  count, messages, errno = dump_sockets(q, sink, summary)
+  if not count then return nil, messages, errno end
+  summary.messages = messages
   if index then note_unknown_owners(index, summary) end
   return count, summary
 end

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# callgrind.sh -- a figure that does not depend on the machine's noise.
+#
+# What: a farm of $BENCH_CG_SOCKETS (default 10000) loopback TCP sockets, then
+# the instructions (callgrind's Ir, user space only: the kernel's share is
+# not counted) of whole processes:
+#   list      lua5.4 bench/list_tcp.lua             -- sockets{proto="tcp"}
+#   each      lua5.4 bench/each_tcp.lua             -- each_socket{proto="tcp"}
+#   listen    lua5.4 bench/query.lua listening      -- listening{proto="tcp"}
+#   dport     lua5.4 bench/query.lua dport          -- with a port filter
+# Why: wall times on a shared machine move by tens of percent from run to
+# run; instruction counts of a fixed dump move by well under one, so a
+# slowdown in review shows here first. Needs valgrind.
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind" >&2; exit 1; }
+N=${BENCH_CG_SOCKETS:-10000}
+
+start_farm "$N" --marked 10
+echo
+echo "Instructions (callgrind Ir, user space), farm holding $held sockets"
+printf "%-8s %10s %16s %14s\n" row records instructions "per record"
+for row in list each listen dport; do
+	case $row in
+	list) argv=(bench/list_tcp.lua) ;;
+	each) argv=(bench/each_tcp.lua) ;;
+	listen) argv=(bench/query.lua listening) ;;
+	dport) argv=(bench/query.lua dport) ;;
+	esac
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$row" lua5.4 "${argv[@]}" \
+		>"$tmp/$row.count" 2>"$tmp/$row.err"
+	ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.$row")
+	n=$(cut -d' ' -f1 "$tmp/$row.count")
+	awk -v r="$row" -v n="$n" -v ir="$ir" 'BEGIN {
+		printf "%-8s %10d %16d %14.0f\n", r, n, ir, (n > 0) ? ir / n : 0 }'
+done

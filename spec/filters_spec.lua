@@ -1,0 +1,223 @@
+-- Kernel-side socket filters: state masks per protocol and the port and
+-- address filters compiled to inet_diag bytecode. In a private network
+-- namespace holding a fixed set of sockets, each query counts the socket
+-- messages the kernel sent (each_socket's summary.messages): they must equal
+-- the records that match, and the records must equal the answer /proc gives
+-- (filtered in userspace only). Needs root.
+local helpers = require "helpers"
+local ns = require "lnetstat"
+
+local root_it = helpers.root_it
+local format = string.format
+
+-- The sockets: python3 in the namespace opens them, prints "ready", and
+-- waits for SIGTERM.
+local FARM = [[
+import socket, signal, sys, time
+V4, V6 = socket.AF_INET, socket.AF_INET6
+keep = []
+def listen(fam, addr, port, v6only=None):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((addr, port)); s.listen(64); keep.append(s); return s
+def connect(fam, src, dst, port):
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    c.bind((src, 0)); c.connect((dst, port)); keep.append(c)
+for p in range(41000, 41010):
+    listen(V4, "127.0.0.1", p)
+listen(V4, "127.0.0.3", 41010)
+listen(V4, "127.0.0.3", 41011)
+listen(V6, "::1", 41020)
+listen(V6, "2001:db8::1", 41021)
+listen(V6, "::", 41022, 0)
+for _ in range(5):
+    connect(V4, "127.0.0.2", "127.0.0.1", 41000)
+for _ in range(2):
+    connect(V4, "127.0.0.5", "127.0.0.1", 41022)   # accepted as ::ffff:127.0.0.1
+for _ in range(3):
+    connect(V6, "::1", "2001:db8::1", 41021)
+for fam, addr, port in ((V4, "127.0.0.3", 41030), (V6, "::1", 41031), (V4, "0.0.0.0", 41032)):
+    u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((addr, port)); keep.append(u)
+time.sleep(0.2)
+print("ready", flush=True)
+signal.sigwait([signal.SIGTERM])
+]]
+
+describe("kernel-side socket filters", function()
+  local NS, pid, handle, tmpdir
+
+  setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(function()
+      NS = helpers.netns_create("lnetstat-filt")
+      helpers.must(format("ip -n %s addr add 2001:db8::1/64 dev lo nodad", NS))
+      -- client ports above every port the farm listens on
+      helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 60000'", NS))
+      tmpdir = helpers.mktemp_dir()
+      local f = assert(io.open(tmpdir .. "/farm.py", "w"))
+      f:write(FARM)
+      f:close()
+      pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", NS,
+        helpers.quote(tmpdir .. "/farm.py")))
+      local ready, out = handle:wait_ready(20)
+      assert(ready, out)
+    end)
+    if not ok then error(err, 0) end
+  end)
+
+  teardown(function()
+    if pid then helpers.kill(pid, 5, "farm.py") end
+    if handle then pcall(handle.cleanup) end
+    helpers.netns_delete(NS)
+    if tmpdir then helpers.remove_tree(tmpdir) end
+  end)
+
+  local function key(r)
+    return helpers.inet_key(r.proto, r.local_addr, r.local_port, r.remote_addr, r.remote_port)
+      .. " " .. r.state
+  end
+
+  -- Runs opts through each_socket (netlink) and sockets (source "proc");
+  -- asserts that the kernel sent exactly the matching sockets and that both
+  -- answers hold the same ones. Returns the keys and the record count.
+  local function check(opts, what)
+    local q = { netns = NS }
+    for k, v in pairs(opts) do q[k] = v end
+    local got, n = {}, 0
+    local count, summary = ns.each_socket(q, function(r)
+      got[key(r)] = true
+      n = n + 1
+    end)
+    assert(count, summary)
+    assert.equal(n, count)
+    assert.equal(count, summary.messages,
+      what .. ": the kernel sent " .. tostring(summary.messages) .. " sockets for " .. count .. " matches")
+    q.source = "proc"
+    local want = assert(ns.sockets(q))
+    local wanted = {}
+    for _, r in ipairs(want) do wanted[key(r)] = true end
+    assert.same(wanted, got, what .. ": netlink and /proc answers")
+    return got, count
+  end
+
+  -- The same query without the filter, for the count the kernel sent then.
+  local function unfiltered(opts)
+    local q = { netns = NS }
+    for k, v in pairs(opts) do q[k] = v end
+    local count, summary = assert(ns.each_socket(q, function() end))
+    return count, summary.messages
+  end
+
+  root_it("listening TCP asks for LISTEN alone", function()
+    local _, count = check({ proto = "tcp", state = "listening" }, "listening")
+    assert.equal(15, count)   -- 10 + 2 IPv4 listeners, 3 IPv6
+    local list = assert(ns.listening { netns = NS, proto = "tcp" })
+    assert.equal(15, #list)
+    for _, r in ipairs(list) do assert.equal("LISTEN", r.state) end
+    -- UDP: unconnected sockets are its listening ones
+    local udp = check({ proto = "udp", state = "listening" }, "listening udp")
+    assert.is_true(udp["udp 127.0.0.3:41030 0.0.0.0:0 UNCONN"] ~= nil)
+  end)
+
+  root_it("local_port and remote_port, exact and ranges", function()
+    local total, sent = unfiltered { proto = "tcp" }
+    assert.equal(total, sent)
+    local _, n = check({ proto = "tcp", local_port = 41000 }, "local_port = 41000")
+    assert.equal(6, n)   -- the listener and 5 accepted
+    _, n = check({ proto = "tcp", remote_port = 41000 }, "remote_port = 41000")
+    assert.equal(5, n)
+    _, n = check({ proto = "tcp", local_port = { 41001, 41011 } }, "local_port range")
+    assert.equal(11, n)
+    _, n = check({ proto = "tcp", remote_port = { 41020, 41022 } }, "remote_port range")
+    assert.equal(5, n)   -- 3 IPv6 and 2 IPv4 clients
+    _, n = check({ proto = "tcp", local_port = { 0, 41000 } }, "range from 0")
+    assert.equal(6, n)
+    _, n = check({ proto = "tcp", local_port = { 50000, 65535 } }, "range to 65535: the clients")
+    assert.equal(5 + 2 + 3, n)
+    _, n = check({ proto = "udp", local_port = { 41031, 65535 } }, "udp range to 65535")
+    assert.equal(2, n)
+    assert.is_true(n < total)
+  end)
+
+  root_it("local_addr and remote_addr: IPv4 addresses and CIDRs", function()
+    local _, got, n
+    got, n = check({ proto = "tcp", local_addr = "127.0.0.3" }, "local_addr 127.0.0.3")
+    assert.equal(2, n)
+    assert.is_true(got["tcp 127.0.0.3:41010 0.0.0.0:0 LISTEN"] ~= nil)
+    _, n = check({ proto = "tcp", remote_addr = "127.0.0.2/32" }, "remote_addr /32")
+    assert.equal(5, n)
+    _, n = check({ proto = { "tcp", "udp" }, local_addr = "127.0.0.0/30" }, "local_addr /30")
+    -- listeners, accepted, the clients from .2, udp, and the accepted
+    -- IPv4-mapped sockets (::ffff:127.0.0.1)
+    assert.equal(12 + 5 + 5 + 1 + 2, n)
+    _, n = check({ proto = "tcp", local_addr = "127.0.0.0/8", local_port = 41010 }, "address and port")
+    assert.equal(1, n)
+  end)
+
+  root_it("IPv6 addresses and CIDRs", function()
+    local _, n = check({ proto = "tcp", local_addr = "2001:db8::/32" }, "local_addr 2001:db8::/32")
+    assert.equal(4, n)   -- the listener and 3 accepted
+    _, n = check({ proto = "tcp", remote_addr = "2001:db8::1" }, "remote_addr 2001:db8::1")
+    assert.equal(3, n)
+    _, n = check({ proto = { "tcp", "udp" }, local_addr = "::1/128" }, "local_addr ::1")
+    assert.equal(1 + 3 + 1, n)
+  end)
+
+  root_it("an IPv4 CIDR matches IPv4-mapped IPv6 sockets, in the kernel too", function()
+    local _, got, n
+    got, n = check({ proto = "tcp", family = "inet6", local_addr = "127.0.0.1" },
+      "v4-mapped local")
+    assert.equal(2, n)
+    for k in pairs(got) do assert.truthy(k:find("::ffff:127.0.0.1", 1, true), k) end
+    _, n = check({ proto = "tcp", family = "inet6", remote_addr = "127.0.0.5/32" }, "v4-mapped remote")
+    assert.equal(2, n)
+    _, n = check({ proto = "tcp", local_addr = "127.0.0.1" }, "both families")
+    assert.equal(10 + 5 + 2, n)   -- listeners and accepted (IPv4), accepted mapped (IPv6)
+  end)
+end)
+
+describe("a socket list call opens only what it needs", function()
+  local core = require "lnetstat.core"
+
+  -- Wraps core[name], recording each call's first two arguments, runs fn,
+  -- and restores every wrapped function.
+  local function recording(names, fn)
+    local saved, calls = {}, {}
+    for _, name in ipairs(names) do
+      saved[name] = core[name]
+      calls[name] = {}
+      core[name] = function(...)
+        local list = calls[name]
+        list[#list + 1] = { ... }
+        return saved[name](...)
+      end
+    end
+    local ok, err = pcall(fn)
+    for name, f in pairs(saved) do core[name] = f end
+    assert(ok, err)
+    return calls
+  end
+
+  it("listening{proto = 'tcp'}: one sock_diag socket, no rtnetlink, no /proc, no user names", function()
+    local list
+    local calls = recording({ "open", "user_names", "owners", "ifname" }, function()
+      list = assert(ns.listening { proto = "tcp" })
+    end)
+    assert.equal(1, #calls.open)
+    assert.same({ "diag" }, calls.open[1][2])
+    assert.equal(0, #calls.user_names)
+    assert.equal(0, #calls.owners)
+    assert.equal(0, #calls.ifname)
+    for _, r in ipairs(list) do assert.equal("LISTEN", r.state) end
+  end)
+
+  it("each_socket opens rtnetlink too: a streamed record cannot be named afterwards", function()
+    local calls = recording({ "open" }, function()
+      assert(ns.each_socket({ proto = "tcp", state = "listening" }, function() end))
+    end)
+    assert.equal(1, #calls.open)
+    assert.same({ "diag", "route" }, calls.open[1][2])
+  end)
+end)
