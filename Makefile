@@ -32,7 +32,7 @@ else
 LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 endif
 MNL_CFLAGS ?= $(shell pkg-config --cflags libmnl 2>/dev/null)
-MNL_LIBS ?= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+MNL_LIBS ?= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -5,6 +5,7 @@
  * (testhooks.c), which is never installed. */
 #include "api.h"
 #include "lnetstat.h"
+#include "fs/fs.h"
 #include "record/socket.h"
 #include "source/watch.h"
 
@@ -30,6 +31,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"proc_arp", l_proc_arp},
 	{"watch", l_watch},
+	{"write_atomic", l_write_atomic},
 	{NULL, NULL}
 };
 

@@ -57,9 +57,17 @@ enum sock_state {
 	ST_MAX_KERNEL = 12   /* bits above this are not dump filters */
 };
 
+/* ifindex -> name of a session's netns: sorted by index, sized by the
+ * number of interfaces (an index may be as large as 2^31-1). */
+struct ifname_entry {
+	uint32_t index;
+	char name[IF_NAMESIZE];
+};
+
 struct ifname_map {
-	char (*names)[IF_NAMESIZE];
-	uint32_t count;     /* slots in names, indexed by ifindex */
+	struct ifname_entry *entries;
+	uint32_t count;     /* entries in use, sorted by index */
+	uint32_t cap;       /* entries allocated */
 	int loaded;
 };
 

@@ -42,6 +42,7 @@ build = {
       -- every C unit of the module (csrc/testhooks.c is test-only: not here)
       sources = {
         "csrc/core.c",
+        "csrc/fs/atomic.c",
         "csrc/nl/attr.c",
         "csrc/nl/dump.c",
         "csrc/nl/session.c",
@@ -73,7 +74,7 @@ build = {
         "csrc/text/addr.c",
         "csrc/text/proc.c",
       },
-      libraries = { "mnl" },
+      libraries = { "mnl", "pthread" },
       incdirs = { "csrc", "$(LIBMNL_INCDIR)" },
       libdirs = { "$(LIBMNL_LIBDIR)" },
       defines = {},

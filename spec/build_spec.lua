@@ -43,7 +43,7 @@ describe("C modules", function()
       "addrs", "ifname", "links", "neighs", "netns_list", "netns_nsid", "open",
       "owners", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
       "proc_routes", "proc_sockets", "proc_stats", "route_dump", "route_get",
-      "sock_diag", "user_names", "watch",
+      "sock_diag", "user_names", "watch", "write_atomic",
     }, names)
     for _, name in ipairs(names) do
       assert.is_nil(name:find("^_"), name)

@@ -248,7 +248,7 @@ describe("counters argument errors", function()
     for _, f in ipairs { ns.stats, ns.groups } do
       local list, msg, errno = f { netns = "lnetstat-no-such-netns" }
       assert.is_nil(list)
-      assert.matches("netns '/var/run/netns/lnetstat%-no%-such%-netns': No such file", msg)
+      assert.matches("netns '/var/run/netns/lnetstat%-no%-such%-netns': not a network namespace$", msg)
       assert.equal(2, errno)
     end
   end)

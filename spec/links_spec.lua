@@ -269,7 +269,7 @@ describe("links: argument errors", function()
       c[2].netns = missing
       local list, msg, errno = c[1](c[2])
       assert.is_nil(list)
-      assert.matches("netns '/var/run/netns/" .. missing:gsub("%-", "%%-") .. "': No such file", msg)
+      assert.matches("netns '/var/run/netns/" .. missing:gsub("%-", "%%-") .. "': not a network namespace$", msg)
       assert.equal(2, errno)
     end
   end)

@@ -6,13 +6,23 @@
 #include "api.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <linux/netlink.h>
+
+/* linux/nsfs.h and linux/magic.h, not always installed */
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3)
+#endif
+#define LNETSTAT_NSFS_MAGIC 0x6e736673UL
 
 const char *const proc_file_names[PROC_COUNT] = {
 	"tcp", "tcp6", "udp", "udp6", "udplite", "udplite6",
@@ -38,8 +48,9 @@ void session_close(struct session *s)
 	}
 	free(s->text);
 	s->text = NULL;
-	free(s->ifnames.names);
-	s->ifnames.names = NULL;
+	free(s->ifnames.entries);
+	s->ifnames.entries = NULL;
+	s->ifnames.count = s->ifnames.cap = 0;
 }
 
 struct session *check_session(lua_State *L, int idx)
@@ -96,54 +107,126 @@ static int open_handles(struct session *s, const struct open_plan *p)
 	return 0;
 }
 
-static int same_file(int a, int b)
-{
-	struct stat sa, sb;
+/* Every way a netns argument can fail to be a network namespace (missing,
+ * unreadable, a FIFO, a device, a regular file, another namespace type)
+ * gives this one errno and the caller one message, so the answer says
+ * nothing about other files. */
+#define NOT_A_NETNS ENOENT
 
-	if (fstat(a, &sa) != 0 || fstat(b, &sb) != 0)
+/* Opens the network namespace file at path without side effects: O_PATH
+ * neither blocks on a FIFO nor opens a device, the file system must be nsfs,
+ * and only then is it reopened for setns (which refuses O_PATH
+ * descriptors) and asked its namespace type. Returns the fd or a negative
+ * errno (-NOT_A_NETNS for anything that is not a network namespace). */
+static int netns_open(const char *path)
+{
+	char self[64];
+	struct statfs sfs;
+	int pfd, fd, type;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ? -errno : -NOT_A_NETNS;
+	if (fstatfs(pfd, &sfs) != 0 || (unsigned long)sfs.f_type != LNETSTAT_NSFS_MAGIC) {
+		close(pfd);
+		return -NOT_A_NETNS;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	close(pfd);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ? -errno : -NOT_A_NETNS;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	/* Kernels before 4.11 lack the ioctl (ENOTTY): setns(CLONE_NEWNET)
+	 * then refuses any other namespace type. */
+	if ((type >= 0 && type != CLONE_NEWNET) || (type < 0 && errno != ENOTTY)) {
+		close(fd);
+		return -NOT_A_NETNS;
+	}
+	return fd;
+}
+
+/* True when fd is the netns the calling thread is in. */
+static int is_own_netns(int fd)
+{
+	struct stat self, target;
+
+	if (stat("/proc/thread-self/ns/net", &self) != 0 || fstat(fd, &target) != 0)
 		return 0;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return self.st_dev == target.st_dev && self.st_ino == target.st_ino;
+}
+
+/* The work done in another namespace, by a short-lived helper thread: it
+ * enters the namespace, opens the plan's handles and exits. Sockets and
+ * open /proc files keep the namespace they were opened in, so the calling
+ * thread never changes namespace and nothing can strand it in a foreign
+ * one. The thread makes no Lua calls. */
+struct netns_job {
+	struct session *s;
+	const struct open_plan *plan;
+	int target;
+	int err;
+	const char *what;
+};
+
+static void *netns_worker(void *arg)
+{
+	struct netns_job *job = (struct netns_job *)arg;
+
+	if (setns(job->target, CLONE_NEWNET) != 0) {
+		job->what = "setns";
+		job->err = -errno;
+		return NULL;
+	}
+	job->what = "open";
+	job->err = open_handles(job->s, job->plan);
+	return NULL;
 }
 
 /* Opens the plan's handles inside the netns at path. Returns 0 or a negative
- * errno, with *what naming the failed step. Never returns with the thread
- * outside its own namespace. */
+ * errno, with *what naming the failed step ("open netns" when path is not a
+ * network namespace). */
 static int open_in_netns(struct session *s, const struct open_plan *p,
 			 const char *path, const char **what)
 {
-	int self, target, err = 0;
+	struct netns_job job;
+	sigset_t all, old;
+	pthread_t tid;
+	int target, err;
 
 	*what = "open netns";
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		err = -errno;
-		close(self);
-		return err;
-	}
-	if (same_file(self, target)) {
+	target = netns_open(path);
+	if (target < 0)
+		return target;
+	if (is_own_netns(target)) {
+		close(target);
 		*what = "open";
-		err = open_handles(s, p);
-	} else if (setns(target, CLONE_NEWNET) != 0) {
-		*what = "setns";
-		err = -errno;
-	} else {
-		*what = "open";
-		err = open_handles(s, p);
-		if (setns(self, CLONE_NEWNET) != 0) {
-			/* The thread is stranded in a foreign namespace: every
-			 * later socket or /proc read would silently describe the
-			 * wrong host. There is no safe way to go on. */
-			fprintf(stderr, "lnetstat: cannot return to the original network namespace: %s\n",
-				strerror(errno));
-			abort();
-		}
+		return open_handles(s, p);
 	}
+	job.s = s;
+	job.plan = p;
+	job.target = target;
+	job.err = 0;
+	job.what = "open";
+	/* The helper inherits a full signal mask: the embedding host's signal
+	 * handlers never run on it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&tid, NULL, netns_worker, &job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		close(target);
+		*what = "pthread_create";
+		return -err;
+	}
+	err = pthread_join(tid, NULL);
 	close(target);
-	close(self);
-	return err;
+	if (err != 0) {
+		*what = "pthread_join";
+		return -err;
+	}
+	*what = job.what;
+	return job.err;
 }
 
 static int plan_proc_index(const char *name)
@@ -164,10 +247,14 @@ int l_open(lua_State *L)
 {
 	struct open_plan plan;
 	struct session *s;
-	const char *netns = luaL_optstring(L, 1, NULL);
+	size_t netns_len = 0;
+	const char *netns = luaL_optlstring(L, 1, NULL, &netns_len);
 	const char *what = "open";
 	lua_Integer i, n;
 	int err, idx;
+
+	if (netns != NULL && strlen(netns) != netns_len)
+		return luaL_argerror(L, 1, "netns path contains a NUL byte");
 
 	memset(&plan, 0, sizeof(plan));
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -208,8 +295,15 @@ int l_open(lua_State *L)
 		err = open_handles(s, &plan);
 	if (err != 0) {
 		session_close(s);
-		if (netns != NULL && strcmp(what, "open netns") == 0)
+		if (netns != NULL && strcmp(what, "open netns") == 0) {
+			if (err == -NOT_A_NETNS) {
+				lua_pushnil(L);
+				lua_pushfstring(L, "netns '%s': not a network namespace", netns);
+				lua_pushinteger(L, NOT_A_NETNS);
+				return 3;
+			}
 			return push_error(L, lua_pushfstring(L, "netns '%s'", netns), err);
+		}
 		return push_error(L, what, err);
 	}
 	return 1;

@@ -152,21 +152,55 @@ static void link_set_stats(lua_State *L, const struct nlattr *s64, const struct 
 /* ---- records ---- */
 
 
+/* The most names a session keeps: a netns with more interfaces than this
+ * gets no names for the rest rather than an unbounded table. */
+#define IFNAME_MAX_ENTRIES (1u << 20)
+
+/* The position of index in m, or where it would be inserted. */
+static uint32_t ifname_find(const struct ifname_map *m, uint32_t index)
+{
+	uint32_t lo = 0, hi = m->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (m->entries[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int ifname_store(struct ifname_map *m, int index, const char *name)
 {
+	uint32_t pos;
+
 	if (index <= 0)
 		return 0;
-	if ((uint32_t)index >= m->count) {
-		uint32_t count = (uint32_t)index + 16;
-		char (*p)[IF_NAMESIZE] = realloc(m->names, (size_t)count * IF_NAMESIZE);
+	pos = ifname_find(m, (uint32_t)index);
+	if (pos >= m->count || m->entries[pos].index != (uint32_t)index) {
+		if (m->count >= IFNAME_MAX_ENTRIES)
+			return 0;
+		if (m->count == m->cap) {
+			uint32_t cap = m->cap == 0 ? 16 : m->cap * 2;
+			struct ifname_entry *p;
 
-		if (p == NULL)
-			return -ENOMEM;
-		memset(p + m->count, 0, (size_t)(count - m->count) * IF_NAMESIZE);
-		m->names = p;
-		m->count = count;
+			if (cap > IFNAME_MAX_ENTRIES)
+				cap = IFNAME_MAX_ENTRIES;
+			p = realloc(m->entries, (size_t)cap * sizeof(*p));
+			if (p == NULL)
+				return -ENOMEM;
+			m->entries = p;
+			m->cap = cap;
+		}
+		/* Dumps come in index order: this is nearly always an append. */
+		memmove(m->entries + pos + 1, m->entries + pos,
+			(size_t)(m->count - pos) * sizeof(*m->entries));
+		m->count++;
+		m->entries[pos].index = (uint32_t)index;
 	}
-	snprintf(m->names[index], IF_NAMESIZE, "%s", name);
+	snprintf(m->entries[pos].name, IF_NAMESIZE, "%s", name);
 	return 0;
 }
 
@@ -388,8 +422,13 @@ const char *session_ifname(struct session *s, uint32_t index)
 		s->ifnames.loaded = 1;
 		(void)ifnames_load(s);
 	}
-	if (index < s->ifnames.count && s->ifnames.names[index][0] != '\0')
-		return s->ifnames.names[index];
+	if (index != 0 && s->ifnames.count > 0) {
+		uint32_t pos = ifname_find(&s->ifnames, index);
+
+		if (pos < s->ifnames.count && s->ifnames.entries[pos].index == index &&
+		    s->ifnames.entries[pos].name[0] != '\0')
+			return s->ifnames.entries[pos].name;
+	}
 	return NULL;
 }
 

@@ -8,7 +8,7 @@ local util = require "lnetstat.util"
 
 local type, pairs, ipairs, tostring, tonumber, setmetatable =
   type, pairs, ipairs, tostring, tonumber, setmetatable
-local format, find = string.format, string.find
+local format, find, sub = string.format, string.find, string.sub
 local sort, concat = table.sort, table.concat
 
 local argerror, is_integer, show = util.argerror, util.is_integer, util.show
@@ -119,10 +119,12 @@ end
 -- engine runs the call in each; see lnetstat.source.engine).
 M.ALL_NETNS = setmetatable({}, { __tostring = function() return "all" end })
 
---- netns: a name under /var/run/netns, a path, a pid, or "all" (every
--- namespace, as in `ip -all netns`; a namespace named "all" is reached by
--- its path). Returns the path of the namespace file, nil for the caller's
--- own namespace, or M.ALL_NETNS.
+--- netns: a name under /var/run/netns (no "/", not "." or ".."), an
+-- absolute path, a pid (a positive integer), or "all" (every namespace, as
+-- in `ip -all netns`; a namespace named "all" is reached by its path).
+-- Returns the path of the namespace file, nil for the caller's own
+-- namespace, or M.ALL_NETNS. Whether that file is a network namespace is
+-- the C core's check, made when it is opened.
 function M.netns(fname, n, value)
   if value == nil then return nil end
   if value == "all" then return M.ALL_NETNS end
@@ -139,7 +141,12 @@ function M.netns(fname, n, value)
   if find(value, "\0", 1, true) then
     argerror(fname, n, "netns must not contain a NUL byte, got " .. show(value))
   end
-  if find(value, "/", 1, true) then return value end
+  if find(value, "/", 1, true) then
+    if sub(value, 1, 1) ~= "/" then
+      argerror(fname, n, "netns path must be absolute, got " .. show(value))
+    end
+    return value
+  end
   if value == "." or value == ".." then
     argerror(fname, n, "netns name '" .. value .. "' is not valid")
   end

@@ -95,23 +95,28 @@ end
 
 --- Writes text to path through a temporary file beside it and a rename, so
 -- a reader (a Prometheus textfile collector, a CI job) never sees half a
--- file. Returns true, or nil, message.
+-- file. The temporary file is created exclusively (nothing planted at its
+-- name is ever followed or truncated), gets the target's mode, and is
+-- synced before the rename. Returns true, or nil, message, errno.
 function M.write_atomic(path, text)
   if type(path) ~= "string" or path == "" then
     error("bad argument #1 to 'write_atomic' (path expected)", 2)
   end
-  local tmp = format("%s.tmp%d", path, floor(os.clock() * 1e6) % 1000000)
-  local f, err = io.open(tmp, "w")
-  if not f then return nil, err end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if ok and not cok then ok, werr = nil, cerr end
-  if ok then ok, werr = os.rename(tmp, path) end
-  if not ok then
-    os.remove(tmp)
-    return nil, werr
+  if type(text) ~= "string" then
+    error("bad argument #2 to 'write_atomic' (string expected, got " .. type(text) .. ")", 2)
   end
-  return true
+  return require("lnetstat.core").write_atomic(path, text)
+end
+
+--- Checks, before long work, that write_atomic(path, ...) can create its
+-- temporary file: the directory exists and is writable. Creates and
+-- removes one exclusively created file; never touches path. Returns true,
+-- or nil, message, errno.
+function M.check_writable(path)
+  if type(path) ~= "string" or path == "" then
+    error("bad argument #1 to 'check_writable' (path expected)", 2)
+  end
+  return require("lnetstat.core").write_atomic(path)
 end
 
 return M

@@ -143,14 +143,11 @@ function M.main(check, argv, opts)
   end
   if output then
     -- fail before the checks run (and sleep through their windows)
-    local probe = format("%s.probe%d", output, os.time())
-    local f, perr = io.open(probe, "w")
-    if not f then
+    local pok, perr = lutil.check_writable(output)
+    if not pok then
       stderr:write("lnetstat check: cannot write ", output, ": ", tostring(perr), "\n")
       return cliargs.ERROR
     end
-    f:close()
-    os.remove(probe)
   end
   local tty = opts.tty or {}
   local on_tty_err = tty.stderr

@@ -6,9 +6,9 @@ local q = require "lnetstat.query"
 local type, pairs, ipairs, tostring, tonumber, select, error, pcall =
   type, pairs, ipairs, tostring, tonumber, select, error, pcall
 local setmetatable = setmetatable
-local format, find, sub = string.format, string.find, string.sub
-local concat, sort = table.concat, table.sort
-local floor, min = math.floor, math.min
+local format, find = string.format, string.find
+local concat = table.concat
+local floor = math.floor
 local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
 
 local M = {}
@@ -181,33 +181,9 @@ local OWNER_FIELDS = { program = true, user = true, pid = true, command = true }
 local LISTEN_ALIASES = { port = "local_port", addr = "local_addr" }
 local COMMON_OPTS = { id = true, title = true, within = true, every = true, stable = true, skip = true }
 
-local function distance(a, b)
-  local prev, cur = {}, {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    cur[0] = i
-    for j = 1, #b do
-      local cost = sub(a, i, i) == sub(b, j, j) and 0 or 1
-      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev, cur = cur, prev
-  end
-  return prev[#b]
-end
-
-local function suggest(name, ...)
-  local best, best_d
-  for i = 1, select("#", ...) do
-    local names = {}
-    for k in pairs((select(i, ...))) do names[#names + 1] = k end
-    sort(names)
-    for _, k in ipairs(names) do
-      local d = distance(name, k)
-      if d <= 2 and (not best_d or d < best_d) then best, best_d = k, d end
-    end
-  end
-  return best and format("; did you mean '%s'?", best) or ""
-end
+-- "; did you mean 'x'?" or "": lnetstat.util's, whose time does not grow
+-- with the length of a hostile name.
+local suggest = require("lnetstat.util").did_you_mean
 
 -- The longest wait a check may ask for (within, every, window) and the
 -- most samples (stable): an hour; a run that waits longer is a mistake.

@@ -72,6 +72,7 @@ local function describe_value(v)
     if v == "" or find(v, "[%s,{}=\"]") then return format("%q", v) end
     return v
   elseif t == "number" then
+    if v ~= v then return "nan" end   -- not "-nan", whatever the sign bit
     if is_integer(v) and v > -1e15 and v < 1e15 then return format("%d", v) end
     return tostring(v)
   end

@@ -8,6 +8,8 @@ local base = require "lnetstat.query.base"
 local argerror, is_matcher, get, check_list, less =
   base.argerror, base.is_matcher, base.get, base.check_list, base.less
 
+local huge = math.huge
+
 local M = {}
 
 local function check_pattern(fname, pattern, n)
@@ -98,6 +100,10 @@ local function check_field(fname, field, n)
   local t = type(field)
   if t ~= "string" and t ~= "function" and t ~= "number" then
     argerror(fname, n, "field name, dotted path or function expected, got " .. t, 2)
+  end
+  if t == "number" and (field ~= field or field == huge or field == -huge) then
+    argerror(fname, n, "field index must be a finite number, got "
+      .. (field ~= field and "nan" or tostring(field)), 2)
   end
 end
 

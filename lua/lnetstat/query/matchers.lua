@@ -3,8 +3,8 @@
 -- present, any.
 -- (This part of lnetstat.query is documented there.)
 -- @submodule lnetstat.query
-local type, tostring, select, pcall, format, sub, find, concat =
-  type, tostring, select, pcall, string.format, string.sub, string.find, table.concat
+local type, tostring, select, pcall, format, sub, find, concat, huge =
+  type, tostring, select, pcall, string.format, string.sub, string.find, table.concat, math.huge
 local base = require "lnetstat.query.base"
 local argerror, is_matcher, new_matcher, describe, test =
   base.argerror, base.is_matcher, base.new_matcher, base.describe, base.test
@@ -13,8 +13,19 @@ local M = {}
 
 -- Generic matchers ------------------------------------------------------------
 
+-- NaN equals nothing and an infinity is no field's value: a matcher built
+-- on either could never (or always) match, so it is a mistake to report.
+local function check_finite(fname, n, v, level)
+  if type(v) == "number" and (v ~= v or v == huge or v == -huge) then
+    argerror(fname, n, "finite number expected, got " .. describe(v), (level or 1) + 1)
+  end
+end
+
 local function check_spec(fname, n, spec, level)
   if spec == nil then argerror(fname, n, "value or matcher expected, got nil", level or 2) end
+  if type(spec) == "number" and (spec ~= spec or spec == huge or spec == -huge) then
+    argerror(fname, n, "finite number expected, got " .. describe(spec), level or 2)
+  end
 end
 
 --- Matcher: not the expectation (a value, list, function or matcher).
@@ -89,6 +100,7 @@ end
 -- @treturn table the matcher
 -- @usage q.where(ns.routes(), { metric = q.eq(0) })
 function M.eq(v)
+  check_finite("eq", 1, v)
   return new_matcher("== " .. describe(v), function(value) return value == v end)
 end
 
@@ -97,6 +109,7 @@ end
 -- @treturn table the matcher
 -- @usage q.where(ns.sockets(), { state = q.ne("LISTEN") })
 function M.ne(v)
+  check_finite("ne", 1, v)
   return new_matcher("~= " .. describe(v), function(value) return value ~= v end)
 end
 
@@ -104,6 +117,7 @@ local function compare_matcher(fname, op, v, cmp)
   if type(v) ~= "number" and type(v) ~= "string" then
     argerror(fname, 1, "number or string expected, got " .. type(v), 2)
   end
+  check_finite(fname, 1, v, 2)
   return new_matcher(op .. " " .. describe(v), function(value)
     return type(value) == type(v) and cmp(value, v)
   end)
@@ -113,22 +127,34 @@ end
 -- @param v a number or a string
 -- @treturn table the matcher
 -- @usage q.where(ns.sockets(), { local_port = q.gt(0) })
-function M.gt(v) return compare_matcher("gt", ">", v, function(a, b) return a > b end) end
+function M.gt(v)
+  local m = compare_matcher("gt", ">", v, function(a, b) return a > b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: at least v.
 -- @param v a number or a string
 -- @treturn table the matcher
 -- @usage q.where(ns.sockets(), { local_port = q.ge(1024) })
-function M.ge(v) return compare_matcher("ge", ">=", v, function(a, b) return a >= b end) end
+function M.ge(v)
+  local m = compare_matcher("ge", ">=", v, function(a, b) return a >= b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: less than v.
 -- @param v a number or a string
 -- @treturn table the matcher
 -- @usage q.where(ns.sockets(), { local_port = q.lt(1024) })
-function M.lt(v) return compare_matcher("lt", "<", v, function(a, b) return a < b end) end
+function M.lt(v)
+  local m = compare_matcher("lt", "<", v, function(a, b) return a < b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 --- Matcher: at most v.
 -- @param v a number or a string
 -- @treturn table the matcher
 -- @usage q.where(ns.sockets(), { local_port = q.le(1023) })
-function M.le(v) return compare_matcher("le", "<=", v, function(a, b) return a <= b end) end
+function M.le(v)
+  local m = compare_matcher("le", "<=", v, function(a, b) return a <= b end)
+  return m   -- not a tail call: the error level counts this frame
+end
 
 --- Matcher: a number in [lo, hi] (`q.range(1, 1023)`).
 -- @tparam number lo the lowest
@@ -138,6 +164,8 @@ function M.le(v) return compare_matcher("le", "<=", v, function(a, b) return a <
 function M.range(lo, hi)
   if type(lo) ~= "number" then argerror("range", 1, "number expected, got " .. type(lo)) end
   if type(hi) ~= "number" then argerror("range", 2, "number expected, got " .. type(hi)) end
+  check_finite("range", 1, lo)
+  check_finite("range", 2, hi)
   if lo > hi then argerror("range", 2, format("empty range %s..%s", describe(lo), describe(hi))) end
   return new_matcher(format("range(%s, %s)", describe(lo), describe(hi)), function(value)
     return type(value) == "number" and value >= lo and value <= hi
