@@ -86,7 +86,7 @@ describe("watch arguments", function()
     local missing = "lnetstat-watch-missing-" .. helpers.getpid()
     local w, msg, errno = ns.watch { "links", netns = missing }
     assert.is_nil(w)
-    assert.matches("netns '/var/run/netns/" .. missing:gsub("%-", "%%-") .. "': No such file", msg)
+    assert.matches("netns '/var/run/netns/" .. missing:gsub("%-", "%%-") .. "': not a network namespace", msg)
     assert.equals(2, errno)
   end)
 end)
