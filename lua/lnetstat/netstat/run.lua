@@ -386,8 +386,22 @@ local function json_value(flags, data)
   return sockets or {}
 end
 
+-- What the host names (programs, unix paths, interfaces) reaches a terminal
+-- with its control bytes escaped: a process called "\27[2J" must not clear
+-- the auditor's screen. Tabs and newlines are the table's own; the scan is
+-- one pattern search per chunk when there is nothing to escape.
+local sfind, sgsub, sbyte = string.find, string.gsub, string.byte
+local function control_escape(c) return sformat("\\x%02X", sbyte(c)) end
+local function c1_escape(c) return sformat("\\u%04X", sbyte(c)) end
+local function terminal_safe(text)
+  if not sfind(text, "[%z\1-\8\11-\31\127\194]") then return text end
+  text = sgsub(text, "[%z\1-\8\11-\31\127]", control_escape)
+  return (sgsub(text, "\194([\128-\159])", c1_escape))
+end
+M.terminal_safe = terminal_safe
+
 local function write_stdout(text)
-  io.stdout:write(text)
+  io.stdout:write(terminal_safe(text))
 end
 
 -- --netns all: the view once per namespace, the caller's own first, then
@@ -408,7 +422,7 @@ local function command_all(flags, opts)
       local one = {}
       for k, v in pairs(flags) do one[k] = v end
       one.netns, one.continuous = t.path, false
-      io.stdout:write(i > 1 and "\n" or "", "Namespace: ", t.name or "(own)", "\n")
+      io.stdout:write(i > 1 and "\n" or "", "Namespace: ", terminal_safe(t.name or "(own)"), "\n")
       io.stdout:flush()
       local code = M.command(one, opts)
       if code ~= cliargs.OK and t.name == nil then return code end
@@ -461,7 +475,7 @@ function M.command(flags, opts)
       io.stdout:flush()
       io.stderr:write(notes)
     end
-    io.stdout:write(text)
+    io.stdout:write(terminal_safe(text))
     io.stdout:flush()
     if not continuous then return cliargs.OK end
     if not sleep(flags.interval) then return cliargs.INTERRUPTED end

@@ -1,0 +1,44 @@
+-- The netstat views escape the control bytes of what the host names: a
+-- process whose name carries a terminal escape cannot clear the screen of
+-- the person reading `lnetstat -p`.
+local helpers = require "helpers"
+local run_mod = require "lnetstat.netstat.run"
+
+local quote, format = helpers.quote, string.format
+
+describe("netstat views on a terminal", function()
+  it("escape control bytes and C1 controls, keep tabs, newlines and UTF-8", function()
+    assert.equal("a\\x1B[2Jb\tc\n\\u009Bd \194\169 \\x0D\\x7F",
+      run_mod.terminal_safe("a\27[2Jb\tc\n\194\155d \194\169 \r\127"))
+    local plain = "tcp        0      0 127.0.0.1:22            0.0.0.0:*               LISTEN\n"
+    assert.equal(plain, run_mod.terminal_safe(plain))
+  end)
+
+  it("print a listener's program name with its escape bytes escaped", function()
+    local dir = helpers.mktemp_dir()
+    local pid
+    finally(function()
+      if pid then helpers.kill(pid) end
+      helpers.remove_tree(dir)
+    end)
+    -- the program name netstat shows is argv[0]'s last part: a copy of the
+    -- interpreter under a hostile name
+    local name = "ev\27[2Jil"
+    local prog = dir .. "/" .. name
+    helpers.must(format("cp /usr/bin/python3 %s", quote(prog)))
+    local script = "import socket,sys,time\n"
+      .. "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1)\n"
+      .. "print(s.getsockname()[1]); print('ready'); sys.stdout.flush(); time.sleep(60)\n"
+    local h
+    pid, h = helpers.spawn(format("%s -c %s", quote(prog), quote(script)))
+    assert(h:wait_ready(10))
+    local port = tonumber(h.stdout():match("^(%d+)"))
+    h.cleanup()
+    assert.is_number(port)
+    local out = helpers.run(format("%s bin/lnetstat -tlnp 2>&1", helpers.LUA))
+    local line = out:match("[^\n]*127%.0%.0%.1:" .. port .. "[^\n]*")
+    assert.is_string(line, out)
+    assert.is_nil(line:find("\27", 1, true))
+    assert.truthy(line:find(pid .. "/ev\\x1B[2Jil", 1, true), line)
+  end)
+end)
