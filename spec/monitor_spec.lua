@@ -73,6 +73,13 @@ describe("lnetstat monitor arguments", function()
 end)
 
 describe("lnetstat monitor lines", function()
+  it("escape the control bytes of names the host chose", function()
+    local line = monitor.text_line { kind = "link", action = "del",
+      record = { name = "ev\27[2Jil", index = 9, flags = {} } }
+    assert.is_nil(line:find("\27", 1, true))
+    assert.truthy(line:find("ev\\x1B[2Jil", 1, true), line)
+  end)
+
   it("writes one line per event, like ip monitor", function()
     assert.equals("link new wl0 index 4 mtu 1500 state DOWN <BROADCAST,MULTICAST> kind veth "
       .. "link/ether 02:00:00:00:00:01", monitor.line {

@@ -10,6 +10,7 @@
 -- not be read, 130 interrupted (the launcher's code for Ctrl-C).
 -- @module lnetstat.monitor
 local json = require "lnetstat.encode.json"
+local utf8 = require "lnetstat.encode.utf8"
 local cliargs = require "lnetstat.cliargs"
 
 local type, ipairs, pairs, tostring, pcall, error = type, ipairs, pairs, tostring, pcall, error
@@ -140,6 +141,13 @@ function M.line(ev)
   return concat(words, " ")
 end
 
+--- The line of one event as printed: no control byte the host chose (a link
+-- named with an escape sequence) reaches the terminal; JSON escapes them
+-- itself.
+function M.text_line(ev)
+  return utf8.printable(M.line(ev))
+end
+
 -- The JSON line of one event: its keys first in a fixed order.
 local KEYORDER = { "kind", "action", "change", "source", "message", "record" }
 function M.json_line(ev)
@@ -165,7 +173,7 @@ function M.run(argv, out, err)
     err:write("lnetstat monitor: ", tostring(werr), "\n")
     return cliargs.ERROR
   end
-  local render = o.json and M.json_line or M.line
+  local render = o.json and M.json_line or M.text_line
   local fine, failure = pcall(function()
     for ev in w:events() do
       out:write(render(ev), "\n")
