@@ -101,38 +101,64 @@ local letters_of = setmetatable({}, { __index = function(cache, bits)
   return text
 end })
 
+local UP, GATEWAY, HOST, REJECT = RTF.UP, RTF.GATEWAY, RTF.HOST, RTF.REJECT
+local DYNAMIC, ADDRCONF = RTF.DYNAMIC, RTF.ADDRCONF
+
+-- The letters of a record read from /proc: the file's RTF_* bits, with
+-- the H, U and ! rules applied. The kernel sets RTF_HOST for IPv4 only,
+-- clears RTF_UP on IPv6 reject routes, and sets RTF_REJECT on two IPv4
+-- reject types only (an IPv4 route without a device or gateway is one of
+-- them).
+local function proc_flags(r, bits)
+  local fam, dst = r.family, r.dst
+  local suffix = HOST_SUFFIX[fam]
+  if suffix ~= nil and type(dst) == "string" and find(dst, suffix, -#suffix, true) then
+    bits = with(bits, HOST)
+  end
+  if fam == "inet6" and has(bits, REJECT) then bits = with(bits, UP) end
+  if fam == "inet" and r.interface == nil and not has(bits, GATEWAY) then
+    bits = with(bits, REJECT)
+  end
+  return letters_of[bits]
+end
+
 --- The netstat -r flag letters of a route record, from its kernel facts:
 -- U (every route), G (a gateway, or one on the first nexthop), H (a host
 -- prefix), D (learned from a redirect), A (IPv6, learned from a router
 -- advertisement), ! (a reject type). A /proc record brings the file's
 -- RTF_* bits (field rtf), to which the same H, U and ! rules are applied.
+-- routes() runs it on every route of a full table, so the common path is
+-- a few field reads, one plain string search and comparisons with
+-- constants; the text of each set of letters is made once (letters_of).
 -- @tparam table r a route record as the C core builds it
 -- @treturn string the letters, e.g. "UG"
 function M.route_flags(r)
-  local fam, dst, bits = r.family, r.dst, r.rtf
-  local suffix = HOST_SUFFIX[fam]
-  local host = suffix ~= nil and type(dst) == "string" and find(dst, suffix, -#suffix, true) ~= nil
-  if bits then
-    -- /proc: the kernel sets RTF_HOST for IPv4 only, clears RTF_UP on IPv6
-    -- reject routes, and sets RTF_REJECT on two IPv4 reject types only (an
-    -- IPv4 route without a device or gateway is one of them)
-    if host then bits = with(bits, RTF.HOST) end
-    if fam == "inet6" and has(bits, RTF.REJECT) then bits = with(bits, RTF.UP) end
-    if fam == "inet" and r.interface == nil and not has(bits, RTF.GATEWAY) then
-      bits = with(bits, RTF.REJECT)
+  local rtf = r.rtf
+  if rtf then return proc_flags(r, rtf) end
+  local bits = UP
+  if r.gateway ~= nil then
+    bits = UP + GATEWAY
+  else
+    local hops = r.nexthops
+    local first = hops and hops[1]
+    if first and first.gateway ~= nil then bits = UP + GATEWAY end
+  end
+  local fam, dst = r.family, r.dst
+  if dst then
+    if fam == "inet" then
+      if find(dst, "/32", -3, true) then bits = bits + HOST end
+    elseif fam == "inet6" then
+      if find(dst, "/128", -4, true) then bits = bits + HOST end
     end
-    return letters_of[bits]
   end
-  bits = RTF.UP
-  local hops = r.nexthops
-  if r.gateway ~= nil or (hops and hops[1] and hops[1].gateway ~= nil) then
-    bits = bits + RTF.GATEWAY
-  end
-  if host then bits = bits + RTF.HOST end
   local proto = r.protocol
-  if proto == "redirect" then bits = bits + RTF.DYNAMIC end
-  if proto == "ra" and fam == "inet6" then bits = bits + RTF.ADDRCONF end
-  if REJECT_TYPES[r.type] then bits = bits + RTF.REJECT end
+  if proto == "redirect" then
+    bits = bits + DYNAMIC
+  elseif proto == "ra" and fam == "inet6" then
+    bits = bits + ADDRCONF
+  end
+  local rtype = r.type
+  if rtype ~= "unicast" and REJECT_TYPES[rtype] then bits = bits + REJECT end
   return letters_of[bits]
 end
 local route_flags = M.route_flags
@@ -151,9 +177,17 @@ local function finish(q, r)
   return r
 end
 
+-- finish over a list. The common case of a big table, netlink records
+-- and nothing to drop, is the loop alone: such a record has no rtf.
 local function finish_list(q, list, ...)
-  if list and (q.flags or q.drop) then
-    for _, r in ipairs(list) do finish(q, r) end
+  if not list then return list, ... end
+  if q.flags and not q.drop and list.source == "netlink" then
+    for i = 1, #list do
+      local r = list[i]
+      r.flags = route_flags(r)
+    end
+  elseif q.flags or q.drop then
+    for i = 1, #list do finish(q, list[i]) end
   end
   return list, ...
 end
@@ -309,25 +343,34 @@ function M.each_route(opts, fn)
   end
   if engine.is_all(q) then return engine.stream_across(M.each_route, opts, fn) end
   local summary = {}
+  -- fn as each source's records need it (see finish, finish_netlink)
+  local net_fn, proc_fn = fn, fn
   if q.flags or q.drop then
     local user = fn
-    fn = function(r) return user(finish(q, r)) end
+    proc_fn = function(r) return user(finish(q, r)) end
+    net_fn = proc_fn
+    if not q.drop then
+      net_fn = function(r) -- as finish_list: a netlink record has no rtf
+        r.flags = route_flags(r)
+        return user(r)
+      end
+    end
   end
   if q.source == "proc" then
-    local count, err, errno = from_proc(q, fn, summary)
+    local count, err, errno = from_proc(q, proc_fn, summary)
     if not count then return nil, err, errno end
     return count, summary
   end
   -- an error raised by fn closes the socket at once, not at collection
   local count, err, errno, handed = engine.with_session(q.netns, { "route" }, stream_netlink,
-    q, fn, summary)
+    q, net_fn, summary)
   if count then return count, summary end
   -- /proc instead only when rtnetlink refused before any route was handed
   -- over: the stream cannot take routes back
   if not engine.falls_back(q.source, err, errno) or (handed or 0) > 0 then
     return nil, err, errno
   end
-  local pcount = from_proc(q, fn, summary)
+  local pcount = from_proc(q, proc_fn, summary)
   if not pcount then return nil, err, errno end
   engine.note(summary, engine.fallback_note("rtnetlink", err))
   return pcount, summary
