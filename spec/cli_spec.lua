@@ -130,6 +130,17 @@ describe("lnetstat command", function()
     assert.matches("lnetstat%-no%-such%-ns", out)
   end)
 
+  it("refuses metrics --netns all: a usage error, exit 2, nothing on stdout", function()
+    for _, arg in ipairs { "--netns all", "--netns=all", "--prefix node --netns all" } do
+      local out, code = run_rc(LNETSTAT .. " metrics " .. arg .. " 2>/dev/null")
+      assert.are.equal(2, code, arg)
+      assert.are.equal("", out, arg)
+      local err = run_rc(LNETSTAT .. " metrics " .. arg .. " 2>&1 >/dev/null")
+      assert.matches("^lnetstat metrics: %-%-netns all is not supported: one namespace per scrape", err)
+      assert.matches("\nTry 'lnetstat metrics %-%-help' for more information%.\n$", err)
+    end
+  end)
+
   it("takes --netns as a name, a path or a pid", function()
     -- the shell's pid and its namespace file: the namespace lnetstat is in
     for _, spec in ipairs { "$$", "/proc/$$/ns/net" } do

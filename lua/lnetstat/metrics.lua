@@ -47,6 +47,12 @@ local function fail(msg)
   return cliargs.ERROR
 end
 
+local function usage_error(msg)
+  io.stderr:write("lnetstat metrics: ", msg, "\n",
+    "Try 'lnetstat metrics --help' for more information.\n")
+  return cliargs.USAGE
+end
+
 --- Runs `lnetstat metrics ARGS`; returns the exit code.
 function M.main(argv)
   local args, code = cliargs.parse(parser(), argv or {})
@@ -54,12 +60,13 @@ function M.main(argv)
   for _, key in ipairs { "fields", "devices" } do
     if args[key] then
       local ok, err = regex.compile(args[key])
-      if not ok then
-        io.stderr:write("lnetstat metrics: --", key, ": ", tostring(err), "\n",
-          "Try 'lnetstat metrics --help' for more information.\n")
-        return cliargs.USAGE
-      end
+      if not ok then return usage_error("--" .. key .. ": " .. tostring(err)) end
     end
+  end
+  if args.netns == "all" then
+    -- one scrape is one namespace: the series carry no namespace label
+    return usage_error("--netns all is not supported: one namespace per scrape "
+      .. "(run lnetstat metrics once per namespace)")
   end
   local netns = cliargs.netns(args.netns)
   local ns = require "lnetstat"
