@@ -142,6 +142,26 @@ local function netlink_or_proc(q, fetch, proc_fn)
   return engine.netlink_or_proc(q, { "route" }, fetch, proc_fn)
 end
 
+-- The public function of one kind, fname(opts): options checked by parse,
+-- netns = "all" answered once per namespace, fetch(session, q) over
+-- rtnetlink or proc_fn(q) from /proc, and with q.interface only that
+-- interface's records.
+local function list_function(fname, parse, fetch, proc_fn)
+  local fn
+  fn = function(opts)
+    local q = options.validate(parse, fname, opts)
+    if engine.is_all(q) then return engine.across("list", fn, opts) end
+    local list, err, errno = netlink_or_proc(q, fetch, proc_fn)
+    if not list then return nil, err, errno end
+    local name = q.interface
+    if name then
+      list = keep(list, function(r) return r.interface == name end)
+    end
+    return list
+  end
+  return fn
+end
+
 -- interfaces() ---------------------------------------------------------------
 
 --- Completes interface records the C core decoded: master and peer names
@@ -224,11 +244,8 @@ end
 --   ("auto" | "netlink" | "proc"), name (one interface; an alternative name
 --   finds it too)
 -- @treturn table list of interface records, or nil, message, errno
-function M.interfaces(opts)
-  local q = options.validate(parse_interfaces, "interfaces", opts)
-  if engine.is_all(q) then return engine.across("list", M.interfaces, opts) end
-  return netlink_or_proc(q, interfaces_netlink, interfaces_proc)
-end
+-- @function interfaces
+M.interfaces = list_function("interfaces", parse_interfaces, interfaces_netlink, interfaces_proc)
 
 -- addresses() ----------------------------------------------------------------
 
@@ -258,16 +275,8 @@ end
 -- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
 --   interface (a name)
 -- @treturn table list of address records, or nil, message, errno
-function M.addresses(opts)
-  local q = options.validate(parse_addresses, "addresses", opts)
-  if engine.is_all(q) then return engine.across("list", M.addresses, opts) end
-  local list, err, errno = netlink_or_proc(q, addresses_netlink, addresses_proc)
-  if not list then return nil, err, errno end
-  if q.interface then
-    list = keep(list, function(r) return r.interface == q.interface end)
-  end
-  return list
-end
+-- @function addresses
+M.addresses = list_function("addresses", parse_addresses, addresses_netlink, addresses_proc)
 
 -- neighbors() ----------------------------------------------------------------
 
@@ -295,15 +304,7 @@ end
 -- @tparam[opt] table opts netns, family, interface, proxy, source ("auto"
 --   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
 -- @treturn table list of neighbour records, or nil, message, errno
-function M.neighbors(opts)
-  local q = options.validate(parse_neighbors, "neighbors", opts)
-  if engine.is_all(q) then return engine.across("list", M.neighbors, opts) end
-  local list, err, errno = netlink_or_proc(q, neighbors_netlink, neighbors_proc)
-  if not list then return nil, err, errno end
-  if q.interface then
-    list = keep(list, function(r) return r.interface == q.interface end)
-  end
-  return list
-end
+-- @function neighbors
+M.neighbors = list_function("neighbors", parse_neighbors, neighbors_netlink, neighbors_proc)
 
 return M
