@@ -115,6 +115,17 @@ function M.main(check, argv, opts)
   end
   local netns = cliargs.netns(a.netns)
   local output = a.output
+  -- text to --output (atomically) or stdout; code, or ERROR when it cannot be written
+  local function emit(text, code)
+    if not output then
+      stdout:write(text)
+      return code
+    end
+    local wok, werr = lutil.write_atomic(output, text)
+    if wok then return code end
+    stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
+    return cliargs.ERROR
+  end
   if a.init then
     if #a.files > 0 then
       stderr:write("lnetstat check: --init takes no check file (it writes one)\n", USAGE)
@@ -125,16 +136,7 @@ function M.main(check, argv, opts)
       stderr:write("lnetstat check: --init: ", tostring(err), "\n")
       return cliargs.ERROR
     end
-    if output then
-      local wok, werr = lutil.write_atomic(output, text)
-      if not wok then
-        stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
-        return cliargs.ERROR
-      end
-    else
-      stdout:write(text)
-    end
-    return cliargs.OK
+    return emit(text, cliargs.OK)
   end
   local files = a.files
   if #files == 0 then
@@ -185,16 +187,7 @@ function M.main(check, argv, opts)
   if run.data_error then stderr:write("lnetstat check: ", run.data_error, "\n") end
   local color = fmt == "human" and not output and on_tty_out and os.getenv("NO_COLOR") == nil
   local text = check.report(run, fmt, color and { color = true } or nil)
-  if output then
-    local wok, werr = lutil.write_atomic(output, text)
-    if not wok then
-      stderr:write("lnetstat check: cannot write ", output, ": ", tostring(werr), "\n")
-      return cliargs.ERROR
-    end
-  else
-    stdout:write(text)
-  end
-  return run.exit_code
+  return emit(text, run.exit_code)
 end
 
 return M
