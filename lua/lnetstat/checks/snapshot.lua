@@ -9,6 +9,7 @@
 -- per attempt and options), which validates them as usual.
 -- @module lnetstat.checks.snapshot
 local q = require "lnetstat.query"
+local core = require "lnetstat.core"
 
 local type, pairs, ipairs, tostring, setmetatable =
   type, pairs, ipairs, tostring, setmetatable
@@ -19,19 +20,27 @@ local M = {}
 local PROTOS = { tcp = true, udp = true, udplite = true, raw = true, unix = true, packet = true, netlink = true }
 local INET = { inet = true, inet6 = true }
 
--- State names and the sets sockets() takes (see lnetstat's sockets()).
-local STATE_BITS = {
-  ESTABLISHED = 1, SYN_SENT = 2, SYN_RECV = 3, FIN_WAIT1 = 4, FIN_WAIT2 = 5,
-  TIME_WAIT = 6, CLOSE = 7, UNCONN = 7, CLOSE_WAIT = 8, LAST_ACK = 9,
-  LISTEN = 10, CLOSING = 11, NEW_SYN_RECV = 12,
-}
+-- State names and the sets sockets() takes (see lnetstat's sockets()), by
+-- the kernel's TCP_* numbers as the C core names them (core.socket_states).
+-- Records never carry NEW_SYN_RECV (reported as SYN_RECV) or
+-- BOUND_INACTIVE, and sockets() does not take them: a call naming one goes
+-- to sockets() itself, which says so.
+local STATE_BITS = {}
+for name, bit in pairs(core.socket_states) do
+  if name ~= "NEW_SYN_RECV" and name ~= "BOUND_INACTIVE" then STATE_BITS[name] = bit end
+end
+local CLOSE, LISTEN = STATE_BITS.CLOSE, STATE_BITS.LISTEN
+STATE_BITS.UNCONN = CLOSE -- datagram sockets that are not connected
 local STATE_ALIASES = { ESTAB = "ESTABLISHED", FIN_WAIT_1 = "FIN_WAIT1", FIN_WAIT_2 = "FIN_WAIT2",
   UNCONNECTED = "UNCONN" }
-local STATE_SETS = {
-  all = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
-  listening = { 7, 10 },
-  connected = { 1, 2, 3, 4, 5, 6, 8, 9, 11, 12 },
-}
+local STATE_SETS = { all = {}, listening = { CLOSE, LISTEN }, connected = {} }
+for name, bit in pairs(STATE_BITS) do
+  if name ~= "UNCONN" then -- CLOSE's other name
+    local all, connected = STATE_SETS.all, STATE_SETS.connected
+    all[#all + 1] = bit
+    if bit ~= CLOSE and bit ~= LISTEN then connected[#connected + 1] = bit end
+  end
+end
 
 -- The set of state bits of a state option, or nil when it is not one the
 -- snapshot understands.
@@ -105,7 +114,7 @@ local function socket_filter(opts, preset)
   if not (addr_ok(opts.local_addr) and addr_ok(opts.remote_addr)) then return nil end
   if opts.process ~= nil and type(opts.process) ~= "boolean" then return nil end
   local listening = true
-  for b in pairs(states) do if b ~= 7 and b ~= 10 then listening = false end end
+  for b in pairs(states) do if b ~= CLOSE and b ~= LISTEN then listening = false end end
   return { protos = protos, pset = pset, states = states, listening = listening, family = opts.family,
     process = opts.process == true, local_port = opts.local_port, remote_port = opts.remote_port,
     local_addr = opts.local_addr, remote_addr = opts.remote_addr }
