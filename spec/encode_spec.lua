@@ -182,6 +182,16 @@ describe("lnetstat.encode.prometheus", function()
   end)
 end)
 
+describe("finite numbers", function()
+  it("are the same text in JSON and in Prometheus values", function()
+    for _, v in ipairs { 0, -0.0, 3, 3.0, -7, 0.1, 0.25, 1 / 3, 1e17, 1e18, 2 ^ 53 + 2, 1.5e300, -2.5e-300 } do
+      local text = json.number(v)
+      assert.equal(text, prom.value(v))
+      assert.equal(v, tonumber(text))
+    end
+  end)
+end)
+
 describe("lnetstat.encode.xml", function()
   it("escapes markup and keeps to the characters XML 1.0 allows", function()
     assert.equal("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;", xml.text([[a <b> & "c" 'd']]))

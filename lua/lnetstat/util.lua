@@ -2,7 +2,7 @@
 -- "did you mean" suggestions and atomic file writing. One of each, so that
 -- every module words and checks things the same way.
 -- @module lnetstat.util
-local type, pairs, ipairs, error, select = type, pairs, ipairs, error, select
+local type, pairs, ipairs, error, select, tonumber = type, pairs, ipairs, error, select, tonumber
 local format, sub, byte = string.format, string.sub, string.byte
 local floor, min, huge = math.floor, math.min, math.huge
 local sort = table.sort
@@ -35,6 +35,21 @@ end
 function M.is_integer(v)
   if math_type and math_type(v) == "integer" then return true end
   return M.is_finite(v) and v == floor(v)
+end
+
+--- The shortest decimal text of a finite number v that reads back as v:
+-- integers (and integral floats below 1e18) without a point or exponent,
+-- -0.0 as "0", other floats with 14 to 17 significant digits. The JSON and
+-- Prometheus encoders share it; each spells NaN and the infinities its way.
+function M.number_text(v)
+  if math_type and math_type(v) == "integer" then return format("%d", v) end
+  if v == 0 then return "0" end   -- -0.0 too
+  if v == floor(v) and v > -1e18 and v < 1e18 then return format("%.0f", v) end
+  for digits = 14, 16 do
+    local s = format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return format("%.17g", v)
 end
 
 -- Names longer than this get no suggestion: comparing costs the product of

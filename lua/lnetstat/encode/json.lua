@@ -29,12 +29,12 @@
 local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall =
-  type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall
+local type, pairs, ipairs, tostring, setmetatable, error, pcall =
+  type, pairs, ipairs, tostring, setmetatable, error, pcall
 local byte, find, format, gsub = string.byte, string.find, string.format, string.gsub
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
-local math_type = rawget(math, "type")
+local number_text = util.number_text
 
 local M = {}
 
@@ -83,14 +83,7 @@ end
 --- A JSON number for v, or "null" for NaN, the infinities and non-numbers.
 function M.number(v)
   if type(v) ~= "number" or v ~= v or v == huge or v == -huge then return "null" end
-  if math_type and math_type(v) == "integer" then return format("%d", v) end
-  if v == 0 then return "0" end   -- -0.0 too
-  if v == floor(v) and v > -1e18 and v < 1e18 then return format("%.0f", v) end
-  for digits = 14, 16 do
-    local s = format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
-  end
-  return format("%.17g", v)
+  return number_text(v)
 end
 
 local function kind_of(t, empty)

@@ -16,11 +16,11 @@
 local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.util"
 
-local type, ipairs, tostring, tonumber = type, ipairs, tostring, tonumber
+local type, ipairs, tostring = type, ipairs, tostring
 local format, gsub, find = string.format, string.gsub, string.find
 local concat = table.concat
-local floor, huge = math.floor, math.huge
-local math_type = rawget(math, "type")
+local huge = math.huge
+local number_text = util.number_text
 
 local M = {}
 
@@ -70,14 +70,7 @@ end
 function M.value(v)
   if type(v) ~= "number" or v ~= v then return "NaN" end
   if v == huge then return "+Inf" elseif v == -huge then return "-Inf" end
-  if math_type and math_type(v) == "integer" then return format("%d", v) end
-  if v == 0 then return "0" end
-  if v == floor(v) and v > -1e18 and v < 1e18 then return format("%.0f", v) end
-  for digits = 14, 16 do
-    local s = format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
-  end
-  return format("%.17g", v)
+  return number_text(v)
 end
 
 local KINDS = { counter = true, gauge = true, untyped = true, histogram = true, summary = true }
