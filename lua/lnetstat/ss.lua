@@ -13,7 +13,6 @@
 local type, ipairs, tostring, tonumber, require, format, sub, find, rep, concat, sort =
   type, ipairs, tostring, tonumber, require, string.format, string.sub, string.find, string.rep, table.concat,
   table.sort
-local io = io
 local util = require "lnetstat.util"
 
 local M = { _NAME = "lnetstat.ss" }
@@ -55,13 +54,7 @@ local function address(r, addr, with_device)
   return a .. ":"
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local read_file = util.read_file
 
 -- /etc/services: [proto][port] = the first name listed for it
 local function services(text)

@@ -108,6 +108,17 @@ function M.show(v)
   return "'" .. s .. "'"
 end
 
+--- The whole content of the file at path, or nil, message when it cannot
+-- be opened or read.
+function M.read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("*a")
+  f:close()
+  if text == nil then return nil, "cannot read " .. path end
+  return text
+end
+
 --- Writes text to path through a temporary file beside it and a rename, so
 -- a reader (a Prometheus textfile collector, a CI job) never sees half a
 -- file. The temporary file is created exclusively (nothing planted at its

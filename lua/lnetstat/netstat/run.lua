@@ -36,13 +36,7 @@ M.FILES = {
   hosts = "/etc/hosts", networks = "/etc/networks",
 }
 
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local read_file = require("lnetstat.util").read_file
 
 --- A name table (lnetstat.netstat.names) over the name files a view needs:
 -- needs = {ports = bool, hosts = bool} (services and protocols; hosts and

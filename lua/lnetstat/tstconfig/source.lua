@@ -26,14 +26,7 @@ local function split_lines_command(text)
 end
 M.split_lines_command = split_lines_command
 
-local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local text = f:read("*a")
-  f:close()
-  if text == nil then return nil, "cannot read " .. path end
-  return text
-end
+local read_file = require("lnetstat.util").read_file
 
 local function shell_quote(s)
   return "'" .. gsub(tostring(s), "'", "'\\''") .. "'"
