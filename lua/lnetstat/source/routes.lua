@@ -195,23 +195,27 @@ end
 local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
 local GET_FINISH = { flags = true }
 
+--- The table option of routes() and watch(): a name ("main", "local",
+-- "default", "all" = -1) or an id 1..4294967295 as the table number;
+-- default when t is nil. Raises fname's argument error otherwise.
+function M.table_id(fname, t, default)
+  if t == nil then return default end
+  if type(t) == "number" then
+    if not is_integer(t) or t < 1 or t > 4294967295 then
+      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
+        tostring(t)))
+    end
+    return t
+  end
+  return TABLES[options.enum(fname, 1, "table", t, TABLES)]
+end
+
 local function parse_routes_opts(fname, opts)
   opts = options.check(fname, opts, ROUTE_OPTS)
   local q = {}
   q.families = opts.family == nil and { "inet", "inet6" }
     or { options.enum(fname, 1, "family", opts.family, FAMILIES) }
-  local t = opts.table
-  if t == nil then
-    q.table = MAIN
-  elseif type(t) == "number" then
-    if not is_integer(t) or t < 1 or t > 4294967295 then
-      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
-        tostring(t)))
-    end
-    q.table = t
-  else
-    q.table = TABLES[options.enum(fname, 1, "table", t, TABLES)]
-  end
+  q.table = M.table_id(fname, opts.table, MAIN)
   q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
   q.flags = true

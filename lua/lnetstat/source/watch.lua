@@ -35,7 +35,6 @@ M.KINDS = { "links", "addresses", "routes", "neighbors", "sockets" }
 
 local OPTS = { netns = true, family = true, table = true, rcvbuf = true }
 local FAMILIES = { inet = true, inet6 = true }
-local TABLES = { main = 254, ["local"] = 255, default = 253, all = -1 }
 
 -- The socket record fields of sockets() (its default: every field but the
 -- cookie), without uid and inode: the kernel's destroy messages leave them 0,
@@ -86,18 +85,7 @@ local function parse(fname, kinds, opts)
     options.argerror(fname, 1, "netns 'all' is not supported by watch; open one watch per namespace")
   end
   if merged.family ~= nil then q.family = options.enum(fname, 1, "family", merged.family, FAMILIES) end
-  local t = merged.table
-  if t == nil then
-    q.table = -1
-  elseif type(t) == "number" then
-    if not util.is_integer(t) or t < 1 or t > 4294967295 then
-      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
-        tostring(t)))
-    end
-    q.table = t
-  else
-    q.table = TABLES[options.enum(fname, 1, "table", t, TABLES)]
-  end
+  q.table = routes.table_id(fname, merged.table, -1) -- default: every table
   if merged.rcvbuf ~= nil then
     local b = merged.rcvbuf
     if not util.is_integer(b) or b < 1 or b > 2147483647 then
