@@ -195,15 +195,20 @@ function Snapshot:read(fname, ...)
   return self.data[fname](...)
 end
 
--- A call the snapshot does not model: read once per attempt and options.
-function Snapshot:direct(fname, opts)
-  local key = "direct " .. fname .. " " .. q.describe(opts)
+-- self:read(fname, opts) once per attempt and key: its answer, kept.
+local function cached(self, key, fname, opts)
   local e = self.cache[key]
   if not e then
     local res, err, errno = self:read(fname, opts)
     e = { res = res, err = err, errno = errno }
     self.cache[key] = e
   end
+  return e
+end
+
+-- A call the snapshot does not model: read once per attempt and options.
+function Snapshot:direct(fname, opts)
+  local e = cached(self, "direct " .. fname .. " " .. q.describe(opts), fname, opts)
   if type(e.res) == "table" and fname ~= "stats" then return copy_list(e.res), e.err, e.errno end
   return e.res, e.err, e.errno
 end
@@ -245,13 +250,7 @@ end
 
 -- A data function read once per attempt and namespace (args: its options).
 function Snapshot:once(fname, netns, opts)
-  local key = fname .. key_of(netns)
-  local e = self.cache[key]
-  if not e then
-    local res, err, errno = self:read(fname, opts)
-    e = { res = res, err = err, errno = errno }
-    self.cache[key] = e
-  end
+  local e = cached(self, fname .. key_of(netns), fname, opts)
   return e.res, e.err, e.errno
 end
 
