@@ -122,19 +122,11 @@ local function proc_flags(r, bits)
   return letters_of[bits]
 end
 
---- The netstat -r flag letters of a route record, from its kernel facts:
--- U (every route), G (a gateway, or one on the first nexthop), H (a host
--- prefix), D (learned from a redirect), A (IPv6, learned from a router
--- advertisement), ! (a reject type). A /proc record brings the file's
--- RTF_* bits (field rtf), to which the same H, U and ! rules are applied.
--- routes() runs it on every route of a full table, so the common path is
--- a few field reads, one plain string search and comparisons with
--- constants; the text of each set of letters is made once (letters_of).
--- @tparam table r a route record as the C core builds it
--- @treturn string the letters, e.g. "UG"
-function M.route_flags(r)
-  local rtf = r.rtf
-  if rtf then return proc_flags(r, rtf) end
+-- The letters of a record from rtnetlink (no rtf). routes() runs it on
+-- every route of a full table, so it reads each fact once, makes one plain
+-- string search and otherwise compares with constants; the text of each
+-- set of letters is made once (letters_of).
+local function netlink_flags(r)
   local bits = UP
   if r.gateway ~= nil then
     bits = UP + GATEWAY
@@ -161,13 +153,25 @@ function M.route_flags(r)
   if rtype ~= "unicast" and REJECT_TYPES[rtype] then bits = bits + REJECT end
   return letters_of[bits]
 end
-local route_flags = M.route_flags
+
+--- The netstat -r flag letters of a route record, from its kernel facts:
+-- U (every route), G (a gateway, or one on the first nexthop), H (a host
+-- prefix), D (learned from a redirect), A (IPv6, learned from a router
+-- advertisement), ! (a reject type). A /proc record brings the file's
+-- RTF_* bits (field rtf), to which the same H, U and ! rules are applied.
+-- @tparam table r a route record as the C core builds it
+-- @treturn string the letters, e.g. "UG"
+function M.route_flags(r)
+  local rtf = r.rtf
+  if rtf then return proc_flags(r, rtf) end
+  return netlink_flags(r)
+end
 
 -- Completes a record from the C core: flags from the facts, and the facts
 -- asked for the flags only removed.
 local function finish(q, r)
   if q.flags then
-    r.flags = route_flags(r)
+    r.flags = M.route_flags(r)
     r.rtf = nil
   end
   local drop = q.drop
@@ -184,7 +188,7 @@ local function finish_list(q, list, ...)
   if q.flags and not q.drop and list.source == "netlink" then
     for i = 1, #list do
       local r = list[i]
-      r.flags = route_flags(r)
+      r.flags = netlink_flags(r)
     end
   elseif q.flags or q.drop then
     for i = 1, #list do finish(q, list[i]) end
@@ -355,7 +359,7 @@ function M.each_route(opts, fn)
     net_fn = proc_fn
     if not q.drop then
       net_fn = function(r) -- as finish_list: a netlink record has no rtf
-        r.flags = route_flags(r)
+        r.flags = netlink_flags(r)
         return user(r)
       end
     end
