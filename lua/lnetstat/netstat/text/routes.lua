@@ -19,6 +19,17 @@ local M = {}
 
 -- Routes ----------------------------------------------------------------------------
 
+-- The Flags column is not the record's flags field (lnetstat.source.routes'
+-- route_flags), on purpose: it is what net-tools prints from the kernel's
+-- /proc files, and that differs. IPv4 (/proc/net/route): only unreachable
+-- and prohibit are RTF_REJECT (a blackhole or throw route shows "U"), "!"
+-- replaces the letters before it ("!H", where the record says "UH!"), and
+-- D for a redirect-protocol route never appears. IPv6 (/proc/net/ipv6_route
+-- as inet6_gr reads it): "!" replaces U for unreachable, prohibit and
+-- blackhole routes, "n" marks local and reject routes, and a /128 has no
+-- H ("U", where the record says "UH"). The plan asks each_route for fields
+-- without flags, so netstat -r over a full table builds no record letters.
+
 -- Route types /proc/net/route marks RTF_REJECT.
 local ROUTE_REJECT = { unreachable = true, prohibit = true }
 
