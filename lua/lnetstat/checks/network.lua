@@ -11,8 +11,8 @@ local describe = util.describe
 local bad = util.bad
 local is_list = util.is_list
 local num = util.num
-local COMMON_OPTS = util.COMMON_OPTS
 local check_common = util.check_common
+local split_pattern = util.split_pattern
 
 local M = {}
 
@@ -99,14 +99,9 @@ function M.install(env, kit)
     if type(pat) ~= "table" or q.is_matcher(pat) then
       bad("interface", 1, "pattern table expected, got " .. type(pat))
     end
-    local fields, inline = {}, {}
-    for k, v in pairs(pat) do
-      if COMMON_OPTS[k] then inline[k] = v else fields[k] = v end
-    end
+    local fields, o = split_pattern("interface", pat, opts)
     if fields.name == nil then bad("interface", 1, "the pattern needs a name (a name or a matcher)") end
     name_arg("interface", fields.name)
-    local o = check_common("interface", 1, inline)
-    for k, v in pairs(check_common("interface", 2, opts)) do o[k] = v end
     local with_addr = false
     local checks = {}
     for k in pairs(fields) do

@@ -10,8 +10,8 @@ local describe = util.describe
 local bad = util.bad
 local data_error = util.data_error
 local num = util.num
-local COMMON_OPTS = util.COMMON_OPTS
 local check_common = util.check_common
+local split_pattern = util.split_pattern
 
 local M = {}
 
@@ -142,12 +142,7 @@ function M.install(env, kit)
   function env.route_present(pat, opts)
     if type(pat) ~= "table" or q.is_matcher(pat) then bad("route_present", 1, "pattern table expected") end
     if type(pat.dst) ~= "string" then bad("route_present", 1, "the pattern needs dst (CIDR text)") end
-    local fields, inline = {}, {}
-    for k, v in pairs(pat) do
-      if COMMON_OPTS[k] then inline[k] = v else fields[k] = v end
-    end
-    local o = check_common("route_present", 1, inline)
-    for k, v in pairs(check_common("route_present", 2, opts)) do o[k] = v end
+    local fields, o = split_pattern("route_present", pat, opts)
     local family = fields.family or (find(fields.dst, ":", 1, true) and "inet6" or "inet")
     local desc = route_fields(fields)
     return run_check({

@@ -230,6 +230,21 @@ local function check_common(fname, n, opts, extra, level)
   return out
 end
 
+-- A pattern table that may carry the common options inline (id, title,
+-- within, ...): returns its other fields, and the options: the pattern's
+-- (checked as argument 1) overridden by those of opts (argument 2). level
+-- as check_common's.
+local function split_pattern(fname, pat, opts, level)
+  level = (level or 1) + 1
+  local fields, inline = {}, {}
+  for k, v in pairs(pat) do
+    if COMMON_OPTS[k] then inline[k] = v else fields[k] = v end
+  end
+  local o = check_common(fname, 1, inline, nil, level)
+  for k, v in pairs(check_common(fname, 2, opts, nil, level)) do o[k] = v end
+  return fields, o
+end
+
 -- Comparisons ----------------------------------------------------------------
 local OPS = {
   ["=="] = function(a, b) return a == b end, ["="] = function(a, b) return a == b end,
@@ -271,6 +286,7 @@ M.SOCKET_FIELDS = SOCKET_FIELDS
 M.OWNER_FIELDS = OWNER_FIELDS
 M.LISTEN_ALIASES = LISTEN_ALIASES
 M.COMMON_OPTS = COMMON_OPTS
+M.split_pattern = split_pattern
 M.suggest = suggest
 M.check_common = check_common
 M.check_window = check_window
