@@ -46,6 +46,7 @@ local format, concat = string.format, table.concat
 local argerror, copy, errmsg, describe = util.argerror, util.copy, util.errmsg, util.describe
 local new_run, make_env, load_chunk = sandbox.new_run, sandbox.make_env, sandbox.load_chunk
 local runner = require "lnetstat.checks.runner"
+local read_file = require("lnetstat.util").read_file
 
 local M = { _NAME = "lnetstat.check" }
 
@@ -231,6 +232,23 @@ local function set_limits(run, fname, opts)
   end
 end
 
+-- The data functions of a run: opts.data, else the lnetstat module (a run
+-- that cannot load it gets data_error, and every data call fails).
+local function load_data(run)
+  if run.data ~= nil then
+    run.version = run.data._VERSION
+    return
+  end
+  local ok, ns = pcall(require, "lnetstat")
+  if ok then
+    run.data = ns
+    run.version = ns._VERSION
+  else
+    run.data = {}
+    run.data_error = "cannot load lnetstat: " .. tostring(ns)
+  end
+end
+
 --- Runs check files.
 -- @tparam table files paths ("-" reads standard input)
 -- @tparam[opt] table opts data (a table of data functions; default the
@@ -254,29 +272,13 @@ function M.run(files, opts)
   local run = new_run(opts)
   set_limits(run, "run", opts)
   local t0 = run.clock()
-  if run.data == nil then
-    local ok, ns = pcall(require, "lnetstat")
-    if ok then
-      run.data = ns
-      run.version = ns._VERSION
-    else
-      run.data = {}
-      run.data_error = "cannot load lnetstat: " .. tostring(ns)
-    end
-  else
-    run.version = run.data._VERSION
-  end
+  load_data(run)
   for _, file in ipairs(files) do
     local src, err
     if file == "-" then
       src = io.stdin:read("*a")
     else
-      local f
-      f, err = io.open(file, "r")
-      if f then
-        src = f:read("*a")
-        f:close()
-      end
+      src, err = read_file(file)
     end
     if not src then
       run.files[#run.files + 1] = file
@@ -301,13 +303,7 @@ function M.run_string(src, name, opts)
   local run = new_run(opts)
   set_limits(run, "run_string", opts)
   local t0 = run.clock()
-  if run.data == nil then
-    local ok, ns = pcall(require, "lnetstat")
-    run.data = ok and ns or {}
-    run.version = ok and ns._VERSION or nil
-  else
-    run.version = run.data._VERSION
-  end
+  load_data(run)
   M.run_source(run, src, name or "check")
   return finish(run, t0)
 end
