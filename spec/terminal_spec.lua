@@ -14,6 +14,18 @@ describe("netstat views on a terminal", function()
     assert.equal(plain, run_mod.terminal_safe(plain))
   end)
 
+  it("escape exactly the control bytes and DEL, byte by byte, and C1 pairs", function()
+    for b = 0, 255 do
+      local c = string.char(b)
+      local control = (b < 32 and b ~= 9 and b ~= 10) or b == 127
+      local want = control and format("\\x%02X", b) or c
+      assert.equal(want, run_mod.terminal_safe("x" .. c .. "y"):sub(2, -2), "byte " .. b)
+      local pair = "\194" .. c
+      local c1 = b >= 128 and b <= 159
+      assert.equal(c1 and format("\\u%04X", b) or ("\194" .. want), run_mod.terminal_safe(pair), "C2 " .. b)
+    end
+  end)
+
   it("print a listener's program name with its escape bytes escaped", function()
     local dir = helpers.mktemp_dir()
     local pid

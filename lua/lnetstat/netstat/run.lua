@@ -383,12 +383,15 @@ end
 -- What the host names (programs, unix paths, interfaces) reaches a terminal
 -- with its control bytes escaped: a process called "\27[2J" must not clear
 -- the auditor's screen. Tabs and newlines are the table's own; the scan is
--- one pattern search per chunk when there is nothing to escape.
+-- one pattern search per chunk when there is nothing to escape. It looks
+-- for a byte outside the set of bytes left as they are (printable ASCII
+-- first: most bytes leave the set test at its first range), which is the
+-- exact complement of the control bytes, DEL and a C1 lead byte.
 local sfind, sgsub, sbyte = string.find, string.gsub, string.byte
 local function control_escape(c) return sformat("\\x%02X", sbyte(c)) end
 local function c1_escape(c) return sformat("\\u%04X", sbyte(c)) end
 local function terminal_safe(text)
-  if not sfind(text, "[%z\1-\8\11-\31\127\194]") then return text end
+  if not sfind(text, "[^ -~\n\t\128-\193\195-\255]") then return text end
   text = sgsub(text, "[%z\1-\8\11-\31\127]", control_escape)
   return (sgsub(text, "\194([\128-\159])", c1_escape))
 end
