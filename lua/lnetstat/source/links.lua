@@ -56,38 +56,43 @@ end
 
 -- Option parsers (run under options.validate) ----------------------------
 
+-- The options every parser takes (netns, source), checked first; returns
+-- the caller's options and q with those two set.
+local function parse_common(fname, opts, allowed)
+  opts = options.check(fname, opts, allowed)
+  return opts, { netns = options.netns(fname, 1, opts.netns), source = source_of(fname, opts.source) }
+end
+
+local function family_of(fname, v)
+  return v ~= nil and options.enum(fname, 1, "family", v, FAMILIES) or nil
+end
+
 local INTERFACE_OPTS = { netns = true, addresses = true, source = true, name = true }
 local function parse_interfaces(fname, opts)
-  opts = options.check(fname, opts, INTERFACE_OPTS)
-  return {
-    netns = options.netns(fname, 1, opts.netns),
-    source = source_of(fname, opts.source),
-    addresses = check_bool(fname, "addresses", opts.addresses) ~= false,
-    name = check_name(fname, "name", opts.name),
-  }
+  local q
+  opts, q = parse_common(fname, opts, INTERFACE_OPTS)
+  q.addresses = check_bool(fname, "addresses", opts.addresses) ~= false
+  q.name = check_name(fname, "name", opts.name)
+  return q
 end
 
 local ADDRESS_OPTS = { netns = true, family = true, source = true, interface = true }
 local function parse_addresses(fname, opts)
-  opts = options.check(fname, opts, ADDRESS_OPTS)
-  return {
-    netns = options.netns(fname, 1, opts.netns),
-    source = source_of(fname, opts.source),
-    family = opts.family ~= nil and options.enum(fname, 1, "family", opts.family, FAMILIES) or nil,
-    interface = check_name(fname, "interface", opts.interface),
-  }
+  local q
+  opts, q = parse_common(fname, opts, ADDRESS_OPTS)
+  q.family = family_of(fname, opts.family)
+  q.interface = check_name(fname, "interface", opts.interface)
+  return q
 end
 
 local NEIGHBOR_OPTS = { netns = true, family = true, interface = true, proxy = true, source = true }
 local function parse_neighbors(fname, opts)
-  opts = options.check(fname, opts, NEIGHBOR_OPTS)
-  return {
-    netns = options.netns(fname, 1, opts.netns),
-    source = source_of(fname, opts.source),
-    family = opts.family ~= nil and options.enum(fname, 1, "family", opts.family, FAMILIES) or nil,
-    interface = check_name(fname, "interface", opts.interface),
-    proxy = check_bool(fname, "proxy", opts.proxy) == true,
-  }
+  local q
+  opts, q = parse_common(fname, opts, NEIGHBOR_OPTS)
+  q.family = family_of(fname, opts.family)
+  q.interface = check_name(fname, "interface", opts.interface)
+  q.proxy = check_bool(fname, "proxy", opts.proxy) == true
+  return q
 end
 
 -- Helpers ------------------------------------------------------------------
