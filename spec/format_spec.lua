@@ -368,6 +368,28 @@ describe("lnetstat.format routes and groups", function()
       lnetstat = { each_route = function() return nil, "no such netns", 2 end } })
     assert.are.same({ nil, "no such netns", 2, false }, { ok, msg, errno, wrote })
   end)
+  it("prints netstat -r -6's columns: widths, no cut, signed metric, Ref 1 unless known", function()
+    local list = {
+      { family = "inet6", dst = "::/0", gateway = "2001:db8::1", interface = "eth0", type = "unicast",
+        metric = 1024 },
+      { family = "inet6", dst = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:0/112", interface = "veth-abcdefghij",
+        type = "unicast", metric = 4294967295, refcnt = 12 },
+      { family = "inet6", dst = "2001:db8:1::/48", type = "unreachable", metric = 0 },
+      { family = "inet6", dst = "::1", interface = "lo", type = "local", metric = 0 },
+      { family = "inet6", dst = "fe80::/64", nexthops = { { gateway = "fe80::1", interface = "eth1" } },
+        type = "unicast", metric = 256 },
+      { family = "inet", dst = "0.0.0.0/0", gateway = "192.0.2.1", interface = "eth0", type = "unicast" },
+    }
+    local line = "%-30s %-26s %-4s %-3d %-1d %6d %s\n"
+    assert.are.equal("Kernel IPv6 routing table\n"
+      .. "Destination                    Next Hop                   Flag Met Ref  Use If\n"
+      .. line:format("::/0", "2001:db8::1", "UG", 1024, 1, 0, "eth0")
+      .. line:format("2001:db8:aaaa:bbbb:cccc:dddd:eeee:0/112", "::", "U", -1, 12, 0, "veth-abcdefghij")
+      .. line:format("2001:db8:1::/48", "::", "!n", 0, 1, 0, "lo")
+      .. line:format("::1/128", "::", "Un", 0, 1, 0, "lo")
+      .. line:format("fe80::/64", "fe80::1", "UG", 256, 1, 0, "eth1"),
+      format.routes6_text(list, flags_of("-rn6"), {}))
+  end)
   it("prints IPv4 groups before IPv6, device names cut to 10 for IPv4", function()
     local list = {
       { family = "inet6", interface = "averylongname0", group = "ff02::1", users = 1 },

@@ -57,6 +57,22 @@ local function col15(text)
   return text .. PAD15[n]
 end
 
+-- "%-Ns" of text: padded to width, never cut.
+local SPACES = {}
+for i = 1, 30 do SPACES[i] = string.rep(" ", i) end
+local function ljust(text, width)
+  local n = #text
+  if n >= width then return text end
+  return text .. SPACES[width - n]
+end
+
+-- "%d" of an integer, each made once (a table has few distinct values).
+local decimal = setmetatable({}, { __index = function(cache, v)
+  local text = sformat("%d", v)
+  cache[v] = text
+  return text
+end })
+
 local ROUTE_HEADERS = {
   "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n",
   "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
@@ -178,8 +194,11 @@ function M.routes6_text(list, flags, opts)
     if names then dst_text, gw_text = names:ipv6_name(addr), names:ipv6_name(gateway) end
     local metric = int(r.metric)
     if metric > 2147483647 then metric = metric - 4294967296 end
-    out[#out + 1] = sformat("%-30s %-26s %-4s %-3d %-1d %6d %s\n", dst_text .. "/" .. (len ~= "" and len or "128"),
-      gw_text, letters, metric, int(r.refcnt or 1), 0, iface)
+    -- "%-30s %-26s %-4s %-3d %-1d %6d %s\n" (Use is always 0), by
+    -- concatenation: string.format costs a C formatting call per column
+    out[#out + 1] = ljust(dst_text .. "/" .. (len ~= "" and len or "128"), 30) .. " "
+      .. ljust(gw_text, 26) .. " " .. ljust(letters, 4) .. " " .. ljust(decimal[metric], 3) .. " "
+      .. ljust(decimal[int(r.refcnt or 1)], 1) .. "      0 " .. iface .. "\n"
   end
   return concat(out)
 end
