@@ -383,15 +383,17 @@ end
 -- What the host names (programs, unix paths, interfaces) reaches a terminal
 -- with its control bytes escaped: a process called "\27[2J" must not clear
 -- the auditor's screen. Tabs and newlines are the table's own; the scan is
--- one pattern search per chunk when there is nothing to escape. It looks
--- for a byte outside the set of bytes left as they are (printable ASCII
--- first: most bytes leave the set test at its first range), which is the
--- exact complement of the control bytes, DEL and a C1 lead byte.
+-- one pattern match per chunk when there is nothing to escape: the whole
+-- chunk is a run of the bytes left as they are (the exact complement of
+-- the control bytes, DEL and a C1 lead byte), printable ASCII first in the
+-- set so that most bytes pass at its first range. One anchored run is a
+-- few times cheaper than searching for a byte outside it: the search
+-- starts a match at every position.
 local sfind, sgsub, sbyte = string.find, string.gsub, string.byte
 local function control_escape(c) return sformat("\\x%02X", sbyte(c)) end
 local function c1_escape(c) return sformat("\\u%04X", sbyte(c)) end
 local function terminal_safe(text)
-  if not sfind(text, "[^ -~\n\t\128-\193\195-\255]") then return text end
+  if sfind(text, "^[ -~\n\t\128-\193\195-\255]*$") then return text end
   text = sgsub(text, "[%z\1-\8\11-\31\127]", control_escape)
   return (sgsub(text, "\194([\128-\159])", c1_escape))
 end
