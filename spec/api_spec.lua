@@ -196,6 +196,41 @@ describe("sockets() on this host", function()
     assert.equal("netlink", list.sources.tcp)
   end)
 
+  -- A query asked again is answered from the parsed query kept for it: the
+  -- answers must be those of a fresh parse, whatever was asked before.
+  it("answers a repeated query as a fresh one, whatever was asked before", function()
+    local function ports(list)
+      local out = {}
+      for _, r in ipairs(list) do out[#out + 1] = r.proto .. ":" .. r.local_port end
+      return table.concat(out, " ")
+    end
+    for _ = 1, 3 do
+      assert.equal("tcp:" .. port, ports(assert(ns.listening { proto = "tcp", local_port = port })))
+      assert.equal("", ports(assert(ns.listening { proto = "udp", local_port = port })))
+      assert.equal("", ports(assert(ns.connections { proto = "tcp", local_port = port })))
+      assert.equal(0, #assert(ns.sockets { proto = "tcp", local_port = port, state = "ESTABLISHED" }))
+      assert.equal(1, #assert(ns.sockets { proto = "tcp", local_port = port, state = "LISTEN" }))
+    end
+    -- a number that prints like an accepted one is still checked: 80 is a
+    -- port, 80 plus a tiny fraction is not
+    assert.equal(1, #assert(ns.sockets { proto = "tcp", local_port = port }))
+    assert.matches("local_port must be a port", err_of(ns.sockets, { proto = "tcp", local_port = port + 1e-10 }))
+    assert.matches("local_port must be a port", err_of(ns.sockets, { proto = "tcp", local_port = tostring(port) }))
+    -- an options table with a metatable is read through it each time
+    local proxy = setmetatable({}, { __index = { proto = "tcp", local_port = port } })
+    assert.equal("tcp:" .. port, ports(assert(ns.listening(proxy))))
+    assert.equal("", ports(assert(ns.listening(setmetatable({}, { __index = { proto = "udp" } })))))
+    -- many different queries (more than are kept) stay right
+    for i = 1, 200 do
+      assert.equal(0, #assert(ns.sockets { proto = "tcp", local_port = port, remote_port = i }))
+    end
+    assert.equal(1, #assert(ns.listening { proto = "tcp", local_port = port }))
+    -- an error is never kept: the same bad options fail again
+    for _ = 1, 2 do
+      assert.matches("unknown option 'prot'", err_of(ns.listening, { prot = "tcp" }))
+    end
+  end)
+
   helpers.root_it("comes back to its own namespace after reading another", function()
     local name = helpers.netns_create("lnetstat-api")
     finally(function() helpers.netns_delete(name) end)
