@@ -10,6 +10,7 @@
  *
  * A receive queue that overflowed (ENOBUFS) becomes one event of kind
  * "overflow": events were dropped and the caller re-reads the state. */
+#include "record/class.h"
 #include "source/watch.h"
 #include "source/rtnl.h"
 #include "source/diag.h"
@@ -562,17 +563,5 @@ static const luaL_Reg watch_methods[] = {
 
 void watch_register(lua_State *L)
 {
-	luaL_newmetatable(L, WATCH_MT);
-	lua_pushcfunction(L, l_watch_close);
-	lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-	lua_pushcfunction(L, l_watch_close);
-	lua_setfield(L, -2, "__close");
-#endif
-	lua_pushcfunction(L, l_watch_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_newtable(L);
-	luaL_setfuncs(L, watch_methods, 0);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	class_register(L, WATCH_MT, l_watch_close, l_watch_tostring, watch_methods);
 }
