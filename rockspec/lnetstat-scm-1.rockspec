@@ -47,6 +47,7 @@ build = {
         "csrc/nl/dump.c",
         "csrc/nl/session.c",
         "csrc/record/attr.c",
+        "csrc/record/class.c",
         "csrc/record/push.c",
         "csrc/record/route.c",
         "csrc/record/socket.c",
