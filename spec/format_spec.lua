@@ -390,6 +390,26 @@ describe("lnetstat.format routes and groups", function()
       .. line:format("fe80::/64", "fe80::1", "UG", 256, 1, 0, "eth1"),
       format.routes6_text(list, flags_of("-rn6"), {}))
   end)
+  it("asks routes() for -r -6 text with only the fields its lines show", function()
+    local list = {
+      { family = "inet6", dst = "::/0", gateway = "2001:db8::1", interface = "eth0", type = "unicast",
+        metric = 1024 },
+      { family = "inet6", dst = "2001:db8:1::/48", type = "unreachable", metric = 0 },
+      { family = "inet6", dst = "2001:db8:2::/64", interface = "eth0", type = "anycast", metric = 0 },
+    }
+    local asked
+    local fake = { routes = function(opts)
+      asked = opts
+      return list
+    end }
+    local chunks = {}
+    local out, err = format.route_view(flags_of("-rn6"), { lnetstat = fake, netns = "web",
+      write = function(text) chunks[#chunks + 1] = text end })
+    assert.are.same({ "", "" }, { out, err })
+    assert.are.equal(format.routes6_text(list, flags_of("-rn6"), {}), table.concat(chunks))
+    assert.are.same({ family = "inet6", table = "all", netns = "web",
+      fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned" } }, asked)
+  end)
   it("prints IPv4 groups before IPv6, device names cut to 10 for IPv4", function()
     local list = {
       { family = "inet6", interface = "averylongname0", group = "ff02::1", users = 1 },

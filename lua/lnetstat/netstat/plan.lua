@@ -61,8 +61,10 @@ end
 --   flags       the parsed flags; shown, inet_view, unix_view (sockets)
 --   sockets     options of sockets()/each_socket() (socket view with a table)
 --   groups      options of groups() (-g)
---   routes      options of routes(); each_route the options of the
---               streamed IPv4 table (nil for -r -6, which is not streamed)
+--   routes      options of routes() (full records: what --json prints);
+--               each_route the options of the streamed IPv4 table (nil for
+--               -r -6, which is not streamed); routes_text the options of
+--               routes() for the -r -6 text (the fields a line shows)
 --   interfaces, stats   options of interfaces() / stats()
 --   names       { ports = bool, hosts = bool }: the name files to read
 --   users       whether -e's User column needs user names
@@ -79,8 +81,12 @@ function M.new(flags)
   elseif view == "route" then
     local v6 = flags.inet6 and not flags.inet
     p.routes = { family = v6 and "inet6" or "inet", table = v6 and "all" or nil }
-    if not v6 then
-      -- only the fields a line shows (lighter records for a full table)
+    -- only the fields a line shows (lighter records for a full table, and
+    -- no flag letters: the Flags column follows its own rule)
+    if v6 then
+      p.routes_text = { family = "inet6", table = "all",
+        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned" } }
+    else
       p.each_route = { family = "inet",
         fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops" } }
     end

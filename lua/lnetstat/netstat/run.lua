@@ -255,14 +255,23 @@ end
 
 --- The route view (netstat -r). With opts.write and the IPv4 table, the
 -- lines go out while each_route streams the routes (a full table is never
--- held); otherwise collect and render. Returns stdout_text, stderr_text or
--- nil, message, errno. opts: netns, lnetstat, files, names, write.
+-- held); with opts.write and -r -6, routes() builds only the fields the
+-- lines show; otherwise collect and render. Returns stdout_text,
+-- stderr_text or nil, message, errno. opts: netns, lnetstat, files, names,
+-- write.
 function M.route_view(flags, opts)
   need_table("route_view", 1, flags)
   need_opts("route_view", 2, opts)
   opts = opts or {}
   local p = plan_mod.new(flags)
   local write = opts.write
+  if write and p.routes_text then
+    -- -r -6: one list, of the fields its lines show
+    local ns = opts.lnetstat or require "lnetstat"
+    local list, err, errno = ns.routes(call_opts(p.routes_text, opts.netns or flags.netns, true))
+    if not list then return nil, err, errno end
+    return M.render(flags, { routes = list }, opts)
+  end
   if not write or not p.each_route then
     local data, err, errno = M.collect(flags, opts)
     if not data then return nil, err, errno end
