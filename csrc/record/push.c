@@ -156,3 +156,16 @@ int l_parse_cidr(lua_State *L)
 	lua_pushinteger(L, c.prefixlen);
 	return 2;
 }
+
+void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags)
+{
+	size_t i;
+
+	lua_createtable(L, 0, 4);
+	for (i = 0; i < n; i++) {
+		if (flags & names[i].bit) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, names[i].name);
+		}
+	}
+}
