@@ -106,33 +106,27 @@ static const char *const link_stat_names[] = {
 #define LINK_NSTATS (sizeof(link_stat_names) / sizeof(link_stat_names[0]))
 
 /* Pushes stats = {...} from the struct the kernel sent (stats.bits = 64
- * or 32). The struct grows across kernels: it is copied by its real length
- * into a zeroed array (memcpy: the payload may be unaligned), and only the
- * fields the kernel sent are set. */
+ * or 32). The struct grows across kernels: only the fields the kernel sent
+ * are set, each copied out (memcpy: the payload may be unaligned). */
 static void link_set_stats(lua_State *L, const struct link_rec *r)
 {
-	uint64_t v64[LINK_NSTATS];
-	uint32_t v32[LINK_NSTATS];
-	size_t len = r->stats_len, n, i;
+	const unsigned char *p = (const unsigned char *)r->stats;
+	size_t width = r->stats_bits == 64 ? sizeof(uint64_t) : sizeof(uint32_t);
+	size_t n = r->stats_len / width, i;
+	uint64_t v64;
+	uint32_t v32;
 
-	if (r->stats_bits == 64) {
-		memset(v64, 0, sizeof(v64));
-		if (len > sizeof(v64))
-			len = sizeof(v64);
-		memcpy(v64, r->stats, len);
-		n = len / sizeof(uint64_t);
-		lua_createtable(L, 0, (int)n + 1);
-		for (i = 0; i < n; i++)
-			set_u64(L, link_stat_names[i], v64[i]);
-	} else {
-		memset(v32, 0, sizeof(v32));
-		if (len > sizeof(v32))
-			len = sizeof(v32);
-		memcpy(v32, r->stats, len);
-		n = len / sizeof(uint32_t);
-		lua_createtable(L, 0, (int)n + 1);
-		for (i = 0; i < n; i++)
-			set_int(L, link_stat_names[i], v32[i]);
+	if (n > LINK_NSTATS)
+		n = LINK_NSTATS;
+	lua_createtable(L, 0, (int)n + 1);
+	for (i = 0; i < n; i++, p += width) {
+		if (width == sizeof(v64)) {
+			memcpy(&v64, p, sizeof(v64));
+			set_u64(L, link_stat_names[i], v64);
+		} else {
+			memcpy(&v32, p, sizeof(v32));
+			set_int(L, link_stat_names[i], v32);
+		}
 	}
 	set_int(L, "bits", r->stats_bits);
 	lua_setfield(L, -2, "stats");

@@ -6,6 +6,12 @@
 
 #pragma GCC visibility push(hidden)
 
+/* A hardware address (or a tunnel's IP address); len 0: none. */
+struct link_hw {
+	const unsigned char *p;
+	size_t len;
+};
+
 /* The u32 attributes a link record carries as they are, in record order
  * (record/link.c names them). */
 enum link_u32 {
@@ -13,12 +19,6 @@ enum link_u32 {
 	LU_MIN_MTU, LU_MAX_MTU, LU_NUM_TX_QUEUES, LU_NUM_RX_QUEUES, LU_GSO_MAX_SIZE,
 	LU_GSO_MAX_SEGS, LU_CARRIER_CHANGES, LU_CARRIER_UP_COUNT, LU_CARRIER_DOWN_COUNT,
 	LU_COUNT
-};
-
-/* A hardware address (or a tunnel's IP address); len 0: none. */
-struct link_hw {
-	const unsigned char *p;
-	size_t len;
 };
 
 /* What source/rtnl_link.c reads from one message; the pointers point into

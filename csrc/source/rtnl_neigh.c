@@ -50,13 +50,13 @@ int nei_msg_cb(const struct nlmsghdr *nlh, void *data)
 	struct nei_ctx *c = (struct nei_ctx *)data;
 	struct neigh_rec r;
 
-	if (!nei_decode(nlh, &r))
-		return 0;
-	r.hz = c->hz;
-	if (r.ifindex > 0)
-		r.ifname = session_ifname(c->s, (uint32_t)r.ifindex);
-	neigh_record_push(c->L, &r);
-	append(c->L, c->list, &c->n);
+	if (nei_decode(nlh, &r)) {
+		r.hz = c->hz;
+		if (r.ifindex > 0)
+			r.ifname = session_ifname(c->s, (uint32_t)r.ifindex);
+		neigh_record_push(c->L, &r);
+		append(c->L, c->list, &c->n);
+	}
 	return 0;
 }
 
