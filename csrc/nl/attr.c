@@ -62,6 +62,13 @@ const char *nl_attr_str(const struct nlattr *a)
 	return mnl_attr_get_str(a);
 }
 
+const void *nl_msg_hdr(const struct nlmsghdr *nlh, uint16_t type, size_t hdr_size)
+{
+	if (nlh->nlmsg_type != type || nlh->nlmsg_len < NLMSG_LENGTH(hdr_size))
+		return NULL;
+	return mnl_nlmsg_get_payload(nlh);
+}
+
 const void *nl_attr_min(const struct nlattr *a, size_t min)
 {
 	if (a == NULL || mnl_attr_get_payload_len(a) < min)

@@ -36,6 +36,9 @@ int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, i
 int nl_attr_u32(const struct nlattr *a, uint32_t *out);
 int nl_attr_u8(const struct nlattr *a, uint8_t *out);
 const char *nl_attr_str(const struct nlattr *a);
+/* The family header of nlh (hdr_size bytes) when nlh is a message of type
+ * long enough to hold it, else NULL. */
+const void *nl_msg_hdr(const struct nlmsghdr *nlh, uint16_t type, size_t hdr_size);
 /* The payload of a when it holds at least min bytes, else NULL. */
 const void *nl_attr_min(const struct nlattr *a, size_t min);
 /* Copies the first size bytes of a's payload to out (it may be unaligned)

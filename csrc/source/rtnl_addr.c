@@ -27,9 +27,8 @@ static int adr_decode(const struct nlmsghdr *nlh, uint32_t index, struct addr_re
 	const struct ifaddrmsg *ifa;
 	size_t alen;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+	if ((ifa = (const struct ifaddrmsg *)nl_msg_hdr(nlh, RTM_NEWADDR, sizeof(*ifa))) == NULL)
 		return 0;
-	ifa = (const struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh);
 	if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
 	    (index != 0 && ifa->ifa_index != index))
 		return 0;

@@ -106,9 +106,8 @@ static int link_decode(const struct nlmsghdr *nlh, struct link_rec *r)
 	size_t i;
 	int b;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if ((ifi = (const struct ifinfomsg *)nl_msg_hdr(nlh, RTM_NEWLINK, sizeof(*ifi))) == NULL)
 		return 0;
-	ifi = (const struct ifinfomsg *)mnl_nlmsg_get_payload(nlh);
 	memset(tb, 0, sizeof(tb));
 	if (nl_attrs_parse(nlh, sizeof(*ifi), tb, LK_TB) < 0 ||
 	    (name = nl_attr_str(tb[IFLA_IFNAME])) == NULL)
@@ -226,10 +225,8 @@ static int ifname_msg_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi;
 	const char *name;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if ((ifi = (const struct ifinfomsg *)nl_msg_hdr(nlh, RTM_NEWLINK, sizeof(*ifi))) == NULL)
 		return 0;
-	ifi = (const struct ifinfomsg *)mnl_nlmsg_get_payload(nlh);
 	memset(tb, 0, sizeof(tb));
 	if (nl_attrs_parse(nlh, sizeof(*ifi), tb, LK_TB) < 0 ||
 	    (name = nl_attr_str(tb[IFLA_IFNAME])) == NULL)

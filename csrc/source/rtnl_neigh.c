@@ -20,9 +20,8 @@ static int nei_decode(const struct nlmsghdr *nlh, struct neigh_rec *r)
 	const struct ndmsg *ndm;
 	const struct nlattr *ll;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ndm)))
+	if ((ndm = (const struct ndmsg *)nl_msg_hdr(nlh, RTM_NEWNEIGH, sizeof(*ndm))) == NULL)
 		return 0;
-	ndm = (const struct ndmsg *)mnl_nlmsg_get_payload(nlh);
 	if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6)
 		return 0;
 	memset(tb, 0, sizeof(tb));
