@@ -14,13 +14,12 @@ static const struct { unsigned int bit; const char *name; } nei_state_names[] = 
 
 /* state: the NUD state (the first bit in ip's order when several are set,
  * "NONE" when none); states: every set bit's name, as ip -j lists them. */
-static void nei_set_state(lua_State *L, unsigned int state)
+void neigh_set_states(lua_State *L, unsigned int state)
 {
 	const char *first = NULL;
 	lua_Integer n = 0;
 	size_t i;
 
-	set_int(L, "state_bits", state);
 	lua_createtable(L, 1, 0);
 	for (i = 0; i < sizeof(nei_state_names) / sizeof(nei_state_names[0]); i++) {
 		if (!(state & nei_state_names[i].bit))
@@ -56,7 +55,8 @@ void neigh_record_push(lua_State *L, const struct neigh_rec *r)
 		if (r->ifname != NULL)
 			set_str(L, "interface", r->ifname);
 	}
-	nei_set_state(L, r->state);   /* proxy entries: NUD_NONE */
+	set_int(L, "state_bits", r->state);
+	neigh_set_states(L, r->state);   /* proxy entries: NUD_NONE */
 	set_bool(L, "router", (r->flags & NTF_ROUTER) != 0);
 	set_bool(L, "proxy", (r->flags & NTF_PROXY) != 0);
 	if (r->flags & NTF_EXT_LEARNED)

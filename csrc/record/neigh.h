@@ -28,6 +28,10 @@ struct neigh_rec {
 
 /* Pushes the record of r. */
 void neigh_record_push(lua_State *L, const struct neigh_rec *r);
+/* state (the first NUD_* name in ip's order, "NONE" for none) and states
+ * (every set bit's name) on the table at the top of the stack; shared with
+ * /proc/net/arp. */
+void neigh_set_states(lua_State *L, unsigned int state);
 
 #pragma GCC visibility pop
 
