@@ -39,7 +39,7 @@ void rkeys_pop(struct rkeys *rk)
 	keyset_pop(&rk->ks);
 }
 
-void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
+static void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
 {
 	ks_int(&rk->ks, (int)k, v);
 }
@@ -49,7 +49,7 @@ static void rk_str(struct rkeys *rk, enum rkey k, const char *v)
 	ks_lstr(&rk->ks, (int)k, v, strlen(v));
 }
 
-void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
+static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 {
 	ks_lit(&rk->ks, (int)k, v);
 }
@@ -82,7 +82,7 @@ static void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
 
 /* Most routes of a big table share a few gateways: the last one's text is
  * kept and reused. */
-void rk_gateway(struct rkeys *rk, const struct addr *a)
+static void rk_gateway(struct rkeys *rk, const struct addr *a)
 {
 	if (ks_skipped(&rk->ks, RK_GATEWAY))
 		return;
@@ -97,7 +97,7 @@ void rk_gateway(struct rkeys *rk, const struct addr *a)
 }
 
 /* "addr/len" */
-void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
+static void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 {
 	char text[INET6_ADDRSTRLEN + 8];
 	size_t n;
@@ -237,7 +237,7 @@ static void set_cache_flags(lua_State *L, uint32_t flags)
 }
 
 
-void rk_table(struct rkeys *rk, uint32_t table)
+static void rk_table(struct rkeys *rk, uint32_t table)
 {
 	char text[16];
 	const char *name = route_table_name(table);
@@ -415,4 +415,43 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 		if (r->family == AF_INET)
 			set_cache_flags(L, r->flags);
 	}
+}
+
+/* The record of one /proc/net/route or ipv6_route line. */
+void proc_route_record_push(struct rkeys *rk, const struct proc_route *r, uint32_t want, int size)
+{
+	lua_State *L = rk->ks.L;
+
+	lua_createtable(L, 0, size < 12 ? size : 12);
+	rk_lit(rk, RK_FAMILY, family_name(r->family));
+	rk_cidr(rk, RK_DST, &r->dst, r->dst_len);
+	if (r->src_len > 0)
+		rk_cidr(rk, RK_SRC, &r->src, r->src_len);
+	if (r->flags & RTF_BIT_GATEWAY)
+		rk_gateway(rk, &r->gw);
+	if (r->dev_len > 0 && r->dev_len < IF_NAMESIZE) {
+		ks_lstr(&rk->ks, RK_INTERFACE, r->dev, r->dev_len);
+	}
+	rk_int(rk, RK_METRIC, r->metric);
+	if (r->family == AF_INET) {
+		rk_table(rk, RT_TABLE_MAIN);   /* the only table this file shows */
+		if ((want & RF_METRICS) && (r->mtu > 40 || r->window > 0 || r->irtt > 0)) {
+			lua_createtable(L, 0, 3);
+			if (r->mtu > 40)
+				set_int(L, "advmss", r->mtu - 40);
+			if (r->window > 0)
+				set_int(L, "window", r->window);
+			if (r->irtt > 0)
+				set_int(L, "rtt", r->irtt);
+			lua_setfield(L, -2, "metrics");
+		}
+	} else if (r->flags & RTF_BIT_LOCAL) {
+		rk_lit(rk, RK_TYPE, "local");
+	} else if (r->flags & RTF_BIT_ANYCAST) {
+		rk_lit(rk, RK_TYPE, "anycast");
+	}
+	/* The flags column as it is: lnetstat.source.routes turns it into
+	 * netstat's letters (and drops it from the record). */
+	if (want & RF_RTF)
+		set_int(L, "rtf", r->flags);
 }

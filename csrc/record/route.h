@@ -93,6 +93,18 @@ struct route_rec {
 	int (*next_hop)(const struct route_rec *r, size_t *pos, struct route_hop *hop);
 };
 
+/* What source/proc_route.c reads from one line of /proc/net/route or
+ * /proc/net/ipv6_route; dev points into the text. */
+struct proc_route {
+	int family;
+	struct addr dst, src, gw;
+	int dst_len, src_len;
+	const char *dev;
+	size_t dev_len;
+	uint32_t metric, flags;       /* flags: the RTF_* column */
+	uint32_t mtu, window, irtt;   /* IPv4 only */
+};
+
 /* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
 void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want);
 void rkeys_pop(struct rkeys *rk);
@@ -100,11 +112,9 @@ void rkeys_pop(struct rkeys *rk);
  * size hash slots; interface names from s (NULL: none). */
 void route_record_push(struct rkeys *rk, struct session *s, const struct route_rec *r,
 		       uint32_t want, int size);
-void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v);
-void rk_lit(struct rkeys *rk, enum rkey k, const char *v);
-void rk_gateway(struct rkeys *rk, const struct addr *a);
-void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len);
-void rk_table(struct rkeys *rk, uint32_t table);
+/* Pushes the record of r (the same fields, with what /proc tells). */
+void proc_route_record_push(struct rkeys *rk, const struct proc_route *r, uint32_t want,
+			    int size);
 
 #pragma GCC visibility pop
 
