@@ -26,21 +26,18 @@ void addr_set_flags(lua_State *L, int family, uint32_t flags)
 	lua_setfield(L, -2, "flags");
 }
 
-/* RT_SCOPE_* names; other values as their decimal text. */
+/* RT_SCOPE_* names (scope 0 is "global" on addresses, as ip prints it);
+ * other values as their decimal text. */
 void addr_set_scope(lua_State *L, unsigned int scope)
 {
+	const char *name = scope_name(scope, "global");
 	char buf[16];
 
-	switch (scope) {
-	case 0: set_str(L, "scope", "global"); break;
-	case 200: set_str(L, "scope", "site"); break;
-	case 253: set_str(L, "scope", "link"); break;
-	case 254: set_str(L, "scope", "host"); break;
-	case 255: set_str(L, "scope", "nowhere"); break;
-	default:
+	if (name == NULL) {
 		snprintf(buf, sizeof(buf), "%u", scope);
-		set_str(L, "scope", buf);
+		name = buf;
 	}
+	set_str(L, "scope", name);
 }
 
 void addr_set_addr(lua_State *L, const char *text, unsigned int prefixlen)

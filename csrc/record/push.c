@@ -169,3 +169,15 @@ void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t
 		}
 	}
 }
+
+const char *scope_name(unsigned int scope, const char *universe)
+{
+	switch (scope) {
+	case 0: return universe;
+	case 200: return "site";
+	case 253: return "link";
+	case 254: return "host";
+	case 255: return "nowhere";
+	default: return NULL;
+	}
+}

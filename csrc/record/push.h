@@ -20,6 +20,9 @@ struct bit_name {
 /* Pushes { name = true, ... } for the bits of flags that names (n of them)
  * name. */
 void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags);
+/* The name of an RT_SCOPE_* number as ip prints it, universe being the
+ * name of scope 0 (RT_SCOPE_UNIVERSE); NULL for a number without a name. */
+const char *scope_name(unsigned int scope, const char *universe);
 /* nil, "what: strerror", errno; returns 3. */
 int push_error(lua_State *L, const char *what, int err);
 /* The text of a into out (at least INET6_ADDRSTRLEN bytes). */

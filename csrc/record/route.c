@@ -154,18 +154,6 @@ static const char *route_proto_name(unsigned int proto)
 	}
 }
 
-static const char *route_scope_name(unsigned int scope)
-{
-	switch (scope) {
-	case RT_SCOPE_UNIVERSE: return "universe";
-	case RT_SCOPE_SITE: return "site";
-	case RT_SCOPE_LINK: return "link";
-	case RT_SCOPE_HOST: return "host";
-	case RT_SCOPE_NOWHERE: return "nowhere";
-	default: return NULL;
-	}
-}
-
 static const char *route_table_name(uint32_t table)
 {
 	switch (table) {
@@ -393,7 +381,7 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 	rk_table(rk, r->table);
 	rk_name_or_int(rk, RK_TYPE, route_type_name(r->type), r->type);
 	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(r->protocol), r->protocol);
-	rk_name_or_int(rk, RK_SCOPE, route_scope_name(r->scope), r->scope);
+	rk_name_or_int(rk, RK_SCOPE, scope_name(r->scope, "universe"), r->scope);
 	if (r->multipath != NULL && (want & RF_NEXTHOPS))
 		set_nexthops(rk, s, r);
 	if (r->has_metrics && (want & RF_METRICS))
