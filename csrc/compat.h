@@ -28,6 +28,12 @@ static inline void lnetstat_setfuncs(lua_State *L, const luaL_Reg *l)
 #error "lnetstat supports Lua 5.1 (and LuaJIT), 5.2, 5.3 and 5.4"
 #endif
 
+/* lua_absindex, on every version (5.1 and LuaJIT lack it). */
+static inline int lnetstat_absindex(lua_State *L, int idx)
+{
+	return idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
+}
+
 /* Integers beyond 2^53 lose precision as doubles on 5.1/LuaJIT; callers
  * that may exceed it (cookies) push strings instead. */
 static inline void lnetstat_pushu64(lua_State *L, unsigned long long v)

@@ -35,7 +35,7 @@ struct nlsock {
 	char *buf;
 	size_t size;
 	unsigned int seq;
-	unsigned int portid;
+	int bounded;   /* the kernel's datagrams always fit 32 KiB: no peek */
 };
 
 /* /proc/net files a session may need; opened while inside the target netns. */

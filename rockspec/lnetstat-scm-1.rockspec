@@ -48,6 +48,7 @@ build = {
         "csrc/nl/session.c",
         "csrc/record/addr.c",
         "csrc/record/attr.c",
+        "csrc/record/class.c",
         "csrc/record/link.c",
         "csrc/record/neigh.c",
         "csrc/record/push.c",

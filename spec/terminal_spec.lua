@@ -14,6 +14,26 @@ describe("netstat views on a terminal", function()
     assert.equal(plain, run_mod.terminal_safe(plain))
   end)
 
+  it("leave unscanned only the views that show kernel numbers alone", function()
+    local flags_mod = require "lnetstat.netstat.flags"
+    local function numbers_only(...)
+      return run_mod.kernel_numbers_only(assert(flags_mod.parse_args({ ... })))
+    end
+    assert.is_true(numbers_only("-tan"))
+    assert.is_true(numbers_only("-tuln"))
+    assert.is_true(numbers_only("-tano"))
+    assert.is_true(numbers_only("-tane"))
+    -- host names, service names, users, programs, UNIX paths, interfaces
+    assert.is_false(numbers_only("-ta"))
+    assert.is_false(numbers_only("-ta", "--numeric-hosts"))
+    assert.is_false(numbers_only("-ta", "--numeric-ports"))
+    assert.is_false(numbers_only("-tae", "--numeric-hosts", "--numeric-ports"))
+    assert.is_false(numbers_only("-tanp"))
+    assert.is_false(numbers_only("-xan"))
+    assert.is_false(numbers_only("-an"))
+    assert.is_false(numbers_only("-gn"))
+  end)
+
   it("print a listener's program name with its escape bytes escaped", function()
     local dir = helpers.mktemp_dir()
     local pid

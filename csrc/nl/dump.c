@@ -22,21 +22,34 @@ void nlsock_close(struct nlsock *ns)
 
 int nlsock_open(struct nlsock *ns, int bus)
 {
+	/* Not bound: the first sendto binds it (autobind), which saves a
+	 * bind and a getsockname per session. Replies are matched by
+	 * sequence number; these sockets join no multicast group while they
+	 * carry requests, so everything the kernel sends them is an answer. */
 	ns->nl = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	if (ns->nl == NULL)
 		return -errno;
-	if (mnl_socket_bind(ns->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno;
-
-		mnl_socket_close(ns->nl);
-		ns->nl = NULL;
-		return -err;
-	}
-	ns->portid = mnl_socket_get_portid(ns->nl);
 	ns->seq = 0;
+	/* sock_diag never sets a minimum dump allocation, so its datagrams
+	 * fit the 32 KiB the buffer always has (doc/kernel-notes.md §1). */
+	ns->bounded = bus == NETLINK_SOCK_DIAG;
 	return 0;
 }
 
+int nlsock_bind(struct nlsock *ns)
+{
+	struct sockaddr_nl addr;
+	socklen_t len = sizeof(addr);
+	int fd = mnl_socket_get_fd(ns->nl);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+		return -errno;
+	if (addr.nl_pid != 0)
+		return 0;   /* bound by an earlier request */
+	memset(&addr, 0, sizeof(addr));
+	addr.nl_family = AF_NETLINK;
+	return bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 ? 0 : -errno;
+}
 
 /* Grows the buffer to hold at least need bytes (and never less than 32 KiB,
  * the size of the kernel's dump chunks). */
@@ -56,47 +69,55 @@ static int nlsock_reserve(struct nlsock *ns, size_t need)
 	return 0;
 }
 
-/* Receives one datagram whole: peeks at its real size first, because a
- * fixed buffer silently truncates large messages. Returns its length or a
- * negative errno; 0 means the socket was closed. */
-static ssize_t nlsock_recv(struct nlsock *ns)
+/* Receives one datagram whole into ns->buf. flags: 0 or MSG_DONTWAIT
+ * (then -EAGAIN when none is queued). Returns its length or a negative
+ * errno; 0 means the socket was closed. */
+ssize_t nlsock_recv(struct nlsock *ns, int flags)
 {
 	struct sockaddr_nl from;
 	struct iovec iov;
 	struct msghdr msg;
 	ssize_t len;
 	int fd = mnl_socket_get_fd(ns->nl), err;
+	int nowait = (flags & MSG_DONTWAIT) != 0;
 
 	for (;;) {
 		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = NULL;
-		iov.iov_len = 0;
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
-		len = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC);
-		if (len < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (len < 0)
-			return -errno;
-		if ((err = nlsock_reserve(ns, (size_t)len)) != 0)
-			return err;
+		if (ns->bounded) {
+			/* one call: the datagram cannot outgrow the buffer */
+			if ((err = nlsock_reserve(ns, 0)) != 0)
+				return err;
+		} else {
+			/* a fixed buffer would silently truncate a large
+			 * message: its real size is peeked at first */
+			iov.iov_base = NULL;
+			iov.iov_len = 0;
+			len = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC | flags);
+			if (len < 0 && (errno == EINTR || (errno == EAGAIN && !nowait)))
+				continue;
+			if (len < 0)
+				return -errno;
+			if ((err = nlsock_reserve(ns, (size_t)len)) != 0)
+				return err;
+		}
 		iov.iov_base = ns->buf;
 		iov.iov_len = ns->size;
 		msg.msg_name = &from;
 		msg.msg_namelen = sizeof(from);
-		len = recvmsg(fd, &msg, 0);
-		if (len < 0 && (errno == EINTR || errno == EAGAIN))
+		len = recvmsg(fd, &msg, flags);
+		if (len < 0 && (errno == EINTR || (errno == EAGAIN && !nowait)))
 			continue;
 		if (len < 0)
 			return -errno;
 		if (msg.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
+			return -EMSGSIZE;   /* never handed on cut short */
 		if (from.nl_pid != 0)
 			continue;   /* not from the kernel */
 		return len;
 	}
 }
-
 
 /* Sends req (its nlmsg_seq and nlmsg_pid are set here) and hands every reply
  * message to cb until NLMSG_DONE, an error, or — for a request without
@@ -115,18 +136,18 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		return -errno;
 
 	for (;;) {
-		ssize_t len = nlsock_recv(ns);
+		ssize_t len = nlsock_recv(ns, 0);
 		const struct nlmsghdr *nlh;
-		int remaining;
+		size_t remaining;
 
 		if (len < 0)
 			return (int)len;
 		if (len == 0)
 			return -ECONNRESET;
 		nlh = (const struct nlmsghdr *)ns->buf;
-		remaining = (int)len;
-		for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
-			if (nlh->nlmsg_pid != ns->portid || nlh->nlmsg_seq != ns->seq)
+		remaining = (size_t)len;
+		for (; nl_msg_fits(nlh, remaining); nlh = nl_msg_next(nlh, &remaining)) {
+			if (nlh->nlmsg_seq != ns->seq)
 				continue;   /* stale answer to an earlier request */
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				res->interrupted = 1;

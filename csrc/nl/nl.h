@@ -15,10 +15,34 @@ struct nl_result {
 
 int nlsock_open(struct nlsock *ns, int bus);
 void nlsock_close(struct nlsock *ns);
+/* Gives a socket that has sent nothing yet its port id. A multicast
+ * member needs one: the kernel skips members whose id is its own, 0. */
+int nlsock_bind(struct nlsock *ns);
+ssize_t nlsock_recv(struct nlsock *ns, int flags);
 int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 	       void *data, struct nl_result *res);
 void *nl_put_request(char *buf, struct nlmsghdr **nlh, uint16_t type, uint16_t flags,
 		     size_t hdr_size);
+
+/* True when a whole message starts at nlh within left bytes. Unsigned all
+ * the way: a length of 2^31 or more is not a negative number that passes. */
+static inline int nl_msg_fits(const struct nlmsghdr *nlh, size_t left)
+{
+	return left >= sizeof(struct nlmsghdr) && nlh->nlmsg_len >= sizeof(struct nlmsghdr)
+		&& nlh->nlmsg_len <= left;
+}
+
+/* The message after nlh (which fits), and the bytes left after it; the
+ * last message of a datagram may lack its padding. */
+static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, size_t *left)
+{
+	size_t step = NLMSG_ALIGN((size_t)nlh->nlmsg_len);
+
+	if (step > *left)
+		step = *left;
+	*left -= step;
+	return (const struct nlmsghdr *)((const char *)nlh + step);
+}
 
 /* nl/session.c */
 /* The file names under /proc/net, indexed by enum proc_file. */

@@ -1,6 +1,7 @@
 /* Sessions: the netlink sockets and /proc files of one network namespace,
  * opened (optionally inside another netns) by core.open and closed by
  * session:close(), __gc or __close. */
+#include "record/class.h"
 #include "nl/nl.h"
 #include "record/push.h"
 #include "api.h"
@@ -315,17 +316,5 @@ static const luaL_Reg session_methods[] = {
 
 void session_register(lua_State *L)
 {
-	luaL_newmetatable(L, SESSION_MT);
-	lua_pushcfunction(L, l_session_close);
-	lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-	lua_pushcfunction(L, l_session_close);
-	lua_setfield(L, -2, "__close");
-#endif
-	lua_pushcfunction(L, l_session_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_newtable(L);
-	luaL_setfuncs(L, session_methods, 0);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	class_register(L, SESSION_MT, l_session_close, l_session_tostring, session_methods);
 }

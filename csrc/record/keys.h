@@ -28,21 +28,41 @@ struct keyset {
 	const char *lit[KS_LITERALS];   /* which literal each cache slot holds */
 };
 
-/* Pushes the nkeys names, the literal cache and nextra free slots (nil). */
+/* Pushes the nkeys names, the literal cache and nextra free slots (nil).
+ * The names are made Lua strings once per Lua state: a table of them is kept
+ * in the registry under the address of the (static) names array, so a call
+ * copies references instead of hashing every name again (in a long-lived
+ * state that asks for a few records at a time, the hashing was a tenth of
+ * each call). */
 static inline void keyset_push(lua_State *L, struct keyset *ks, const char *const *names,
 			int nkeys, int nextra)
 {
-	int i;
+	int i, cache;
 
 	memset(ks, 0, sizeof(*ks));
 	ks->L = L;
 	ks->nkeys = nkeys;
 	ks->nslots = nkeys + KS_LITERALS + nextra;
 	luaL_checkstack(L, ks->nslots + 16, "record keys");
+	lua_pushlightuserdata(L, (void *)names);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, nkeys, 0);
+		for (i = 0; i < nkeys; i++) {
+			lua_pushstring(L, names[i]);
+			lua_rawseti(L, -2, i + 1);
+		}
+		lua_pushlightuserdata(L, (void *)names);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, LUA_REGISTRYINDEX);
+	}
+	cache = lua_gettop(L);
 	for (i = 0; i < nkeys; i++)
-		lua_pushstring(L, names[i]);
+		lua_rawgeti(L, cache, i + 1);
 	for (i = nkeys; i < ks->nslots; i++)
 		lua_pushnil(L);
+	lua_remove(L, cache);
 	ks->base = lua_gettop(L) - ks->nslots + 1;
 }
 

@@ -135,30 +135,26 @@ int filter_match(const struct sock_filter *f, const struct sock_rec *r)
 	return cidr_match(&f->laddr, &r->laddr) && cidr_match(&f->raddr, &r->raddr);
 }
 
-static void read_port_range(lua_State *L, int idx, const char *lo_key,
-			    const char *hi_key, int *lo, int *hi)
+static void read_cidr(lua_State *L, const char *key, struct cidr *c)
 {
-	lua_getfield(L, idx, lo_key);
-	lua_getfield(L, idx, hi_key);
-	*lo = lua_isnil(L, -2) ? -1 : (int)lua_tointeger(L, -2);
-	*hi = lua_isnil(L, -1) ? -1 : (int)lua_tointeger(L, -1);
-	lua_pop(L, 2);
-}
-
-static void read_cidr(lua_State *L, int idx, const char *key, struct cidr *c)
-{
-	const char *text;
+	const char *text = lua_tostring(L, -1);
 
 	memset(c, 0, sizeof(*c));
-	lua_getfield(L, idx, key);
-	text = lua_tostring(L, -1);
 	if (text != NULL && parse_cidr(text, c) != 0)
 		luaL_error(L, "invalid %s '%s'", key, text);
-	lua_pop(L, 1);
 }
 
-/* The filter table is built and validated by lnetstat/init.lua:
- * { states = mask, lport_lo, lport_hi, rport_lo, rport_hi, laddr, raddr }. */
+/* A port bound (nil: none). */
+static int read_port(lua_State *L)
+{
+	return lua_isnil(L, -1) ? -1 : (int)lua_tointeger(L, -1);
+}
+
+/* The filter table is built and validated by the Lua layer:
+ * { states = mask, fields = mask, reuse, room, lport_lo, lport_hi,
+ *   rport_lo, rport_hi, laddr, raddr }, every key optional. One walk over
+ * the keys it has, rather than a lookup of each key it might have: a call
+ * in a long-lived state reads it twice and uses two or three keys. */
 void read_filter(lua_State *L, int idx, struct sock_filter *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -168,26 +164,35 @@ void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	if (lua_isnoneornil(L, idx))
 		return;
 	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_getfield(L, idx, "states");
-	if (!lua_isnil(L, -1))
-		f->states = (uint32_t)lua_tointeger(L, -1);
-	lua_pop(L, 1);
-	lua_getfield(L, idx, "fields");
-	if (!lua_isnil(L, -1))
-		f->fields = (uint32_t)lua_tointeger(L, -1) & F_ALL;
-	lua_pop(L, 1);
-	lua_getfield(L, idx, "reuse");
-	f->reuse = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	lua_getfield(L, idx, "room");
-	f->room = (int)lua_tointeger(L, -1);   /* 0 when absent */
-	lua_pop(L, 1);
+	idx = lnetstat_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx) != 0) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+
+		if (strcmp(k, "states") == 0)
+			f->states = (uint32_t)lua_tointeger(L, -1);
+		else if (strcmp(k, "fields") == 0)
+			f->fields = (uint32_t)lua_tointeger(L, -1) & F_ALL;
+		else if (strcmp(k, "reuse") == 0)
+			f->reuse = lua_toboolean(L, -1);
+		else if (strcmp(k, "room") == 0)
+			f->room = (int)lua_tointeger(L, -1);
+		else if (strcmp(k, "lport_lo") == 0)
+			f->lport_lo = read_port(L);
+		else if (strcmp(k, "lport_hi") == 0)
+			f->lport_hi = read_port(L);
+		else if (strcmp(k, "rport_lo") == 0)
+			f->rport_lo = read_port(L);
+		else if (strcmp(k, "rport_hi") == 0)
+			f->rport_hi = read_port(L);
+		else if (strcmp(k, "laddr") == 0)
+			read_cidr(L, "laddr", &f->laddr);
+		else if (strcmp(k, "raddr") == 0)
+			read_cidr(L, "raddr", &f->raddr);
+		lua_pop(L, 1);
+	}
 	if (f->room < 0 || f->room > 64)
 		f->room = 0;
-	read_port_range(L, idx, "lport_lo", "lport_hi", &f->lport_lo, &f->lport_hi);
-	read_port_range(L, idx, "rport_lo", "rport_hi", &f->rport_lo, &f->rport_hi);
-	read_cidr(L, idx, "laddr", &f->laddr);
-	read_cidr(L, idx, "raddr", &f->raddr);
 }
 
 /* With reuse, records are one table refilled for each socket (streaming

@@ -1,5 +1,6 @@
 /* Socket inode -> owning processes, by walking /proc/PID/fd (what ss -p and
  * netstat -p do), and uid -> user name. */
+#include "record/class.h"
 #include "record/push.h"
 #include "source/dirbox.h"
 #include "api.h"
@@ -25,10 +26,7 @@ static int dirbox_close(lua_State *L)
 
 void procfd_register(lua_State *L)
 {
-	luaL_newmetatable(L, DIRBOX_MT);
-	lua_pushcfunction(L, dirbox_close);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
+	class_register(L, DIRBOX_MT, dirbox_close, NULL, NULL);
 }
 
 static int parse_pid(const char *name)

@@ -10,6 +10,7 @@
  *
  * A receive queue that overflowed (ENOBUFS) becomes one event of kind
  * "overflow": events were dropped and the caller re-reads the state. */
+#include "record/class.h"
 #include "source/watch.h"
 #include "source/rtnl.h"
 #include "source/diag.h"
@@ -34,7 +35,6 @@
 #endif
 
 #define WATCH_MT "lnetstat.watch"
-#define WATCH_MIN_BUFFER (32 * 1024)
 /* Datagrams read from one socket per call: a steady stream of events
  * cannot keep a poll() from returning. */
 #define WATCH_BATCH 256
@@ -226,10 +226,14 @@ int l_watch(lua_State *L)
 		what = "epoll_create1";
 		err = -errno;
 	}
+	if (err == 0 && w->route.nl != NULL && (err = nlsock_bind(&w->route)) != 0)
+		what = "rtnetlink socket";
 	if (err == 0 && w->route.nl != NULL && (err = join_route(w, &what)) == 0) {
 		what = "rtnetlink socket";
 		err = prepare(w, &w->route, (int)rcvbuf, 0);
 	}
+	if (err == 0 && w->diag.nl != NULL && (err = nlsock_bind(&w->diag)) != 0)
+		what = "sock_diag socket";
 	if (err == 0 && w->diag.nl != NULL && (err = join_diag(w, &what)) == 0) {
 		what = "sock_diag socket";
 		err = prepare(w, &w->diag, (int)rcvbuf, 1);
@@ -243,62 +247,6 @@ int l_watch(lua_State *L)
 
 /* ---- reading ---- */
 
-static int reserve(struct nlsock *ns, size_t need)
-{
-	char *p;
-
-	if (need < WATCH_MIN_BUFFER)
-		need = WATCH_MIN_BUFFER;
-	if (ns->size >= need)
-		return 0;
-	p = (char *)realloc(ns->buf, need);
-	if (p == NULL)
-		return -ENOMEM;
-	ns->buf = p;
-	ns->size = need;
-	return 0;
-}
-
-/* One datagram from the kernel, whole (its size peeked first): its length,
- * -EAGAIN when none is queued, -ENOBUFS when the queue overflowed (the
- * next call goes on with what is queued), or another negative errno. */
-static ssize_t watch_recv(struct nlsock *ns)
-{
-	struct sockaddr_nl from;
-	struct iovec iov;
-	struct msghdr msg;
-	ssize_t len;
-	int fd = mnl_socket_get_fd(ns->nl), err;
-
-	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = NULL;
-		iov.iov_len = 0;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		len = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		if ((err = reserve(ns, (size_t)len)) != 0)
-			return err;
-		iov.iov_base = ns->buf;
-		iov.iov_len = ns->size;
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		len = recvmsg(fd, &msg, MSG_DONTWAIT);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		if (msg.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		if (from.nl_pid != 0)
-			continue;   /* not from the kernel */
-		return len;
-	}
-}
 
 /* What one call builds: the events list, a scratch list the decoders
  * append their one record to, and the names session. */
@@ -500,9 +448,9 @@ static int drain(struct batch *b, struct nlsock *ns, int diag)
 	int i;
 
 	for (i = 0; i < WATCH_BATCH; i++) {
-		ssize_t len = watch_recv(ns);
-		struct nlmsghdr *nlh;
-		int remaining;
+		ssize_t len = nlsock_recv(ns, MSG_DONTWAIT);
+		struct nlmsghdr *nlh;   /* the decoders may retype it: the buffer is ours */
+		size_t remaining;
 
 		if (len == -EAGAIN)
 			return 0;
@@ -515,8 +463,9 @@ static int drain(struct batch *b, struct nlsock *ns, int diag)
 		if (len == 0)
 			return -ECONNRESET;
 		nlh = (struct nlmsghdr *)ns->buf;
-		remaining = (int)len;
-		for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		remaining = (size_t)len;
+		for (; nl_msg_fits(nlh, remaining);
+		     nlh = (struct nlmsghdr *)nl_msg_next(nlh, &remaining)) {
 			if (nlh->nlmsg_type == NLMSG_OVERRUN)
 				emit_overflow(b, diag ? "sock_diag" : "rtnetlink");
 			else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
@@ -614,17 +563,5 @@ static const luaL_Reg watch_methods[] = {
 
 void watch_register(lua_State *L)
 {
-	luaL_newmetatable(L, WATCH_MT);
-	lua_pushcfunction(L, l_watch_close);
-	lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-	lua_pushcfunction(L, l_watch_close);
-	lua_setfield(L, -2, "__close");
-#endif
-	lua_pushcfunction(L, l_watch_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_newtable(L);
-	luaL_setfuncs(L, watch_methods, 0);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	class_register(L, WATCH_MT, l_watch_close, l_watch_tostring, watch_methods);
 }

@@ -404,6 +404,22 @@ local function write_stdout(text)
   io.stdout:write(terminal_safe(text))
 end
 
+local function write_raw(text)
+  io.stdout:write(text)
+end
+
+-- True when a socket view can show no text the host names: only inet
+-- tables, numeric hosts and ports, no user names, programs, UNIX paths or
+-- interface names (-g). Its lines are then kernel numbers, addresses and
+-- the fixed state and timer words, and go out without the scan (which was
+-- more than half the CPU of `lnetstat -tan`).
+local function kernel_numbers_only(flags)
+  local p = plan_mod.new(flags)
+  return not p.unix_view and not p.groups and p.names and not p.names.hosts
+    and not p.names.ports and not p.users and not flags.programs
+end
+M.kernel_numbers_only = kernel_numbers_only
+
 -- --netns all: the view once per namespace, the caller's own first, then
 -- each named one by name, each headed by "Namespace: NAME" ("Namespace:
 -- (own)" for the caller's own), an empty line between two. A named
@@ -453,7 +469,8 @@ function M.command(flags, opts)
       text = data and (opts.json(json_value(flags, data)) .. "\n")
     elseif view == "sockets" then
       -- streamed: the lines go out as the kernel hands the sockets over
-      text, notes = M.socket_view(flags, { netns = flags.netns, write = write_stdout })
+      local write = kernel_numbers_only(flags) and write_raw or write_stdout
+      text, notes = M.socket_view(flags, { netns = flags.netns, write = write })
       err = notes
     elseif view == "route" then
       -- streamed too: a full routing table is never held

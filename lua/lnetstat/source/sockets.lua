@@ -8,7 +8,7 @@ local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
-local type, ipairs, pairs, error = type, ipairs, pairs, error
+local type, ipairs, pairs, error, getmetatable = type, ipairs, pairs, error, getmetatable
 local format, sub, match = string.format, string.sub, string.match
 local sort = table.sort
 
@@ -162,16 +162,17 @@ local BOOLEAN_OPTS = { "process", "info", "reuse" }
 
 local function parse_socket_opts(fname, opts, preset_state)
   opts = options.check(fname, opts, fname == "each_socket" and EACH_OPTS or SOCKET_OPTS)
-  local q = {}
-  q.protos = opts.proto == nil and { "tcp", "udp" }
+  local protos = opts.proto == nil and { "tcp", "udp" }
     or options.enum_list(fname, 1, "proto", opts.proto, PROTOS)
-  q.families = opts.family == nil and { "inet", "inet6" }
+  local families = opts.family == nil and { "inet", "inet6" }
     or { options.enum(fname, 1, "family", opts.family, FAMILIES) }
   if preset_state and opts.state ~= nil then
     options.argerror(fname, 1, "option 'state' is preset by this function; use sockets()")
   end
   local tcp_states, other_states = state_masks(fname, preset_state or opts.state)
-  local filter = { states = other_states }
+  -- tables are made by constructors with every key they will hold: filled
+  -- one key at a time, each doubles its hash part twice or three times
+  local filter = { states = other_states, fields = false, room = false, reuse = false }
   if opts.local_port ~= nil then
     filter.lport_lo, filter.lport_hi = options.port_range(fname, 1, "local_port", opts.local_port)
   end
@@ -180,36 +181,87 @@ local function parse_socket_opts(fname, opts, preset_state)
   end
   if opts.local_addr ~= nil then filter.laddr = options.cidr(fname, 1, "local_addr", opts.local_addr) end
   if opts.remote_addr ~= nil then filter.raddr = options.cidr(fname, 1, "remote_addr", opts.remote_addr) end
-  q.filter = filter
-  q.source = options.source(fname, 1, opts.source)
-  q.netns = options.netns(fname, 1, opts.netns)
+  local source = options.source(fname, 1, opts.source)
+  local netns = options.netns(fname, 1, opts.netns)
   for _, k in ipairs(BOOLEAN_OPTS) do options.boolean(fname, 1, k, opts[k]) end
-  q.process, q.info = opts.process, opts.info
+  local process, info = opts.process, opts.info
   -- owners add pid, program, user and processes to each record: sized for
   -- them up front, not grown one rehash later
-  if q.process then filter.room = 4 end
+  filter.room = process and 4 or nil
+  filter.reuse = nil
   if opts.reuse then
     -- the C core tracks the fields it sets itself, not owners or internals
-    if q.process or q.info then
+    if process or info then
       options.argerror(fname, 1, "reuse cannot go with process or info")
     end
     filter.reuse = true
   end
   if opts.fields ~= nil then
-    filter.fields = field_mask(fname, opts.fields, q.process, q.info)
+    filter.fields = field_mask(fname, opts.fields, process, info)
   else
-    filter.fields = q.info and ALL_FIELDS or DEFAULT_FIELDS
+    filter.fields = info and ALL_FIELDS or DEFAULT_FIELDS
   end
   -- each protocol asks the kernel for exactly its states
-  q.filters = {}
-  for _, proto in ipairs(q.protos) do
+  local filters = {}
+  for _, proto in ipairs(protos) do
     local f = filter
     if proto == "tcp" and tcp_states ~= other_states then
-      f = {}
+      f = { states = tcp_states, fields = false }
       for k, v in pairs(filter) do f[k] = v end
       f.states = tcp_states
     end
-    q.filters[proto] = f
+    filters[proto] = f
+  end
+  return {
+    protos = protos, families = families, filter = filter, filters = filters,
+    source = source, netns = netns, process = process, info = info,
+  }
+end
+
+-- A long-lived caller (a server worker) asks the same question again and
+-- again, and checking its options was half the CPU of a small call. The
+-- query of an options table whose values are all strings, numbers or
+-- booleans is kept under a key made of them (numbers in a form that keeps
+-- every bit) and reused: a query is never changed once parsed. Options
+-- that hold tables (fields, port ranges, proto lists) are parsed each time.
+-- The cache holds QUERY_CACHE_MAX queries at most, then starts again.
+local QUERY_CACHE_MAX = 64
+local query_cache, query_cached = {}, 0
+
+local function query_key(fname, opts)
+  if opts == nil then return fname end
+  -- a table with a metatable may answer other values than pairs() shows
+  if type(opts) ~= "table" or getmetatable(opts) ~= nil then return nil end
+  local key = fname
+  for k, v in pairs(opts) do
+    local tv = type(v)
+    if type(k) ~= "string" then return nil end
+    if tv == "string" then
+      key = key .. "\0" .. k .. "\0s" .. v
+    elseif tv == "number" then
+      key = key .. "\0" .. k .. "\0n" .. format("%.17g", v)
+    elseif tv == "boolean" then
+      key = key .. "\0" .. k .. (v and "\0t" or "\0f")
+    else
+      return nil
+    end
+  end
+  return key
+end
+
+-- The cached query of fname and opts, or nil and the key to remember the
+-- parsed one under (nil when it cannot be cached).
+local function cached_query(fname, opts)
+  local key = query_key(fname, opts)
+  if key == nil then return nil, nil end
+  return query_cache[key], key
+end
+
+local function remember_query(key, q)
+  if key ~= nil then
+    if query_cached >= QUERY_CACHE_MAX then query_cache, query_cached = {}, 0 end
+    query_cache[key] = q
+    query_cached = query_cached + 1
   end
   return q
 end
@@ -455,14 +507,16 @@ end
 
 --- Sockets of every kind: the list, or nil, message, errno.
 function M.sockets(opts)
-  local q = options.validate(parse_socket_opts, "sockets", opts)
+  local q, key = cached_query("sockets", opts)
+  q = q or remember_query(key, options.validate(parse_socket_opts, "sockets", opts))
   if engine.is_all(q) then return engine.across("list", M.sockets, opts) end
   return run_sockets(q)
 end
 
 --- Streams sockets to fn; returns count, summary or nil, message, errno.
 function M.each_socket(opts, fn)
-  local q = options.validate(parse_socket_opts, "each_socket", opts)
+  local q, key = cached_query("each_socket", opts)
+  q = q or remember_query(key, options.validate(parse_socket_opts, "each_socket", opts))
   if type(fn) ~= "function" then
     error("bad argument #2 to 'each_socket' (function expected, got " .. type(fn) .. ")", 2)
   end
@@ -493,14 +547,17 @@ end
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets).
 function M.listening(opts)
-  local q = options.validate(parse_socket_opts, "listening", opts, "listening")
+  local q, key = cached_query("listening", opts)
+  q = q or remember_query(key, options.validate(parse_socket_opts, "listening", opts, "listening"))
   if engine.is_all(q) then return engine.across("list", M.listening, opts) end
   return run_sockets(q)
 end
 
 --- Sockets that are neither listening nor unconnected.
 function M.connections(opts)
-  local q = options.validate(parse_socket_opts, "connections", opts, "connected")
+  local q, key = cached_query("connections", opts)
+  q = q or remember_query(key,
+    options.validate(parse_socket_opts, "connections", opts, "connected"))
   if engine.is_all(q) then return engine.across("list", M.connections, opts) end
   return run_sockets(q)
 end
