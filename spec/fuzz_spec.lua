@@ -194,3 +194,33 @@ describe("sockstat mem_bytes", function()
     end
   end)
 end)
+
+describe("route nests", function()
+  local function attr(atype, payload)
+    local len = 4 + #payload
+    return u16(len) .. u16(atype) .. payload .. string.rep("\0", (4 - len % 4) % 4)
+  end
+  local function ipv4(a, b, c, d) return string.char(a, b, c, d) end
+  -- rtnexthop: len, flags, hops, ifindex; then its attributes
+  local function hop(len, hops, rest) return u16(len) .. string.char(0, hops) .. u32(0) .. rest end
+
+  it("reads multipath hops up to the nest's end and the metrics by type", function()
+    -- the second hop says 16 bytes where 12 are left: the list ends there
+    local multipath = hop(16, 1, attr(5, ipv4(198, 51, 100, 1))) .. hop(16, 0, u32(0))
+    local metrics = attr(2, u32(1400)) .. attr(1, u32(4)) .. attr(4, u32(800)) ..
+      attr(16, "cubic\0")
+    -- rtmsg: inet, /24, table main, static, universe, unicast, no flags
+    local body = string.char(2, 24, 0, 0, 254, 4, 0, 1) .. u32(0) ..
+      attr(1, ipv4(203, 0, 113, 0)) .. attr(15, u32(254)) .. attr(9, multipath) ..
+      attr(8, metrics)
+    local list, rest = hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route")
+    assert.equal(0, rest)
+    assert.equal(1, #list)
+    local r = list[1]
+    assert.same({ "inet", "203.0.113.0/24", 254, "main", "unicast", "static", "universe", 0 },
+      { r.family, r.dst, r.table, r.table_name, r.type, r.protocol, r.scope, r.metric })
+    assert.same({ { gateway = "198.51.100.1", weight = 2 } }, r.nexthops)
+    -- rtt in 1/8 ms becomes ms; RTAX_LOCK bit 2 is mtu
+    assert.same({ mtu = 1400, rtt = 100, congctl = "cubic", locked = { mtu = true } }, r.metrics)
+  end)
+end)
