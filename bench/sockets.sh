@@ -7,6 +7,9 @@
 #   lnetstat  lua5.4 bench/list_tcp.lua    -- require "lnetstat"; sockets{proto="tcp"}
 #   each      lua5.4 bench/each_tcp.lua    -- each_socket{proto="tcp"}: the same
 #             records streamed to a function, never all held at once
+#   each+reuse    lua5.4 bench/each_tcp.lua reuse: each_socket{proto="tcp",
+#                 reuse=true}, one record table refilled for every socket: a
+#                 diagnostic row showing what a fresh Lua table per socket costs
 #   lnetstat+thp  the same as lnetstat, with glibc's heap on transparent huge pages
 #                 (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): a diagnostic row
 #                 showing how much of lnetstat's time is first-touch page
@@ -37,7 +40,7 @@ cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
 MARKED=${BENCH_MARKED:-10}
-TOOLS=(lnetstat each lnetstat+thp ss netstat floor owners ss-p netstat-p
+TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor owners ss-p netstat-p
 	listen ss-l dport ss-dport src ss-src noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
@@ -46,6 +49,7 @@ argv_of() {
 	case $1 in
 	lnetstat) argv=(lua5.4 bench/list_tcp.lua) ;;
 	each) argv=(lua5.4 bench/each_tcp.lua) ;;
+	each+reuse) argv=(lua5.4 bench/each_tcp.lua reuse) ;;
 	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 bench/list_tcp.lua) ;;
 	ss) argv=(ss -tan) ;;
 	netstat) argv=(netstat -tan) ;;
@@ -63,7 +67,7 @@ argv_of() {
 	esac
 }
 out_of() {
-	case $1 in lnetstat* | each | floor | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each* | floor | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cut -d' ' -f1 "$tmp/$1.count"; }
 

@@ -10,11 +10,19 @@
 -- and run on one source engine (lnetstat.source.engine).
 -- @module lnetstat
 local core = require "lnetstat.core"
-local sockets = require "lnetstat.source.sockets"
-local routes = require "lnetstat.source.routes"
-local links = require "lnetstat.source.links"
-local counters = require "lnetstat.source.counters"
-local watch = require "lnetstat.source.watch"
+
+-- Each data module is loaded on the first call of one of its functions: a
+-- script or a worker that only lists sockets does not compile the route,
+-- link, counter and watch modules (half of what `require "lnetstat"`
+-- cost). Argument errors still name the caller's line: they are raised at
+-- the first function outside the library (lnetstat.util.validate).
+local function lazy(module, name)
+  local fn
+  return function(...)
+    fn = fn or require(module)[name]
+    return fn(...)
+  end
+end
 
 local M = {
   _NAME = "lnetstat",
@@ -33,7 +41,7 @@ local M = {
 -- for _, s in ipairs(assert(ns.sockets { proto = "tcp", state = "LISTEN" })) do
 --   print(s.local_addr, s.local_port, s.processes and s.processes[1] and s.processes[1].name)
 -- end
-M.sockets = sockets.sockets
+M.sockets = lazy("lnetstat.source.sockets", "sockets")
 
 --- Streams sockets: calls fn(record) for each socket as the kernel hands it
 -- over, without holding them all in memory (a host with 100,000 sockets
@@ -45,7 +53,7 @@ M.sockets = sockets.sockets
 -- @tparam[opt] table opts the options of sockets(), plus reuse
 -- @tparam function fn called with each socket record
 -- @usage local n = assert(ns.each_socket({ proto = "tcp" }, function(s) print(s.state) end))
-M.each_socket = sockets.each_socket
+M.each_socket = lazy("lnetstat.source.sockets", "each_socket")
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets); the
 -- options of sockets() but state.
@@ -53,7 +61,7 @@ M.each_socket = sockets.each_socket
 -- @tparam[opt] table opts the options of sockets() but state
 -- @treturn table list of socket records, or nil, message, errno
 -- @usage for _, s in ipairs(assert(ns.listening { proto = "tcp" })) do print(s.local_port) end
-M.listening = sockets.listening
+M.listening = lazy("lnetstat.source.sockets", "listening")
 
 --- Sockets that are neither listening nor unconnected; the options of
 -- sockets() but state.
@@ -61,7 +69,7 @@ M.listening = sockets.listening
 -- @tparam[opt] table opts the options of sockets() but state
 -- @treturn table list of socket records, or nil, message, errno
 -- @usage print(#assert(ns.connections { proto = "tcp" }), "TCP connections")
-M.connections = sockets.connections
+M.connections = lazy("lnetstat.source.sockets", "connections")
 
 --- The routing tables.
 -- @function routes
@@ -72,7 +80,7 @@ M.connections = sockets.connections
 -- @usage for _, r in ipairs(assert(ns.routes { family = "inet" })) do
 --   print(r.dst, r.gateway or "-", r.interface, r.flags)
 -- end
-M.routes = routes.routes
+M.routes = lazy("lnetstat.source.routes", "routes")
 
 --- Streams routes: calls fn(record) for each route as the kernel hands it
 -- over, without holding them all (a full Internet table of a million routes
@@ -84,7 +92,7 @@ M.routes = routes.routes
 -- @tparam[opt] table opts the options of routes()
 -- @tparam function fn called with each route record
 -- @usage local n = assert(ns.each_route({ table = "all" }, function(r) end))
-M.each_route = routes.each_route
+M.each_route = lazy("lnetstat.source.routes", "each_route")
 
 --- The route the kernel would use for addr, like `ip route get`.
 -- @function route_get
@@ -95,7 +103,7 @@ M.each_route = routes.each_route
 --   EHOSTUNREACH, ... when there is no usable route)
 -- @usage local r = assert(ns.route_get "127.0.0.1")
 -- print(r.interface, r.type)   --> lo local
-M.route_get = routes.route_get
+M.route_get = lazy("lnetstat.source.routes", "route_get")
 
 --- Network interfaces.
 -- @function interfaces
@@ -104,7 +112,7 @@ M.route_get = routes.route_get
 --   finds it too)
 -- @treturn table list of interface records, or nil, message, errno
 -- @usage for _, i in ipairs(assert(ns.interfaces())) do print(i.name, i.mtu) end
-M.interfaces = links.interfaces
+M.interfaces = lazy("lnetstat.source.links", "interfaces")
 
 --- Interface addresses, flat: each record has interface and index.
 -- @function addresses
@@ -114,7 +122,7 @@ M.interfaces = links.interfaces
 -- @usage for _, a in ipairs(assert(ns.addresses { family = "inet" })) do
 --   print(a.interface, a.cidr)
 -- end
-M.addresses = links.addresses
+M.addresses = lazy("lnetstat.source.links", "addresses")
 
 --- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
 -- entries.
@@ -123,7 +131,7 @@ M.addresses = links.addresses
 --   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
 -- @treturn table list of neighbour records, or nil, message, errno
 -- @usage for _, n in ipairs(assert(ns.neighbors())) do print(n.addr, n.mac, n.state) end
-M.neighbors = links.neighbors
+M.neighbors = lazy("lnetstat.source.links", "neighbors")
 
 --- Protocol counters of a network namespace, keyed as the kernel names
 -- them (`stats().TcpExt.ListenOverflows`, `stats().sockstat.TCP.inuse`).
@@ -131,21 +139,21 @@ M.neighbors = links.neighbors
 -- @tparam[opt] table opts netns; only (a group name or a list of them)
 -- @treturn table the groups (with `partial` when a file was malformed), or nil, message, errno
 -- @usage print(assert(ns.stats { only = "Tcp" }).Tcp.ActiveOpens)
-M.stats = counters.stats
+M.stats = lazy("lnetstat.source.counters", "stats")
 
 --- Multicast group memberships (netstat -g), IPv4 then IPv6.
 -- @function groups
 -- @tparam[opt] table opts netns; family ("inet"|"inet6", default both)
 -- @treturn table list of memberships, or nil, message, errno
 -- @usage for _, g in ipairs(assert(ns.groups())) do print(g.interface, g.group) end
-M.groups = counters.groups
+M.groups = lazy("lnetstat.source.counters", "groups")
 
 --- The named network namespaces (the entries of /var/run/netns), sorted
 -- by name: name, path, id, current, nsid.
 -- @function namespaces
 -- @treturn table list of namespaces, or nil, message, errno
 -- @usage for _, n in ipairs(assert(ns.namespaces())) do print(n.name, n.id) end
-M.namespaces = counters.namespaces
+M.namespaces = lazy("lnetstat.source.counters", "namespaces")
 
 --- Change events from netlink multicast groups (like `ip monitor`).
 -- @function watch
@@ -158,6 +166,6 @@ M.namespaces = counters.namespaces
 -- @usage local w = assert(ns.watch { "links", "routes" })
 -- for ev in w:events(5) do print(ev.kind, ev.action) end
 -- w:close()
-M.watch = watch.watch
+M.watch = lazy("lnetstat.source.watch", "watch")
 
 return M

@@ -17,11 +17,30 @@ function M.argerror(fname, n, msg)
   error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
 end
 
---- Runs parse(...) and re-raises its argument errors at the caller of the
--- public function; call it directly from that function (not as a tail call).
+-- The source name prefix of lnetstat's own Lua files ("@.../lnetstat/"),
+-- from this file's own; nil when the modules were not loaded from files.
+local getinfo = debug.getinfo
+local OWN_SOURCE = getinfo(1, "S").source:match("^(@.*[/\\])util%.lua$")
+
+-- The stack level (as error() counts from validate) of the first function
+-- outside the library: the line an argument error names, however many of
+-- the library's own frames (a facade, an assertion) lie in between.
+local function caller_level()
+  local level = 3   -- 1: validate, 2: the public function
+  local info = getinfo(level + 1, "S")
+  while info and (info.what == "tail"
+      or (OWN_SOURCE and sub(info.source, 1, #OWN_SOURCE) == OWN_SOURCE)) do
+    level = level + 1
+    info = getinfo(level + 1, "S")
+  end
+  return info and level or 3
+end
+
+--- Runs parse(...) and re-raises its argument errors at the first caller
+-- outside the library; call it from the public function.
 function M.validate(parse, ...)
   local ok, result = pcall(parse, ...)
-  if not ok then error(result, 3) end
+  if not ok then error(result, caller_level()) end
   return result
 end
 
