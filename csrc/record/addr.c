@@ -20,7 +20,7 @@ static const struct bit_name adr_flag_names[] = {
 void addr_set_flags(lua_State *L, int family, uint32_t flags)
 {
 	set_int(L, "flag_bits", flags);
-	push_bit_set(L, adr_flag_names + 1, ADR_NFLAGS - 1, flags);
+	push_bit_set(L, adr_flag_names + 1, ADR_NFLAGS - 1, flags, 4);
 	if (flags & adr_flag_names[0].bit)
 		set_bool(L, family == AF_INET6 ? "temporary" : adr_flag_names[0].name, 1);
 	lua_setfield(L, -2, "flags");

@@ -176,7 +176,7 @@ void link_record_push(lua_State *L, const struct link_rec *r)
 	link_set_u32s(L, r, LU_MTU, LU_MTU + 1);
 	set_int(L, "flag_bits", r->flags);
 	push_bit_set(L, link_flag_names, sizeof(link_flag_names) / sizeof(link_flag_names[0]),
-		     r->flags);
+		     r->flags, 8);
 	lua_setfield(L, -2, "flags");
 	if (r->operstate >= 0)
 		set_str(L, "operstate",

@@ -157,11 +157,12 @@ int l_parse_cidr(lua_State *L)
 	return 2;
 }
 
-void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags)
+void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags,
+		  int room)
 {
 	size_t i;
 
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, room);
 	for (i = 0; i < n; i++) {
 		if (flags & names[i].bit) {
 			lua_pushboolean(L, 1);

@@ -18,8 +18,9 @@ struct bit_name {
 	const char *name;
 };
 /* Pushes { name = true, ... } for the bits of flags that names (n of them)
- * name. */
-void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags);
+ * name, in a table made for room names. */
+void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags,
+		  int room);
 /* The name of an RT_SCOPE_* number as ip prints it, universe being the
  * name of scope 0 (RT_SCOPE_UNIVERSE); NULL for a number without a name. */
 const char *scope_name(unsigned int scope, const char *universe);
