@@ -145,6 +145,11 @@ describe("stats() parsers on fixtures", function()
     local t2, partial2 = hooks._parse_sockstat(fixture("sockstat6"), t)
     assert.equal(t, t2)
     assert.is_nil(partial2)
+    -- pages as read; stats() derives the bytes with the page size
+    assert.same({ 3, nil }, { t.TCP.mem, t.TCP.mem_bytes })
+    local notes = {}
+    require("lnetstat.source.counters").sockstat_bytes(notes, t, PAGESIZE)
+    assert.is_nil(notes.partial)
     assert.same({
       sockets_used = 290,
       TCP = { inuse = 5, orphan = 1, tw = 7, alloc = 9, mem = 3, mem_bytes = 3 * PAGESIZE },
@@ -280,6 +285,7 @@ describe("stats() on this host", function()
     assert.is_true(is_integer(s.sockstat.sockets_used))
     assert.is_true(is_integer(s.sockstat.TCP.inuse))
     assert.equal(s.sockstat.TCP.mem * PAGESIZE, s.sockstat.TCP.mem_bytes)
+    assert.is_nil(s.page_size) -- the unit of mem, taken off once used
   end)
 
   it("opens and returns only the groups asked for", function()

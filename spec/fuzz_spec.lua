@@ -152,12 +152,31 @@ describe("decoder hooks and nlmsg_len", function()
 end)
 
 describe("sockstat mem_bytes", function()
+  -- the parser hands "mem" over in pages, as read; lnetstat.source.counters
+  -- derives the bytes
+  local counters = require "lnetstat.source.counters"
+
   it("is mem pages times the page size", function()
     local t, partial = hooks._parse_sockstat("TCP: inuse 1 orphan 0 tw 0 alloc 2 mem 3\n")
     assert.is_nil(partial)
     assert.equal(3, t.TCP.mem)
-    local page = t.TCP.mem_bytes / 3
-    assert.is_true(page >= 4096 and page == math.floor(page), tostring(page))
+    assert.is_nil(t.TCP.mem_bytes)
+    local notes = {}
+    counters.sockstat_bytes(notes, t, 4096)
+    assert.is_nil(notes.partial)
+    assert.equal(3 * 4096, t.TCP.mem_bytes)
+    -- the largest byte count a signed 64-bit integer holds, exactly
+    t = hooks._parse_sockstat("TCP: mem 2251799813685247\n")
+    counters.sockstat_bytes(notes, t, 4096)
+    assert.is_nil(notes.partial)
+    assert.equal("9223372036854771712", string.format("%.0f", t.TCP.mem_bytes))
+  end)
+
+  it("is left out without a page size", function()
+    local t = hooks._parse_sockstat("TCP: inuse 1 mem 3\n")
+    local notes = {}
+    counters.sockstat_bytes(notes, t, nil)
+    assert.same({ {}, { inuse = 1, mem = 3 } }, { notes, t.TCP })
   end)
 
   -- mem * page size overflowed a signed 64-bit integer (undefined
@@ -165,10 +184,43 @@ describe("sockstat mem_bytes", function()
   it("is left out, with a problem noted, when the product does not fit", function()
     for _, mem in ipairs { "9223372036854775807", "4611686018427387904", "2251799813685248", "-5" } do
       local t, partial = hooks._parse_sockstat("TCP: inuse 1 mem " .. mem .. "\nUDP: inuse 2 mem 1\n")
+      assert.is_nil(partial, mem)
+      local notes = {}
+      counters.sockstat_bytes(notes, t, 4096)
       assert.is_nil(t.TCP.mem_bytes, mem)
       assert.is_not_nil(t.TCP.mem, mem)
-      assert.matches("TCP mem: .* pages is no byte count", partial)
-      assert.is_number(t.UDP.mem_bytes) -- the next line is read as before
+      assert.matches("^sockstat: TCP mem: .* pages is no byte count$", notes.partial)
+      assert.equal(4096, t.UDP.mem_bytes) -- the other groups get theirs
     end
+  end)
+end)
+
+describe("route nests", function()
+  local function attr(atype, payload)
+    local len = 4 + #payload
+    return u16(len) .. u16(atype) .. payload .. string.rep("\0", (4 - len % 4) % 4)
+  end
+  local function ipv4(a, b, c, d) return string.char(a, b, c, d) end
+  -- rtnexthop: len, flags, hops, ifindex; then its attributes
+  local function hop(len, hops, rest) return u16(len) .. string.char(0, hops) .. u32(0) .. rest end
+
+  it("reads multipath hops up to the nest's end and the metrics by type", function()
+    -- the second hop says 16 bytes where 12 are left: the list ends there
+    local multipath = hop(16, 1, attr(5, ipv4(198, 51, 100, 1))) .. hop(16, 0, u32(0))
+    local metrics = attr(2, u32(1400)) .. attr(1, u32(4)) .. attr(4, u32(800)) ..
+      attr(16, "cubic\0")
+    -- rtmsg: inet, /24, table main, static, universe, unicast, no flags
+    local body = string.char(2, 24, 0, 0, 254, 4, 0, 1) .. u32(0) ..
+      attr(1, ipv4(203, 0, 113, 0)) .. attr(15, u32(254)) .. attr(9, multipath) ..
+      attr(8, metrics)
+    local list, rest = hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route")
+    assert.equal(0, rest)
+    assert.equal(1, #list)
+    local r = list[1]
+    assert.same({ "inet", "203.0.113.0/24", 254, "main", "unicast", "static", "universe", 0 },
+      { r.family, r.dst, r.table, r.table_name, r.type, r.protocol, r.scope, r.metric })
+    assert.same({ { gateway = "198.51.100.1", weight = 2 } }, r.nexthops)
+    -- rtt in 1/8 ms becomes ms; RTAX_LOCK bit 2 is mtu
+    assert.same({ mtu = 1400, rtt = 100, congctl = "cubic", locked = { mtu = true } }, r.metrics)
   end)
 end)

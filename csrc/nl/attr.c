@@ -62,6 +62,47 @@ const char *nl_attr_str(const struct nlattr *a)
 	return mnl_attr_get_str(a);
 }
 
+const void *nl_msg_hdr(const struct nlmsghdr *nlh, uint16_t type, size_t hdr_size)
+{
+	if (nlh->nlmsg_type != type || nlh->nlmsg_len < NLMSG_LENGTH(hdr_size))
+		return NULL;
+	return mnl_nlmsg_get_payload(nlh);
+}
+
+const void *nl_attr_min(const struct nlattr *a, size_t min)
+{
+	if (a == NULL || mnl_attr_get_payload_len(a) < min)
+		return NULL;
+	return mnl_attr_get_payload(a);
+}
+
+int nl_attr_copy(const struct nlattr *a, void *out, size_t size)
+{
+	const void *p = nl_attr_min(a, size);
+
+	if (p == NULL)
+		return 0;
+	memcpy(out, p, size);
+	return 1;
+}
+
+const char *nl_nest_next_str(const struct nlattr *nest, uint16_t type,
+			     const struct nlattr **pos)
+{
+	const char *end = (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest);
+	const struct nlattr *a;
+	const char *s;
+
+	a = *pos == NULL ? (const struct nlattr *)mnl_attr_get_payload(nest) : mnl_attr_next(*pos);
+	while (mnl_attr_ok(a, (int)(end - (const char *)a))) {
+		*pos = a;
+		if (mnl_attr_get_type(a) == type && (s = nl_attr_str(a)) != NULL)
+			return s;
+		a = mnl_attr_next(a);
+	}
+	return NULL;
+}
+
 size_t nl_msgs_walk(const void *buf, size_t len, nl_msg_cb cb, void *data)
 {
 	const char *p = (const char *)buf;

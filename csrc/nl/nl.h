@@ -60,6 +60,18 @@ int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, i
 int nl_attr_u32(const struct nlattr *a, uint32_t *out);
 int nl_attr_u8(const struct nlattr *a, uint8_t *out);
 const char *nl_attr_str(const struct nlattr *a);
+/* The family header of nlh (hdr_size bytes) when nlh is a message of type
+ * long enough to hold it, else NULL. */
+const void *nl_msg_hdr(const struct nlmsghdr *nlh, uint16_t type, size_t hdr_size);
+/* The payload of a when it holds at least min bytes, else NULL. */
+const void *nl_attr_min(const struct nlattr *a, size_t min);
+/* Copies the first size bytes of a's payload to out (it may be unaligned)
+ * and returns 1 when it holds that many; 0 and out untouched otherwise. */
+int nl_attr_copy(const struct nlattr *a, void *out, size_t size);
+/* The next NUL-terminated string attribute of type inside nest after *pos
+ * (*pos NULL: from the first), or NULL when there is none; *pos follows. */
+const char *nl_nest_next_str(const struct nlattr *nest, uint16_t type,
+			     const struct nlattr **pos);
 
 /* Hands every whole nlmsghdr-framed message of buf to cb, in order; stops
  * at a length field that is too short or runs past the end (all lengths

@@ -156,3 +156,29 @@ int l_parse_cidr(lua_State *L)
 	lua_pushinteger(L, c.prefixlen);
 	return 2;
 }
+
+void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags,
+		  int room)
+{
+	size_t i;
+
+	lua_createtable(L, 0, room);
+	for (i = 0; i < n; i++) {
+		if (flags & names[i].bit) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, names[i].name);
+		}
+	}
+}
+
+const char *scope_name(unsigned int scope, const char *universe)
+{
+	switch (scope) {
+	case 0: return universe;
+	case 200: return "site";
+	case 253: return "link";
+	case 254: return "host";
+	case 255: return "nowhere";
+	default: return NULL;
+	}
+}

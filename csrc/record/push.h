@@ -12,6 +12,18 @@ void set_u64(lua_State *L, const char *k, unsigned long long v);
 void set_num(lua_State *L, const char *k, double v);
 void set_str(lua_State *L, const char *k, const char *v);
 void set_bool(lua_State *L, const char *k, int v);
+/* A kernel flag bit and its name. */
+struct bit_name {
+	uint32_t bit;
+	const char *name;
+};
+/* Pushes { name = true, ... } for the bits of flags that names (n of them)
+ * name, in a table made for room names. */
+void push_bit_set(lua_State *L, const struct bit_name *names, size_t n, uint32_t flags,
+		  int room);
+/* The name of an RT_SCOPE_* number as ip prints it, universe being the
+ * name of scope 0 (RT_SCOPE_UNIVERSE); NULL for a number without a name. */
+const char *scope_name(unsigned int scope, const char *universe);
 /* nil, "what: strerror", errno; returns 3. */
 int push_error(lua_State *L, const char *what, int err);
 /* The text of a into out (at least INET6_ADDRSTRLEN bytes). */

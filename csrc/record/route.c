@@ -1,8 +1,9 @@
-/* Route record fields shared by the netlink decoder (source/rtnl_route.c)
- * and the /proc parser (source/proc_route.c): enum names as iproute2 prints
- * them, addresses and prefixes as text; and the route vocabulary the Lua
- * layer reads (core.route_vocab). The netstat -r flag letters are not made
- * here: lnetstat.source.routes computes them from these facts. */
+/* Route records: from the facts of one route message (struct route_rec,
+ * read by source/rtnl_route.c), and the fields the /proc parser
+ * (source/proc_route.c) shares; enum names as iproute2 prints them,
+ * addresses and prefixes as text; and the route vocabulary the Lua layer
+ * reads (core.route_vocab). The netstat -r flag letters are not made here:
+ * lnetstat.source.routes computes them from these facts. */
 #include "record/route.h"
 #include "api.h"
 #include "record/push.h"
@@ -38,22 +39,22 @@ void rkeys_pop(struct rkeys *rk)
 	keyset_pop(&rk->ks);
 }
 
-void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
+static void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
 {
 	ks_int(&rk->ks, (int)k, v);
 }
 
-void rk_str(struct rkeys *rk, enum rkey k, const char *v)
+static void rk_str(struct rkeys *rk, enum rkey k, const char *v)
 {
 	ks_lstr(&rk->ks, (int)k, v, strlen(v));
 }
 
-void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
+static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 {
 	ks_lit(&rk->ks, (int)k, v);
 }
 
-void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
+static void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
 	size_t n;
@@ -67,7 +68,7 @@ void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
 
 /* The name of interface index (name: its text, NULL when unknown); the
  * last one is kept, as routes come grouped by interface. */
-void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
+static void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
 {
 	if (name == NULL || ks_skipped(&rk->ks, RK_INTERFACE))
 		return;
@@ -81,7 +82,7 @@ void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
 
 /* Most routes of a big table share a few gateways: the last one's text is
  * kept and reused. */
-void rk_gateway(struct rkeys *rk, const struct addr *a)
+static void rk_gateway(struct rkeys *rk, const struct addr *a)
 {
 	if (ks_skipped(&rk->ks, RK_GATEWAY))
 		return;
@@ -96,7 +97,7 @@ void rk_gateway(struct rkeys *rk, const struct addr *a)
 }
 
 /* "addr/len" */
-void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
+static void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 {
 	char text[INET6_ADDRSTRLEN + 8];
 	size_t n;
@@ -114,7 +115,7 @@ void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len)
 }
 
 /* Names as iproute2 prints them (rt_protos, rtnl_rtntype_n2a). */
-const char *route_type_name(unsigned int type)
+static const char *route_type_name(unsigned int type)
 {
 	static const char *const names[] = {
 		"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
@@ -124,7 +125,7 @@ const char *route_type_name(unsigned int type)
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 
-const char *route_proto_name(unsigned int proto)
+static const char *route_proto_name(unsigned int proto)
 {
 	switch (proto) {
 	case 0: return "unspec";
@@ -153,18 +154,6 @@ const char *route_proto_name(unsigned int proto)
 	}
 }
 
-const char *route_scope_name(unsigned int scope)
-{
-	switch (scope) {
-	case RT_SCOPE_UNIVERSE: return "universe";
-	case RT_SCOPE_SITE: return "site";
-	case RT_SCOPE_LINK: return "link";
-	case RT_SCOPE_HOST: return "host";
-	case RT_SCOPE_NOWHERE: return "nowhere";
-	default: return NULL;
-	}
-}
-
 static const char *route_table_name(uint32_t table)
 {
 	switch (table) {
@@ -175,7 +164,7 @@ static const char *route_table_name(uint32_t table)
 	}
 }
 
-void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v)
+static void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v)
 {
 	if (name != NULL)
 		rk_lit(rk, k, name);
@@ -185,7 +174,7 @@ void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v
 
 /* ip's words for rtm_flags / rtnh_flags (print_rt_flags). The set is
  * pushed only when one of them is present. */
-void set_kernel_flags(lua_State *L, uint32_t flags)
+static void set_kernel_flags(lua_State *L, uint32_t flags)
 {
 	static const struct { uint32_t bit; const char *name; } words[] = {
 		{RTNH_F_DEAD, "dead"}, {RTNH_F_ONLINK, "onlink"},
@@ -212,7 +201,7 @@ void set_kernel_flags(lua_State *L, uint32_t flags)
 }
 
 /* Cache flags of a cloned IPv4 route (RTCF_*), as `ip route get` names them. */
-void set_cache_flags(lua_State *L, uint32_t flags)
+static void set_cache_flags(lua_State *L, uint32_t flags)
 {
 	static const struct { uint32_t bit; const char *name; } words[] = {
 		{RTCF_LOCAL, "local"}, {RTCF_REJECT, "reject"}, {RTCF_MULTICAST, "mc"},
@@ -236,7 +225,7 @@ void set_cache_flags(lua_State *L, uint32_t flags)
 }
 
 
-void rk_table(struct rkeys *rk, uint32_t table)
+static void rk_table(struct rkeys *rk, uint32_t table)
 {
 	char text[16];
 	const char *name = route_table_name(table);
@@ -285,4 +274,172 @@ void route_vocab_push(lua_State *L)
 	for (t = 0; (name = route_type_name(t)) != NULL; t++)
 		set_int(L, name, t);
 	lua_setfield(L, -2, "types");
+}
+
+/* RTA_PREF values (linux/icmpv6.h clashes with netinet/in.h) */
+static const char *route_pref_name(unsigned int pref)
+{
+	switch (pref) {
+	case 0: return "medium";
+	case 1: return "high";
+	case 3: return "low";
+	default: return NULL;
+	}
+}
+
+/* metrics = { name = value, ..., locked = { name = true } }: RTA_METRICS
+ * by their RTAX_* names, in ip's units (rtt in 1/8 ms and rttvar in
+ * 1/4 ms become ms); no table when nothing is set. */
+static void set_metrics(lua_State *L, const struct route_rec *r)
+{
+	static const char *const names[ROUTE_NMETRICS] = {
+		NULL, "lock", "mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd",
+		"advmss", "reordering", "hoplimit", "initcwnd", "features", "rto_min",
+		"initrwnd", "quickack", "congctl", "fastopen_no_cookie",
+	};
+	uint32_t lock = (r->metrics_set & (1u << RTAX_LOCK)) ? r->metrics[RTAX_LOCK] : 0;
+	uint32_t v;
+	int any = 0, t;
+
+	lua_createtable(L, 0, 4);
+	if (r->cc_algo != NULL) {
+		lua_pushlstring(L, r->cc_algo, r->cc_algo_len);
+		lua_setfield(L, -2, names[RTAX_CC_ALGO]);
+		any = 1;
+	}
+	for (t = RTAX_LOCK + 1; t < ROUTE_NMETRICS; t++) {
+		if (!(r->metrics_set & (1u << t)))
+			continue;
+		v = r->metrics[t];
+		set_int(L, names[t], t == RTAX_RTT ? v / 8 : t == RTAX_RTTVAR ? v / 4 : v);
+		any = 1;
+	}
+	if (lock != 0) {
+		lua_createtable(L, 0, 1);
+		for (t = 2; t < ROUTE_NMETRICS; t++)
+			if (lock & (1u << t))
+				set_bool(L, names[t], 1);
+		lua_setfield(L, -2, "locked");
+		any = 1;
+	}
+	if (any)
+		lua_setfield(L, -2, "metrics");
+	else
+		lua_pop(L, 1);
+}
+
+/* nexthops = {...}, each hop with its gateway and interface whatever the
+ * route's fields (lnetstat.source.routes reads the first hop's gateway for
+ * netstat's G flag). */
+static void set_nexthops(struct rkeys *rk, struct session *s, const struct route_rec *r)
+{
+	lua_State *L = rk->ks.L;
+	struct route_hop hop;
+	lua_Integer n = 0;
+	size_t pos = 0;
+	uint32_t skip = rk->ks.skip;
+
+	rk->ks.skip = 0;
+	lua_createtable(L, 2, 0);
+	while (r->next_hop(r, &pos, &hop)) {
+		lua_createtable(L, 0, 6);
+		if (hop.has_gateway)
+			rk_gateway(rk, &hop.gateway);
+		if (hop.ifindex > 0) {
+			rk_int(rk, RK_OIF, hop.ifindex);
+			rk_interface(rk, (uint32_t)hop.ifindex, session_ifname(s, (uint32_t)hop.ifindex));
+		}
+		set_int(L, "weight", hop.weight);
+		set_kernel_flags(L, hop.flags);
+		lua_rawseti(L, -2, (int)++n);
+	}
+	rk->ks.skip = skip;
+	lua_setfield(L, -2, "nexthops");
+}
+
+void route_record_push(struct rkeys *rk, struct session *s, const struct route_rec *r,
+		       uint32_t want, int size)
+{
+	lua_State *L = rk->ks.L;
+
+	lua_createtable(L, 0, size);
+	rk_lit(rk, RK_FAMILY, family_name(r->family));
+	rk_cidr(rk, RK_DST, &r->dst, (int)r->dst_len);
+	if (r->has_src)
+		rk_cidr(rk, RK_SRC, &r->src, (int)r->src_len);
+	if (r->has_gateway)
+		rk_gateway(rk, &r->gateway);
+	if (r->has_oif) {
+		rk_int(rk, RK_OIF, r->oif);
+		rk_interface(rk, r->oif, session_ifname(s, r->oif));
+	}
+	if (r->has_iif && (want & RF_IIF))
+		set_int(L, "iif", r->iif);
+	if (r->has_prefsrc)
+		rk_addr(rk, RK_PREFSRC, &r->prefsrc);
+	rk_int(rk, RK_METRIC, r->metric);
+	rk_table(rk, r->table);
+	rk_name_or_int(rk, RK_TYPE, route_type_name(r->type), r->type);
+	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(r->protocol), r->protocol);
+	rk_name_or_int(rk, RK_SCOPE, scope_name(r->scope, "universe"), r->scope);
+	if (r->multipath != NULL && (want & RF_NEXTHOPS))
+		set_nexthops(rk, s, r);
+	if (r->has_metrics && (want & RF_METRICS))
+		set_metrics(L, r);
+	if (r->has_pref)
+		rk_name_or_int(rk, RK_PREF, route_pref_name(r->pref), r->pref);
+	if (r->has_nhid && (want & RF_NHID))
+		set_int(L, "nhid", r->nhid);
+	if (r->has_mark && (want & RF_MARK))
+		set_int(L, "mark", r->mark);
+	if (r->has_uid && (want & RF_UID))
+		set_int(L, "uid", r->uid);
+	if (r->has_expires && (want & RF_EXPIRES))
+		set_int(L, "expires", r->expires / r->hz);
+	if (want & RF_KERNEL_FLAGS)
+		set_kernel_flags(L, r->flags);
+	if ((r->flags & RTM_F_CLONED) && (want & RF_CLONED)) {
+		set_bool(L, "cloned", 1);
+		if (r->family == AF_INET)
+			set_cache_flags(L, r->flags);
+	}
+}
+
+/* The record of one /proc/net/route or ipv6_route line. */
+void proc_route_record_push(struct rkeys *rk, const struct proc_route *r, uint32_t want, int size)
+{
+	lua_State *L = rk->ks.L;
+
+	lua_createtable(L, 0, size < 12 ? size : 12);
+	rk_lit(rk, RK_FAMILY, family_name(r->family));
+	rk_cidr(rk, RK_DST, &r->dst, r->dst_len);
+	if (r->src_len > 0)
+		rk_cidr(rk, RK_SRC, &r->src, r->src_len);
+	if (r->flags & RTF_BIT_GATEWAY)
+		rk_gateway(rk, &r->gw);
+	if (r->dev_len > 0 && r->dev_len < IF_NAMESIZE) {
+		ks_lstr(&rk->ks, RK_INTERFACE, r->dev, r->dev_len);
+	}
+	rk_int(rk, RK_METRIC, r->metric);
+	if (r->family == AF_INET) {
+		rk_table(rk, RT_TABLE_MAIN);   /* the only table this file shows */
+		if ((want & RF_METRICS) && (r->mtu > 40 || r->window > 0 || r->irtt > 0)) {
+			lua_createtable(L, 0, 3);
+			if (r->mtu > 40)
+				set_int(L, "advmss", r->mtu - 40);
+			if (r->window > 0)
+				set_int(L, "window", r->window);
+			if (r->irtt > 0)
+				set_int(L, "rtt", r->irtt);
+			lua_setfield(L, -2, "metrics");
+		}
+	} else if (r->flags & RTF_BIT_LOCAL) {
+		rk_lit(rk, RK_TYPE, "local");
+	} else if (r->flags & RTF_BIT_ANYCAST) {
+		rk_lit(rk, RK_TYPE, "anycast");
+	}
+	/* The flags column as it is: lnetstat.source.routes turns it into
+	 * netstat's letters (and drops it from the record). */
+	if (want & RF_RTF)
+		set_int(L, "rtf", r->flags);
 }

@@ -54,23 +54,67 @@ struct rkeys {
 	uint32_t ifindex;               /* the interface in the name slot */
 };
 
+/* One hop of a multipath route. */
+struct route_hop {
+	int has_gateway;
+	struct addr gateway;
+	int ifindex;               /* > 0; else none */
+	int weight;                /* rtnh_hops + 1 */
+	uint32_t flags;            /* RTNH_F_* */
+};
+
+/* RTAX_* metrics up to this type have a name (record/route.c). */
+#define ROUTE_NMETRICS 18
+
+/* What source/rtnl_route.c reads from one route message; the pointers
+ * point into it and live as long as the message callback. */
+struct route_rec {
+	int family;                /* AF_INET or AF_INET6 */
+	unsigned int dst_len, src_len, type, protocol, scope;   /* of struct rtmsg */
+	uint32_t flags;            /* rtm_flags: RTM_F_*, RTNH_F_* */
+	uint32_t table;            /* RTA_TABLE, else rtm_table */
+	struct addr dst;           /* all zero when not sent (a default route) */
+	int has_src, has_gateway, has_prefsrc;
+	struct addr src, gateway, prefsrc;   /* gateway: RTA_GATEWAY, else RTA_VIA */
+	int has_oif, has_iif, has_nhid, has_mark, has_uid, has_pref, has_expires;
+	uint32_t oif, iif, nhid, mark, uid;
+	uint32_t metric;           /* RTA_PRIORITY; 0 when not sent */
+	unsigned int pref;         /* RTA_PREF */
+	int32_t expires;           /* RTA_CACHEINFO rta_expires, in ticks; 0: none */
+	long hz;                   /* USER_HZ: the unit of expires */
+	int has_metrics;           /* RTA_METRICS was sent */
+	uint32_t metrics_set;      /* bit t: metrics[t] was sent */
+	uint32_t metrics[ROUTE_NMETRICS];   /* by RTAX_* type; RTAX_LOCK: the locked bits */
+	const char *cc_algo;       /* RTAX_CC_ALGO; NULL: none */
+	size_t cc_algo_len;
+	/* RTA_MULTIPATH, read hop by hop: next_hop fills hop with the hop at
+	 * *pos (0: the first) and moves *pos on; 0 after the last. */
+	const struct nlattr *multipath;   /* NULL: none */
+	int (*next_hop)(const struct route_rec *r, size_t *pos, struct route_hop *hop);
+};
+
+/* What source/proc_route.c reads from one line of /proc/net/route or
+ * /proc/net/ipv6_route; dev points into the text. */
+struct proc_route {
+	int family;
+	struct addr dst, src, gw;
+	int dst_len, src_len;
+	const char *dev;
+	size_t dev_len;
+	uint32_t metric, flags;       /* flags: the RTF_* column */
+	uint32_t mtu, window, irtt;   /* IPv4 only */
+};
+
 /* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
 void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want);
 void rkeys_pop(struct rkeys *rk);
-void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v);
-void rk_str(struct rkeys *rk, enum rkey k, const char *v);
-void rk_lit(struct rkeys *rk, enum rkey k, const char *v);
-void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a);
-void rk_interface(struct rkeys *rk, uint32_t index, const char *name);
-void rk_gateway(struct rkeys *rk, const struct addr *a);
-void rk_cidr(struct rkeys *rk, enum rkey k, const struct addr *a, int len);
-const char *route_type_name(unsigned int type);
-const char *route_proto_name(unsigned int proto);
-const char *route_scope_name(unsigned int scope);
-void rk_name_or_int(struct rkeys *rk, enum rkey k, const char *name, long long v);
-void set_kernel_flags(lua_State *L, uint32_t flags);
-void set_cache_flags(lua_State *L, uint32_t flags);
-void rk_table(struct rkeys *rk, uint32_t table);
+/* Pushes the record of r with the fields of want (RF_ bits) in a table of
+ * size hash slots; interface names from s (NULL: none). */
+void route_record_push(struct rkeys *rk, struct session *s, const struct route_rec *r,
+		       uint32_t want, int size);
+/* Pushes the record of r (the same fields, with what /proc tells). */
+void proc_route_record_push(struct rkeys *rk, const struct proc_route *r, uint32_t want,
+			    int size);
 
 #pragma GCC visibility pop
 

@@ -16,7 +16,6 @@ struct stat_parse {
 	lua_State *L;
 	int out;                /* absolute index of the table being filled */
 	const char *file;       /* "snmp", "netstat", ... for messages */
-	long long pagesize;
 	int problems;
 	char first[192];
 };

@@ -10,6 +10,7 @@
 #include "source/proc.h"
 #include "text/text.h"
 #include "record/push.h"
+#include "record/neigh.h"
 #include "api.h"
 
 #include <arpa/inet.h>
@@ -66,13 +67,8 @@ static int arp_line(lua_State *L, const char *p, const char *end)
 	}
 	lua_pushlstring(L, dev, dev_len);
 	lua_setfield(L, -2, "interface");
-	if (flags & ARP_ATF_PERM) {
-		set_str(L, "state", "PERMANENT");
-		lua_createtable(L, 1, 0);
-		lua_pushstring(L, "PERMANENT");
-		lua_rawseti(L, -2, 1);
-		lua_setfield(L, -2, "states");
-	}
+	if (flags & ARP_ATF_PERM)
+		neigh_set_states(L, NUD_PERMANENT);   /* the only state the file shows */
 	set_bool(L, "proxy", (flags & ARP_ATF_PUBL) != 0);
 	set_int(L, "arp_flags", (lua_Integer)flags);
 	set_int(L, "hw_type", (lua_Integer)hw_type);

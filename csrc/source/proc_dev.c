@@ -14,10 +14,10 @@
  * address as 32 digits in network order, SCOPE the address class
  * (0x10 host, 0x20 link, 0x40 site), FLAGS the low 8 bits of IFA_F_*. */
 #include "source/proc.h"
-#include "source/rtnl.h"
 #include "text/text.h"
 #include "nl/nl.h"
 #include "record/push.h"
+#include "record/addr.h"
 #include "api.h"
 
 #include <arpa/inet.h>
@@ -66,17 +66,17 @@ static int pdev_line(lua_State *L, const char *p, const char *end)
 	return 1;
 }
 
-/* Scope name of an IPv6 address class, as the kernel's rt_scope() maps it
- * for RTM_NEWADDR. */
-static const char *pdev_scope(uint64_t class)
+/* The RT_SCOPE_* of an IPv6 address class, as the kernel's rt_scope() maps
+ * it for RTM_NEWADDR. */
+static unsigned int pdev_scope(uint64_t class)
 {
 	if (class & 0x10)
-		return "host";
+		return 254;   /* RT_SCOPE_HOST */
 	if (class & 0x20)
-		return "link";
+		return 253;   /* RT_SCOPE_LINK */
 	if (class & 0x40)
-		return "site";
-	return "global";
+		return 200;   /* RT_SCOPE_SITE */
+	return 0;     /* RT_SCOPE_UNIVERSE */
 }
 
 /* One /proc/net/if_inet6 line: 1 record pushed, 0 blank, -1 malformed. */
@@ -112,10 +112,10 @@ static int pdev_inet6_line(lua_State *L, const char *p, const char *end)
 
 	lua_createtable(L, 0, 10);
 	set_str(L, "family", "inet6");
-	adr_set_addr(L, text, (unsigned int)plen);
-	set_str(L, "scope", pdev_scope(scope));
+	addr_set_addr(L, text, (unsigned int)plen);
+	addr_set_scope(L, pdev_scope(scope));
 	set_int(L, "scope_class", (lua_Integer)scope);
-	adr_set_flags(L, AF_INET6, (uint32_t)flags);
+	addr_set_flags(L, AF_INET6, (uint32_t)flags);
 	set_int(L, "index", (lua_Integer)index);
 	lua_pushlstring(L, tok, len);
 	lua_setfield(L, -2, "interface");

@@ -24,16 +24,6 @@
 
 #define PROCROUTE_FIELDS 11
 
-struct proc_route {
-	int family;
-	struct addr dst, src, gw;
-	int dst_len, src_len;
-	const char *dev;
-	size_t dev_len;
-	uint32_t metric, flags;
-	uint32_t mtu, window, irtt;   /* IPv4 only */
-};
-
 struct rt_token {
 	const char *p;
 	size_t n;
@@ -197,46 +187,6 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
 	return 0;
 }
 
-/* Pushes the record of r with the fields of want (RF_ bits) in a table of
- * size hash slots. */
-static void push_proc_route(struct rkeys *rk, const struct proc_route *r, uint32_t want, int size)
-{
-	lua_State *L = rk->ks.L;
-
-	lua_createtable(L, 0, size < 12 ? size : 12);
-	rk_lit(rk, RK_FAMILY, family_name(r->family));
-	rk_cidr(rk, RK_DST, &r->dst, r->dst_len);
-	if (r->src_len > 0)
-		rk_cidr(rk, RK_SRC, &r->src, r->src_len);
-	if (r->flags & RTF_BIT_GATEWAY)
-		rk_gateway(rk, &r->gw);
-	if (r->dev_len > 0 && r->dev_len < IF_NAMESIZE) {
-		ks_lstr(&rk->ks, RK_INTERFACE, r->dev, r->dev_len);
-	}
-	rk_int(rk, RK_METRIC, r->metric);
-	if (r->family == AF_INET) {
-		rk_table(rk, RT_TABLE_MAIN);   /* the only table this file shows */
-		if ((want & RF_METRICS) && (r->mtu > 40 || r->window > 0 || r->irtt > 0)) {
-			lua_createtable(L, 0, 3);
-			if (r->mtu > 40)
-				set_int(L, "advmss", r->mtu - 40);
-			if (r->window > 0)
-				set_int(L, "window", r->window);
-			if (r->irtt > 0)
-				set_int(L, "rtt", r->irtt);
-			lua_setfield(L, -2, "metrics");
-		}
-	} else if (r->flags & RTF_BIT_LOCAL) {
-		rk_lit(rk, RK_TYPE, "local");
-	} else if (r->flags & RTF_BIT_ANYCAST) {
-		rk_lit(rk, RK_TYPE, "anycast");
-	}
-	/* The flags column as it is: lnetstat.source.routes turns it into
-	 * netstat's letters (and drops it from the record). */
-	if (want & RF_RTF)
-		set_int(L, "rtf", r->flags);
-}
-
 /* Hands the routes of text[0..len) to the sink at sink_idx (a list or a
  * function), adding their number to *n; returns the number of malformed
  * lines skipped. Never reads past len. */
@@ -267,7 +217,7 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 				skipped++;
 			continue;
 		}
-		push_proc_route(&rk, &r, want, size);
+		proc_route_record_push(&rk, &r, want, size);
 		append(L, sink_idx, n);
 	}
 	rkeys_pop(&rk);

@@ -6,7 +6,9 @@
  *    pairs whose columns vary by kernel: they are zipped by name, never by
  *    a fixed position, and a count mismatch is reported, not guessed.
  *  - Values are signed (Tcp MaxConn is -1) or u64 (IpExt InOctets).
- *  - sockstat "mem" is in pages; mem_bytes is added, as node_exporter does.
+ *  - sockstat "mem" is in pages: it is handed over as read, with the page
+ *    size as result.page_size; lnetstat.source.counters derives mem_bytes
+ *    (as node_exporter reports it) and takes page_size off the result.
  *
  * Results are keyed exactly as the kernel names them: stats.TcpExt.TW,
  * stats.Tcp.MaxConn, stats.sockstat.TCP.inuse. */
@@ -228,18 +230,6 @@ static void parse_snmp6_text(struct stat_parse *sp, const char *text, size_t len
 	}
 }
 
-/* mem_bytes = mem pages * page size, unless that is no count of bytes a
- * signed 64-bit integer holds (a negative or huge "mem"): then only the
- * problem is noted. */
-static void set_mem_bytes(struct stat_parse *sp, const char *prefix, int plen, long long pages)
-{
-	if (pages < 0 || pages > INT64_MAX / sp->pagesize) {
-		stat_problem(sp, "%.*s mem: %lld pages is no byte count", plen, prefix, pages);
-		return;
-	}
-	set_int(sp->L, "mem_bytes", pages * sp->pagesize);
-}
-
 /* /proc/net/sockstat and sockstat6: "PROTO: key value key value ...".
  * out is the sockstat table: out.PROTO = {key = value}; the "sockets:"
  * line becomes out.sockets_<key> (sockets_used), as node_exporter names it. */
@@ -285,9 +275,7 @@ static void parse_sockstat_text(struct stat_parse *sp, const char *text, size_t 
 				lua_rawset(L, -3);
 				continue;
 			}
-			if (set_counter(sp, prefix, (size_t)plen, k, kn, v, vn, &value) == 0 &&
-			    kn == 3 && memcmp(k, "mem", 3) == 0)
-				set_mem_bytes(sp, prefix, plen, value);
+			(void)set_counter(sp, prefix, (size_t)plen, k, kn, v, vn, &value);
 		}
 		lua_settop(L, top);
 	}
@@ -295,18 +283,17 @@ static void parse_sockstat_text(struct stat_parse *sp, const char *text, size_t 
 
 void stat_parse_init(struct stat_parse *sp, lua_State *L, int out, const char *file)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-
 	memset(sp, 0, sizeof(*sp));
 	sp->L = L;
 	sp->out = out;
 	sp->file = file;
-	sp->pagesize = ps > 0 ? ps : 4096;
 }
 
 /* core.proc_stats(session) -> stats, partial | nil, msg, errno.
  * Reads whichever of snmp, netstat, snmp6, sockstat, sockstat6 the session
- * opened; a file the netns lacks (no IPv6) just leaves its groups out. */
+ * opened; a file the netns lacks (no IPv6) just leaves its groups out.
+ * stats.page_size is the unit of the sockstat "mem" counters (the host's
+ * page size, sysconf(_SC_PAGESIZE); absent when unknown). */
 int l_proc_stats(lua_State *L)
 {
 	static const int files[] = {PROC_SNMP, PROC_NETSTAT, PROC_SNMP6,
@@ -315,6 +302,7 @@ int l_proc_stats(lua_State *L)
 	struct stat_parse sp;
 	size_t i, len;
 	int out, sock = 0, err, pf;
+	long ps;
 
 	lua_settop(L, 1);
 	lua_createtable(L, 0, 16);
@@ -346,6 +334,8 @@ int l_proc_stats(lua_State *L)
 		}
 	}
 	lua_settop(L, out);
+	if ((ps = sysconf(_SC_PAGESIZE)) > 0)
+		set_int(L, "page_size", ps);
 	push_partial(&sp);
 	return 2;
 }

@@ -1,7 +1,8 @@
 /* rtnetlink sources: links (source/rtnl_link.c), addresses
- * (source/rtnl_addr.c) and neighbours (source/rtnl_neigh.c). Their message
- * decoders are declared here so that the test hooks can feed them recorded
- * messages; the /proc parsers of interfaces reuse the address fields. */
+ * (source/rtnl_addr.c), neighbours (source/rtnl_neigh.c) and routes
+ * (source/rtnl_route.c). Each decodes a message into a struct of facts that
+ * record/ turns into the Lua record. Their message callbacks are declared
+ * here so that the test hooks and source/watch.c can feed them messages. */
 #ifndef LNETSTAT_SOURCE_RTNL_H
 #define LNETSTAT_SOURCE_RTNL_H
 
@@ -60,9 +61,14 @@ int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
  * without a session; returns the trailing bytes that are no message. */
 size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len);
 
-/* Address record fields, shared with /proc/net/if_inet6. */
-void adr_set_addr(lua_State *L, const char *text, unsigned int prefixlen);
-void adr_set_flags(lua_State *L, int family, uint32_t flags);
+/* source/rtnl_list.c: the dump request of a list function (addresses,
+ * neighbours). With the route socket there and the interface names loaded
+ * (before the dump: loading them is a request on the same socket), sends a
+ * dump request of type with the family header hdr (hdr_size bytes) and
+ * hands each message to cb, whose records go to a new list at index
+ * nargs + 1. Returns list, interrupted | nil, "what: strerror", errno. */
+int rtnl_list(lua_State *L, struct session *s, int nargs, uint16_t type, const char *what,
+	      const void *hdr, size_t hdr_size, nl_msg_cb cb, void *ctx);
 
 #pragma GCC visibility pop
 

@@ -19,15 +19,12 @@ static int nsid_msg_cb(const struct nlmsghdr *nlh, void *data)
 	struct nsid_ctx *c = (struct nsid_ctx *)data;
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWNSID ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtgenmsg)))
+	if (nl_msg_hdr(nlh, RTM_NEWNSID, sizeof(struct rtgenmsg)) == NULL)
 		return 0;
 	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg)) {
 		if (mnl_attr_get_type(a) == NETNSA_NSID &&
-		    mnl_attr_get_payload_len(a) >= sizeof(int32_t)) {
-			memcpy(&c->nsid, mnl_attr_get_payload(a), sizeof(int32_t));
+		    nl_attr_copy(a, &c->nsid, sizeof(c->nsid)))
 			c->found = 1;
-		}
 	}
 	return 0;
 }

@@ -30,11 +30,6 @@
 #include <linux/if_link.h>
 #include <linux/in_route.h>
 
-/* RTA_PREF values (linux/icmpv6.h clashes with netinet/in.h) */
-#define ROUTE_PREF_MEDIUM 0
-#define ROUTE_PREF_HIGH 1
-#define ROUTE_PREF_LOW 3
-
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
@@ -54,11 +49,6 @@ struct route_ctx {
 	int pushed;            /* get: a record is on the stack */
 	uint32_t want;         /* RF_ bits of the fields to build */
 	int size;              /* hash slots of a record: what want can fill */
-};
-
-/* A validated view of one route message's attributes. */
-struct route_attrs {
-	const struct nlattr *tb[RTA_MAX + 1];
 };
 
 static int route_attr_ok(const struct nlattr *a, int type)
@@ -86,18 +76,18 @@ static size_t family_addr_len(int family)
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
-/* Copies an address attribute of the given family; -1 if it is absent or
+/* Copies an address attribute of the given family; 0 if it is absent or
  * its length does not fit the family. */
 static int attr_addr(const struct nlattr *a, int family, struct addr *out)
 {
 	size_t want = family_addr_len(family);
 
 	if (a == NULL || want == 0 || mnl_attr_get_payload_len(a) != want)
-		return -1;
+		return 0;
 	memset(out, 0, sizeof(*out));
 	out->family = family;
 	memcpy(out->bytes, mnl_attr_get_payload(a), want);
-	return 0;
+	return 1;
 }
 
 /* RTA_VIA: a gateway of another family (an IPv4 route via IPv6). */
@@ -107,76 +97,42 @@ static int attr_via(const struct nlattr *a, struct addr *out)
 	size_t want;
 
 	if (a == NULL)
-		return -1;
+		return 0;
 	via = (const struct rtvia *)mnl_attr_get_payload(a);
 	want = family_addr_len(via->rtvia_family);
 	if (want == 0 || mnl_attr_get_payload_len(a) < sizeof(*via) + want)
-		return -1;
+		return 0;
 	memset(out, 0, sizeof(*out));
 	out->family = via->rtvia_family;
 	memcpy(out->bytes, via->rtvia_addr, want);
-	return 0;
+	return 1;
 }
 
-static void set_interface(struct route_ctx *c, uint32_t index)
+/* The gateway of a route or a hop: RTA_GATEWAY, else RTA_VIA. */
+static int route_gateway(const struct nlattr *gw, const struct nlattr *via, int family,
+			 struct addr *out)
 {
-	rk_interface(&c->rk, index, session_ifname(c->s, index));
+	return attr_addr(gw, family, out) || attr_via(via, out);
 }
 
 /* RTA_METRICS: nested RTAX_* attributes, u32 except RTAX_CC_ALGO. */
-static void set_metrics(lua_State *L, const struct nlattr *nest)
+static void route_metrics(const struct nlattr *nest, struct route_rec *r)
 {
-	static const char *const names[] = {
-		NULL, "lock", "mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd",
-		"advmss", "reordering", "hoplimit", "initcwnd", "features", "rto_min",
-		"initrwnd", "quickack", "congctl", "fastopen_no_cookie",
-	};
-	const int count = (int)(sizeof(names) / sizeof(names[0]));
 	const struct nlattr *a;
-	uint32_t lock = 0;
-	int any = 0, type, i;
+	int type;
 
-	lua_createtable(L, 0, 4);
+	r->has_metrics = 1;
 	mnl_attr_for_each_nested(a, nest) {
 		type = mnl_attr_get_type(a);
-		if (type <= 0 || type >= count)
+		if (type <= 0 || type >= ROUTE_NMETRICS)
 			continue;
 		if (type == RTAX_CC_ALGO) {
-			size_t len = mnl_attr_get_payload_len(a);
-			const char *s = (const char *)mnl_attr_get_payload(a);
-
-			lua_pushlstring(L, s, strnlen(s, len));
-			lua_setfield(L, -2, names[type]);
-			any = 1;
-			continue;
+			r->cc_algo = (const char *)mnl_attr_get_payload(a);
+			r->cc_algo_len = strnlen(r->cc_algo, mnl_attr_get_payload_len(a));
+		} else if (nl_attr_u32(a, &r->metrics[type])) {
+			r->metrics_set |= 1u << type;
 		}
-		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
-			continue;
-		if (type == RTAX_LOCK) {
-			lock = mnl_attr_get_u32(a);
-			continue;
-		}
-		/* ip's units: rtt in 1/8 ms and rttvar in 1/4 ms become ms. */
-		if (type == RTAX_RTT)
-			set_int(L, names[type], mnl_attr_get_u32(a) / 8);
-		else if (type == RTAX_RTTVAR)
-			set_int(L, names[type], mnl_attr_get_u32(a) / 4);
-		else
-			set_int(L, names[type], mnl_attr_get_u32(a));
-		any = 1;
 	}
-	if (lock != 0) {
-		lua_createtable(L, 0, 1);
-		for (i = 2; i < count && i < 32; i++)
-			if (lock & (1u << i))
-				set_bool(L, names[i], 1);
-		lua_setfield(L, -2, "locked");
-		any = 1;
-	}
-	if (any)
-		lua_setfield(L, -2, "metrics");
-	else
-		lua_pop(L, 1);
 }
 
 static int nh_attr_cb(const struct nlattr *attr, void *data)
@@ -189,147 +145,116 @@ static int nh_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* RTA_MULTIPATH: pushes nexthops = {...}, each hop with its gateway and
- * interface (lnetstat.source.routes reads the first hop's gateway for
- * netstat's G flag). */
-static void set_nexthops(struct route_ctx *c, const struct nlattr *mp, int family)
+/* RTA_MULTIPATH: a packed array of rtnexthop, each followed by its own
+ * attributes; weight = rtnh_hops + 1. */
+static int route_next_hop(const struct route_rec *r, size_t *pos, struct route_hop *hop)
 {
-	lua_State *L = c->L;
-	const struct rtnexthop *nh = (const struct rtnexthop *)mnl_attr_get_payload(mp);
-	int len = (int)mnl_attr_get_payload_len(mp);
-	lua_Integer n = 0;
-	uint32_t skip;
+	const struct rtnexthop *nh;
+	const struct nlattr *tb[RTA_MAX + 1];
+	int len = (int)mnl_attr_get_payload_len(r->multipath) - (int)*pos;
+	int attrs_len;
 
-	/* a hop has its gateway and interface whatever the route's fields */
-	skip = c->rk.ks.skip;
-	c->rk.ks.skip = 0;
-	lua_createtable(L, 2, 0);
-	while (len >= (int)sizeof(*nh) && RTNH_OK(nh, len)) {
-		const struct nlattr *tb[RTA_MAX + 1];
-		struct addr gw;
-		int attrs_len = (int)nh->rtnh_len - (int)sizeof(*nh);
-
-		memset(tb, 0, sizeof(tb));
-		if (attrs_len > 0)
-			mnl_attr_parse_payload(RTNH_DATA(nh), (size_t)attrs_len, nh_attr_cb, tb);
-		lua_createtable(L, 0, 6);
-		if (attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 || attr_via(tb[RTA_VIA], &gw) == 0)
-			rk_gateway(&c->rk, &gw);
-		if (nh->rtnh_ifindex > 0) {
-			rk_int(&c->rk, RK_OIF, nh->rtnh_ifindex);
-			set_interface(c, (uint32_t)nh->rtnh_ifindex);
-		}
-		set_int(L, "weight", nh->rtnh_hops + 1);
-		set_kernel_flags(L, nh->rtnh_flags);
-		lua_rawseti(L, -2, (int)++n);
-		len -= RTNH_ALIGN(nh->rtnh_len);
-		nh = RTNH_NEXT(nh);
-	}
-	c->rk.ks.skip = skip;
-	lua_setfield(L, -2, "nexthops");
+	nh = (const struct rtnexthop *)((const char *)mnl_attr_get_payload(r->multipath) + *pos);
+	if (len < (int)sizeof(*nh) || !RTNH_OK(nh, len))
+		return 0;
+	memset(tb, 0, sizeof(tb));
+	attrs_len = (int)nh->rtnh_len - (int)sizeof(*nh);
+	if (attrs_len > 0)
+		mnl_attr_parse_payload(RTNH_DATA(nh), (size_t)attrs_len, nh_attr_cb, tb);
+	hop->has_gateway = route_gateway(tb[RTA_GATEWAY], tb[RTA_VIA], r->family, &hop->gateway);
+	hop->ifindex = nh->rtnh_ifindex;
+	hop->weight = nh->rtnh_hops + 1;
+	hop->flags = nh->rtnh_flags;
+	*pos += RTNH_ALIGN(nh->rtnh_len);
+	return 1;
 }
 
-static uint32_t route_table(const struct rtmsg *rtm, const struct route_attrs *ra)
+/* A u32 attribute that route_attr_ok has validated: 1 and its value, or 0
+ * when it was not sent. */
+static int tb_u32(const struct nlattr *a, uint32_t *out)
 {
-	return ra->tb[RTA_TABLE] != NULL ? mnl_attr_get_u32(ra->tb[RTA_TABLE]) : rtm->rtm_table;
+	if (a == NULL)
+		return 0;
+	*out = mnl_attr_get_u32(a);
+	return 1;
 }
 
-/* Pushes the record of one RTM_NEWROUTE message. */
-static void push_route(struct route_ctx *c, const struct rtmsg *rtm,
-		       const struct route_attrs *ra, uint32_t table)
+/* The header facts of one RTM_NEWROUTE message; 0 when it is no route of
+ * AF_INET or AF_INET6. */
+static int route_decode_hdr(const struct nlmsghdr *nlh, struct route_rec *r)
 {
-	lua_State *L = c->L;
-	struct rkeys *rk = &c->rk;
-	const struct nlattr *const *tb = ra->tb;
-	int family = rtm->rtm_family;
-	struct addr a, gw;
+	const struct rtmsg *rtm;
 
-	lua_createtable(L, 0, c->size);
-	rk_lit(rk, RK_FAMILY, family_name(family));
-	if (attr_addr(tb[RTA_DST], family, &a) != 0) {
-		memset(&a, 0, sizeof(a));
-		a.family = family;
-	}
-	rk_cidr(rk, RK_DST, &a, rtm->rtm_dst_len);
-	if (rtm->rtm_src_len > 0 && attr_addr(tb[RTA_SRC], family, &a) == 0)
-		rk_cidr(rk, RK_SRC, &a, rtm->rtm_src_len);
-	if (attr_addr(tb[RTA_GATEWAY], family, &gw) == 0 || attr_via(tb[RTA_VIA], &gw) == 0)
-		rk_gateway(rk, &gw);
-	if (tb[RTA_OIF] != NULL) {
-		uint32_t oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if ((rtm = (const struct rtmsg *)nl_msg_hdr(nlh, RTM_NEWROUTE, sizeof(*rtm))) == NULL)
+		return 0;
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->family = rtm->rtm_family;
+	r->dst_len = rtm->rtm_dst_len;
+	r->src_len = rtm->rtm_src_len;
+	r->type = rtm->rtm_type;
+	r->protocol = rtm->rtm_protocol;
+	r->scope = rtm->rtm_scope;
+	r->flags = rtm->rtm_flags;
+	r->table = rtm->rtm_table;
+	return 1;
+}
 
-		rk_int(rk, RK_OIF, oif);
-		set_interface(c, oif);
-	}
-	if (tb[RTA_IIF] != NULL && (c->want & RF_IIF))
-		set_int(L, "iif", mnl_attr_get_u32(tb[RTA_IIF]));
-	if (attr_addr(tb[RTA_PREFSRC], family, &a) == 0)
-		rk_addr(rk, RK_PREFSRC, &a);
-	/* IPv4 leaves RTA_PRIORITY out when the metric is 0. */
-	rk_int(rk, RK_METRIC, tb[RTA_PRIORITY] != NULL ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0);
-	rk_table(rk, table);
-	rk_name_or_int(rk, RK_TYPE, route_type_name(rtm->rtm_type), rtm->rtm_type);
-	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(rtm->rtm_protocol), rtm->rtm_protocol);
-	rk_name_or_int(rk, RK_SCOPE, route_scope_name(rtm->rtm_scope), rtm->rtm_scope);
-	if (tb[RTA_MULTIPATH] != NULL && (c->want & RF_NEXTHOPS))
-		set_nexthops(c, tb[RTA_MULTIPATH], family);
-	if (tb[RTA_METRICS] != NULL && (c->want & RF_METRICS))
-		set_metrics(L, tb[RTA_METRICS]);
-	if (tb[RTA_PREF] != NULL) {
-		uint8_t pref = mnl_attr_get_u8(tb[RTA_PREF]);
+/* The attribute facts of the message whose header route_decode_hdr read
+ * into r. Every attribute's length is checked (route_attr_ok, and the
+ * family's address length): a malformed one counts as not sent. */
+static void route_decode_attrs(const struct nlmsghdr *nlh, struct route_rec *r)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	const struct nlattr *attr;
+	struct rta_cacheinfo ci;
 
-		rk_name_or_int(rk, RK_PREF, pref == ROUTE_PREF_LOW ? "low" :
-				pref == ROUTE_PREF_MEDIUM ? "medium" :
-				pref == ROUTE_PREF_HIGH ? "high" : NULL, pref);
-	}
-	if (tb[RTA_NH_ID] != NULL && (c->want & RF_NHID))
-		set_int(L, "nhid", mnl_attr_get_u32(tb[RTA_NH_ID]));
-	if (tb[RTA_MARK] != NULL && (c->want & RF_MARK))
-		set_int(L, "mark", mnl_attr_get_u32(tb[RTA_MARK]));
-	if (tb[RTA_UID] != NULL && (c->want & RF_UID))
-		set_int(L, "uid", mnl_attr_get_u32(tb[RTA_UID]));
-	if (tb[RTA_CACHEINFO] != NULL && (c->want & RF_EXPIRES)) {
-		struct rta_cacheinfo ci;
+	memset(tb, 0, sizeof(tb));
+	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) {   /* stops at a truncated attribute */
+		int type = mnl_attr_get_type(attr);
 
-		memcpy(&ci, mnl_attr_get_payload(tb[RTA_CACHEINFO]), sizeof(ci));
-		if (ci.rta_expires != 0)   /* clock_t: USER_HZ ticks */
-			set_int(L, "expires", (int32_t)ci.rta_expires / c->hz);
+		if (type <= RTA_MAX && route_attr_ok(attr, type))
+			tb[type] = attr;
 	}
-	if (c->want & RF_KERNEL_FLAGS)
-		set_kernel_flags(L, rtm->rtm_flags);
-	if ((rtm->rtm_flags & RTM_F_CLONED) && (c->want & RF_CLONED)) {
-		set_bool(L, "cloned", 1);
-		if (family == AF_INET)
-			set_cache_flags(L, rtm->rtm_flags);
+	(void)tb_u32(tb[RTA_TABLE], &r->table);   /* rtm_table reads 252 above 255 */
+	if (!attr_addr(tb[RTA_DST], r->family, &r->dst))
+		r->dst.family = r->family;
+	r->has_src = r->src_len > 0 && attr_addr(tb[RTA_SRC], r->family, &r->src);
+	r->has_gateway = route_gateway(tb[RTA_GATEWAY], tb[RTA_VIA], r->family, &r->gateway);
+	r->has_prefsrc = attr_addr(tb[RTA_PREFSRC], r->family, &r->prefsrc);
+	r->has_oif = tb_u32(tb[RTA_OIF], &r->oif);
+	r->has_iif = tb_u32(tb[RTA_IIF], &r->iif);
+	(void)tb_u32(tb[RTA_PRIORITY], &r->metric);   /* IPv4 leaves a metric of 0 out */
+	r->has_nhid = tb_u32(tb[RTA_NH_ID], &r->nhid);
+	r->has_mark = tb_u32(tb[RTA_MARK], &r->mark);
+	r->has_uid = tb_u32(tb[RTA_UID], &r->uid);
+	if ((r->has_pref = tb[RTA_PREF] != NULL))
+		r->pref = mnl_attr_get_u8(tb[RTA_PREF]);
+	if (nl_attr_copy(tb[RTA_CACHEINFO], &ci, sizeof(ci)) && ci.rta_expires != 0) {
+		r->has_expires = 1;
+		r->expires = (int32_t)ci.rta_expires;   /* clock_t: USER_HZ ticks */
 	}
+	if (tb[RTA_METRICS] != NULL)
+		route_metrics(tb[RTA_METRICS], r);
+	if ((r->multipath = tb[RTA_MULTIPATH]) != NULL)
+		r->next_hop = route_next_hop;
 }
 
 static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct route_ctx *c = (struct route_ctx *)data;
-	const struct rtmsg *rtm;
-	const struct nlattr *attr;
-	struct route_attrs ra;
-	uint32_t table;
+	struct route_rec r;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+	if (!route_decode_hdr(nlh, &r))
 		return 0;
-	rtm = (const struct rtmsg *)mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
-		return 0;
-	if (c->list != 0 && (rtm->rtm_family != c->family || (rtm->rtm_flags & RTM_F_CLONED)))
+	if (c->list != 0 && (r.family != c->family || (r.flags & RTM_F_CLONED)))
 		return 0;   /* dump: another family, or a cached exception */
-	memset(&ra, 0, sizeof(ra));
-	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {   /* stops at a truncated attribute */
-		int type = mnl_attr_get_type(attr);
-
-		if (type <= RTA_MAX && route_attr_ok(attr, type))
-			ra.tb[type] = attr;
-	}
-	table = route_table(rtm, &ra);
-	if (c->table >= 0 && (long long)table != c->table)
+	route_decode_attrs(nlh, &r);
+	if (c->table >= 0 && (long long)r.table != c->table)
 		return 0;
-	push_route(c, rtm, &ra, table);
+	r.hz = c->hz;
+	route_record_push(&c->rk, c->s, &r, c->want, c->size);
 	if (c->list != 0)
 		append(c->L, c->list, &c->n);
 	else
@@ -441,9 +366,8 @@ static int route_link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if ((ifi = (const struct ifinfomsg *)nl_msg_hdr(nlh, RTM_NEWLINK, sizeof(*ifi))) == NULL)
 		return 0;
-	ifi = (const struct ifinfomsg *)mnl_nlmsg_get_payload(nlh);
 	*(int *)data = ifi->ifi_index;
 	return 0;
 }

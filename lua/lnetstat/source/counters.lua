@@ -10,8 +10,10 @@ local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
-local type, ipairs, pairs = type, ipairs, pairs
+local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
 local sort = table.sort
+local format = string.format
+local math_type = math.type
 
 local M = {}
 
@@ -49,6 +51,43 @@ local function parse_stats_opts(fname, opts)
   return q
 end
 
+-- mem_bytes may be at most this: what a signed 64-bit integer holds. Page
+-- sizes are powers of two, so the float product that is compared with it is
+-- exact wherever that matters.
+local MAX_BYTES = 2 ^ 63
+
+local function pages_text(n)
+  if math_type and math_type(n) == "integer" then return tostring(n) end
+  return format("%.0f", n)
+end
+
+--- (internal) The sockstat "mem" counters are in pages: sets mem_bytes =
+-- mem × page_size (as node_exporter reports it) on each group of sockstat
+-- that has mem. A negative mem, or one whose byte count a signed 64-bit
+-- integer cannot hold, gets no mem_bytes: it is noted on result.partial
+-- instead ("sockstat: TCP mem: N pages is no byte count").
+-- @tparam table result where partial notes go
+-- @tparam[opt] table sockstat the sockstat group (nil: nothing to do)
+-- @tparam[opt] number page_size bytes per page (nil: unknown, no mem_bytes)
+function M.sockstat_bytes(result, sockstat, page_size)
+  if type(sockstat) ~= "table" or not page_size then return end
+  local names = {}
+  for name, t in pairs(sockstat) do
+    if type(t) == "table" and t.mem ~= nil then names[#names + 1] = name end
+  end
+  sort(names) -- the notes in a stable order
+  for _, name in ipairs(names) do
+    local t = sockstat[name]
+    local pages = t.mem
+    if pages >= 0 and (pages + 0.0) * page_size < MAX_BYTES then
+      t.mem_bytes = pages * page_size
+    else
+      engine.note(result, format("sockstat: %s mem: %s pages is no byte count",
+        name, pages_text(pages)))
+    end
+  end
+end
+
 --- Protocol counters of a network namespace, keyed as the kernel names them.
 -- Groups: Ip Icmp IcmpMsg Tcp Udp UdpLite (snmp), TcpExt IpExt MPTcpExt
 -- (netstat), Ip6 Icmp6 Udp6 UdpLite6 (snmp6, split the way nstat names
@@ -63,12 +102,16 @@ function M.stats(opts)
   if engine.is_all(q) then return engine.across("one", M.stats, opts) end
   local result, partial, errno = engine.with_session(q.netns, q.files, core.proc_stats)
   if not result then return nil, partial, errno end
+  -- the unit of sockstat mem, a fact for the line below, not a group
+  local page_size = result.page_size
+  result.page_size = nil
   if q.only then
     for g in pairs(result) do
       if not q.only[g] then result[g] = nil end
     end
   end
   result.partial = partial
+  M.sockstat_bytes(result, result.sockstat, page_size)
   return result
 end
 
