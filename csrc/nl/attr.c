@@ -105,22 +105,10 @@ const char *nl_nest_next_str(const struct nlattr *nest, uint16_t type,
 
 size_t nl_msgs_walk(const void *buf, size_t len, nl_msg_cb cb, void *data)
 {
-	const char *p = (const char *)buf;
-	size_t left = len, step;
-	const struct nlmsghdr *nlh;
-	uint32_t n;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	size_t left = len;
 
-	while (left >= sizeof(struct nlmsghdr)) {
-		nlh = (const struct nlmsghdr *)p;
-		n = nlh->nlmsg_len;
-		if (n < sizeof(struct nlmsghdr) || n > left)
-			break;
+	for (; nl_msg_fits(nlh, left); nlh = nl_msg_next(nlh, &left))
 		(void)cb(nlh, data);
-		step = NLMSG_ALIGN((size_t)n);
-		if (step > left)
-			step = left;   /* the last message, unpadded */
-		p += step;
-		left -= step;
-	}
 	return left;
 }
