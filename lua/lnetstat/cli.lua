@@ -7,7 +7,7 @@
 -- missing subcommand module), 130 interrupted. `check` and `tstconfig`
 -- return their module's code.
 -- @module lnetstat.cli
-local format = require "lnetstat.format"
+local flags_mod = require "lnetstat.netstat.flags"
 local run = require "lnetstat.netstat.run"
 local cliargs = require "lnetstat.cliargs"
 
@@ -109,7 +109,7 @@ function M.main(argv)
   end
   -- netstat's grammar (bundled flags, -cN, -A FAMILY) with lnetstat's
   -- conventions: long options in full, usage errors exit 2
-  local flags, msg = format.parse_args(argv, { exact = true })
+  local flags, msg = flags_mod.parse_args(argv, { exact = true })
   if not flags then
     io.stderr:write(msg, "\n", "Try 'lnetstat --help' for more information.\n")
     return cliargs.USAGE
@@ -122,7 +122,8 @@ function M.main(argv)
     io.stdout:write(version_text())
     return cliargs.OK
   end
-  return run.command(flags, { json = format.json })
+  -- the JSON encoders are loaded for --json only
+  return run.command(flags, { json = function(v) return require("lnetstat.format").json(v) end })
 end
 
 return M

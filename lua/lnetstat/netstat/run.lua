@@ -17,14 +17,17 @@ local new_names = require("lnetstat.netstat.names").new_names
 local inet = require "lnetstat.netstat.text.inet"
 local inet_header, inet_context, inet_line = inet.inet_header, inet.inet_context, inet.inet_line
 local inet_keep, ordered_inet = rows.inet_keep, rows.ordered_inet
-local unix_text = require("lnetstat.netstat.text.unix").unix_text
-local groups_text = require("lnetstat.netstat.text.groups").groups_text
-local interfaces_text = require("lnetstat.netstat.text.interfaces").interfaces_text
-local routes_mod = require "lnetstat.netstat.text.routes"
-local routes_text, routes6_text = routes_mod.routes_text, routes_mod.routes6_text
-local route_context, routes_header, route_line =
-  routes_mod.route_context, routes_mod.routes_header, routes_mod.route_line
-local statistics_text = require("lnetstat.netstat.text.statistics").statistics_text
+-- The renderers of the other views are loaded when their view is shown:
+-- `lnetstat -tan` compiles the inet renderer alone.
+local function text_module(name) return require("lnetstat.netstat.text." .. name) end
+local function unix_text(...) return text_module("unix").unix_text(...) end
+local function groups_text(...) return text_module("groups").groups_text(...) end
+local function interfaces_text(...) return text_module("interfaces").interfaces_text(...) end
+local function routes_text(...) return text_module("routes").routes_text(...) end
+local function routes6_text(...) return text_module("routes").routes6_text(...) end
+local function route_context(...) return text_module("routes").route_context(...) end
+local function routes_header(...) return text_module("routes").routes_header(...) end
+local function statistics_text(...) return text_module("statistics").statistics_text(...) end
 
 local M = {}
 
@@ -279,6 +282,7 @@ function M.route_view(flags, opts)
   end
   local ns = opts.lnetstat or require "lnetstat"
   local ctx = route_context(flags, M.text_opts(p, opts))
+  local route_line = text_module("routes").route_line   -- per route: no wrapper
   local out, n = { routes_header(ctx) }, 1
   local count, err, errno = ns.each_route(call_opts(p.each_route, opts.netns or flags.netns, true),
     function(r)
