@@ -44,11 +44,6 @@ static void rk_int(struct rkeys *rk, enum rkey k, lua_Integer v)
 	ks_int(&rk->ks, (int)k, v);
 }
 
-static void rk_str(struct rkeys *rk, enum rkey k, const char *v)
-{
-	ks_lstr(&rk->ks, (int)k, v, strlen(v));
-}
-
 static void rk_lit(struct rkeys *rk, enum rkey k, const char *v)
 {
 	ks_lit(&rk->ks, (int)k, v);
@@ -233,10 +228,17 @@ static void rk_table(struct rkeys *rk, uint32_t table)
 	rk_int(rk, RK_TABLE, table);
 	if (name != NULL) {
 		rk_lit(rk, RK_TABLE_NAME, name);
-	} else {
-		/* a custom table: its number as text, as ip prints it */
-		snprintf(text, sizeof(text), "%u", (unsigned int)table);
-		rk_str(rk, RK_TABLE_NAME, text);
+	} else if (!ks_skipped(&rk->ks, RK_TABLE_NAME)) {
+		/* a custom table: its number as text, as ip prints it; made
+		 * once per run of routes of one table, not once per route */
+		if (!rk->has_table || rk->table != table) {
+			snprintf(text, sizeof(text), "%u", (unsigned int)table);
+			lua_pushstring(rk->ks.L, text);
+			lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_TABLE_NAME));
+			rk->has_table = 1;
+			rk->table = table;
+		}
+		ks_from_extra(&rk->ks, RK_TABLE_NAME, RX_TABLE_NAME);
 	}
 }
 

@@ -31,7 +31,7 @@ enum rkey {
 	RK_PREF, RK_COUNT
 };
 
-enum { RX_GATEWAY, RX_IFNAME, RX_COUNT };
+enum { RX_GATEWAY, RX_IFNAME, RX_TABLE_NAME, RX_COUNT };
 
 /* The fields a caller may ask for (opts.fields): the keys above, bit k for
  * key k, then the fields set without a key (core.route_vocab.fields names
@@ -52,6 +52,8 @@ struct rkeys {
 	struct keyset ks;
 	struct addr gw;                 /* the address in the gateway slot */
 	uint32_t ifindex;               /* the interface in the name slot */
+	int has_table;                  /* the table name slot holds table's text */
+	uint32_t table;
 };
 
 /* One hop of a multipath route. */
