@@ -170,47 +170,53 @@ local function parse_socket_opts(fname, opts, preset_state)
     options.argerror(fname, 1, "option 'state' is preset by this function; use sockets()")
   end
   local tcp_states, other_states = state_masks(fname, preset_state or opts.state)
-  -- tables are made by constructors with every key they will hold: filled
-  -- one key at a time, each doubles its hash part twice or three times
-  local filter = { states = other_states, fields = false, room = false, reuse = false }
+  local lport_lo, lport_hi, rport_lo, rport_hi, laddr, raddr
   if opts.local_port ~= nil then
-    filter.lport_lo, filter.lport_hi = options.port_range(fname, 1, "local_port", opts.local_port)
+    lport_lo, lport_hi = options.port_range(fname, 1, "local_port", opts.local_port)
   end
   if opts.remote_port ~= nil then
-    filter.rport_lo, filter.rport_hi = options.port_range(fname, 1, "remote_port", opts.remote_port)
+    rport_lo, rport_hi = options.port_range(fname, 1, "remote_port", opts.remote_port)
   end
-  if opts.local_addr ~= nil then filter.laddr = options.cidr(fname, 1, "local_addr", opts.local_addr) end
-  if opts.remote_addr ~= nil then filter.raddr = options.cidr(fname, 1, "remote_addr", opts.remote_addr) end
+  if opts.local_addr ~= nil then laddr = options.cidr(fname, 1, "local_addr", opts.local_addr) end
+  if opts.remote_addr ~= nil then raddr = options.cidr(fname, 1, "remote_addr", opts.remote_addr) end
   local source = options.source(fname, 1, opts.source)
   local netns = options.netns(fname, 1, opts.netns)
   for _, k in ipairs(BOOLEAN_OPTS) do options.boolean(fname, 1, k, opts[k]) end
   local process, info = opts.process, opts.info
-  -- owners add pid, program, user and processes to each record: sized for
-  -- them up front, not grown one rehash later
-  filter.room = process and 4 or nil
-  filter.reuse = nil
+  local reuse
   if opts.reuse then
     -- the C core tracks the fields it sets itself, not owners or internals
     if process or info then
       options.argerror(fname, 1, "reuse cannot go with process or info")
     end
-    filter.reuse = true
+    reuse = true
   end
+  local fields
   if opts.fields ~= nil then
-    filter.fields = field_mask(fname, opts.fields, process, info)
+    fields = field_mask(fname, opts.fields, process, info)
   else
-    filter.fields = info and ALL_FIELDS or DEFAULT_FIELDS
+    fields = info and ALL_FIELDS or DEFAULT_FIELDS
   end
+  -- The filter of one state mask, made by a constructor that names every
+  -- key (filled one key at a time, its hash part would double two or three
+  -- times). Owners add pid, program, user and processes to each record:
+  -- room sizes records for them up front.
+  local function new_filter(states)
+    return {
+      states = states, fields = fields, room = process and 4 or nil, reuse = reuse,
+      lport_lo = lport_lo, lport_hi = lport_hi, rport_lo = rport_lo, rport_hi = rport_hi,
+      laddr = laddr, raddr = raddr,
+    }
+  end
+  local filter = new_filter(other_states)
   -- each protocol asks the kernel for exactly its states
   local filters = {}
   for _, proto in ipairs(protos) do
-    local f = filter
     if proto == "tcp" and tcp_states ~= other_states then
-      f = { states = tcp_states, fields = false }
-      for k, v in pairs(filter) do f[k] = v end
-      f.states = tcp_states
+      filters[proto] = new_filter(tcp_states)
+    else
+      filters[proto] = filter
     end
-    filters[proto] = f
   end
   return {
     protos = protos, families = families, filter = filter, filters = filters,
