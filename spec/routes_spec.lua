@@ -741,6 +741,49 @@ describe("routes() in a private network namespace", function()
     assert.equal("::/0", t["inet6 254 ::/0"].dst)
   end)
 
+
+  -- The C core packs each message's facts and looks the letters up in
+  -- Lua's table; route_flags reads the same facts from a record's fields
+  -- (watch events): both must give every route the same letters.
+  root_it("gives each route of a dump the letters route_flags reads from its fields", function()
+    local added = {
+      "route add 203.0.113.30 via 198.51.100.2 proto redirect",
+      "route add 203.0.113.31 via 198.51.100.2 proto ra",
+      "-6 route add 2001:db8:7::/48 via 2001:db8:1::2 proto ra",
+      "-6 route add 2001:db8:8::1/128 via 2001:db8:1::2 proto redirect",
+      "-6 route add throw 2001:db8:a::/48",
+    }
+    local ok, err = pcall(function()
+      for _, cmd in ipairs(added) do ip(cmd) end
+      local t, seen = {}, {}
+      for _, r in ipairs(assert(ns.routes { netns = NS, table = "all" })) do
+        assert.is_string(r.flags)
+        assert.equal(routes_mod.route_flags(r), r.flags)
+        seen[r.flags] = true
+        t[r.family .. " " .. r.dst] = r
+      end
+      assert.equal("UGHD", t["inet 203.0.113.30/32"].flags)
+      assert.equal("UGH", t["inet 203.0.113.31/32"].flags)   -- A is IPv6's only
+      assert.equal("UGA", t["inet6 2001:db8:7::/48"].flags)
+      assert.equal("UGHD", t["inet6 2001:db8:8::1/128"].flags)
+      assert.equal("U!", t["inet6 2001:db8:a::/48"].flags)
+      assert.is_true(seen.U and seen.UG and seen["UH!"] and true)
+      -- the same letters through each_route and route_get
+      local streamed = 0
+      assert(ns.each_route({ netns = NS, table = "all" }, function(r)
+        assert.equal(routes_mod.route_flags(r), r.flags)
+        streamed = streamed + 1
+      end))
+      assert.is_true(streamed > 20)
+      local got = assert(ns.route_get("203.0.113.30", { netns = NS }))
+      assert.equal(routes_mod.route_flags(got), got.flags)
+      assert.matches("^UGH", got.flags)
+    end)
+    for i = #added, 1, -1 do
+      pcall(ip, (added[i]:gsub("route add", "route del")))
+    end
+    assert(ok, err)
+  end)
   root_it("builds only the fields asked for, plus family and dst", function()
     local full = assert(ns.routes { netns = NS, table = "all" })
     local sets = {

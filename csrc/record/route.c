@@ -34,6 +34,14 @@ void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want)
 	rk->ks.skip = ~want & ((1u << RK_COUNT) - 1);
 }
 
+void rkeys_letters(struct rkeys *rk, int letters)
+{
+	lua_pushliteral(rk->ks.L, "flags");
+	lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_FLAGS_KEY));
+	rk->letters = letters;
+	rk->has_facts = 0;
+}
+
 void rkeys_pop(struct rkeys *rk)
 {
 	keyset_pop(&rk->ks);
@@ -89,6 +97,48 @@ static void rk_gateway(struct rkeys *rk, const struct addr *a)
 		rk->gw = *a;
 	}
 	ks_from_extra(&rk->ks, RK_GATEWAY, RX_GATEWAY);
+}
+
+/* The facts of r that the netstat -r letters depend on, packed (FF_*). */
+static lua_Integer route_flag_facts(const struct route_rec *r)
+{
+	struct route_hop hop;
+	size_t pos = 0;
+	lua_Integer facts = (lua_Integer)(r->dst_len & 0xff) * FF_DST_LEN
+		+ (lua_Integer)(r->protocol & 0xff) * FF_PROTOCOL
+		+ (lua_Integer)(r->type & 0xff) * FF_TYPE;
+
+	if (r->family == AF_INET6)
+		facts += FF_INET6;
+	if (r->has_gateway)
+		facts += FF_GATEWAY;
+	if (r->multipath != NULL && r->next_hop(r, &pos, &hop) && hop.has_gateway)
+		facts += FF_HOP_GATEWAY;
+	return facts;
+}
+
+/* flags = letters[facts]. A big table has few distinct facts, in runs:
+ * the last text is kept, and Lua is asked only for facts it has not seen
+ * (the table's __index makes and keeps their letters). */
+static void rk_flags(struct rkeys *rk, const struct route_rec *r)
+{
+	lua_State *L = rk->ks.L;
+	lua_Integer facts = route_flag_facts(r);
+
+	if (!rk->has_facts || rk->facts != facts) {
+		lua_pushinteger(L, facts);
+		lua_gettable(L, rk->letters);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			return;
+		}
+		lua_replace(L, ks_extra(&rk->ks, RX_LETTERS));
+		rk->facts = facts;
+		rk->has_facts = 1;
+	}
+	lua_pushvalue(L, ks_extra(&rk->ks, RX_FLAGS_KEY));
+	lua_pushvalue(L, ks_extra(&rk->ks, RX_LETTERS));
+	lua_rawset(L, -3);
 }
 
 /* "addr/len" */
@@ -247,7 +297,10 @@ static void rk_table(struct rkeys *rk, uint32_t table)
  *   fields: field name -> its bit in the want mask of core.route_dump and
  *           core.proc_routes (the sum of bits is the mask);
  *   rtf:    RTF_* name (without the prefix) -> its bit in the rtf field;
- *   types:  route type name (the type field) -> rtm_type. */
+ *   types:  route type name (the type field) -> rtm_type;
+ *   protocols: route protocol name (the protocol field) -> rtm_protocol;
+ *   flag_facts: fact name -> its multiplier in the keys of the letters
+ *           table that core.route_dump takes (FF_*; limit ends the last). */
 void route_vocab_push(lua_State *L)
 {
 	static const struct { const char *name; uint32_t bit; } rtf[] = {
@@ -261,7 +314,13 @@ void route_vocab_push(lua_State *L)
 	unsigned int t;
 	const char *name;
 
-	lua_createtable(L, 0, 3);
+	static const struct { const char *name; lua_Integer mult; } facts[] = {
+		{"inet6", FF_INET6}, {"gateway", FF_GATEWAY}, {"hop_gateway", FF_HOP_GATEWAY},
+		{"dst_len", FF_DST_LEN}, {"protocol", FF_PROTOCOL}, {"type", FF_TYPE},
+		{"limit", FF_LIMIT},
+	};
+
+	lua_createtable(L, 0, 5);
 	lua_createtable(L, 0, RK_COUNT + (int)(sizeof(extra_names) / sizeof(extra_names[0])));
 	for (i = 0; i < RK_COUNT; i++)
 		set_int(L, key_names[i], (lua_Integer)1 << i);
@@ -276,6 +335,15 @@ void route_vocab_push(lua_State *L)
 	for (t = 0; (name = route_type_name(t)) != NULL; t++)
 		set_int(L, name, t);
 	lua_setfield(L, -2, "types");
+	lua_createtable(L, 0, 24);
+	for (t = 0; t < 256; t++)
+		if ((name = route_proto_name(t)) != NULL)
+			set_int(L, name, t);
+	lua_setfield(L, -2, "protocols");
+	lua_createtable(L, 0, (int)(sizeof(facts) / sizeof(facts[0])));
+	for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
+		set_int(L, facts[i].name, facts[i].mult);
+	lua_setfield(L, -2, "flag_facts");
 }
 
 /* RTA_PREF values (linux/icmpv6.h clashes with netinet/in.h) */
@@ -405,6 +473,8 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 		if (r->family == AF_INET)
 			set_cache_flags(L, r->flags);
 	}
+	if (rk->letters != 0)
+		rk_flags(rk, r);
 }
 
 /* The record of one /proc/net/route or ipv6_route line. */

@@ -31,7 +31,20 @@ enum rkey {
 	RK_PREF, RK_COUNT
 };
 
-enum { RX_GATEWAY, RX_IFNAME, RX_TABLE_NAME, RX_COUNT };
+enum { RX_GATEWAY, RX_IFNAME, RX_TABLE_NAME, RX_FLAGS_KEY, RX_LETTERS, RX_COUNT };
+
+/* The facts the netstat -r letters depend on, packed into one integer (the
+ * key of the letters table that lnetstat.source.routes hands to
+ * core.route_dump): each fact times its multiplier, exported as
+ * core.route_vocab.flag_facts. A fact runs from its multiplier up to the
+ * next one; FF_LIMIT ends the last. */
+#define FF_INET6 1              /* the route is AF_INET6 */
+#define FF_GATEWAY 2            /* RTA_GATEWAY or RTA_VIA */
+#define FF_HOP_GATEWAY 4        /* the first hop of RTA_MULTIPATH has a gateway */
+#define FF_DST_LEN 8            /* rtm_dst_len, 0..255 */
+#define FF_PROTOCOL 2048        /* rtm_protocol, 0..255 */
+#define FF_TYPE 524288          /* rtm_type, 0..255 */
+#define FF_LIMIT 134217728
 
 /* The fields a caller may ask for (opts.fields): the keys above, bit k for
  * key k, then the fields set without a key (core.route_vocab.fields names
@@ -54,6 +67,9 @@ struct rkeys {
 	uint32_t ifindex;               /* the interface in the name slot */
 	int has_table;                  /* the table name slot holds table's text */
 	uint32_t table;
+	int letters;                    /* stack index of the letters table; 0: no flags */
+	int has_facts;                  /* the letters slot holds the text of facts */
+	lua_Integer facts;
 };
 
 /* One hop of a multipath route. */
@@ -109,6 +125,10 @@ struct proc_route {
 
 /* Pushes the keys; want is a mask of RF bits (RF_ALL: every field). */
 void rkeys_push(lua_State *L, struct rkeys *rk, uint32_t want);
+/* Records get a flags field from then on: the value of the table at stack
+ * index letters under the record's packed facts (FF_*). The table is Lua's:
+ * its __index computes the letters of facts it has not seen. */
+void rkeys_letters(struct rkeys *rk, int letters);
 void rkeys_pop(struct rkeys *rk);
 /* Pushes the record of r with the fields of want (RF_ bits) in a table of
  * size hash slots; interface names from s (NULL: none). */

@@ -304,10 +304,24 @@ uint32_t route_want_arg(lua_State *L, int idx, int *size)
 	return want;
 }
 
-/* core.route_dump(session, sink, family, table[, want]) -> true,
+/* The letters table at idx, if any: records then get a flags field from it
+ * (rkeys_letters), one more hash slot. */
+static void route_letters_arg(lua_State *L, int idx, struct route_ctx *c)
+{
+	if (lua_isnoneornil(L, idx))
+		return;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	rkeys_letters(&c->rk, idx);
+	if (c->size < 16)
+		c->size++;
+}
+
+/* core.route_dump(session, sink, family, table[, want[, letters]]) -> true,
  * interrupted, count | nil, msg, errno. Hands the routes of one family
  * (table: an id, or -1 for every table) to the sink, a list to append to or
- * a function to call per record; want: the RF_ mask of the fields to build.
+ * a function to call per record; want: the RF_ mask of the fields to build;
+ * letters: the table of netstat flag letters by packed facts (see
+ * rkeys_letters), when records should have a flags field.
  * interrupted is true when the kernel flagged the dump NLM_F_DUMP_INTR (the
  * caller retries, or says so). */
 int l_route_dump(lua_State *L)
@@ -330,8 +344,11 @@ int l_route_dump(lua_State *L)
 	c.want = route_want_arg(L, 5, &c.size);
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	lua_settop(L, 5);
+	if (!lua_isnoneornil(L, 6))
+		luaL_checktype(L, 6, LUA_TTABLE);
+	lua_settop(L, 6);
 	rkeys_push(L, &c.rk, c.want);
+	route_letters_arg(L, 6, &c);
 	c.list = 2;
 	c.n = check_sink(L, 2);
 	start = c.n;
@@ -395,7 +412,8 @@ static int route_ifindex(struct session *s, const char *name)
 	return index > 0 ? index : -ENODEV;
 }
 
-/* core.route_get(session, addr, from, oif, mark) -> record | nil, msg, errno.
+/* core.route_get(session, addr, from, oif, mark[, letters]) -> record | nil,
+ * msg, errno (letters: as core.route_dump's).
  * One RTM_GETROUTE without NLM_F_DUMP, as `ip route get` sends it: the
  * route the kernel would use for addr (from: source address, oif: output
  * interface name, mark: fwmark; each may be nil). */
@@ -425,10 +443,13 @@ int l_route_get(lua_State *L)
 		return luaL_argerror(L, 5, "mark out of range");
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	lua_settop(L, 5);
+	if (!lua_isnoneornil(L, 6))
+		luaL_checktype(L, 6, LUA_TTABLE);
+	lua_settop(L, 6);
 	c.want = RF_ALL;
 	c.size = 16;
 	rkeys_push(L, &c.rk, c.want);
+	route_letters_arg(L, 6, &c);
 	c.family = dst.family;
 	c.table = -1;
 	c.hz = user_hz();

@@ -6,11 +6,11 @@ local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
-local type, ipairs, pairs, tostring, error = type, ipairs, pairs, tostring, error
+local type, ipairs, pairs, tostring, tonumber, error = type, ipairs, pairs, tostring, tonumber, error
 local setmetatable = setmetatable
 local concat = table.concat
-local find = string.find
-local format = string.format
+local floor = math.floor
+local find, match, format = string.find, string.match, string.format
 
 local is_integer = options.is_integer
 
@@ -32,19 +32,21 @@ local RTF = VOCAB.rtf
 
 -- opts.fields: the record fields to build (the C core's want bits, from
 -- core.route_vocab.fields); family and dst always come. Fewer fields make
--- lighter records for a big table. flags has no bit: it is computed here,
--- from the facts in FLAG_FACTS.
+-- lighter records for a big table. flags has no bit: its letters are
+-- computed here. Over rtnetlink the C core hands them over from the facts
+-- of each message (see letters_by_facts); a /proc record needs the facts
+-- in FLAG_FACTS as fields.
 local FIELD_BITS = {}
 for name, bit in pairs(VOCAB.fields) do
   if name ~= "rtf" then FIELD_BITS[name] = bit end
 end
 FIELD_BITS.cache = FIELD_BITS.cloned -- set together
 local NO_BIT = { family = true, dst = true, flags = true } -- fields without a C bit
-local FLAG_FACTS = { "gateway", "nexthops", "type", "protocol", "interface", "rtf" }
+local FLAG_FACTS = { "interface", "rtf" } -- what proc_flags reads besides family and dst
 
--- Returns the want mask of the fields in list, and the fact fields asked
--- for the flags only (removed from the records once flags is set), and
--- whether flags is wanted.
+-- Returns the want mask of the fields in list, whether flags is wanted,
+-- and for /proc: the want mask with the facts of the flags, and those
+-- fact fields (removed from its records once flags is set).
 local function field_mask(fname, list)
   if type(list) ~= "table" then
     options.argerror(fname, 1, "fields must be a list of field names, got " .. type(list))
@@ -57,19 +59,19 @@ local function field_mask(fname, list)
     asked[name] = true
     if FIELD_BITS[name] then bits[FIELD_BITS[name]] = true end
   end
-  local drop
+  local mask = 0
+  for bit in pairs(bits) do mask = mask + bit end
+  local proc_mask, drop = mask, nil
   if asked.flags then
     for _, name in ipairs(FLAG_FACTS) do
       if not asked[name] then
         drop = drop or {}
         drop[#drop + 1] = name
-        bits[VOCAB.fields[name]] = true
+        proc_mask = proc_mask + VOCAB.fields[name]
       end
     end
   end
-  local mask = 0
-  for bit in pairs(bits) do mask = mask + bit end
-  return mask, drop, asked.flags == true
+  return mask, asked.flags == true, proc_mask, drop
 end
 
 -- netstat -r letters in net-tools' order, with their RTF_* bits.
@@ -122,36 +124,82 @@ local function proc_flags(r, bits)
   return letters_of[bits]
 end
 
--- The letters of a record from rtnetlink (no rtf). routes() runs it on
--- every route of a full table, so it reads each fact once, makes one plain
--- string search and otherwise compares with constants; the text of each
--- set of letters is made once (letters_of).
-local function netlink_flags(r)
+-- The facts the letters of an rtnetlink route depend on, as the C core
+-- packs them (core.route_vocab.flag_facts: each fact times its multiplier;
+-- a fact runs up to the next multiplier).
+local FACTS = VOCAB.flag_facts
+local FACT_RANGE = {}
+for name, mult in pairs(FACTS) do
+  local next_mult = FACTS.limit
+  for _, m in pairs(FACTS) do
+    if m > mult and m < next_mult then next_mult = m end
+  end
+  FACT_RANGE[name] = next_mult / mult
+end
+local function fact(facts, name)
+  return floor(facts / FACTS[name]) % FACT_RANGE[name]
+end
+
+local PROTOCOLS, TYPES = VOCAB.protocols, VOCAB.types
+local REDIRECT, RA = PROTOCOLS.redirect, PROTOCOLS.ra
+local REJECT_TYPE_IDS = {}
+for name in pairs(REJECT_TYPES) do REJECT_TYPE_IDS[TYPES[name]] = true end
+local FULL_LEN = { [0] = 32, [1] = 128 } -- by the inet6 fact
+
+-- The one rule for rtnetlink routes: the letters of packed facts. U
+-- (every route), G (a gateway, or one on the first hop), H (a host
+-- prefix), D (learned from a redirect), A (IPv6, learned from a router
+-- advertisement), ! (a reject type).
+local function letters_of_facts(facts)
+  local inet6 = fact(facts, "inet6")
   local bits = UP
-  if r.gateway ~= nil then
-    bits = UP + GATEWAY
-  else
-    local hops = r.nexthops
-    local first = hops and hops[1]
-    if first and first.gateway ~= nil then bits = UP + GATEWAY end
-  end
-  local fam, dst = r.family, r.dst
-  if dst then
-    if fam == "inet" then
-      if find(dst, "/32", -3, true) then bits = bits + HOST end
-    elseif fam == "inet6" then
-      if find(dst, "/128", -4, true) then bits = bits + HOST end
-    end
-  end
-  local proto = r.protocol
-  if proto == "redirect" then
+  if fact(facts, "gateway") == 1 or fact(facts, "hop_gateway") == 1 then bits = bits + GATEWAY end
+  if fact(facts, "dst_len") == FULL_LEN[inet6] then bits = bits + HOST end
+  local proto = fact(facts, "protocol")
+  if proto == REDIRECT then
     bits = bits + DYNAMIC
-  elseif proto == "ra" and fam == "inet6" then
+  elseif proto == RA and inet6 == 1 then
     bits = bits + ADDRCONF
   end
-  local rtype = r.type
-  if rtype ~= "unicast" and REJECT_TYPES[rtype] then bits = bits + REJECT end
+  if REJECT_TYPE_IDS[fact(facts, "type")] then bits = bits + REJECT end
   return letters_of[bits]
+end
+
+-- The letters by packed facts, each made once: the C core looks each
+-- route's facts up here (core.route_dump's letters), so a full table costs
+-- a table read per route, not a Lua call.
+local letters_by_facts = setmetatable({}, { __index = function(cache, facts)
+  if type(facts) ~= "number" or facts < 0 or facts >= FACTS.limit or facts % 1 ~= 0 then
+    return nil
+  end
+  local text = letters_of_facts(facts)
+  cache[facts] = text
+  return text
+end })
+
+-- A number the record names: its field as the C core set it (a name of
+-- names, or the number when it has none); 0 when absent.
+local function number_of(value, names)
+  if type(value) == "number" then return value end
+  return value ~= nil and names[value] or 0
+end
+
+-- The packed facts of a record from rtnetlink (no rtf), for one record at
+-- a time (route_flags, watch events): what the C core packs for a dump.
+local function facts_of_record(r)
+  local inet6 = r.family == "inet6" and 1 or 0
+  local facts = inet6 * FACTS.inet6
+  if r.gateway ~= nil then facts = facts + FACTS.gateway end
+  local hops = r.nexthops
+  local first = hops and hops[1]
+  if first and first.gateway ~= nil then facts = facts + FACTS.hop_gateway end
+  local len = type(r.dst) == "string" and tonumber(match(r.dst, "/(%d+)$"))
+  if len and len < FACT_RANGE.dst_len then facts = facts + len * FACTS.dst_len end
+  local proto = number_of(r.protocol, PROTOCOLS)
+  if proto < FACT_RANGE.protocol then facts = facts + proto * FACTS.protocol end
+  local rtype = number_of(r.type, TYPES)
+  if rtype < FACT_RANGE.type then facts = facts + rtype * FACTS.type end
+  return facts
 end
 
 --- The netstat -r flag letters of a route record, from its kernel facts:
@@ -164,12 +212,12 @@ end
 function M.route_flags(r)
   local rtf = r.rtf
   if rtf then return proc_flags(r, rtf) end
-  return netlink_flags(r)
+  return letters_by_facts[facts_of_record(r)]
 end
 
--- Completes a record from the C core: flags from the facts, and the facts
--- asked for the flags only removed.
-local function finish(q, r)
+-- Completes a /proc record: flags from the file's bits, and the facts
+-- asked for the flags only removed. (Records from rtnetlink come complete.)
+local function finish_proc(q, r)
   if q.flags then
     r.flags = M.route_flags(r)
     r.rtf = nil
@@ -181,23 +229,15 @@ local function finish(q, r)
   return r
 end
 
--- finish over a list. The common case of a big table, netlink records
--- and nothing to drop, is the loop alone: such a record has no rtf.
+-- finish_proc over a list from /proc.
 local function finish_list(q, list, ...)
-  if not list then return list, ... end
-  if q.flags and not q.drop and list.source == "netlink" then
-    for i = 1, #list do
-      local r = list[i]
-      r.flags = netlink_flags(r)
-    end
-  elseif q.flags or q.drop then
-    for i = 1, #list do finish(q, list[i]) end
+  if list and list.source == "proc" and (q.flags or q.drop) then
+    for i = 1, #list do finish_proc(q, list[i]) end
   end
   return list, ...
 end
 
 local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
-local GET_FINISH = { flags = true }
 
 --- The table option of routes() and watch(): a name ("main", "local",
 -- "default", "all" = -1) or an id 1..4294967295 as the table number;
@@ -223,7 +263,10 @@ local function parse_routes_opts(fname, opts)
   q.source = options.source(fname, 1, opts.source)
   q.netns = options.netns(fname, 1, opts.netns)
   q.flags = true
-  if opts.fields ~= nil then q.want, q.drop, q.flags = field_mask(fname, opts.fields) end
+  if opts.fields ~= nil then
+    q.want, q.flags, q.proc_want, q.drop = field_mask(fname, opts.fields)
+  end
+  q.letters = q.flags and letters_by_facts or nil
   return q
 end
 
@@ -233,7 +276,7 @@ end
 local function dump_once(session, q, sink)
   local total, interrupted = 0, false
   for _, fam in ipairs(q.families) do
-    local ok, intr, count = M._hooks.dump(session, sink, fam, q.table, q.want)
+    local ok, intr, count = M._hooks.dump(session, sink, fam, q.table, q.want, q.letters)
     if not ok then return nil, intr, count, total end
     if intr then interrupted = true end
     total = total + count
@@ -295,7 +338,7 @@ local function from_proc(q, sink, result)
       local skip = 0
       for _, fam in ipairs(q.families) do
         if fam == "inet6" or v4 then
-          local ok, n, count = core.proc_routes(session, sink, fam, q.want)
+          local ok, n, count = core.proc_routes(session, sink, fam, q.proc_want or q.want)
           if not ok then
             -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
             -- an explicit family = "inet6" still gets the error.
@@ -351,18 +394,10 @@ function M.each_route(opts, fn)
   end
   if engine.is_all(q) then return engine.stream_across(M.each_route, opts, fn) end
   local summary = {}
-  -- fn as each source's records need it (see finish, finish_netlink)
+  -- records from rtnetlink come complete; /proc records are finished here
   local net_fn, proc_fn = fn, fn
   if q.flags or q.drop then
-    local user = fn
-    proc_fn = function(r) return user(finish(q, r)) end
-    net_fn = proc_fn
-    if not q.drop then
-      net_fn = function(r) -- as finish_list: a netlink record has no rtf
-        r.flags = netlink_flags(r)
-        return user(r)
-      end
-    end
+    proc_fn = function(r) return fn(finish_proc(q, r)) end
   end
   if q.source == "proc" then
     local count, err, errno = from_proc(q, proc_fn, summary)
@@ -436,9 +471,7 @@ function M.route_get(addr, opts)
     return engine.across("one", function(o) return M.route_get(addr, o) end, opts)
   end
   return engine.with_session(q.netns, { "route" }, function(session)
-    local rec, err, errno = core.route_get(session, q.addr, q.from, q.oif, q.mark)
-    if not rec then return nil, err, errno end
-    return finish(GET_FINISH, rec)
+    return core.route_get(session, q.addr, q.from, q.oif, q.mark, letters_by_facts)
   end)
 end
 
