@@ -362,6 +362,32 @@ describe("sockets() in a private netns", function()
     assert.equal(1, #get("tcp", "127.0.0.1", P.listen_lo, "0.0.0.0", 0).processes)
   end)
 
+  -- sockets{process = true} hands its records to the C core, which reads
+  -- their inodes into a set of its own: anything else in the list is skipped.
+  root_it("looks for the owners of the records it is given, and of no others", function()
+    local core = require "lnetstat.core"
+    local list = assert(ns.sockets { netns = NS, proto = "tcp", state = "LISTEN" })
+    local a, b
+    for _, r in ipairs(list) do
+      if r.inode and r.inode > 0 then
+        if not a then a = r elseif not b and r.inode ~= a.inode then b = r end
+      end
+    end
+    assert(a and b, "two listeners with inodes")
+    local owners = assert(core.owners { a, { inode = a.inode }, {}, "not a record", { inode = 0 },
+      { inode = "1" }, { inode = -3 } })
+    assert.is_table(owners[a.inode])
+    assert.equal(pid, owners[a.inode][1].pid)
+    assert.is_nil(owners[b.inode])
+    local n = 0
+    for _ in pairs(owners) do n = n + 1 end
+    assert.equal(1, n)
+    -- no list: every socket of every process
+    local all = assert(core.owners())
+    assert.equal(pid, all[b.inode][1].pid)
+    assert.has_error(function() core.owners("x") end)
+  end)
+
   root_it("sees the same unix sockets as ss -xa", function()
     local list, err, errno = ns.sockets { netns = NS, proto = "unix", process = true }
     local ss_list, ss_err = helpers.ss(NS, "-xapH")

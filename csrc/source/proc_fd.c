@@ -87,6 +87,80 @@ static void push_names(lua_State *L, DIR *proc, int pid)
 	}
 }
 
+/* The socket inodes a scan looks for: an open-addressing set sized by the
+ * records that name them (twice their number, a power of two), in a
+ * userdata so that a Lua error cannot leak it. 0 marks a free slot (no
+ * socket has inode 0). */
+struct inode_set {
+	size_t mask;
+	uint64_t slot[1];
+};
+
+static size_t inode_hash(uint64_t inode, size_t mask)
+{
+	return (size_t)((inode * 0x9e3779b97f4a7c15ull) >> 17) & mask;
+}
+
+/* Adds inode; returns 1 when it was not there yet. */
+static int inode_set_add(struct inode_set *set, uint64_t inode)
+{
+	size_t i = inode_hash(inode, set->mask);
+
+	while (set->slot[i] != 0) {
+		if (set->slot[i] == inode)
+			return 0;
+		i = (i + 1) & set->mask;
+	}
+	set->slot[i] = inode;
+	return 1;
+}
+
+static int inode_set_has(const struct inode_set *set, uint64_t inode)
+{
+	size_t i = inode_hash(inode, set->mask);
+
+	while (set->slot[i] != 0) {
+		if (set->slot[i] == inode)
+			return 1;
+		i = (i + 1) & set->mask;
+	}
+	return 0;
+}
+
+/* Pushes the set of the inode fields of the records in the list at idx
+ * (records without one are skipped) and returns it; *count: the distinct
+ * inodes. */
+static struct inode_set *push_inode_set(lua_State *L, int idx, size_t *count)
+{
+	size_t n = (size_t)lua_rawlen(L, idx), slots = 16, i;
+	struct inode_set *set;
+
+	while (slots < 2 * n) {
+		if (slots > ((size_t)-1 - sizeof(*set)) / (2 * sizeof(uint64_t)))
+			luaL_error(L, "owners: too many sockets");
+		slots *= 2;
+	}
+	set = (struct inode_set *)lua_newuserdatauv(L, sizeof(*set) + (slots - 1) * sizeof(uint64_t), 0);
+	memset(set->slot, 0, slots * sizeof(uint64_t));
+	set->mask = slots - 1;
+	*count = 0;
+	for (i = 1; i <= n; i++) {
+		lua_Integer inode = 0;
+
+		lua_rawgeti(L, idx, (int)i);
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			lua_getfield(L, -1, "inode");
+			if (lua_type(L, -1) == LUA_TNUMBER)
+				inode = lua_tointeger(L, -1);
+			lua_pop(L, 1);
+			if (inode > 0)
+				*count += (size_t)inode_set_add(set, (uint64_t)inode);
+		}
+		lua_pop(L, 1);
+	}
+	return set;
+}
+
 /* Appends {pid, fd, program} to owners[inode]. The names table (stack
  * index names) holds one {program, argv0} per pid, read once. */
 static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
@@ -124,11 +198,12 @@ static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
 	lua_pop(L, 2);   /* owner list, name prototype */
 }
 
-/* core.owners([wanted]) -> owners, unreadable, errno, processes
+/* core.owners([sockets]) -> owners, unreadable, errno, processes
  * owners[inode] = { {pid=, fd=, program=}, ... } in /proc order (ascending
  * pid); processes[pid] = {program=, argv0=} for every pid in owners.
- * wanted, if given, is a set keyed by inode: other sockets are skipped
- * without a table. Every process is read: a socket may be shared by
+ * sockets, if given, is a list of socket records: only their inodes are
+ * looked for, in a set made here, and owners is sized for them; other
+ * sockets are skipped without a table. Every process is read: a socket may be shared by
  * several (fork, SCM_RIGHTS), and each of them is listed. unreadable counts
  * processes whose fd list could not be read (other users' processes
  * without privilege). */
@@ -137,11 +212,17 @@ int l_owners(lua_State *L)
 	struct dirbox *b;
 	struct dirent *pe, *fe;
 	char path[48], link[64];
-	int owners, names, has_wanted = lua_istable(L, 1);
+	struct inode_set *wanted = NULL;
+	size_t nwanted = 0;
+	int owners, names;
 	int unreadable = 0, first_err = 0;
 
+	if (!lua_isnoneornil(L, 1))
+		luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	lua_newtable(L);
+	if (lua_istable(L, 1))
+		wanted = push_inode_set(L, 1, &nwanted);
+	lua_createtable(L, 0, nwanted > 0x7fffffff ? 0x7fffffff : (int)nwanted);
 	owners = lua_gettop(L);
 	lua_newtable(L);
 	names = lua_gettop(L);
@@ -196,16 +277,8 @@ int l_owners(lua_State *L)
 			inode = strtoull(link + 8, &end, 10);
 			if (*end != ']' || inode == 0)
 				continue;
-			if (has_wanted) {
-				int want;
-
-				lua_pushinteger(L, (lua_Integer)inode);
-				lua_rawget(L, 1);
-				want = lua_toboolean(L, -1);
-				lua_pop(L, 1);
-				if (!want)
-					continue;
-			}
+			if (wanted != NULL && !inode_set_has(wanted, (uint64_t)inode))
+				continue;
 			add_owner(L, b, owners, names, inode, pid, atoi(fe->d_name));
 		}
 		closedir(b->fds);

@@ -346,8 +346,8 @@ local function command_name(argv0)
   return argv0
 end
 
-local function owner_index(wanted)
-  local owners, unreadable, errno, procs = core.owners(wanted)
+local function owner_index(sockets)
+  local owners, unreadable, errno, procs = core.owners(sockets)
   if not owners then return nil, unreadable, errno end
   -- each process's command, derived once
   local commands = {}
@@ -498,12 +498,9 @@ local function run_sockets(q)
   local ok, err, errno = dump_sockets(q, list, list)
   if not ok then return nil, err, errno end
   if q.process then
-    local wanted = {}
-    for _, r in ipairs(list) do
-      if r.inode and r.inode ~= 0 then wanted[r.inode] = true end
-    end
+    -- the owners of these records only: the C core reads their inodes
     local index
-    index, err, errno = owner_index(wanted)
+    index, err, errno = owner_index(list)
     if not index then return nil, err, errno end
     for _, r in ipairs(list) do attach_owner(index, r) end
     note_unknown_owners(index, list)
