@@ -8,6 +8,10 @@
 #   each      lua5.4 bench/each_tcp.lua             -- each_socket{proto="tcp"}
 #   listen    lua5.4 bench/query.lua listening      -- listening{proto="tcp"}
 #   dport     lua5.4 bench/query.lua dport          -- with a port filter
+# and, in a private network namespace holding $BENCH_CG_ROUTES (default
+# 10000) IPv6 routes (make_route_ns of lib.sh):
+#   routes    lua5.4 bench/routes.lua NS list       -- routes{table="all"}
+#   eachrt    lua5.4 bench/routes.lua NS each       -- each_route{table="all"}
 # Why: wall times on a shared machine move by tens of percent from run to
 # run; instruction counts of a fixed dump move by well under one, so a
 # slowdown in review shows here first. Needs valgrind.
@@ -16,22 +20,32 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind" >&2; exit 1; }
 N=${BENCH_CG_SOCKETS:-10000}
+NR=${BENCH_CG_ROUTES:-10000}
 
-start_farm "$N" --marked 10
-echo
-echo "Instructions (callgrind Ir, user space), farm holding $held sockets"
-printf "%-8s %10s %16s %14s\n" row records instructions "per record"
-for row in list each listen dport; do
-	case $row in
-	list) argv=(bench/list_tcp.lua) ;;
-	each) argv=(bench/each_tcp.lua) ;;
-	listen) argv=(bench/query.lua listening) ;;
-	dport) argv=(bench/query.lua dport) ;;
-	esac
-	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$row" lua5.4 "${argv[@]}" \
+# cg_row ROW ARGS...: one table row, the instructions of lua5.4 ARGS
+cg_row() {
+	local row=$1 ir n
+	shift
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$row" lua5.4 "$@" \
 		>"$tmp/$row.count" 2>"$tmp/$row.err"
 	ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.$row")
 	n=$(cut -d' ' -f1 "$tmp/$row.count")
 	awk -v r="$row" -v n="$n" -v ir="$ir" 'BEGIN {
 		printf "%-8s %10d %16d %14.0f\n", r, n, ir, (n > 0) ? ir / n : 0 }'
-done
+}
+
+start_farm "$N" --marked 10
+echo
+echo "Instructions (callgrind Ir, user space), farm holding $held sockets"
+printf "%-8s %10s %16s %14s\n" row records instructions "per record"
+cg_row list bench/list_tcp.lua
+cg_row each bench/each_tcp.lua
+cg_row listen bench/query.lua listening
+cg_row dport bench/query.lua dport
+
+NS=lnetstat-bench-cg-$$
+on_exit() { ip netns delete "$NS" 2>/dev/null || true; }
+make_route_ns "$NS" "$NR"
+echo "Instructions, a private namespace holding $NR IPv6 routes (table all)"
+cg_row routes bench/routes.lua "$NS" list
+cg_row eachrt bench/routes.lua "$NS" each

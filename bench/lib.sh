@@ -50,6 +50,25 @@ start_farm() {
 	fi
 }
 
+# make_route_ns NS N: creates network namespace NS holding N IPv6 routes
+# (2001:db8:X:Y::/64 via a gateway on a veth, added with `ip -batch`: no
+# traffic). The caller deletes NS (its on_exit).
+make_route_ns() {
+	local ns=$1 n=$2
+	((n <= 65536 * 256)) || { echo "$0: too many routes: $n" >&2; exit 1; }
+	echo "$(basename "$0"): building $ns with $n routes..." >&2
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add rtb0 type veth peer name rtb1
+	ip -n "$ns" link set rtb0 up
+	ip -n "$ns" link set rtb1 up
+	ip -n "$ns" addr add 2001:db8:ffff::1/64 dev rtb0 nodad
+	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++)
+		printf "route add 2001:db8:%x:%x::/64 via 2001:db8:ffff::2 dev rtb0\n", int(i / 256), i % 256 }' \
+		>"$tmp/routes.batch"
+	ip -n "$ns" -batch "$tmp/routes.batch"
+}
+
 # timed TOOL: runs TOOL once, appends "usec rss_kib minflt" to $tmp/TOOL.runs.
 timed() {
 	local t0 t1 argv

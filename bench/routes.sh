@@ -5,12 +5,11 @@
 # default 100000; 2001:db8:X:Y::/64 via a gateway on a veth, added with
 # `ip -batch`), then whole processes are timed, $BENCH_ROUNDS rounds
 # (default 5), alternating the order each round:
-#   lnetstat      lua5.4 list_routes.lua: routes{netns=NS, table="all"} (the script is
-#                 written to a temp dir; it loads lua/ and build/5.4/ of this tree)
+#   lnetstat      lua5.4 bench/routes.lua NS list: routes{netns=NS, table="all"}
 #   fields        the lnetstat row with fields = {"gateway", "interface"}: lighter
 #                 records, the list form for a script that needs only those
-#   each          lua5.4 each_routes.lua: each_route{netns=NS, table="all"} with a
-#                 function that counts: the same records, streamed, never all held
+#   each          lua5.4 bench/routes.lua NS each: each_route{netns=NS, table="all"}
+#                 with a function that counts: the same records, streamed, never held
 #   lnetstat+thp  the same as lnetstat, with glibc's heap on transparent huge pages
 #                 (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): a diagnostic row
 #                 that shows how much of lnetstat's time is page faults
@@ -32,33 +31,12 @@ NS=lnetstat-bench-rt-$$
 ((N <= 65536 * 256)) || { echo "routes.sh: BENCH_ROUTES too large" >&2; exit 1; }
 on_exit() { ip netns delete "$NS" 2>/dev/null || true; }
 
-cat >"$tmp/list_routes.lua" <<'EOF'
--- the lnetstat side: the whole route list of NS, built once; prints its length
--- (with a third argument "fields": only gateway and interface, besides family and dst)
-local root, netns = arg[1], arg[2]
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = root .. "/build/5.4/?.so;" .. package.cpath
-local fields = arg[3] == "fields" and { "gateway", "interface" } or nil
-local list = assert(require("lnetstat").routes{ netns = netns, table = "all", fields = fields })
-io.write(#list, "\n")
-EOF
-
-cat >"$tmp/each_routes.lua" <<'EOF'
--- the streaming side: each_route over the same tables; prints the count
-local root, netns = arg[1], arg[2]
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = root .. "/build/5.4/?.so;" .. package.cpath
-local n = 0
-assert(require("lnetstat").each_route({ netns = netns, table = "all" }, function() n = n + 1 end))
-io.write(n, "\n")
-EOF
-
 argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 	case $1 in
-	lnetstat) argv=(lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS") ;;
-	fields) argv=(lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS" fields) ;;
-	each) argv=(lua5.4 "$tmp/each_routes.lua" "$PWD" "$NS") ;;
-	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 "$tmp/list_routes.lua" "$PWD" "$NS") ;;
+	lnetstat) argv=(lua5.4 bench/routes.lua "$NS" list) ;;
+	fields) argv=(lua5.4 bench/routes.lua "$NS" fields) ;;
+	each) argv=(lua5.4 bench/routes.lua "$NS" each) ;;
+	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 bench/routes.lua "$NS" list) ;;
 	ip) argv=(ip -n "$NS" route show table all) ;;
 	ip-json) argv=(ip -j -n "$NS" route show table all) ;;
 	noop) argv=(/bin/true) ;;
@@ -70,16 +48,7 @@ out_of() {
 }
 records_of() { cat "$tmp/$1.count"; }
 
-echo "routes: building $NS with $N routes..." >&2
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" link add rtb0 type veth peer name rtb1
-ip -n "$NS" link set rtb0 up
-ip -n "$NS" link set rtb1 up
-ip -n "$NS" addr add 2001:db8:ffff::1/64 dev rtb0 nodad
-awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
-	printf "route add 2001:db8:%x:%x::/64 via 2001:db8:ffff::2 dev rtb0\n", int(i / 256), i % 256 }' >"$tmp/batch"
-ip -n "$NS" -batch "$tmp/batch"
+make_route_ns "$NS" "$N"
 
 # Warm-up and record counts (untimed).
 argv_of lnetstat
