@@ -5,9 +5,11 @@
  * as lnetstat.core; only luaopen_lnetstat_testhooks is exported. The fuzz
  * targets (fuzz/) call the same functions.
  *
- * decode_rtnl(bytes, kind): the link, address, neighbour and route
- * decoders over recorded rtnetlink messages instead of a live dump (short
- * STATS64, 32-bit IFLA_STATS only, truncated attributes).
+ * decode_rtnl(bytes, kind[, letters]): the link, address, neighbour and
+ * route decoders over recorded rtnetlink messages instead of a live dump
+ * (short STATS64, 32-bit IFLA_STATS only, truncated attributes). For
+ * routes, letters is the table of flag letters by packed facts, as
+ * core.route_dump takes it, or true for one that answers "U" to any facts.
  * decode_diag(bytes, proto): the sock_diag decoders over recorded
  * SOCK_DIAG_BY_FAMILY messages.
  * Both read bytes as a stream of nlmsghdr-framed messages and return the
@@ -28,6 +30,31 @@ static const char *aligned_copy(lua_State *L, int idx, size_t *len)
 	return buf;
 }
 
+/* __index of the letters table of decode_rtnl(bytes, kind, true). */
+static int any_letters(lua_State *L)
+{
+	lua_pushliteral(L, "U");
+	return 1;
+}
+
+/* The letters table of decode_rtnl's argument 3 pushed, its index
+ * returned; 0 (nothing pushed) when there is none. */
+static int push_letters(lua_State *L, int idx)
+{
+	if (lua_istable(L, idx)) {
+		lua_pushvalue(L, idx);
+		return lua_gettop(L);
+	}
+	if (!lua_toboolean(L, idx))
+		return 0;
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, any_letters);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	return lua_gettop(L);
+}
+
 int l_decode_rtnl(lua_State *L)
 {
 	static const char *const kinds[] = {"link", "addr", "neigh", "route", "route6", NULL};
@@ -37,6 +64,7 @@ int l_decode_rtnl(lua_State *L)
 	struct link_ctx lc;
 	struct adr_ctx ac;
 	struct nei_ctx nc;
+	int letters = kind >= 3 ? push_letters(L, 3) : 0;
 
 	lua_newtable(L);
 	memset(&lc, 0, sizeof(lc));
@@ -50,7 +78,8 @@ int l_decode_rtnl(lua_State *L)
 	case 1: left = nl_msgs_walk(buf, len, adr_msg_cb, &ac); break;
 	case 2: left = nl_msgs_walk(buf, len, nei_msg_cb, &nc); break;
 	default:
-		left = route_decode(L, lua_gettop(L), kind == 3 ? AF_INET : AF_INET6, buf, len);
+		left = route_decode(L, lua_gettop(L), kind == 3 ? AF_INET : AF_INET6, buf, len,
+				    letters);
 		break;
 	}
 	lua_pushinteger(L, (lua_Integer)left);   /* trailing bytes that are no message */

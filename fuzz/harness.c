@@ -65,6 +65,7 @@ static const struct variant rtnl_link[] = {
 };
 static const struct variant rtnl_route[] = {
 	{"_decode_rtnl", "route", NULL, 0}, {"_decode_rtnl", "route6", NULL, 0},
+	{"_decode_rtnl", "route", NULL, 1}, {"_decode_rtnl", "route6", NULL, 1},
 	{NULL, NULL, NULL, 0}
 };
 static const struct variant rtnl_addr_neigh[] = {

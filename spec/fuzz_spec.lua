@@ -48,7 +48,10 @@ local TARGETS = {
   },
   diag_local = { { "_decode_diag", "unix" }, { "_decode_diag", "packet" }, { "_decode_diag", "netlink" } },
   rtnl_link = { { "_decode_rtnl", "link" } },
-  rtnl_route = { { "_decode_rtnl", "route" }, { "_decode_rtnl", "route6" } },
+  rtnl_route = {
+    { "_decode_rtnl", "route" }, { "_decode_rtnl", "route6" },
+    { "_decode_rtnl", "route", true }, { "_decode_rtnl", "route6", true },
+  },
   rtnl_addr_neigh = { { "_decode_rtnl", "addr" }, { "_decode_rtnl", "neigh" } },
 }
 
@@ -222,5 +225,18 @@ describe("route nests", function()
     assert.same({ { gateway = "198.51.100.1", weight = 2 } }, r.nexthops)
     -- rtt in 1/8 ms becomes ms; RTAX_LOCK bit 2 is mtu
     assert.same({ mtu = 1400, rtt = 100, congctl = "cubic", locked = { mtu = true } }, r.metrics)
+
+    -- the facts the C core packs for the flag letters, read back through a
+    -- letters table that answers with the key it was asked for
+    local F = require("lnetstat.core").route_vocab.flag_facts
+    local asked = setmetatable({}, { __index = function(_, facts) return "facts " .. facts end })
+    list = hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route", asked)
+    -- no gateway of its own; the first hop's; /24; static (4); unicast (1)
+    local want = F.hop_gateway + 24 * F.dst_len + 4 * F.protocol + 1 * F.type
+    assert.equal(format("facts %d", want), list[1].flags)
+    -- and what lnetstat.source.routes makes of them
+    local routes_mod = require "lnetstat.source.routes"
+    assert.equal("UG", routes_mod.route_flags(list[1]))
+    assert.equal("U", hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route", true)[1].flags)
   end)
 end)

@@ -58,8 +58,11 @@ int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
 
 /* The route decoder over recorded messages (the test hooks): appends the
  * routes of family (AF_INET or AF_INET6) in buf to the list at index list,
- * without a session; returns the trailing bytes that are no message. */
-size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len);
+ * without a session; letters: the stack index of a letters table for the
+ * flags field (as core.route_dump's), or 0. Returns the trailing bytes that
+ * are no message. */
+size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len,
+		    int letters);
 
 /* source/rtnl_list.c: the dump request of a list function (addresses,
  * neighbours). With the route socket there and the interface names loaded

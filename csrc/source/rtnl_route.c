@@ -486,7 +486,8 @@ int l_route_get(lua_State *L)
 	return 1;
 }
 
-size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len)
+size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t len,
+		    int letters)
 {
 	struct route_ctx c;
 	size_t left;
@@ -500,6 +501,8 @@ size_t route_decode(lua_State *L, int list, int family, const char *buf, size_t 
 	c.want = RF_ALL;
 	c.size = 16;
 	rkeys_push(L, &c.rk, c.want);
+	if (letters != 0)
+		rkeys_letters(&c.rk, letters);
 	left = nl_msgs_walk(buf, len, route_msg_cb, &c);
 	rkeys_pop(&c.rk);
 	return left;
