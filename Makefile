@@ -36,7 +36,8 @@ MNL_LIBS ?= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+WARN = -Wall -Wextra -pedantic -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+       -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=gnu99 -fPIC -fvisibility=hidden $(WARN) -Icsrc $(LUA_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
 LIBFLAG ?= -shared
 
