@@ -466,6 +466,22 @@ describe("route flags from kernel facts", function()
     assert.equal("UH", f { family = "inet", dst = "127.0.0.1/32", type = "local" })
   end)
 
+  -- Letters are kept per distinct set of facts up to a bound; past it they
+  -- are made each time, and must come out the same.
+  it("stay right for more distinct facts than are kept", function()
+    local f, seen, redirect = routes_mod.route_flags, 0, vocab.protocols.redirect
+    for round = 1, 2 do
+      for proto = 0, 255 do
+        for len = 0, 32 do
+          local want = "U" .. (len == 32 and "H" or "") .. (proto == redirect and "D" or "")
+          assert.equal(want, f { family = "inet", dst = "203.0.113.0/" .. len, protocol = proto })
+          if round == 1 then seen = seen + 1 end
+        end
+      end
+    end
+    assert.is_true(seen > 8000)
+  end)
+
   it("give /proc records the file's bits, with H, U and ! made alike", function()
     local f, rtf = routes_mod.route_flags, vocab.rtf
     assert.equal("UGHRDM", f { family = "inet", dst = "198.51.100.0/24", interface = "veth0",

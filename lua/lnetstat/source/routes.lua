@@ -167,18 +167,26 @@ end
 
 -- The letters by packed facts, each made once: the C core looks each
 -- route's facts up here (core.route_dump's letters), so a full table costs
--- a table read per route, not a Lua call.
+-- a table read per route, not a Lua call. A table has few distinct facts;
+-- past LETTERS_KEPT of them (a long-lived state shown odd tables) the text
+-- is made each time instead of kept.
+local LETTERS_KEPT = 4096
+local letters_kept = 0
 local letters_by_facts = setmetatable({}, { __index = function(cache, facts)
   if type(facts) ~= "number" or facts < 0 or facts >= FACTS.limit or facts % 1 ~= 0 then
     return nil
   end
   local text = letters_of_facts(facts)
-  cache[facts] = text
+  if letters_kept < LETTERS_KEPT then
+    cache[facts] = text
+    letters_kept = letters_kept + 1
+  end
   return text
 end })
 
--- A number the record names: its field as the C core set it (a name of
--- names, or the number when it has none); 0 when absent.
+-- The number behind a record's field as the C core sets it: a name found
+-- in names, or the number itself when the kernel's value has no name; 0
+-- when the field is absent.
 local function number_of(value, names)
   if type(value) == "number" then return value end
   return value ~= nil and names[value] or 0
@@ -395,7 +403,7 @@ function M.each_route(opts, fn)
   if engine.is_all(q) then return engine.stream_across(M.each_route, opts, fn) end
   local summary = {}
   -- records from rtnetlink come complete; /proc records are finished here
-  local net_fn, proc_fn = fn, fn
+  local proc_fn = fn
   if q.flags or q.drop then
     proc_fn = function(r) return fn(finish_proc(q, r)) end
   end
@@ -406,7 +414,7 @@ function M.each_route(opts, fn)
   end
   -- an error raised by fn closes the socket at once, not at collection
   local count, err, errno, handed = engine.with_session(q.netns, { "route" }, stream_netlink,
-    q, net_fn, summary)
+    q, fn, summary)
   if count then return count, summary end
   -- /proc instead only when rtnetlink refused before any route was handed
   -- over: the stream cannot take routes back
