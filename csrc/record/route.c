@@ -118,8 +118,8 @@ static lua_Integer route_flag_facts(const struct route_rec *r)
 }
 
 /* flags = letters[facts]. A big table has few distinct facts, in runs:
- * the last text is kept, and Lua is asked only for facts it has not seen
- * (the table's __index makes and keeps their letters). */
+ * the last text is kept, and the table is read only when the facts change
+ * (its __index, in Lua, makes the letters of facts it does not hold). */
 static void rk_flags(struct rkeys *rk, const struct route_rec *r)
 {
 	lua_State *L = rk->ks.L;

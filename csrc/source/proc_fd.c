@@ -135,7 +135,7 @@ static struct inode_set *push_inode_set(lua_State *L, int idx, size_t *count)
 	size_t n = (size_t)lua_rawlen(L, idx), slots = 16, i;
 	struct inode_set *set;
 
-	while (slots < 2 * n) {
+	while (slots / 2 < n) {
 		if (slots > ((size_t)-1 - sizeof(*set)) / (2 * sizeof(uint64_t)))
 			luaL_error(L, "owners: too many sockets");
 		slots *= 2;
