@@ -37,14 +37,12 @@ static int any_letters(lua_State *L)
 	return 1;
 }
 
-/* The letters table of decode_rtnl's argument 3 pushed, its index
- * returned; 0 (nothing pushed) when there is none. */
+/* The stack index of the letters table of decode_rtnl's argument idx (a
+ * table, or true: one is pushed); 0 when there is none. */
 static int push_letters(lua_State *L, int idx)
 {
-	if (lua_istable(L, idx)) {
-		lua_pushvalue(L, idx);
-		return lua_gettop(L);
-	}
+	if (lua_istable(L, idx))
+		return idx;
 	if (!lua_toboolean(L, idx))
 		return 0;
 	lua_newtable(L);

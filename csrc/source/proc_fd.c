@@ -101,30 +101,25 @@ static size_t inode_hash(uint64_t inode, size_t mask)
 	return (size_t)((inode * 0x9e3779b97f4a7c15ull) >> 17) & mask;
 }
 
+/* The slot that holds inode, or the free slot where it would go. */
+static uint64_t *inode_slot(struct inode_set *set, uint64_t inode)
+{
+	size_t i = inode_hash(inode, set->mask);
+
+	while (set->slot[i] != 0 && set->slot[i] != inode)
+		i = (i + 1) & set->mask;
+	return &set->slot[i];
+}
+
 /* Adds inode; returns 1 when it was not there yet. */
 static int inode_set_add(struct inode_set *set, uint64_t inode)
 {
-	size_t i = inode_hash(inode, set->mask);
+	uint64_t *slot = inode_slot(set, inode);
 
-	while (set->slot[i] != 0) {
-		if (set->slot[i] == inode)
-			return 0;
-		i = (i + 1) & set->mask;
-	}
-	set->slot[i] = inode;
+	if (*slot != 0)
+		return 0;
+	*slot = inode;
 	return 1;
-}
-
-static int inode_set_has(const struct inode_set *set, uint64_t inode)
-{
-	size_t i = inode_hash(inode, set->mask);
-
-	while (set->slot[i] != 0) {
-		if (set->slot[i] == inode)
-			return 1;
-		i = (i + 1) & set->mask;
-	}
-	return 0;
 }
 
 /* Pushes the set of the inode fields of the records in the list at idx
@@ -277,7 +272,7 @@ int l_owners(lua_State *L)
 			inode = strtoull(link + 8, &end, 10);
 			if (*end != ']' || inode == 0)
 				continue;
-			if (wanted != NULL && !inode_set_has(wanted, (uint64_t)inode))
+			if (wanted != NULL && *inode_slot(wanted, (uint64_t)inode) == 0)
 				continue;
 			add_owner(L, b, owners, names, inode, pid, atoi(fe->d_name));
 		}

@@ -344,8 +344,6 @@ int l_route_dump(lua_State *L)
 	c.want = route_want_arg(L, 5, &c.size);
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	if (!lua_isnoneornil(L, 6))
-		luaL_checktype(L, 6, LUA_TTABLE);
 	lua_settop(L, 6);
 	rkeys_push(L, &c.rk, c.want);
 	route_letters_arg(L, 6, &c);
@@ -443,8 +441,6 @@ int l_route_get(lua_State *L)
 		return luaL_argerror(L, 5, "mark out of range");
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	if (!lua_isnoneornil(L, 6))
-		luaL_checktype(L, 6, LUA_TTABLE);
 	lua_settop(L, 6);
 	c.want = RF_ALL;
 	c.size = 16;
