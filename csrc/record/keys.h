@@ -22,7 +22,7 @@ struct keyset {
 	lua_State *L;
 	int base;     /* stack index of key 0; then the literal cache, then the extra slots */
 	int nkeys;
-	int nslots;   /* every slot the set occupies */
+	int nslots;   /* every slot the set occupies, the table of names first */
 	uint32_t skip;   /* bit k set: key k is not wanted */
 	uint32_t set;    /* bit k set: key k was set since the last reset */
 	const char *lit[KS_LITERALS];   /* which literal each cache slot holds */
@@ -37,12 +37,14 @@ struct keyset {
 static inline void keyset_push(lua_State *L, struct keyset *ks, const char *const *names,
 			int nkeys, int nextra)
 {
-	int i, cache;
+	int i, names_at;
 
 	memset(ks, 0, sizeof(*ks));
 	ks->L = L;
 	ks->nkeys = nkeys;
-	ks->nslots = nkeys + KS_LITERALS + nextra;
+	/* the table of names stays below the keys: removing it would shift
+	 * every slot above it, once per dump */
+	ks->nslots = 1 + nkeys + KS_LITERALS + nextra;
 	luaL_checkstack(L, ks->nslots + 16, "record keys");
 	lua_pushlightuserdata(L, (void *)names);
 	lua_rawget(L, LUA_REGISTRYINDEX);
@@ -57,18 +59,23 @@ static inline void keyset_push(lua_State *L, struct keyset *ks, const char *cons
 		lua_pushvalue(L, -2);
 		lua_rawset(L, LUA_REGISTRYINDEX);
 	}
-	cache = lua_gettop(L);
+	names_at = lua_gettop(L);
 	for (i = 0; i < nkeys; i++)
-		lua_rawgeti(L, cache, i + 1);
-	for (i = nkeys; i < ks->nslots; i++)
-		lua_pushnil(L);
-	lua_remove(L, cache);
-	ks->base = lua_gettop(L) - ks->nslots + 1;
+		lua_rawgeti(L, names_at, i + 1);
+	ks->base = names_at + 1;
+	lua_settop(L, names_at + ks->nslots - 1);   /* the other slots, nil */
 }
 
 static inline void keyset_pop(const struct keyset *ks)
 {
 	lua_pop(ks->L, ks->nslots);
+}
+
+/* Stack index of the lowest slot the set occupies: what is inserted there
+ * stays on the stack when the set is popped. */
+static inline int ks_bottom(const struct keyset *ks)
+{
+	return ks->base - 1;
 }
 
 /* Stack index of the caller's extra slot i. */

@@ -277,7 +277,7 @@ int route_push_msg(lua_State *L, struct session *s, const struct nlmsghdr *nlh,
 	rkeys_push(L, &c.rk, c.want);
 	(void)route_msg_cb(nlh, &c);
 	if (c.pushed)
-		lua_insert(L, c.rk.ks.base);   /* the record below the keys */
+		lua_insert(L, ks_bottom(&c.rk.ks));   /* the record below the keys */
 	rkeys_pop(&c.rk);
 	return c.pushed;
 }
