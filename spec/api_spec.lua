@@ -232,6 +232,31 @@ describe("sockets() on this host", function()
     -- an error is never kept: the same bad options fail again
     for _ = 1, 2 do
       assert.matches("unknown option 'prot'", err_of(ns.listening, { prot = "tcp" }))
+      assert.matches("local_port must be a port", err_of(ns.sockets, { proto = "tcp", local_port = 0 / 0 }))
+    end
+    -- options on the way to a kept query are a query of their own: fewer
+    -- options after more, in either order, and the same options built in
+    -- another order, answer as they should
+    local function udp_and_tcp_ports(opts)
+      local seen = {}
+      for _, r in ipairs(assert(ns.sockets(opts))) do
+        if r.local_port == port then seen[#seen + 1] = r.proto end
+      end
+      table.sort(seen)
+      return table.concat(seen, " ")
+    end
+    for _ = 1, 2 do
+      assert.equal("tcp", udp_and_tcp_ports { proto = "tcp", local_port = port, state = "LISTEN" })
+      assert.equal("", udp_and_tcp_ports { proto = "tcp", local_port = port, state = "CLOSE" })
+      local reordered = { state = "LISTEN" }
+      reordered.local_port, reordered.proto = port, "tcp"
+      assert.equal("tcp", udp_and_tcp_ports(reordered))
+      assert.equal("tcp", udp_and_tcp_ports { proto = "tcp", local_port = port })
+      assert.equal("tcp", udp_and_tcp_ports { local_port = port })
+      assert.equal("", udp_and_tcp_ports { proto = "udp", local_port = port })
+      -- a list value is read afresh each time
+      assert.equal("tcp", udp_and_tcp_ports { proto = { "udp", "tcp" }, local_port = port })
+      assert.equal("", udp_and_tcp_ports { proto = { "udp" }, local_port = port })
     end
   end)
 

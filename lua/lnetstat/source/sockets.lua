@@ -8,7 +8,7 @@ local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local engine = require "lnetstat.source.engine"
 
-local type, ipairs, pairs, error, getmetatable = type, ipairs, pairs, error, getmetatable
+local type, ipairs, pairs, next, error, getmetatable = type, ipairs, pairs, next, error, getmetatable
 local format, sub, match = string.format, string.sub, string.match
 local sort = table.sort
 
@@ -226,49 +226,82 @@ end
 
 -- A long-lived caller (a server worker) asks the same question again and
 -- again, and checking its options was half the CPU of a small call. The
--- query of an options table whose values are all strings, numbers or
--- booleans is kept under a key made of them (numbers in a form that keeps
--- every bit) and reused: a query is never changed once parsed. Options
--- that hold tables (fields, port ranges, proto lists) are parsed each time.
--- The cache holds QUERY_CACHE_MAX queries at most, then starts again.
+-- query of an options table whose keys are strings and whose values are
+-- strings, numbers or booleans is kept and reused: a query is never changed
+-- once parsed. Options that hold tables (fields, port ranges, proto lists)
+-- are parsed each time. The kept queries form a tree per function: from a
+-- node, node[option name][value] is the node of one more option, in the
+-- order next() walks the options table, and node[QUERY] is the query of
+-- exactly the options on the way there. A lookup is then a few table reads
+-- and no string is built. 80 and 80.0 are one key (Lua 5.3 and later store
+-- an integral float key as an integer), and the options parse them alike.
+-- The tree holds QUERY_CACHE_MAX queries at most, then starts again.
 local QUERY_CACHE_MAX = 64
-local query_cache, query_cached = {}, 0
+local QUERY = {}   -- a key no options table can hold
+local query_tree, query_cached = {}, 0
 
-local function query_key(fname, opts)
-  if opts == nil then return fname end
-  -- a table with a metatable may answer other values than pairs() shows
-  if type(opts) ~= "table" or getmetatable(opts) ~= nil then return nil end
-  local key = fname
-  for k, v in pairs(opts) do
-    local tv = type(v)
-    if type(k) ~= "string" then return nil end
-    if tv == "string" then
-      key = key .. "\0" .. k .. "\0s" .. v
-    elseif tv == "number" then
-      key = key .. "\0" .. k .. "\0n" .. format("%.17g", v)
-    elseif tv == "boolean" then
-      key = key .. "\0" .. k .. (v and "\0t" or "\0f")
-    else
-      return nil
+-- The kept query of fname and opts, or nil. A value that was never kept (a
+-- table, NaN) simply finds no node, so the lookup checks no types.
+local function cached_query(fname, opts)
+  local node = query_tree[fname]
+  if node == nil then return nil end
+  if opts ~= nil then
+    -- a table with a metatable may answer other values than next() shows
+    if type(opts) ~= "table" or getmetatable(opts) ~= nil then return nil end
+    local k, v = next(opts)
+    while k ~= nil do
+      local values = node[k]
+      node = values and values[v]
+      if node == nil then return nil end
+      k, v = next(opts, k)
     end
   end
-  return key
+  return node[QUERY]
 end
 
--- The cached query of fname and opts, or nil and the key to remember the
--- parsed one under (nil when it cannot be cached).
-local function cached_query(fname, opts)
-  local key = query_key(fname, opts)
-  if key == nil then return nil, nil end
-  return query_cache[key], key
-end
-
-local function remember_query(key, q)
-  if key ~= nil then
-    if query_cached >= QUERY_CACHE_MAX then query_cache, query_cached = {}, 0 end
-    query_cache[key] = q
-    query_cached = query_cached + 1
+-- True when opts can be kept: nil, or a table without a metatable whose
+-- keys are strings and whose values are strings, booleans or numbers
+-- other than NaN.
+local function keepable(opts)
+  if opts == nil then return true end
+  if type(opts) ~= "table" or getmetatable(opts) ~= nil then return false end
+  for k, v in next, opts do
+    local tv = type(v)
+    if type(k) ~= "string" or not (tv == "string" or tv == "boolean"
+        or (tv == "number" and v == v)) then
+      return false
+    end
   end
+  return true
+end
+
+-- Keeps q, the parsed query of fname and opts, when opts can be kept;
+-- returns q.
+local function remember_query(fname, opts, q)
+  if not keepable(opts) then return q end
+  if query_cached >= QUERY_CACHE_MAX then query_tree, query_cached = {}, 0 end
+  local node = query_tree[fname]
+  if node == nil then
+    node = {}
+    query_tree[fname] = node
+  end
+  if opts ~= nil then
+    for k, v in next, opts do
+      local values = node[k]
+      if values == nil then
+        values = {}
+        node[k] = values
+      end
+      local child = values[v]
+      if child == nil then
+        child = {}
+        values[v] = child
+      end
+      node = child
+    end
+  end
+  if node[QUERY] == nil then query_cached = query_cached + 1 end
+  node[QUERY] = q
   return q
 end
 
@@ -398,11 +431,17 @@ end
 -- Returns the number of records delivered, the socket messages the kernel
 -- sent and the records left without their interface name; or nil, err,
 -- errno.
+-- (Numeric loops: this runs on every call, and an ipairs loop costs as much
+-- as a small dump's Lua work.)
+local ANY_FAMILY = { "any" }
 local function dump_all(session, mode, q, sink, result)
   local sources, total, messages, unnamed = {}, 0, 0, 0
-  for _, proto in ipairs(q.protos) do
-    local fams = INET_PROTOS[proto] and q.families or { "any" }
-    for _, fam in ipairs(fams) do
+  local protos = q.protos
+  for i = 1, #protos do
+    local proto = protos[i]
+    local fams = INET_PROTOS[proto] and q.families or ANY_FAMILY
+    for j = 1, #fams do
+      local fam = fams[j]
       local source, count, sent, nameless = fetch(session, mode, sink, result, q, proto, fam)
       if not source then return nil, count, sent end
       sources[proto] = source
@@ -462,12 +501,13 @@ local function name_interfaces(q, list)
   if session then engine.run(session, name_list, list) end
 end
 
--- Opens the query's session and runs its dumps into sink (a list, or a
--- function: an error it raises closes the sockets at once, not whenever
--- the collector gets to the session). Returns the count and the socket
+-- Opens the query's session and runs its dumps into sink: a list, which is
+-- its own result, or a function, whose result is a separate summary (an
+-- error the function raises closes the sockets at once, not whenever the
+-- collector gets to the session). Returns the count and the socket
 -- messages the kernel sent, or nil, err, errno.
 local function dump_sockets(q, sink, result)
-  local streamed = type(sink) == "function"
+  local streamed = sink ~= result
   local session, mode, refused = open_session(q, streamed and STREAM_HANDLES or LIST_HANDLES)
   if not session then return nil, mode, refused end
   if refused then
@@ -510,16 +550,16 @@ end
 
 --- Sockets of every kind: the list, or nil, message, errno.
 function M.sockets(opts)
-  local q, key = cached_query("sockets", opts)
-  q = q or remember_query(key, options.validate(parse_socket_opts, "sockets", opts))
+  local q = cached_query("sockets", opts)
+    or remember_query("sockets", opts, options.validate(parse_socket_opts, "sockets", opts))
   if engine.is_all(q) then return engine.across("list", M.sockets, opts) end
   return run_sockets(q)
 end
 
 --- Streams sockets to fn; returns count, summary or nil, message, errno.
 function M.each_socket(opts, fn)
-  local q, key = cached_query("each_socket", opts)
-  q = q or remember_query(key, options.validate(parse_socket_opts, "each_socket", opts))
+  local q = cached_query("each_socket", opts)
+    or remember_query("each_socket", opts, options.validate(parse_socket_opts, "each_socket", opts))
   if type(fn) ~= "function" then
     error("bad argument #2 to 'each_socket' (function expected, got " .. type(fn) .. ")", 2)
   end
@@ -550,16 +590,15 @@ end
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets).
 function M.listening(opts)
-  local q, key = cached_query("listening", opts)
-  q = q or remember_query(key, options.validate(parse_socket_opts, "listening", opts, "listening"))
+  local q = cached_query("listening", opts) or remember_query("listening", opts,
+    options.validate(parse_socket_opts, "listening", opts, "listening"))
   if engine.is_all(q) then return engine.across("list", M.listening, opts) end
   return run_sockets(q)
 end
 
 --- Sockets that are neither listening nor unconnected.
 function M.connections(opts)
-  local q, key = cached_query("connections", opts)
-  q = q or remember_query(key,
+  local q = cached_query("connections", opts) or remember_query("connections", opts,
     options.validate(parse_socket_opts, "connections", opts, "connected"))
   if engine.is_all(q) then return engine.across("list", M.connections, opts) end
   return run_sockets(q)
