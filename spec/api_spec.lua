@@ -18,6 +18,16 @@ local function spawn_listener()
   return pid, tonumber(out:match("^(%d+)\n"))
 end
 
+-- The descriptors of this Lua process itself (not of a child): the
+-- listing's pipe is open each time, so only a difference counts.
+local function own_fds()
+  local p = assert(io.popen("ls /proc/" .. helpers.getpid() .. "/fd"))
+  local n = 0
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n
+end
+
 describe("require 'lnetstat'", function()
   it("returns a table of functions and defines no globals", function()
     local before = {}
@@ -34,16 +44,6 @@ describe("require 'lnetstat'", function()
     assert.equal("lnetstat", m._NAME)
     assert.matches("^%d+%.%d+%.%d+$", m._VERSION)
   end)
-
-  -- The descriptors of this Lua process itself (not of a child): the
-  -- listing's pipe is open each time, so only a difference counts.
-  local function own_fds()
-    local p = assert(io.popen("ls /proc/" .. helpers.getpid() .. "/fd"))
-    local n = 0
-    for _ in p:lines() do n = n + 1 end
-    p:close()
-    return n
-  end
 
   -- Every Lua module of the tree, by name.
   local function all_modules()
@@ -381,6 +381,66 @@ io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partia
     assert.equal(1, #l)
   end)
 
+
+  -- A session closed by close() drops its finalizer and hands its receive
+  -- buffer to the next session of the state: neither may change what a
+  -- session does or show through.
+  it("closes sessions at once, refuses a closed one and reuses nothing visible", function()
+    local core = require "lnetstat.core"
+    local filter = { states = 2 ^ core.socket_states.LISTEN, lport_lo = port, lport_hi = port }
+    local function listeners(session)
+      local list = {}
+      assert(core.sock_diag(session, list, "tcp", "inet", filter))
+      return #list
+    end
+    collectgarbage("collect")
+    collectgarbage("collect")
+    local base = own_fds()
+    for _ = 1, 3 do
+      local s = assert(core.open(nil, { "diag" }))
+      assert.equal("lnetstat.session (open)", tostring(s))
+      assert.equal(1, listeners(s))
+      s:close()
+      assert.equal(base, own_fds())   -- closed now, not at the next collection
+      assert.equal("lnetstat.session (closed)", tostring(s))
+      assert.matches("session is closed", err_of(core.sock_diag, s, {}, "tcp", "inet", filter))
+      s:close()   -- closing again does nothing
+    end
+    -- sessions inside sessions each have their own buffer
+    local outer = assert(core.open(nil, { "diag" }))
+    local inner = assert(core.open(nil, { "diag", "route" }))
+    assert.equal(1, listeners(outer))
+    assert.equal(1, listeners(inner))
+    inner:close()
+    assert.equal(1, listeners(outer))
+    outer:close()
+    local seen = 0
+    assert(ns.each_socket({ proto = "tcp", local_port = port }, function()
+      seen = seen + #assert(ns.listening { proto = "tcp", local_port = port })
+    end))
+    assert.equal(1, seen)
+    -- a session nobody closed is closed by the collector
+    assert(core.open(nil, { "diag" }))
+    collectgarbage("collect")
+    collectgarbage("collect")
+    assert.equal(base, own_fds())
+    -- the wrong object is still told apart from a closed session
+    assert.matches("lnetstat.session expected", err_of(core.sock_diag, io.stdout, {}, "tcp", "inet"))
+    if _VERSION == "Lua 5.4" then
+      -- a to-be-closed variable closes it, and a closed one, on 5.4
+      local chunk = assert(load([[
+        local core, check = ...
+        do
+          local s <close> = assert(core.open(nil, { "diag" }))
+          check(s)
+          s:close()
+        end
+        do local s <close> = assert(core.open(nil, { "diag" })); check(s) end
+      ]]))
+      chunk(core, function(s) assert.equal(1, listeners(s)) end)
+      assert.equal(base, own_fds())
+    end
+  end)
 end)
 
 describe("the source engine", function()

@@ -51,6 +51,25 @@ int nlsock_bind(struct nlsock *ns)
 	return bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 ? 0 : -errno;
 }
 
+char *nlsock_release_buffer(struct nlsock *ns, size_t *size)
+{
+	char *buf = ns->buf;
+
+	if (buf == NULL || ns->size != NL_MIN_BUFFER)
+		return NULL;
+	*size = ns->size;
+	ns->buf = NULL;
+	ns->size = 0;
+	return buf;
+}
+
+void nlsock_adopt_buffer(struct nlsock *ns, char *buf, size_t size)
+{
+	free(ns->buf);
+	ns->buf = buf;
+	ns->size = size;
+}
+
 /* Grows the buffer to hold at least need bytes (and never less than 32 KiB,
  * the size of the kernel's dump chunks). */
 static int nlsock_reserve(struct nlsock *ns, size_t need)

@@ -19,6 +19,11 @@ void nlsock_close(struct nlsock *ns);
  * member needs one: the kernel skips members whose id is its own, 0. */
 int nlsock_bind(struct nlsock *ns);
 ssize_t nlsock_recv(struct nlsock *ns, int flags);
+/* Takes the receive buffer of ns away (ns gets a new one when it needs
+ * one) if it has the size every socket starts with; NULL otherwise. */
+char *nlsock_release_buffer(struct nlsock *ns, size_t *size);
+/* Gives ns the buffer buf of size bytes in place of its own. */
+void nlsock_adopt_buffer(struct nlsock *ns, char *buf, size_t size);
 int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 	       void *data, struct nl_result *res);
 void *nl_put_request(char *buf, struct nlmsghdr **nlh, uint16_t type, uint16_t flags,

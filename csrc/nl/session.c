@@ -54,27 +54,142 @@ void session_close(struct session *s)
 	s->ifnames.count = s->ifnames.cap = 0;
 }
 
+/* A session closed by close() (or by a to-be-closed variable) takes this
+ * metatable: the same methods and metamethods but no __gc, so that the
+ * collector calls no finalizer for a session with nothing left to close (in
+ * a long-lived state asking for its listeners, that call was a fortieth of
+ * each question). */
+#define SESSION_CLOSED_MT "lnetstat.session (closed)"
+
+/* The metatables sessions check against, also kept in the registry under
+ * these addresses: a lookup by a light userdata key costs a fraction of
+ * one by name, and check_session runs several times per question. */
+static const char session_mt_key = 0, session_closed_mt_key = 0;
+
+/* The userdata at idx if its metatable is the one the registry keeps under
+ * key, else NULL (luaL_testudata, which Lua 5.1 lacks, without its lookup
+ * by name). */
+static void *udata_of(lua_State *L, int idx, const char *key)
+{
+	void *p = lua_touserdata(L, idx);
+	int same;
+
+	if (p == NULL || !lua_getmetatable(L, idx))
+		return NULL;
+	lua_pushlightuserdata(L, (void *)key);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	same = lua_rawequal(L, -1, -2);
+	lua_pop(L, 2);
+	return same ? p : NULL;
+}
+
 struct session *check_session(lua_State *L, int idx)
 {
-	struct session *s = (struct session *)luaL_checkudata(L, idx, SESSION_MT);
+	struct session *s = (struct session *)udata_of(L, idx, &session_mt_key);
 
+	if (s == NULL) {
+		if (udata_of(L, idx, &session_closed_mt_key) != NULL)
+			luaL_argerror(L, idx, "session is closed");
+		s = (struct session *)luaL_checkudata(L, idx, SESSION_MT);   /* raises */
+	}
 	if (s->closed)
 		luaL_argerror(L, idx, "session is closed");
 	return s;
 }
 
+/* A receive buffer parked between the sessions of one Lua state: a server
+ * worker that asks again and again sizes it once instead of allocating and
+ * freeing 32 KiB per question. The registry holds the pool under the
+ * address of buffer_pool_key, as a userdata whose __gc frees the buffer. The
+ * first core.open of a state makes it, never require. */
+#define BUFFER_POOL_MT "lnetstat.buffer_pool"
+static const char buffer_pool_key = 0;
+
+struct buffer_pool {
+	char *buf;      /* the parked buffer, or NULL */
+	size_t size;
+	int closed;     /* finalized (lua_close): parks nothing more */
+};
+
+/* The state's pool; with create, made if missing (which may raise a memory
+ * error: only before anything is opened). NULL without one. */
+static struct buffer_pool *buffer_pool(lua_State *L, int create)
+{
+	struct buffer_pool *p;
+
+	lua_pushlightuserdata(L, (void *)&buffer_pool_key);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	/* only this file knows the key: what it holds is the pool */
+	p = (struct buffer_pool *)lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (p != NULL || !create)
+		return p;
+	lua_pushlightuserdata(L, (void *)&buffer_pool_key);
+	p = (struct buffer_pool *)lua_newuserdatauv(L, sizeof(*p), 0);
+	memset(p, 0, sizeof(*p));
+	luaL_getmetatable(L, BUFFER_POOL_MT);
+	lua_setmetatable(L, -2);
+	lua_rawset(L, LUA_REGISTRYINDEX);
+	return p;
+}
+
+static int l_buffer_pool_gc(lua_State *L)
+{
+	struct buffer_pool *p = (struct buffer_pool *)luaL_checkudata(L, 1, BUFFER_POOL_MT);
+
+	free(p->buf);
+	p->buf = NULL;
+	p->closed = 1;
+	return 0;
+}
+
+/* Parks the buffer of ns when the pool is empty and the buffer has the size
+ * every socket starts with (one grown for a large message is not kept). */
+static void park_buffer(struct buffer_pool *p, struct nlsock *ns)
+{
+	if (p != NULL && !p->closed && p->buf == NULL)
+		p->buf = nlsock_release_buffer(ns, &p->size);
+}
+
+/* Hands the parked buffer to the first socket of s. */
+static void adopt_buffer(struct buffer_pool *p, struct session *s)
+{
+	struct nlsock *ns = s->diag.nl != NULL ? &s->diag : s->route.nl != NULL ? &s->route : NULL;
+
+	if (p != NULL && p->buf != NULL && ns != NULL) {
+		nlsock_adopt_buffer(ns, p->buf, p->size);
+		p->buf = NULL;
+	}
+}
+
 static int l_session_close(lua_State *L)
 {
-	struct session *s = (struct session *)luaL_checkudata(L, 1, SESSION_MT);
-	session_close(s);
+	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
+	struct buffer_pool *pool;
+
+	if (s == NULL) {
+		luaL_checkudata(L, 1, SESSION_CLOSED_MT);   /* closed before: nothing to do */
+		return 0;
+	}
+	if (!s->closed) {
+		pool = buffer_pool(L, 0);
+		park_buffer(pool, &s->diag);
+		park_buffer(pool, &s->route);
+		session_close(s);
+	}
+	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	lua_setmetatable(L, 1);
 	return 0;
 }
 
 static int l_session_tostring(lua_State *L)
 {
-	struct session *s = (struct session *)luaL_checkudata(L, 1, SESSION_MT);
+	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
 
-	lua_pushfstring(L, "lnetstat.session (%s)", s->closed ? "closed" : "open");
+	if (s == NULL)
+		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
+	lua_pushfstring(L, "lnetstat.session (%s)", s == NULL || s->closed ? "closed" : "open");
 	return 1;
 }
 
@@ -248,6 +363,7 @@ int l_open(lua_State *L)
 {
 	struct open_plan plan;
 	struct session *s;
+	struct buffer_pool *pool;
 	size_t netns_len = 0;
 	const char *netns = luaL_optlstring(L, 1, NULL, &netns_len);
 	const char *what = "open";
@@ -281,6 +397,7 @@ int l_open(lua_State *L)
 		lua_pop(L, 1);
 	}
 
+	pool = buffer_pool(L, 1);
 	/* The userdata exists before anything is opened: if a later Lua error
 	 * unwinds, __gc still closes what was opened. */
 	s = (struct session *)lua_newuserdatauv(L, sizeof(*s), 0);
@@ -307,6 +424,7 @@ int l_open(lua_State *L)
 		}
 		return push_error(L, what, err);
 	}
+	adopt_buffer(pool, s);
 	return 1;
 }
 static const luaL_Reg session_methods[] = {
@@ -317,4 +435,23 @@ static const luaL_Reg session_methods[] = {
 void session_register(lua_State *L)
 {
 	class_register(L, SESSION_MT, l_session_close, l_session_tostring, session_methods);
+	/* closed: the same, without __gc */
+	luaL_newmetatable(L, SESSION_CLOSED_MT);
+	luaL_getmetatable(L, SESSION_MT);
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -5);
+	}
+	lua_pop(L, 1);
+	lua_pushnil(L);
+	lua_setfield(L, -2, "__gc");
+	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
+	lua_insert(L, -2);
+	lua_rawset(L, LUA_REGISTRYINDEX);
+	lua_pushlightuserdata(L, (void *)&session_mt_key);
+	luaL_getmetatable(L, SESSION_MT);
+	lua_rawset(L, LUA_REGISTRYINDEX);
+	class_register(L, BUFFER_POOL_MT, l_buffer_pool_gc, NULL, NULL);
 }
