@@ -406,6 +406,39 @@ io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partia
       assert.matches("session is closed", err_of(core.sock_diag, s, {}, "tcp", "inet", filter))
       s:close()   -- closing again does nothing
     end
+    -- one call dumps a list of families, as one call per family would
+    local s = assert(core.open(nil, { "diag" }))
+    local any_port = { states = 2 ^ core.socket_states.LISTEN }
+    local both, apart = {}, {}
+    local ok, count, messages = core.sock_diag(s, both, "tcp", { "inet", "inet6" }, any_port)
+    assert.is_true(ok)
+    local _, count4, messages4 = assert(core.sock_diag(s, apart, "tcp", "inet", any_port))
+    local _, count6, messages6 = assert(core.sock_diag(s, apart, "tcp", "inet6", any_port))
+    assert.equal(count4 + count6, count)
+    assert.equal(messages4 + messages6, messages)
+    assert.equal(#apart, #both)
+    for i, r in ipairs(apart) do assert.same(r, both[i]) end
+    local from_second = {}
+    assert(core.sock_diag(s, from_second, "tcp", { "inet", "inet6" }, any_port, false, 2))
+    assert.equal(count6, #from_second)
+    assert.matches("one to three families expected", err_of(core.sock_diag, s, {}, "tcp", {}))
+    assert.matches("invalid family 'x'", err_of(core.sock_diag, s, {}, "tcp", { "inet", "x" }))
+    assert.matches("'inet' or 'inet6' expected", err_of(core.sock_diag, s, {}, "tcp", { "inet", "any" }))
+    assert.matches("no such family in the list",
+      err_of(core.sock_diag, s, {}, "tcp", { "inet", "inet6" }, nil, false, 3))
+    -- a family that fails says where, and what the ones before it gave
+    -- (raw sockets have no sock_diag handler without the raw_diag module)
+    local rok, msg, errno, done = core.sock_diag(s, {}, "raw", { "inet", "inet6" })
+    if rok then
+      assert.equal("number", type(msg))
+    else
+      assert.matches("^sock_diag raw: ", msg)
+      assert.equal("number", type(errno))
+      assert.same({ failed = 1, count = 0, messages = 0, unnamed = 0 }, done)
+      local _, _, _, later = core.sock_diag(s, {}, "raw", { "inet", "inet6" }, nil, false, 2)
+      assert.equal(2, later.failed)
+    end
+    s:close()
     -- sessions inside sessions each have their own buffer
     local outer = assert(core.open(nil, { "diag" }))
     local inner = assert(core.open(nil, { "diag", "route" }))
@@ -437,7 +470,7 @@ io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partia
         end
         do local s <close> = assert(core.open(nil, { "diag" })); check(s) end
       ]]))
-      chunk(core, function(s) assert.equal(1, listeners(s)) end)
+      chunk(core, function(session) assert.equal(1, listeners(session)) end)
       assert.equal(base, own_fds())
     end
   end)

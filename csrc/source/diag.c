@@ -39,29 +39,71 @@ void diag_emit(struct diag_ctx *c, const struct sock_rec *r)
 	append(c->L, c->list, &c->n);
 }
 
-static int parse_family(lua_State *L, int idx)
+/* The family name at the top of the stack (popped), or the argument
+ * error of argument idx. */
+static int pop_family(lua_State *L, int idx)
 {
 	static const char *const names[] = {"inet", "inet6", "any", NULL};
 	static const int values[] = {AF_INET, AF_INET6, AF_UNSPEC};
+	const char *name = lua_tostring(L, -1);
+	int i;
 
-	return values[luaL_checkoption(L, idx, "any", names)];
+	for (i = 0; name != NULL && names[i] != NULL; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			lua_pop(L, 1);
+			return values[i];
+		}
+	}
+	return luaL_argerror(L, idx, lua_pushfstring(L, "invalid family '%s'",
+						     name != NULL ? name : "?"));
 }
 
-/* core.sock_diag(session, sink, proto, family, filter, want_info)
- * -> true, count, messages, unnamed | nil, msg, errno. messages counts the
- * socket messages the kernel sent (inet protocols; before userspace
- * filtering); unnamed the records with an ifindex but no interface name
- * (the session has no rtnetlink socket to name it). Appends records to the sink list, or
- * calls the sink function with each. ENOENT/EOPNOTSUPP
- * mean "no sock_diag handler for this protocol": the caller falls back. */
+#define DIAG_MAX_FAMILIES 3
+
+/* Argument idx: a family name, or a list of one to three of them (one
+ * call then dumps them in turn). Returns how many went into out. */
+static int read_families(lua_State *L, int idx, int *out)
+{
+	lua_Integer i, n;
+
+	if (lua_type(L, idx) != LUA_TTABLE) {
+		luaL_checkstring(L, idx);
+		lua_pushvalue(L, idx);
+		out[0] = pop_family(L, idx);
+		return 1;
+	}
+	n = (lua_Integer)lua_rawlen(L, idx);
+	luaL_argcheck(L, n >= 1 && n <= DIAG_MAX_FAMILIES, idx, "one to three families expected");
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, idx, (int)i);
+		out[i - 1] = pop_family(L, idx);
+	}
+	return (int)n;
+}
+
+/* core.sock_diag(session, sink, proto, families, filter, want_info[, first])
+ * -> true, count, messages, unnamed
+ *  | nil, msg, errno, {failed =, count =, messages =, unnamed =}
+ * families: a family name ("inet", "inet6", "any") or a list of them,
+ * dumped in turn from the first-th (default 1) with one key set (a long-
+ * lived state asking for inet and inet6 pays the call once). messages
+ * counts the socket messages the kernel sent (inet protocols; before
+ * userspace filtering); unnamed the records with an ifindex but no
+ * interface name (the session has no rtnetlink socket to name it). Appends
+ * records to the sink list, or calls the sink function with each. When a
+ * family's dump fails, the table says its place in the list (failed) and
+ * the counts of the families before it, whose records the sink has. ENOENT/
+ * EOPNOTSUPP mean "no sock_diag handler for this protocol": the caller
+ * falls back. */
 int l_sock_diag(lua_State *L)
 {
 	static const char *const protos[] = {
 		"tcp", "udp", "udplite", "raw", "unix", "packet", "netlink", NULL
 	};
 	struct diag_ctx c;
+	int families[DIAG_MAX_FAMILIES], nfamilies, first, i, inet;
 	lua_Integer start;
-	int err;
+	int err = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.L = L;
@@ -69,28 +111,44 @@ int l_sock_diag(lua_State *L)
 	c.n = start = check_sink(L, 2);
 	c.list = 2;
 	c.proto = protos[luaL_checkoption(L, 3, NULL, protos)];
-	c.family = parse_family(L, 4);
+	nfamilies = read_families(L, 4, families);
 	read_filter(L, 5, &c.f);
 	c.want_info = lua_toboolean(L, 6);
+	first = (int)luaL_optinteger(L, 7, 1);
+	luaL_argcheck(L, first >= 1 && first <= nfamilies, 7, "no such family in the list");
 	if (c.s->diag.nl == NULL)
 		return luaL_argerror(L, 1, "session has no sock_diag socket");
-	if (strcmp(c.proto, "unix") != 0 && strcmp(c.proto, "packet") != 0 &&
-	    strcmp(c.proto, "netlink") != 0 && c.family == AF_UNSPEC)
-		return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
+	inet = strcmp(c.proto, "unix") != 0 && strcmp(c.proto, "packet") != 0 &&
+	       strcmp(c.proto, "netlink") != 0;
+	for (i = 0; i < nfamilies; i++)
+		if (inet && families[i] == AF_UNSPEC)
+			return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
 	lua_settop(L, 6);
 
 	sock_keys_push(L, &c.sk, c.s, c.f.reuse && lua_type(L, 2) == LUA_TFUNCTION);
-	if (strcmp(c.proto, "unix") == 0)
-		err = dump_unix(&c);
-	else if (strcmp(c.proto, "packet") == 0)
-		err = dump_packet(&c);
-	else if (strcmp(c.proto, "netlink") == 0)
-		err = dump_netlink(&c);
-	else
-		err = dump_inet(&c);
+	for (i = first - 1; i < nfamilies && err == 0; i++) {
+		c.family = families[i];
+		if (!inet)
+			err = strcmp(c.proto, "unix") == 0 ? dump_unix(&c)
+			      : strcmp(c.proto, "packet") == 0 ? dump_packet(&c) : dump_netlink(&c);
+		else
+			err = dump_inet(&c);
+	}
 	sock_keys_pop(&c.sk);
-	if (err != 0)
-		return push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
+	if (err != 0) {
+		int n = push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
+
+		lua_createtable(L, 0, 4);
+		lua_pushinteger(L, i);   /* the loop went past the family that failed */
+		lua_setfield(L, -2, "failed");
+		lua_pushinteger(L, c.n - start);
+		lua_setfield(L, -2, "count");
+		lua_pushinteger(L, c.messages);
+		lua_setfield(L, -2, "messages");
+		lua_pushinteger(L, c.sk.unnamed);
+		lua_setfield(L, -2, "unnamed");
+		return n + 1;
+	}
 	lua_pushboolean(L, 1);
 	lua_pushinteger(L, c.n - start);   /* records handed to the sink */
 	lua_pushinteger(L, c.messages);

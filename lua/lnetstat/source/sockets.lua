@@ -338,34 +338,59 @@ local function read_proc(session, sink, proto, family, filter)
   return core.proc_sockets(session, sink, proto, family, filter)
 end
 
--- Fetches one protocol/family into the sink (a list, or a function called per
--- record): from sock_diag when the session has it, from /proc when it has
--- not or when sock_diag fails by the engine's fallback rule (the /proc file
--- is then opened, in the query's netns, only for that read). Returns the
--- source used, the records delivered, the messages the kernel sent and the
--- records left without their interface name; or nil, err, errno.
-local function fetch(session, mode, sink, result, q, proto, family)
+-- Reads one protocol/family from its /proc file into the sink: the
+-- session's own file, or (without a session: sock_diag failed by the
+-- engine's fallback rule) one opened in the query's netns for that read
+-- alone. Returns the records delivered, or nil, err, errno.
+local function from_proc(session, sink, result, q, proto, family)
   local filter = q.filters[proto]
   local ok, skipped, count
-  if mode == "netlink" then
-    local messages, unnamed
-    ok, count, messages, unnamed = core.sock_diag(session, sink, proto, family, filter, q.info)
-    if ok then return "netlink", count, messages, unnamed end
-    if not engine.falls_back(q.source, count, messages) then
-      return nil, count, messages
-    end
+  if session then
+    ok, skipped, count = read_proc(session, sink, proto, family, filter)
+  else
     local psession, err, errno = core.open(q.netns, { proc_name(proto, family) })
     if not psession then return nil, err, errno end
     ok, skipped, count = engine.run(psession, read_proc, sink, proto, family, filter)
-  else
-    ok, skipped, count = read_proc(session, sink, proto, family, filter)
   end
   if not ok then return nil, skipped, count end
   if skipped > 0 then
     note_partial(result, format("%d malformed lines of /proc/net/%s skipped", skipped,
       proc_name(proto, family)))
   end
-  return "proc", count, 0, 0
+  return count
+end
+
+-- Fetches one protocol, every family of fams, into the sink (a list, or a
+-- function called per record). With sock_diag, one call dumps them all; a
+-- family whose dump fails by the engine's fallback rule is read from /proc,
+-- and sock_diag goes on with the families after it. Returns the source of
+-- the last family, the records delivered, the messages the kernel sent and
+-- the records left without their interface name; or nil, err, errno.
+local function fetch(session, mode, sink, result, q, proto, fams)
+  local source, total, messages, unnamed = "proc", 0, 0, 0
+  if mode ~= "netlink" then
+    for i = 1, #fams do
+      local count, err, errno = from_proc(session, sink, result, q, proto, fams[i])
+      if not count then return nil, err, errno end
+      total = total + count
+    end
+    return source, total, messages, unnamed
+  end
+  local first = 1
+  while first <= #fams do
+    local ok, a, b, c = core.sock_diag(session, sink, proto, fams, q.filters[proto], q.info, first)
+    if ok then return "netlink", total + a, messages + b, unnamed + c end
+    -- done: the family that failed and what the ones before it gave
+    local err, errno, done = a, b, c
+    if not engine.falls_back(q.source, err, errno) then return nil, err, errno end
+    total = total + done.count
+    messages, unnamed = messages + done.messages, unnamed + done.unnamed
+    local read, perr, perrno = from_proc(nil, sink, result, q, proto, fams[done.failed])
+    if not read then return nil, perr, perrno end
+    total = total + read
+    first = done.failed + 1
+  end
+  return source, total, messages, unnamed
 end
 
 -- Owners of sockets: one /proc/PID/fd scan (limited to the wanted inodes,
@@ -439,16 +464,13 @@ local function dump_all(session, mode, q, sink, result)
   local protos = q.protos
   for i = 1, #protos do
     local proto = protos[i]
-    local fams = INET_PROTOS[proto] and q.families or ANY_FAMILY
-    for j = 1, #fams do
-      local fam = fams[j]
-      local source, count, sent, nameless = fetch(session, mode, sink, result, q, proto, fam)
-      if not source then return nil, count, sent end
-      sources[proto] = source
-      total = total + count
-      messages = messages + sent
-      unnamed = unnamed + nameless
-    end
+    local source, count, sent, nameless = fetch(session, mode, sink, result, q, proto,
+      INET_PROTOS[proto] and q.families or ANY_FAMILY)
+    if not source then return nil, count, sent end
+    sources[proto] = source
+    total = total + count
+    messages = messages + sent
+    unnamed = unnamed + nameless
   end
   result.sources = sources
   return total, messages, unnamed
