@@ -16,19 +16,23 @@ local core = require "lnetstat.core"
 -- link, counter and watch modules (half of what `require "lnetstat"`
 -- cost). Argument errors still name the caller's line: they are raised at
 -- the first function outside the library (lnetstat.util.validate).
-local function lazy(module, name)
-  local fn
-  return function(...)
-    fn = fn or require(module)[name]
-    return fn(...)
-  end
-end
-
+-- The first call also puts the function itself in the module table, so
+-- later calls through it skip this wrapper (a vararg call costs as much as
+-- a small question's option lookup).
 local M = {
   _NAME = "lnetstat",
   _VERSION = core._VERSION,
   core = core,
 }
+
+local function lazy(module, name)
+  local fn
+  return function(...)
+    fn = fn or require(module)[name]
+    M[name] = fn
+    return fn(...)
+  end
+end
 
 --- Sockets of every kind.
 -- @function sockets

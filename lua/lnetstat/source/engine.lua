@@ -22,7 +22,7 @@
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 
-local error, pcall, ipairs, pairs, type = error, pcall, ipairs, pairs, type
+local error, pcall, ipairs, pairs = error, pcall, ipairs, pairs
 local format, sub = string.format, string.sub
 local sort = table.sort
 
@@ -260,7 +260,7 @@ end
 
 --- True when a validated query asks for every namespace.
 function M.is_all(q)
-  return type(q) == "table" and q.netns == options.ALL_NETNS
+  return q.netns == options.ALL_NETNS
 end
 
 return M
