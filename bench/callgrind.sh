@@ -8,6 +8,8 @@
 #   each      lua5.4 bench/each_tcp.lua             -- each_socket{proto="tcp"}
 #   listen    lua5.4 bench/query.lua listening      -- listening{proto="tcp"}
 #   dport     lua5.4 bench/query.lua dport          -- with a port filter
+#   per call  lua5.4 bench/longlived.lua 1000 and 0 -- listening{proto="tcp"}
+#             in one Lua state: (instructions of 1,000 calls - of none) / 1,000
 # and, in a private network namespace holding $BENCH_CG_ROUTES (default
 # 10000) IPv6 routes (make_route_ns of lib.sh):
 #   routes    lua5.4 bench/routes.lua NS list       -- routes{table="all"}
@@ -42,6 +44,16 @@ cg_row list bench/list_tcp.lua
 cg_row each bench/each_tcp.lua
 cg_row listen bench/query.lua listening
 cg_row dport bench/query.lua dport
+# the long-lived row's figure: the process with no call after the warm-up is
+# subtracted, so what is left is the calls alone
+valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.calls0" lua5.4 bench/longlived.lua 0 \
+	>/dev/null 2>"$tmp/calls0.err"
+valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.calls" lua5.4 bench/longlived.lua 1000 \
+	>"$tmp/calls.count" 2>"$tmp/calls.err"
+awk -v n="$(cut -d' ' -f2 "$tmp/calls.count")" \
+	-v a="$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.calls0")" \
+	-v b="$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.calls")" \
+	'BEGIN { printf "listening{proto=\"tcp\"} in one Lua state, %d records: %.0f instructions per call\n", n, (b - a) / 1000 }'
 
 NS=lnetstat-bench-cg-$$
 on_exit() { ip netns delete "$NS" 2>/dev/null || true; }
