@@ -542,6 +542,17 @@ describe("lnetstat.format.netstat", function()
     local _, err2 = format.netstat({ "-plnt" }, { data = data, euid = 1000 })
     assert.are.equal("(Not all processes could be identified, non-owned process info\n"
       .. " will not be shown, you would have to be root to see it all.)\n", err2)
+    -- the same when the records stream from each_socket: an owner seen
+    -- decides the note of -p without root
+    local function streaming(record)
+      return { each_socket = function(_, fn) fn(record); return 1, {} end }
+    end
+    local _, err_owned = format.netstat({ "-plnt" }, { lnetstat = streaming(data.sockets[1]), euid = 1000 })
+    assert.are.equal(err2, err_owned)
+    local unowned = {}
+    for k, v in pairs(data.sockets[1]) do if k ~= "processes" then unowned[k] = v end end
+    local _, err_unowned = format.netstat({ "-plnt" }, { lnetstat = streaming(unowned), euid = 1000 })
+    assert.are.equal("(No info could be read for \"-p\": geteuid()=1000 but you should be root.)\n", err_unowned)
     local _, err3, code3 = format.netstat({ "-Q" }, { data = data })
     assert.are.equal(3, code3)
     assert.matches("invalid option", err3)

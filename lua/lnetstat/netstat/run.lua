@@ -219,9 +219,11 @@ function M.socket_view(flags, opts)
     local all = flags.all
     -- each_socket delivers protocol by protocol, IPv4 then IPv6: netstat's
     -- order, so the lines can go out as they come
+    -- whether an owner was seen matters only to the note of -p without root
+    local look_for_owners = flags.programs and euid ~= 0
     local count, err, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
       local proto = r.proto
-      if r.processes or r.pid then saw_owner = true end
+      if look_for_owners and (r.processes or r.pid) then saw_owner = true end
       if INET_PROTO[proto] then
         if want[proto] and fams[r.family] and (all or inet_keep(r, shown)) then
           n = n + 1
