@@ -60,12 +60,16 @@ static int pop_family(lua_State *L, int idx)
 
 #define DIAG_MAX_FAMILIES 3
 
-/* Argument idx: a family name, or a list of one to three of them (one
- * call then dumps them in turn). Returns how many went into out. */
+/* Argument idx: a family name (none: "any"), or a list of one to three of
+ * them (one call then dumps them in turn). Returns how many went into out. */
 static int read_families(lua_State *L, int idx, int *out)
 {
 	lua_Integer i, n;
 
+	if (lua_isnoneornil(L, idx)) {
+		out[0] = AF_UNSPEC;
+		return 1;
+	}
 	if (lua_type(L, idx) != LUA_TTABLE) {
 		luaL_checkstring(L, idx);
 		lua_pushvalue(L, idx);
