@@ -128,6 +128,23 @@ describe("lnetstat.format inet sockets", function()
       format.sockets_text({}, flags_of("-tlnepo"), {}))
   end)
 
+  -- port texts are made from digit pieces, not by tostring: every port
+  -- must read as its decimal number, on both ends, padded alike
+  it("writes every port number as its decimal digits", function()
+    local list = {}
+    for port = 1, 65535 do
+      list[port] = tcp { local_addr = "10.1.2.3", local_port = port, remote_port = 65536 - port }
+    end
+    local n = 0
+    for line in body(list, "-tn"):gmatch("[^\n]+") do
+      n = n + 1
+      local expected = string.format("tcp        0      0 %-23s %-23s ESTABLISHED",
+        "10.1.2.3:" .. n, "10.1.2.4:" .. (65536 - n))
+      if line ~= expected then assert.are.equal(expected, line) end
+    end
+    assert.are.equal(65535, n)
+  end)
+
   it("pads columns to netstat's widths", function()
     assert.are.equal(
       "tcp        3     17 10.1.2.3:40000          10.1.2.4:443            ESTABLISHED\n",
