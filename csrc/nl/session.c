@@ -436,19 +436,11 @@ void session_register(lua_State *L)
 {
 	class_register(L, SESSION_MT, l_session_close, l_session_tostring, session_methods);
 	/* closed: the same, without __gc */
-	luaL_newmetatable(L, SESSION_CLOSED_MT);
-	luaL_getmetatable(L, SESSION_MT);
-	lua_pushnil(L);
-	while (lua_next(L, -2) != 0) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, -5);
-	}
-	lua_pop(L, 1);
+	class_register(L, SESSION_CLOSED_MT, l_session_close, l_session_tostring, session_methods);
+	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
+	luaL_getmetatable(L, SESSION_CLOSED_MT);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "__gc");
-	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
-	lua_insert(L, -2);
 	lua_rawset(L, LUA_REGISTRYINDEX);
 	lua_pushlightuserdata(L, (void *)&session_mt_key);
 	luaL_getmetatable(L, SESSION_MT);
