@@ -104,8 +104,12 @@ int l_sock_diag(lua_State *L)
 	static const char *const protos[] = {
 		"tcp", "udp", "udplite", "raw", "unix", "packet", "netlink", NULL
 	};
+	static int (*const dumps[])(struct diag_ctx *) = {
+		dump_inet, dump_inet, dump_inet, dump_inet, dump_unix, dump_packet, dump_netlink
+	};
 	struct diag_ctx c;
-	int families[DIAG_MAX_FAMILIES], nfamilies, first, i, inet;
+	int families[DIAG_MAX_FAMILIES], nfamilies, first, i, proto;
+	int (*dump)(struct diag_ctx *);
 	lua_Integer start;
 	int err = 0;
 
@@ -114,7 +118,9 @@ int l_sock_diag(lua_State *L)
 	c.s = check_session(L, 1);
 	c.n = start = check_sink(L, 2);
 	c.list = 2;
-	c.proto = protos[luaL_checkoption(L, 3, NULL, protos)];
+	proto = luaL_checkoption(L, 3, NULL, protos);
+	c.proto = protos[proto];
+	dump = dumps[proto];
 	nfamilies = read_families(L, 4, families);
 	read_filter(L, 5, &c.f);
 	c.want_info = lua_toboolean(L, 6);
@@ -122,35 +128,25 @@ int l_sock_diag(lua_State *L)
 	luaL_argcheck(L, first >= 1 && first <= nfamilies, 7, "no such family in the list");
 	if (c.s->diag.nl == NULL)
 		return luaL_argerror(L, 1, "session has no sock_diag socket");
-	inet = strcmp(c.proto, "unix") != 0 && strcmp(c.proto, "packet") != 0 &&
-	       strcmp(c.proto, "netlink") != 0;
 	for (i = 0; i < nfamilies; i++)
-		if (inet && families[i] == AF_UNSPEC)
+		if (dump == dump_inet && families[i] == AF_UNSPEC)
 			return luaL_argerror(L, 4, "'inet' or 'inet6' expected");
 	lua_settop(L, 6);
 
 	sock_keys_push(L, &c.sk, c.s, c.f.reuse && lua_type(L, 2) == LUA_TFUNCTION);
 	for (i = first - 1; i < nfamilies && err == 0; i++) {
 		c.family = families[i];
-		if (!inet)
-			err = strcmp(c.proto, "unix") == 0 ? dump_unix(&c)
-			      : strcmp(c.proto, "packet") == 0 ? dump_packet(&c) : dump_netlink(&c);
-		else
-			err = dump_inet(&c);
+		err = dump(&c);
 	}
 	sock_keys_pop(&c.sk);
 	if (err != 0) {
 		int n = push_error(L, lua_pushfstring(L, "sock_diag %s", c.proto), err);
 
 		lua_createtable(L, 0, 4);
-		lua_pushinteger(L, i);   /* the loop went past the family that failed */
-		lua_setfield(L, -2, "failed");
-		lua_pushinteger(L, c.n - start);
-		lua_setfield(L, -2, "count");
-		lua_pushinteger(L, c.messages);
-		lua_setfield(L, -2, "messages");
-		lua_pushinteger(L, c.sk.unnamed);
-		lua_setfield(L, -2, "unnamed");
+		set_int(L, "failed", i);   /* the loop went past the family that failed */
+		set_int(L, "count", c.n - start);
+		set_int(L, "messages", c.messages);
+		set_int(L, "unnamed", c.sk.unnamed);
 		return n + 1;
 	}
 	lua_pushboolean(L, 1);
