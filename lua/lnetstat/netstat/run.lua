@@ -16,6 +16,7 @@ local rows = require "lnetstat.netstat.rows"
 local new_names = require("lnetstat.netstat.names").new_names
 local inet = require "lnetstat.netstat.text.inet"
 local inet_header, inet_context, inet_line = inet.inet_header, inet.inet_context, inet.inet_line
+local tcp4_line = inet.tcp4_line
 local inet_keep, ordered_inet = rows.inet_keep, rows.ordered_inet
 -- The renderers of the other views are loaded when their view is shown:
 -- `lnetstat -tan` compiles the inet renderer alone.
@@ -221,20 +222,31 @@ function M.socket_view(flags, opts)
     -- order, so the lines can go out as they come
     -- whether an owner was seen matters only to the note of -p without root
     local look_for_owners = flags.programs and euid ~= 0
+    -- -tn/-tan on a busy host: nearly every record is a connected IPv4 TCP
+    -- socket, whose line the renderer's short path makes (it takes only
+    -- sockets with a remote port: netstat shows them unless -l comes alone)
+    local tcp4_shown = c.fast and want.tcp and fams.inet and (all or not flags.listening)
     local count, err, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
       local proto = r.proto
-      if look_for_owners and (r.processes or r.pid) then saw_owner = true end
-      if INET_PROTO[proto] then
-        if want[proto] and fams[r.family] and (all or inet_keep(r, shown)) then
-          n = n + 1
-          out[n] = inet_line(r, c)
-          if write and n >= 512 then
-            write(concat(out, "", 1, n))
-            n = 0
+      local line
+      if tcp4_shown and proto == "tcp" and r.family == "inet" then line = tcp4_line(r, c) end
+      if not line then
+        if look_for_owners and (r.processes or r.pid) then saw_owner = true end
+        if INET_PROTO[proto] then
+          if want[proto] and fams[r.family] and (all or inet_keep(r, shown)) then
+            line = inet_line(r, c)
           end
+        elseif proto == "unix" then
+          unix_list[#unix_list + 1] = r
         end
-      elseif proto == "unix" then
-        unix_list[#unix_list + 1] = r
+      end
+      if line then
+        n = n + 1
+        out[n] = line
+        if write and n >= 512 then
+          write(concat(out, "", 1, n))
+          n = 0
+        end
       end
     end)
     if not count then return nil, err, errno end

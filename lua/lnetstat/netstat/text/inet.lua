@@ -87,17 +87,20 @@ local LINE_FORMAT = {
   udp = "%-5s %6d %6d %-23s %-23s %-11s", udplite = "%-5s %6d %6d %-23s %-23s %-11s",
 }
 
--- The hot path (100,000 sockets) builds each line with one string.format
--- and no intermediate string: the proto column ("%-4s  " or "%-5s ")
--- ready made, ports written by %d, and the padding "%-23s" would add to
--- "host:port" taken from PADS by the length of host and port.
+-- A line is built without an intermediate "host:port" string: the proto
+-- column ("%-4s  " or "%-5s ") ready made, and the padding "%-23s" would
+-- add to "host:port" taken from PADS by the length of host and port
+-- (PADS_SPACE: the same and the blank after the column, for tcp4_line).
 local PROTO_COLUMN = {}
 for proto, labels in pairs(PROTO_LABEL) do
   local f = LINE_FORMAT[proto]:match("^%%%-%ds +")    -- "%-4s  " or "%-5s "
   PROTO_COLUMN[proto] = { inet = sformat(f, labels.inet), inet6 = sformat(f, labels.inet6) }
 end
-local PADS = {}
-for len = 0, 22 do PADS[len] = rep(" ", 22 - len) end
+local PADS, PADS_SPACE = {}, {}   -- PADS_SPACE: the pad and the column's blank
+for len = 0, 22 do
+  PADS[len] = rep(" ", 22 - len)
+  PADS_SPACE[len] = PADS[len] .. " "
+end
 
 -- "%6d " of a queue length; the small ones (nearly all) made once.
 local QUEUE_COLUMN = setmetatable({}, { __index = function(t, v)
@@ -182,6 +185,8 @@ local function inet_context(flags, opts)
     -- says whether "host:port" fits)
     fast = flags.numeric_hosts and flags.numeric_ports and plain and not flags.wide or false,
     tcp4_column = PROTO_COLUMN.tcp.inet,
+    -- the same with both queues empty, as nearly all are
+    tcp4_idle = PROTO_COLUMN.tcp.inet .. QUEUE_COLUMN[0] .. QUEUE_COLUMN[0],
     state_column = setmetatable({}, { __index = function(t, v)
       local text = sformat("%-11s", v) .. eol
       t[v] = text
@@ -198,22 +203,36 @@ local function user_of(c, r, uid)
   return c.users[uid] or nil
 end
 
--- One inet line, "\n" included. The hot path (100,000 sockets): one
--- concatenation of cached columns, no table.
+-- The line of an established IPv4 TCP socket under -tn/-tan (numeric,
+-- plain, not wide), the bulk of a busy host: one concatenation of cached
+-- columns, no table. nil when r is not such a socket or its endpoints do
+-- not fit their columns: inet_line then formats it the general way.
+local function tcp4_line(r, c)
+  local lhost, rhost, lp, rp = r.local_addr, r.remote_addr, r.local_port, r.remote_port
+  local state = r.state
+  if not (lhost and rhost and lp and rp and lp ~= 0 and rp ~= 0 and state ~= "LISTEN"
+      and state ~= "UNCONN") then
+    return nil
+  end
+  local lport, rport = PORT_TEXT[lp], PORT_TEXT[rp]
+  local lpad, rpad = PADS_SPACE[#lhost + #lport - 1], PADS_SPACE[#rhost + #rport - 1]
+  if not (lpad and rpad) then return nil end
+  local recv_q, send_q = r.recv_q, r.send_q
+  local queues
+  if recv_q == 0 and send_q == 0 then
+    queues = c.tcp4_idle
+  else
+    queues = c.tcp4_column .. QUEUE_COLUMN[recv_q or 0] .. QUEUE_COLUMN[send_q or 0]
+  end
+  return queues .. lhost .. lport .. lpad .. rhost .. rport .. rpad .. c.state_column[state or ""]
+end
+
+-- One inet line, "\n" included.
 local function inet_line(r, c)
   local proto, family = r.proto, r.family
   if c.fast and family == "inet" and proto == "tcp" then
-    -- -tn/-tan: an established IPv4 TCP socket, the bulk of a busy host
-    local lhost, rhost, lp, rp = r.local_addr, r.remote_addr, r.local_port, r.remote_port
-    local state = r.state
-    if lhost and rhost and lp and rp and lp ~= 0 and rp ~= 0 and state ~= "LISTEN" and state ~= "UNCONN" then
-      local lport, rport = PORT_TEXT[lp], PORT_TEXT[rp]
-      local lpad, rpad = PADS[#lhost + #lport - 1], PADS[#rhost + #rport - 1]
-      if lpad and rpad then
-        return c.tcp4_column .. QUEUE_COLUMN[r.recv_q or 0] .. QUEUE_COLUMN[r.send_q or 0] .. lhost
-          .. lport .. lpad .. " " .. rhost .. rport .. rpad .. " " .. c.state_column[state or ""]
-      end
-    end
+    local line = tcp4_line(r, c)
+    if line then return line end
   end
   local lhost, rhost = r.local_addr or "0.0.0.0", r.remote_addr or "0.0.0.0"
   local lp, rp = r.local_port or 0, r.remote_port or 0
@@ -299,5 +318,6 @@ end
 
 -- for lnetstat.netstat.run (the socket view streams lines through these)
 M.inet_header, M.inet_context, M.inet_line = inet_header, inet_context, inet_line
+M.tcp4_line = tcp4_line
 
 return M
