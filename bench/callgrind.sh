@@ -8,6 +8,8 @@
 #   each      lua5.4 bench/each_tcp.lua             -- each_socket{proto="tcp"}
 #   listen    lua5.4 bench/query.lua listening      -- listening{proto="tcp"}
 #   dport     lua5.4 bench/query.lua dport          -- with a port filter
+#   tan       lua5.4 bin/lnetstat -tan              -- the netstat view, streamed
+#             (records: the lines it prints)
 #   per call  lua5.4 bench/longlived.lua 1000 and 0 -- listening{proto="tcp"}
 #             in one Lua state: (instructions of 1,000 calls - of none) / 1,000
 # and, in a private network namespace holding $BENCH_CG_ROUTES (default
@@ -44,6 +46,11 @@ cg_row list bench/list_tcp.lua
 cg_row each bench/each_tcp.lua
 cg_row listen bench/query.lua listening
 cg_row dport bench/query.lua dport
+# the command prints lines, not a count: the records column counts them
+valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.tan" lua5.4 bin/lnetstat -tan \
+	>"$tmp/tan.out" 2>"$tmp/tan.err"
+awk -v n="$(wc -l <"$tmp/tan.out")" -v ir="$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/cg.tan")" \
+	'BEGIN { printf "%-8s %10d %16d %14.0f\n", "tan", n, ir, (n > 0) ? ir / n : 0 }'
 # the long-lived row's figure: the process with no call after the warm-up is
 # subtracted, so what is left is the calls alone
 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.calls0" lua5.4 bench/longlived.lua 0 \
