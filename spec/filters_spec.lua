@@ -40,6 +40,9 @@ for _ in range(3):
     connect(V6, "::1", "2001:db8::1", 41021)
 for fam, addr, port in ((V4, "127.0.0.3", 41030), (V6, "::1", 41031), (V4, "0.0.0.0", 41032)):
     u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((addr, port)); keep.append(u)
+# a connected UDP socket (connect sends nothing), outside 127.0.0.0/30
+u = socket.socket(V4, socket.SOCK_DGRAM); u.bind(("127.0.0.9", 41029)); keep.append(u)
+u.connect(("127.0.0.3", 41030))
 time.sleep(0.2)
 print("ready", flush=True)
 signal.sigwait([signal.SIGTERM])
@@ -139,6 +142,24 @@ describe("kernel-side socket filters", function()
     _, n = check({ proto = "udp", local_port = { 41031, 65535 } }, "udp range to 65535")
     assert.equal(2, n)
     assert.is_true(n < total)
+  end)
+
+  -- An exact port also goes into the request's socket id, which the
+  -- kernel's TCP and UDP dumps compare before the bytecode: a wrong one
+  -- there would lose the matches.
+  root_it("exact UDP ports", function()
+    local got, n = check({ proto = "udp", local_port = 41029 }, "udp local_port = 41029")
+    assert.equal(1, n)
+    assert.is_true(got["udp 127.0.0.9:41029 127.0.0.3:41030 ESTABLISHED"] ~= nil)
+    got, n = check({ proto = "udp", remote_port = 41030 }, "udp remote_port = 41030")
+    assert.equal(1, n)
+    assert.is_true(got["udp 127.0.0.9:41029 127.0.0.3:41030 ESTABLISHED"] ~= nil)
+    got, n = check({ proto = "udp", local_port = 41030 }, "udp local_port = 41030")
+    assert.equal(1, n)
+    assert.is_true(got["udp 127.0.0.3:41030 0.0.0.0:0 UNCONN"] ~= nil)
+    got, n = check({ proto = "udp", local_port = 41030, remote_port = 41029 }, "udp both ports")
+    assert.same({}, got)
+    assert.equal(0, n)
   end)
 
   root_it("local_addr and remote_addr: IPv4 addresses and CIDRs", function()

@@ -89,6 +89,23 @@ static int inet_protocol(const char *proto)
 	return -1;
 }
 
+/* An exact port goes into the request's socket id as well: TCP and UDP
+ * dumps compare it with each socket before they run the bytecode (a
+ * cheaper test on a busy host), and TCP skips its table of listeners
+ * when a remote port is given. Port 0 there means "any", and RAW dumps do
+ * not read it: those keep the bytecode alone. */
+static void set_exact_ports(struct inet_diag_req_v2 *req, const struct diag_ctx *c)
+{
+	const struct sock_filter *f = &c->f;
+
+	if (req->sdiag_protocol == IPPROTO_RAW)
+		return;
+	if (f->lport_lo > 0 && f->lport_lo <= 0xffff && f->lport_lo == f->lport_hi)
+		req->id.idiag_sport = htons((uint16_t)f->lport_lo);
+	if (f->rport_lo > 0 && f->rport_lo <= 0xffff && f->rport_lo == f->rport_hi)
+		req->id.idiag_dport = htons((uint16_t)f->rport_lo);
+}
+
 int dump_inet(struct diag_ctx *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -118,6 +135,7 @@ int dump_inet(struct diag_ctx *c)
 	bclen = diag_bytecode(&c->f, bc, sizeof(bc));
 	if (bclen > 0)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bclen, bc);
+	set_exact_ports(req, c);
 	return nl_request(&c->s->diag, nlh, inet_msg_cb, c, &res);
 }
 
