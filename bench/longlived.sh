@@ -6,7 +6,7 @@
 #   lnetstat  lua5.4 bench/longlived.lua CALLS  -- listening{proto="tcp"}, CALLS
 #             times in one state after a warm-up: CPU µs per call (os.clock)
 #   bare-c    bench/diagloop.c CALLS            -- the same kernel requests in C
-#             (socket, LISTEN dumps of AF_INET and AF_INET6, close): CPU µs per call
+#             (socket, one LISTEN dump of both families, close): CPU µs per call
 # CALLS = $BENCH_CALLS (default 2000).
 # Why: an nginx worker or an HAProxy thread asking for its listeners again and
 # again pays this per call; the bare-C loop is what the kernel round trips

@@ -144,6 +144,52 @@ describe("kernel-side socket filters", function()
     assert.is_true(n < total)
   end)
 
+  -- Both TCP families come from one walk of the kernel's tables (one
+  -- request): the list keeps IPv4 before IPv6, the stream gets the same
+  -- sockets, and each family alone gives its own.
+  root_it("TCP's two families in one request: the list orders them, the stream has them all", function()
+    local list = assert(ns.sockets { netns = NS, proto = "tcp" })
+    local v4 = assert(ns.sockets { netns = NS, proto = "tcp", family = "inet" })
+    local v6 = assert(ns.sockets { netns = NS, proto = "tcp", family = "inet6" })
+    assert.is_true(#v4 > 0 and #v6 > 0)
+    assert.equal(#v4 + #v6, #list)
+    for i, r in ipairs(list) do
+      assert.equal(i <= #v4 and "inet" or "inet6", r.family, "record " .. i)
+    end
+    local listed, streamed = {}, {}
+    for _, r in ipairs(list) do listed[key(r)] = true end
+    for _, r in ipairs(v4) do assert.is_true(listed[key(r)], key(r)) end
+    for _, r in ipairs(v6) do assert.is_true(listed[key(r)], key(r)) end
+    local count, summary = assert(ns.each_socket({ netns = NS, proto = "tcp" }, function(r)
+      streamed[key(r)] = true
+    end))
+    assert.equal(#list, count)
+    assert.equal(#list, summary.messages)
+    assert.same(listed, streamed)
+    -- one request on the sock_diag socket for both (strace counts its sends)
+    -- inject: strace's fault injection for the first request, if any
+    local function traced(inject)
+      local trace = tmpdir .. "/trace"
+      local out = helpers.run(format("strace -f -qq -e trace=socket,sendto %s -o %s %s -e %s; echo \"<rc=$?>\"",
+        inject or "", helpers.quote(trace), helpers.LUA, helpers.quote(format(
+          "package.path = %q; package.cpath = %q\n"
+            .. "io.write(#assert(require('lnetstat').sockets { netns = %q, proto = 'tcp' }))",
+          package.path, package.cpath, NS))))
+      local text = helpers.read_file(trace)
+      local fd = text:match("NETLINK_SOCK_DIAG%) = (%d+)")
+      local sends = 0
+      for _ in text:gmatch("sendto%(" .. fd .. ", ") do sends = sends + 1 end
+      return out, sends
+    end
+    local out, sends = traced()
+    assert.equal(#list .. "<rc=0>\n", out)
+    assert.equal(1, sends)
+    -- a kernel that refuses that request: one request per family instead
+    out, sends = traced("-e inject=sendto:error=EINVAL:when=1")
+    assert.equal(#list .. "<rc=0>\n", out)
+    assert.equal(3, sends)
+  end)
+
   -- An exact port also goes into the request's socket id, which the
   -- kernel's TCP and UDP dumps compare before the bytecode: a wrong one
   -- there would lose the matches.

@@ -576,6 +576,41 @@ describe("lnetstat.format.netstat", function()
   end)
 end)
 
+describe("the streamed socket view", function()
+  -- each_socket hands TCP's two families over in one walk, mixed: netstat
+  -- shows the tcp lines, then the tcp6 ones, then the next protocol
+  it("prints a protocol's IPv6 lines after its IPv4 ones, whatever order they come in", function()
+    local function sock(proto, family, laddr, lport, raddr, rport)
+      return { proto = proto, family = family, state = proto == "tcp" and "ESTABLISHED" or "UNCONN",
+        recv_q = 0, send_q = 0, local_addr = laddr, local_port = lport, remote_addr = raddr,
+        remote_port = rport }
+    end
+    local records = {
+      sock("tcp", "inet6", "::1", 8080, "::1", 40001),
+      sock("tcp", "inet", "127.0.0.1", 8080, "127.0.0.1", 40002),
+      sock("tcp", "inet6", "::1", 8081, "::1", 40003),
+      sock("tcp", "inet", "127.0.0.1", 8081, "127.0.0.1", 40004),
+      sock("udp", "inet", "127.0.0.1", 53, "0.0.0.0", 0),
+      sock("udp", "inet6", "::1", 53, "::", 0),
+    }
+    local fake = { each_socket = function(_, fn)
+      for _, r in ipairs(records) do fn(r) end
+      return #records, {}
+    end }
+    local written = {}
+    local out, notes = format.socket_view(format.parse_args { "-tuan" },
+      { lnetstat = fake, write = function(text) written[#written + 1] = text end })
+    assert.are.equal("", out)
+    assert.are.equal("", notes)
+    local ports = {}
+    -- the local port of each line, in order
+    for proto, port in table.concat(written):gmatch("\n(%a+6?) +%d+ +%d+ [^\n]-:(%d+) ") do
+      ports[#ports + 1] = proto .. ":" .. port
+    end
+    assert.are.same({ "tcp:8080", "tcp:8081", "tcp6:8080", "tcp6:8081", "udp:53", "udp6:53" }, ports)
+  end)
+end)
+
 describe("lnetstat.format.json", function()
   it("writes large counters exactly and lists as arrays", function()
     local big = math.type and 9007199254740993 or 2 ^ 53

@@ -58,6 +58,34 @@ static int pop_family(lua_State *L, int idx)
 						     name != NULL ? name : "?"));
 }
 
+/* TCP of both families in one walk (diag.h). Into a list, the IPv6
+ * records wait in a list of their own and follow the IPv4 ones: the order
+ * two requests give. A function gets each record as it comes. */
+static int dump_tcp_one_walk(struct diag_ctx *c)
+{
+	lua_State *L = c->L;
+	lua_Integer k;
+	int err;
+
+	c->family = AF_UNSPEC;
+	c->later = 0;
+	c->nlater = 0;
+	if (lua_type(L, c->list) == LUA_TTABLE) {
+		lua_newtable(L);
+		c->later = lua_gettop(L);
+	}
+	err = dump_inet(c);
+	if (c->later != 0) {
+		for (k = 1; err == 0 && k <= c->nlater; k++) {
+			lua_rawgeti(L, c->later, (int)k);
+			lua_rawseti(L, c->list, (int)++c->n);
+		}
+		lua_settop(L, c->later - 1);
+		c->later = 0;
+	}
+	return err;
+}
+
 #define DIAG_MAX_FAMILIES 3
 
 /* Argument idx: a family name (none: "any"), or a list of one to three of
@@ -135,6 +163,24 @@ int l_sock_diag(lua_State *L)
 
 	sock_keys_push(L, &c.sk, c.s, c.f.reuse && lua_type(L, 2) == LUA_TFUNCTION);
 	for (i = first - 1; i < nfamilies && err == 0; i++) {
+		if (dump == dump_inet && strcmp(c.proto, "tcp") == 0 &&
+		    i + 1 < nfamilies && families[i] == AF_INET && families[i + 1] == AF_INET6) {
+			lua_Integer before = c.n, sent = c.messages;
+
+			err = dump_tcp_one_walk(&c);
+			if (err == 0) {
+				i++;   /* both families done */
+				continue;
+			}
+			/* A kernel without that request refuses it before any
+			 * socket: then family by family. Once sockets came, the
+			 * failure stands, as the first family's. */
+			if (c.n != before || c.messages != sent) {
+				i++;
+				break;
+			}
+			err = 0;
+		}
 		c.family = families[i];
 		err = dump(&c);
 	}

@@ -20,12 +20,19 @@ struct diag_ctx {
 	int family;
 	int want_info;
 	lua_Integer messages;   /* socket messages the kernel sent */
+	int later;              /* one walk into a list: stack index of the list that
+				 * holds its IPv6 records until the walk ends (else 0) */
+	lua_Integer nlater;     /* records in it */
 	struct sock_filter f;
 	struct sock_keys sk;
 };
 
 /* Each sends its family's dump request and appends the matching records;
- * 0 or a negative errno. */
+ * 0 or a negative errno. dump_inet takes family AF_UNSPEC for TCP: both
+ * families in one walk of the kernel's socket tables. An AF_INET or
+ * AF_INET6 request walks the same tables and skips the other family's
+ * sockets, so asking for both that way touches every socket twice; the
+ * older TCPDIAG_GETSOCK request answers for every family at once. */
 int dump_inet(struct diag_ctx *c);
 int dump_unix(struct diag_ctx *c);
 int dump_packet(struct diag_ctx *c);

@@ -24,7 +24,8 @@ int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	int family;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	/* TCPDIAG_GETSOCK: the answer to the one-walk request of both families */
+	if ((nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK) ||
 	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return 0;
 	m = (const struct inet_diag_msg *)mnl_nlmsg_get_payload(nlh);
@@ -72,7 +73,10 @@ int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 		push_inet_info(c->L, tb);
 		lua_setfield(c->L, -2, "info");
 	}
-	append(c->L, c->list, &c->n);
+	if (c->later != 0 && family == AF_INET6)
+		append(c->L, c->later, &c->nlater);   /* listed after the IPv4 ones */
+	else
+		append(c->L, c->list, &c->n);
 	return 0;
 }
 
@@ -94,48 +98,65 @@ static int inet_protocol(const char *proto)
  * cheaper test on a busy host), and TCP skips its table of listeners
  * when a remote port is given. Port 0 there means "any", and RAW dumps do
  * not read it: those keep the bytecode alone. */
-static void set_exact_ports(struct inet_diag_req_v2 *req, const struct diag_ctx *c)
+static void set_exact_ports(struct inet_diag_sockid *id, int protocol, const struct sock_filter *f)
 {
-	const struct sock_filter *f = &c->f;
-
-	if (req->sdiag_protocol == IPPROTO_RAW)
+	if (protocol == IPPROTO_RAW)
 		return;
 	if (f->lport_lo > 0 && f->lport_lo <= 0xffff && f->lport_lo == f->lport_hi)
-		req->id.idiag_sport = htons((uint16_t)f->lport_lo);
+		id->idiag_sport = htons((uint16_t)f->lport_lo);
 	if (f->rport_lo > 0 && f->rport_lo <= 0xffff && f->rport_lo == f->rport_hi)
-		req->id.idiag_dport = htons((uint16_t)f->rport_lo);
+		id->idiag_dport = htons((uint16_t)f->rport_lo);
 }
 
 int dump_inet(struct diag_ctx *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct inet_diag_req_v2 *req;
+	struct inet_diag_sockid *id;
 	struct nlmsghdr *nlh;
 	struct nl_result res;
 	unsigned char bc[DIAG_BYTECODE_MAX];
 	size_t bclen;
 	uint32_t states = c->f.states;
+	uint8_t ext = 0;
+	int protocol = inet_protocol(c->proto);
 
 	/* BOUND_INACTIVE (13) is a query-only bit we never ask for. */
 	states &= (1u << (ST_MAX_KERNEL + 1)) - 1;
 	if (states & (1u << ST_SYN_RECV))
 		states |= 1u << ST_NEW_SYN_RECV;   /* request sockets */
-
-	req = (struct inet_diag_req_v2 *)diag_request(buf, &nlh, sizeof(*req));
-	req->sdiag_family = (uint8_t)c->family;
-	req->sdiag_protocol = (uint8_t)inet_protocol(c->proto);
-	req->idiag_states = states;
 	/* idiag_ext is a u8: only attributes 1..8 can be asked for. */
 	if (c->want_info)
-		req->idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
-				 (1 << (INET_DIAG_SKMEMINFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
-				 (1 << (INET_DIAG_TCLASS - 1));
+		ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
+		      (1 << (INET_DIAG_SKMEMINFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
+		      (1 << (INET_DIAG_TCLASS - 1));
+	if (c->family == AF_UNSPEC) {
+		/* TCP of both families in one walk (diag.h, DIAG_ONE_WALK) */
+		struct inet_diag_req *req;
+
+		if (protocol != IPPROTO_TCP)
+			return -EINVAL;
+		req = (struct inet_diag_req *)nl_put_request(buf, &nlh, TCPDIAG_GETSOCK,
+							     NLM_F_REQUEST | NLM_F_DUMP, sizeof(*req));
+		req->idiag_family = AF_INET;   /* not read: every family is answered */
+		req->idiag_states = states;
+		req->idiag_ext = ext;
+		id = &req->id;
+	} else {
+		struct inet_diag_req_v2 *req;
+
+		req = (struct inet_diag_req_v2 *)diag_request(buf, &nlh, sizeof(*req));
+		req->sdiag_family = (uint8_t)c->family;
+		req->sdiag_protocol = (uint8_t)protocol;
+		req->idiag_states = states;
+		req->idiag_ext = ext;
+		id = &req->id;
+	}
+	set_exact_ports(id, protocol, &c->f);
 	/* Port and address filters run in the kernel too: it then sends only
 	 * the sockets that match (inet_msg_cb still checks each one). */
 	bclen = diag_bytecode(&c->f, bc, sizeof(bc));
 	if (bclen > 0)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bclen, bc);
-	set_exact_ports(req, c);
 	return nl_request(&c->s->diag, nlh, inet_msg_cb, c, &res);
 }
 

@@ -32,6 +32,8 @@ local function statistics_text(...) return text_module("statistics").statistics_
 
 local M = {}
 
+local BATCH = 512   -- lines per write of a streamed view
+
 -- Files and lookups the renderers are handed --------------------------------------
 
 --- The name files read without -n (opts.files overrides each path).
@@ -168,7 +170,8 @@ local INET_PROTO = { tcp = true, udp = true, udplite = true, raw = true }
 
 --- The socket view (the inet table, -g's table, the UNIX table), rendered
 -- while each_socket() hands the records over, so that 100,000 sockets never
--- sit in memory at once. Returns stdout_text, stderr_text, or nil, message,
+-- sit in memory at once (TCP's IPv6 lines wait, as text, for the end of its
+-- IPv4 ones). Returns stdout_text, stderr_text, or nil, message,
 -- errno. opts: netns, lnetstat (the data module), data = {sockets=,
 -- groups=} (lists to render instead of the kernel's), write =
 -- function(text) (stream stdout through it in batches; stdout_text is then
@@ -187,15 +190,16 @@ function M.socket_view(flags, opts)
   local note_first = flags.programs and euid ~= 0
   local write = not note_first and opts.write or nil
   local out, n = {}, 0
+  -- written in batches of BATCH lines: no 8 MB string, and the heap pages
+  -- of the lines written are reused for the next ones
+  local function write_out()
+    write(concat(out, "", 1, n))
+    n = 0
+  end
   local function emit(text)
     n = n + 1
     out[n] = text
-    if write and n >= 512 then
-      -- batches: no 8 MB string, and the heap pages of the lines written
-      -- are reused for the next ones
-      write(concat(out, "", 1, n))
-      n = 0
-    end
+    if write and n >= BATCH then write_out() end
   end
   local ropts = M.text_opts(p, opts)
   local c = inet_context(shown, ropts)
@@ -218,16 +222,25 @@ function M.socket_view(flags, opts)
     local want = { tcp = shown.tcp, udp = shown.udp, udplite = shown.udplite, raw = shown.raw }
     local fams = { inet = shown.inet, inet6 = shown.inet6 }
     local all = flags.all
-    -- each_socket delivers protocol by protocol, IPv4 then IPv6: netstat's
-    -- order, so the lines can go out as they come
+    -- each_socket delivers protocol by protocol: netstat's order, so the
+    -- lines can go out as they come (but for TCP's IPv6 lines, below)
     -- whether an owner was seen matters only to the note of -p without root
     local look_for_owners = flags.programs and euid ~= 0
     -- -tn/-tan on a busy host: nearly every record is a connected IPv4 TCP
     -- socket, whose line the renderer's short path makes (it takes only
     -- sockets with a remote port: netstat shows them unless -l comes alone)
     local tcp4_shown = c.fast and want.tcp and fams.inet and (all or not flags.listening)
+    -- A TCP dump hands both families over in one walk of the kernel's
+    -- tables: the IPv6 lines wait here (as text) until the protocol ends,
+    -- so that they follow its IPv4 lines as in netstat.
+    local later, nlater, later_proto = {}, 0, nil
+    local function flush_later()
+      for i = 1, nlater do emit(later[i]) end
+      later, nlater = {}, 0
+    end
     local count, err, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
       local proto = r.proto
+      if nlater > 0 and proto ~= later_proto then flush_later() end
       local line
       if tcp4_shown and proto == "tcp" and r.family == "inet" then line = tcp4_line(r, c) end
       if not line then
@@ -241,15 +254,19 @@ function M.socket_view(flags, opts)
         end
       end
       if line then
-        n = n + 1
-        out[n] = line
-        if write and n >= 512 then
-          write(concat(out, "", 1, n))
-          n = 0
+        if r.family == "inet6" then
+          nlater = nlater + 1
+          later[nlater] = line
+          later_proto = proto
+        else
+          n = n + 1   -- emit(line), without a call per line
+          out[n] = line
+          if write and n >= BATCH then write_out() end
         end
       end
     end)
     if not count then return nil, err, errno end
+    flush_later()
   end
   if p.groups then
     local groups = data.groups
@@ -264,7 +281,7 @@ function M.socket_view(flags, opts)
   if unix_view then emit(unix_text(unix_list, shown, ropts)) end
   local notes = socket_notes(flags, euid, saw_owner)
   if write then
-    if n > 0 then write(concat(out, "", 1, n)) end
+    if n > 0 then write_out() end
     return "", notes
   end
   return concat(out, "", 1, n), notes
@@ -304,7 +321,7 @@ function M.route_view(flags, opts)
       if line then
         n = n + 1
         out[n] = line
-        if n >= 512 then
+        if n >= BATCH then
           write(concat(out, "", 1, n))
           n = 0
         end
