@@ -118,7 +118,8 @@ static int read_families(lua_State *L, int idx, int *out)
  *  | nil, msg, errno, {failed =, count =, messages =, unnamed =}
  * families: a family name ("inet", "inet6", "any") or a list of them,
  * dumped in turn from the first-th (default 1) with one key set (a long-
- * lived state asking for inet and inet6 pays the call once). messages
+ * lived state asking for inet and inet6 pays the call once); TCP's inet
+ * followed by inet6 is one walk (dump_tcp_one_walk). messages
  * counts the socket messages the kernel sent (inet protocols; before
  * userspace filtering); unnamed the records with an ifindex but no
  * interface name (the session has no rtnetlink socket to name it). Appends

@@ -130,7 +130,7 @@ int dump_inet(struct diag_ctx *c)
 		      (1 << (INET_DIAG_SKMEMINFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
 		      (1 << (INET_DIAG_TCLASS - 1));
 	if (c->family == AF_UNSPEC) {
-		/* TCP of both families in one walk (diag.h, DIAG_ONE_WALK) */
+		/* TCP of both families in one walk (see diag.h) */
 		struct inet_diag_req *req;
 
 		if (protocol != IPPROTO_TCP)
