@@ -4,38 +4,47 @@
  * §2). */
 #include "nl/nl.h"
 
-struct attr_table {
-	const struct nlattr **tb;
-	int size;
-};
-
-static int attr_table_cb(const struct nlattr *attr, void *data)
+/* Fills tb[type] with each attribute of the len bytes at p whose type is
+ * below size; stops at the first attribute that does not fit (as
+ * mnl_attr_parse does, but without a callback per attribute: this runs
+ * for every socket and route of a dump). The end is the message's own
+ * length, never rounded up past it. */
+static int attrs_walk(const unsigned char *p, size_t len, const struct nlattr **tb, int size)
 {
-	const struct attr_table *t = (const struct attr_table *)data;
-	int type = mnl_attr_get_type(attr);
+	while (len >= sizeof(struct nlattr)) {
+		const struct nlattr *a = (const struct nlattr *)(const void *)p;
+		size_t alen = a->nla_len, step;
+		int type = a->nla_type & NLA_TYPE_MASK;
 
-	if (type >= 0 && type < t->size)
-		t->tb[type] = attr;
+		if (alen < sizeof(struct nlattr) || alen > len)
+			break;
+		if (type < size)
+			tb[type] = a;
+		step = MNL_ALIGN(alen);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
 	return MNL_CB_OK;
 }
 
 int nl_attrs_parse(const struct nlmsghdr *nlh, unsigned int offset,
 		   const struct nlattr **tb, int size)
 {
-	struct attr_table t;
+	size_t start = MNL_NLMSG_HDRLEN + MNL_ALIGN(offset);
 
-	t.tb = tb;
-	t.size = size;
-	return mnl_attr_parse(nlh, offset, attr_table_cb, &t);
+	if (nlh->nlmsg_len < start)
+		return MNL_CB_OK;   /* no attributes */
+	return attrs_walk((const unsigned char *)nlh + start, nlh->nlmsg_len - start, tb, size);
 }
 
 int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, int size)
 {
-	struct attr_table t;
-
-	t.tb = tb;
-	t.size = size;
-	return mnl_attr_parse_nested(nest, attr_table_cb, &t);
+	if (nest->nla_len < MNL_ATTR_HDRLEN)
+		return MNL_CB_OK;
+	return attrs_walk((const unsigned char *)nest + MNL_ATTR_HDRLEN,
+			  nest->nla_len - MNL_ATTR_HDRLEN, tb, size);
 }
 
 int nl_attr_u32(const struct nlattr *a, uint32_t *out)

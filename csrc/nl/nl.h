@@ -57,8 +57,8 @@ void session_close(struct session *s);
 void session_register(lua_State *L);
 
 /* nl/attr.c: tb[type] = the last attribute of each type below size (the
- * caller zeroes tb); other types are ignored. Return what libmnl's parsers
- * return. */
+ * caller zeroes tb); other types are ignored, and the first attribute that
+ * does not fit ends the walk. Return MNL_CB_OK, as libmnl's parsers do. */
 int nl_attrs_parse(const struct nlmsghdr *nlh, unsigned int offset,
 		   const struct nlattr **tb, int size);
 int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, int size);
