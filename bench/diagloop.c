@@ -44,47 +44,48 @@ static long count_answer(int fd)
 	}
 }
 
-/* One LISTEN dump of family AF_INET or AF_INET6 (SOCK_DIAG_BY_FAMILY). */
-static long dump_family(int fd, int family)
+/* Sends a dump request: message type, then its family header (len bytes
+ * at req); returns the records of the answer. */
+static long dump_request(int fd, uint16_t type, const void *req, size_t len)
 {
 	struct {
 		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
+		union {
+			struct inet_diag_req v1;
+			struct inet_diag_req_v2 v2;
+		} req;
 	} msg;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
 	memset(&msg, 0, sizeof msg);
-	msg.nlh.nlmsg_len = sizeof msg;
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_len = NLMSG_LENGTH(len);
+	msg.nlh.nlmsg_type = type;
 	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = family;
-	msg.req.sdiag_family = family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = TCP_LISTEN_BIT;
-	if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+	msg.nlh.nlmsg_seq = 1;
+	memcpy(&msg.req, req, len);
+	if (sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
 		return perror("sendto"), -1;
 	return count_answer(fd);
 }
 
-/* One LISTEN dump of both families (TCPDIAG_GETSOCK): what lnetstat asks. */
+/* One LISTEN dump of family AF_INET or AF_INET6 (SOCK_DIAG_BY_FAMILY). */
+static long dump_family(int fd, int family)
+{
+	struct inet_diag_req_v2 req = {
+		.sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
+		.idiag_states = TCP_LISTEN_BIT,
+	};
+
+	return dump_request(fd, SOCK_DIAG_BY_FAMILY, &req, sizeof req);
+}
+
+/* One LISTEN dump of both families (TCPDIAG_GETSOCK): what lnetstat asks,
+ * one walk of the kernel's tables (idiag_family is not read). */
 static long dump(int fd)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req req;
-	} msg;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct inet_diag_req req = { .idiag_family = AF_INET, .idiag_states = TCP_LISTEN_BIT };
 
-	memset(&msg, 0, sizeof msg);
-	msg.nlh.nlmsg_len = sizeof msg;
-	msg.nlh.nlmsg_type = TCPDIAG_GETSOCK;   /* both families, one walk */
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = 1;
-	msg.req.idiag_family = AF_INET;   /* not read by the kernel */
-	msg.req.idiag_states = TCP_LISTEN_BIT;
-	if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
-		return perror("sendto"), -1;
-	return count_answer(fd);
+	return dump_request(fd, TCPDIAG_GETSOCK, &req, sizeof req);
 }
 
 static double cpu_us(void)
