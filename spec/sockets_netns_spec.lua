@@ -388,6 +388,54 @@ describe("sockets() in a private netns", function()
     assert.has_error(function() core.owners("x") end)
   end)
 
+  -- process = "first": the lowest pid of each socket alone (netstat -p's
+  -- owner), so the /proc scan ends at the process where the last wanted
+  -- socket turns up. strace shows which fd tables were opened.
+  root_it("process = 'first' gives the lowest pid and stops the scan there", function()
+    local lowest = math.min(facts.pid, facts.child_pid)
+    local every = assert(ns.sockets { netns = NS, proto = "tcp", state = "LISTEN",
+      local_port = P.listen_any, process = true })
+    local first = assert(ns.sockets { netns = NS, proto = "tcp", state = "LISTEN",
+      local_port = P.listen_any, process = "first" })
+    assert.equal(1, #every)
+    assert.equal(1, #first)
+    assert.equal(2, #every[1].processes)
+    assert.equal(1, #first[1].processes)
+    assert.equal(lowest, first[1].pid)
+    assert.same(every[1].processes[1], first[1].processes[1])
+    assert.equal(every[1].program, first[1].program)
+    -- the pids whose fd table the scan opened, in a separate traced process
+    local function maxof(list)
+      local m = -1
+      for _, v in ipairs(list) do m = math.max(m, v) end
+      return m
+    end
+    local function opened(process)
+      local trace = tmpdir .. "/trace-owners"
+      local out = helpers.run(format("strace -f -qq -e trace=openat -o %s %s -e %s; echo \"<rc=$?>\"",
+        helpers.quote(trace), helpers.LUA, helpers.quote(format(
+          "package.path = %q; package.cpath = %q\n"
+            .. "local l = assert(require('lnetstat').sockets { netns = %q, proto = 'tcp', "
+            .. "state = 'LISTEN', local_port = %d, process = %s })\n"
+            .. "io.write(#l[1].processes)",
+          package.path, package.cpath, NS, P.listen_any, process))))
+      local pids = {}
+      for p in helpers.read_file(trace):gmatch('openat%(%d+, "(%d+)/fd"') do
+        pids[#pids + 1] = tonumber(p)
+      end
+      return out, pids
+    end
+    local out, pids = opened("'first'")
+    assert.equal("1<rc=0>\n", out)
+    assert.is_true(#pids > 0)
+    assert.equal(lowest, maxof(pids))
+    -- every owner: the scan goes on past it, to the child and to the
+    -- traced process itself (both with higher pids)
+    out, pids = opened("true")
+    assert.equal("2<rc=0>\n", out)
+    assert.is_true(maxof(pids) > math.max(facts.pid, facts.child_pid))
+  end)
+
   root_it("sees the same unix sockets as ss -xa", function()
     local list, err, errno = ns.sockets { netns = NS, proto = "unix", process = true }
     local ss_list, ss_err = helpers.ss(NS, "-xapH")

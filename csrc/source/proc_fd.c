@@ -111,6 +111,12 @@ static uint64_t *inode_slot(struct inode_set *set, uint64_t inode)
 	return &set->slot[i];
 }
 
+/* Marks a slot whose inode has been found, in a scan that wants one owner
+ * per socket. The slot stays non-zero, so the probe chains through it hold;
+ * no inode the scan parses equals it (those above INT64_MAX are skipped:
+ * records hold inodes as Lua integers). */
+#define INODE_FOUND UINT64_MAX
+
 /* Adds inode; returns 1 when it was not there yet. */
 static int inode_set_add(struct inode_set *set, uint64_t inode)
 {
@@ -156,6 +162,18 @@ static struct inode_set *push_inode_set(lua_State *L, int idx, size_t *count)
 	return set;
 }
 
+/* True when owners[inode] has an owner already. */
+static int has_owner(lua_State *L, int owners, uint64_t inode)
+{
+	int known;
+
+	lua_pushinteger(L, (lua_Integer)inode);
+	lua_rawget(L, owners);   /* returns nothing before Lua 5.3 */
+	known = !lua_isnil(L, -1);
+	lua_pop(L, 1);
+	return known;
+}
+
 /* Appends {pid, fd, program} to owners[inode]. The names table (stack
  * index names) holds one {program, argv0} per pid, read once. */
 static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
@@ -193,27 +211,31 @@ static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
 	lua_pop(L, 2);   /* owner list, name prototype */
 }
 
-/* core.owners([sockets]) -> owners, unreadable, errno, processes
+/* core.owners([sockets [, first]]) -> owners, unreadable, errno, processes
  * owners[inode] = { {pid=, fd=, program=}, ... } in /proc order (ascending
  * pid); processes[pid] = {program=, argv0=} for every pid in owners.
  * sockets, if given, is a list of socket records: only their inodes are
  * looked for, in a set made here, and owners is sized for them; other
- * sockets are skipped without a table. Every process is read: a socket may be shared by
- * several (fork, SCM_RIGHTS), and each of them is listed. unreadable counts
- * processes whose fd list could not be read (other users' processes
- * without privilege). */
+ * sockets are skipped without a table. Every process is read: a socket may
+ * be shared by several (fork, SCM_RIGHTS), and each of them is listed.
+ * With first, each socket gets its first owner only (the lowest pid and
+ * its lowest fd, which is the one netstat -p prints), and a scan for a list
+ * of sockets stops at the process where the last of them is found.
+ * unreadable counts processes whose fd list could not be read (other
+ * users' processes without privilege). */
 int l_owners(lua_State *L)
 {
 	struct dirbox *b;
 	struct dirent *pe, *fe;
 	char path[48], link[64];
 	struct inode_set *wanted = NULL;
-	size_t nwanted = 0;
-	int owners, names;
+	size_t nwanted = 0, found = 0;
+	int owners, names, first;
 	int unreadable = 0, first_err = 0;
 
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
+	first = lua_toboolean(L, 2);
 	lua_settop(L, 1);
 	if (lua_istable(L, 1))
 		wanted = push_inode_set(L, 1, &nwanted);
@@ -229,7 +251,7 @@ int l_owners(lua_State *L)
 	b->proc = opendir("/proc");
 	if (b->proc == NULL)
 		return push_error(L, "opendir /proc", errno);
-	while ((pe = readdir(b->proc)) != NULL) {
+	while ((wanted == NULL || found < nwanted) && (pe = readdir(b->proc)) != NULL) {
 		int pid = parse_pid(pe->d_name);
 
 		if (pid <= 0)
@@ -270,11 +292,23 @@ int l_owners(lua_State *L)
 				continue;
 			link[n] = '\0';
 			inode = strtoull(link + 8, &end, 10);
-			if (*end != ']' || inode == 0)
+			if (*end != ']' || inode == 0 || inode > INT64_MAX)
 				continue;
-			if (wanted != NULL && *inode_slot(wanted, (uint64_t)inode) == 0)
+			if (wanted != NULL) {
+				uint64_t *slot = inode_slot(wanted, (uint64_t)inode);
+
+				if (*slot == 0)
+					continue;
+				if (first) {
+					*slot = INODE_FOUND;   /* its later owners are not wanted */
+					found++;
+				}
+			} else if (first && has_owner(L, owners, inode)) {
 				continue;
+			}
 			add_owner(L, b, owners, names, inode, pid, atoi(fe->d_name));
+			if (wanted != NULL && found == nwanted)
+				break;   /* the last wanted socket: no process after this one is read */
 		}
 		closedir(b->fds);
 		b->fds = NULL;

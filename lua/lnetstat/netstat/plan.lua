@@ -109,7 +109,7 @@ function M.new(flags)
         state = flags.listening and "listening" or "connected"
       end
       p.sockets = {
-        proto = protos, state = state, process = flags.programs or nil,
+        proto = protos, state = state, process = flags.programs and "first" or nil,
         family = (flags.any_type and not unix_view) and one_family(flags) or nil,
         -- the UNIX table needs every field; the inet lines only theirs
         fields = not unix_view and inet_fields(shown) or nil,

@@ -158,7 +158,16 @@ local function proc_name(proto, family)
   return proto
 end
 
-local BOOLEAN_OPTS = { "process", "info", "reuse" }
+local BOOLEAN_OPTS = { "info", "reuse" }
+
+-- process: true (every owner of each socket) or "first" (the lowest pid
+-- alone, as netstat -p shows it: the scan of a list stops once each socket
+-- has one).
+local function process_opt(fname, value)
+  if value == nil or type(value) == "boolean" or value == "first" then return value end
+  options.argerror(fname, 1, format("process must be a boolean or \"first\", got %s",
+    type(value) == "string" and format("%q", value) or type(value)))
+end
 
 local function parse_socket_opts(fname, opts, preset_state)
   opts = options.check(fname, opts, fname == "each_socket" and EACH_OPTS or SOCKET_OPTS)
@@ -182,7 +191,7 @@ local function parse_socket_opts(fname, opts, preset_state)
   local source = options.source(fname, 1, opts.source)
   local netns = options.netns(fname, 1, opts.netns)
   for _, k in ipairs(BOOLEAN_OPTS) do options.boolean(fname, 1, k, opts[k]) end
-  local process, info = opts.process, opts.info
+  local process, info = process_opt(fname, opts.process), opts.info
   local reuse
   if opts.reuse then
     -- the C core tracks the fields it sets itself, not owners or internals
@@ -404,8 +413,8 @@ local function command_name(argv0)
   return argv0
 end
 
-local function owner_index(sockets)
-  local owners, unreadable, errno, procs = core.owners(sockets)
+local function owner_index(sockets, process)
+  local owners, unreadable, errno, procs = core.owners(sockets, process == "first")
   if not owners then return nil, unreadable, errno end
   -- each process's command, derived once
   local commands = {}
@@ -562,7 +571,7 @@ local function run_sockets(q)
   if q.process then
     -- the owners of these records only: the C core reads their inodes
     local index
-    index, err, errno = owner_index(list)
+    index, err, errno = owner_index(list, q.process)
     if not index then return nil, err, errno end
     for _, r in ipairs(list) do attach_owner(index, r) end
     note_unknown_owners(index, list)
@@ -589,7 +598,7 @@ function M.each_socket(opts, fn)
   local index, err, errno
   if q.process then
     -- owners first: the sockets are not held, so every socket is looked up
-    index, err, errno = owner_index(nil)
+    index, err, errno = owner_index(nil, q.process)
     if not index then return nil, err, errno end
   end
   local summary = {}
