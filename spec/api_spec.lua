@@ -119,6 +119,8 @@ describe("sockets() argument errors", function()
     assert.matches("local_addr must be an address or CIDR", err_of(ns.sockets, { local_addr = "10.0.0.0/33" }))
     assert.matches("remote_addr must be an address or CIDR", err_of(ns.sockets, { remote_addr = "example" }))
     assert.matches("process must be a boolean", err_of(ns.sockets, { process = 1 }))
+    assert.equal([[bad argument #1 to 'listening' (process must be a boolean or "first", got "all")]],
+      err_of(ns.listening, { process = "all" }))
     assert.matches("netns must be a name, a path or a pid", err_of(ns.sockets, { netns = {} }))
     assert.matches("netns pid must be a positive integer", err_of(ns.sockets, { netns = -3 }))
   end)

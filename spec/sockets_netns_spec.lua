@@ -404,6 +404,14 @@ describe("sockets() in a private netns", function()
     assert.equal(lowest, first[1].pid)
     assert.same(every[1].processes[1], first[1].processes[1])
     assert.equal(every[1].program, first[1].program)
+    -- a stream reads every process's files before its first record, and
+    -- keeps the first owner of each socket
+    local streamed = {}
+    assert(ns.each_socket({ netns = NS, proto = "tcp", state = "LISTEN", local_port = P.listen_any,
+      process = "first" }, function(r) streamed[#streamed + 1] = r end))
+    assert.equal(1, #streamed)
+    assert.same(first[1].processes, streamed[1].processes)
+    assert.equal(lowest, streamed[1].pid)
     -- the pids whose fd table the scan opened, in a separate traced process
     local function maxof(list)
       local m = -1
