@@ -239,4 +239,29 @@ describe("route nests", function()
     assert.equal("UG", routes_mod.route_flags(list[1]))
     assert.equal("U", hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route", true)[1].flags)
   end)
+
+  -- Each attribute's length is checked where it is read: one of the wrong
+  -- size counts as not sent, and the others of the message still count.
+  it("takes an attribute of the wrong size for one not sent", function()
+    local function decode(attrs)
+      -- rtmsg: inet, /24, table main (254 in the header), static, universe, unicast
+      local body = string.char(2, 24, 0, 0, 254, 4, 0, 1) .. u32(0) ..
+        attr(1, ipv4(203, 0, 113, 0)) .. attrs
+      local list = hooks._decode_rtnl(nlmsghdr(16 + #body, 24) .. body, "route")
+      assert.equal(1, #list)
+      return list[1]
+    end
+    -- well formed: table 100, oif 1, metric 7, gateway via RTA_VIA
+    local good = decode(attr(15, u32(100)) .. attr(4, u32(1)) .. attr(6, u32(7)) ..
+      attr(18, u16(2) .. ipv4(198, 51, 100, 1)))
+    assert.same({ 100, 1, 7, "198.51.100.1" }, { good.table, good.oif, good.metric, good.gateway })
+    -- a table of 2 bytes, an oif of 8, a metric of 2, a via without its address
+    local bad = decode(attr(15, u16(100)) .. attr(4, u32(1) .. u32(1)) .. attr(6, u16(7)) ..
+      attr(18, u16(2)) .. attr(5, ipv4(198, 51, 100, 9)))
+    assert.same({ 254, 0, "198.51.100.9" }, { bad.table, bad.metric, bad.gateway })
+    assert.is_nil(bad.oif)
+    assert.equal("203.0.113.0/24", bad.dst)
+    -- a via whose family header is cut short
+    assert.is_nil(decode(attr(18, "\2")).gateway)
+  end)
 end)

@@ -47,9 +47,13 @@ int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, i
 			  nest->nla_len - MNL_ATTR_HDRLEN, tb, size);
 }
 
+/* The scalar and string readers test what mnl_attr_validate tests for
+ * their type (a payload of exactly the scalar's size; a string that is
+ * not empty and ends with its NUL) without its call and type table: a
+ * route record reads four or five scalars. */
 int nl_attr_u32(const struct nlattr *a, uint32_t *out)
 {
-	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+	if (a == NULL || mnl_attr_get_payload_len(a) != sizeof(uint32_t))
 		return 0;
 	*out = mnl_attr_get_u32(a);
 	return 1;
@@ -57,7 +61,7 @@ int nl_attr_u32(const struct nlattr *a, uint32_t *out)
 
 int nl_attr_u8(const struct nlattr *a, uint8_t *out)
 {
-	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+	if (a == NULL || mnl_attr_get_payload_len(a) != sizeof(uint8_t))
 		return 0;
 	*out = mnl_attr_get_u8(a);
 	return 1;
@@ -66,9 +70,13 @@ int nl_attr_u8(const struct nlattr *a, uint8_t *out)
 /* A NUL-terminated string attribute, or NULL. */
 const char *nl_attr_str(const struct nlattr *a)
 {
-	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+	const char *s;
+	uint16_t len;
+
+	if (a == NULL || (len = mnl_attr_get_payload_len(a)) == 0)
 		return NULL;
-	return mnl_attr_get_str(a);
+	s = (const char *)mnl_attr_get_payload(a);
+	return s[len - 1] == '\0' ? s : NULL;
 }
 
 const void *nl_msg_hdr(const struct nlmsghdr *nlh, uint16_t type, size_t hdr_size)

@@ -51,24 +51,12 @@ struct route_ctx {
 	int size;              /* hash slots of a record: what want can fill */
 };
 
-static int route_attr_ok(const struct nlattr *a, int type)
+/* A nested attribute as mnl_attr_validate accepts one: empty, or room
+ * for at least one attribute header. */
+static int nested_ok(const struct nlattr *a)
 {
-	switch (type) {
-	case RTA_OIF: case RTA_IIF: case RTA_PRIORITY: case RTA_TABLE:
-	case RTA_MARK: case RTA_UID: case RTA_NH_ID: case RTA_FLOW:
-		return mnl_attr_validate(a, MNL_TYPE_U32) >= 0;
-	case RTA_PREF:
-		return mnl_attr_validate(a, MNL_TYPE_U8) >= 0;
-	case RTA_METRICS: case RTA_MULTIPATH:
-		return mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0;
-	case RTA_CACHEINFO:
-		return mnl_attr_get_payload_len(a) >= sizeof(struct rta_cacheinfo);
-	case RTA_VIA:
-		return mnl_attr_get_payload_len(a) >= sizeof(struct rtvia);
-	default:
-		/* addresses: their length is checked against the family on use */
-		return 1;
-	}
+	return a != NULL && (mnl_attr_get_payload_len(a) == 0 ||
+			     mnl_attr_get_payload_len(a) >= MNL_ATTR_HDRLEN);
 }
 
 static size_t family_addr_len(int family)
@@ -96,7 +84,7 @@ static int attr_via(const struct nlattr *a, struct addr *out)
 	const struct rtvia *via;
 	size_t want;
 
-	if (a == NULL)
+	if (a == NULL || mnl_attr_get_payload_len(a) < sizeof(*via))
 		return 0;
 	via = (const struct rtvia *)mnl_attr_get_payload(a);
 	want = family_addr_len(via->rtvia_family);
@@ -169,16 +157,6 @@ static int route_next_hop(const struct route_rec *r, size_t *pos, struct route_h
 	return 1;
 }
 
-/* A u32 attribute that route_attr_ok has validated: 1 and its value, or 0
- * when it was not sent. */
-static int tb_u32(const struct nlattr *a, uint32_t *out)
-{
-	if (a == NULL)
-		return 0;
-	*out = mnl_attr_get_u32(a);
-	return 1;
-}
-
 /* The header facts of one RTM_NEWROUTE message; 0 when it is no route of
  * AF_INET or AF_INET6. */
 static int route_decode_hdr(const struct nlmsghdr *nlh, struct route_rec *r)
@@ -202,43 +180,41 @@ static int route_decode_hdr(const struct nlmsghdr *nlh, struct route_rec *r)
 }
 
 /* The attribute facts of the message whose header route_decode_hdr read
- * into r. Every attribute's length is checked (route_attr_ok, and the
- * family's address length): a malformed one counts as not sent. */
+ * into r. Every attribute's length is checked where it is read (the
+ * scalar readers, the family's address length, nested_ok): a malformed
+ * one counts as not sent. */
 static void route_decode_attrs(const struct nlmsghdr *nlh, struct route_rec *r)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
-	const struct nlattr *attr;
 	struct rta_cacheinfo ci;
+	uint8_t pref;
 
 	memset(tb, 0, sizeof(tb));
-	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) {   /* stops at a truncated attribute */
-		int type = mnl_attr_get_type(attr);
-
-		if (type <= RTA_MAX && route_attr_ok(attr, type))
-			tb[type] = attr;
-	}
-	(void)tb_u32(tb[RTA_TABLE], &r->table);   /* rtm_table reads 252 above 255 */
+	(void)nl_attrs_parse(nlh, sizeof(struct rtmsg), tb, RTA_MAX + 1);   /* stops at a truncated attribute */
+	(void)nl_attr_u32(tb[RTA_TABLE], &r->table);   /* rtm_table reads 252 above 255 */
 	if (!attr_addr(tb[RTA_DST], r->family, &r->dst))
 		r->dst.family = r->family;
 	r->has_src = r->src_len > 0 && attr_addr(tb[RTA_SRC], r->family, &r->src);
 	r->has_gateway = route_gateway(tb[RTA_GATEWAY], tb[RTA_VIA], r->family, &r->gateway);
 	r->has_prefsrc = attr_addr(tb[RTA_PREFSRC], r->family, &r->prefsrc);
-	r->has_oif = tb_u32(tb[RTA_OIF], &r->oif);
-	r->has_iif = tb_u32(tb[RTA_IIF], &r->iif);
-	(void)tb_u32(tb[RTA_PRIORITY], &r->metric);   /* IPv4 leaves a metric of 0 out */
-	r->has_nhid = tb_u32(tb[RTA_NH_ID], &r->nhid);
-	r->has_mark = tb_u32(tb[RTA_MARK], &r->mark);
-	r->has_uid = tb_u32(tb[RTA_UID], &r->uid);
-	if ((r->has_pref = tb[RTA_PREF] != NULL))
-		r->pref = mnl_attr_get_u8(tb[RTA_PREF]);
+	r->has_oif = nl_attr_u32(tb[RTA_OIF], &r->oif);
+	r->has_iif = nl_attr_u32(tb[RTA_IIF], &r->iif);
+	(void)nl_attr_u32(tb[RTA_PRIORITY], &r->metric);   /* IPv4 leaves a metric of 0 out */
+	r->has_nhid = nl_attr_u32(tb[RTA_NH_ID], &r->nhid);
+	r->has_mark = nl_attr_u32(tb[RTA_MARK], &r->mark);
+	r->has_uid = nl_attr_u32(tb[RTA_UID], &r->uid);
+	if ((r->has_pref = nl_attr_u8(tb[RTA_PREF], &pref)))
+		r->pref = pref;
 	if (nl_attr_copy(tb[RTA_CACHEINFO], &ci, sizeof(ci)) && ci.rta_expires != 0) {
 		r->has_expires = 1;
 		r->expires = (int32_t)ci.rta_expires;   /* clock_t: USER_HZ ticks */
 	}
-	if (tb[RTA_METRICS] != NULL)
+	if (nested_ok(tb[RTA_METRICS]))
 		route_metrics(tb[RTA_METRICS], r);
-	if ((r->multipath = tb[RTA_MULTIPATH]) != NULL)
+	if (nested_ok(tb[RTA_MULTIPATH])) {
+		r->multipath = tb[RTA_MULTIPATH];
 		r->next_hop = route_next_hop;
+	}
 }
 
 static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
