@@ -87,6 +87,7 @@ struct session {
 	size_t text_size;
 	struct ifname_map ifnames;
 	int closed;
+	long pid;             /* the process that opened it (a fork has a copy) */
 };
 
 struct cidr {

@@ -20,6 +20,9 @@
 #include "record/socket.h"
 #include "api.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 /* An aligned copy of the string at idx, as a receive buffer would be. */
 static const char *aligned_copy(lua_State *L, int idx, size_t *len)
 {
@@ -117,7 +120,56 @@ int l_decode_diag(lua_State *L)
 	return 2;
 }
 
+/* in_fork(fn) -> text: calls fn() in a forked child of this process and
+ * returns the string it returned, or "error: ..." for an error it
+ * raised. Lets the specs check what a session does in a child (lnetstat's
+ * own Lua has no fork). The child ends with _exit: nothing of the parent's
+ * state (buffers, atexit handlers, busted's output) runs twice. */
+static int l_in_fork(lua_State *L)
+{
+	int fds[2], status;
+	pid_t pid;
+	luaL_Buffer b;
+	char chunk[512];
+	ssize_t n;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	if (pipe(fds) != 0)
+		return luaL_error(L, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return luaL_error(L, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		const char *text;
+		size_t len, off = 0;
+
+		close(fds[0]);
+		lua_pushvalue(L, 1);
+		if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+			lua_pushfstring(L, "error: %s", lua_tostring(L, -1));
+		}
+		text = lua_tolstring(L, -1, &len);
+		if (text == NULL)
+			text = "(not a string)", len = strlen(text);
+		while (off < len && (n = write(fds[1], text + off, len - off)) > 0)
+			off += (size_t)n;
+		_exit(0);
+	}
+	close(fds[1]);
+	luaL_buffinit(L, &b);
+	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0)
+		luaL_addlstring(&b, chunk, (size_t)n);
+	close(fds[0]);
+	(void)waitpid(pid, &status, 0);
+	luaL_pushresult(&b);
+	return 1;
+}
+
 static const luaL_Reg testhook_funcs[] = {
+	{"_in_fork", l_in_fork},
 	{"_parse_proc_routes", l_parse_proc_routes},
 	{"_addr_ntop", l_addr_ntop},
 	{"_parse_proc", l_parse_proc_sockets},

@@ -424,11 +424,26 @@ int l_open(lua_State *L)
 		}
 		return push_error(L, what, err);
 	}
+	s->pid = (long)getpid();
 	adopt_buffer(pool, s);
+	return 1;
+}
+
+/* session:forked() -> true when this process is not the one that opened
+ * the session: a forked child holds copies of its parent's sockets, and a
+ * request on one would mix both processes' answers. */
+static int l_session_forked(lua_State *L)
+{
+	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
+
+	if (s == NULL)
+		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
+	lua_pushboolean(L, s != NULL && s->pid != (long)getpid());
 	return 1;
 }
 static const luaL_Reg session_methods[] = {
 	{"close", l_session_close},
+	{"forked", l_session_forked},
 	{NULL, NULL}
 };
 

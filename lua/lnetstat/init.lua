@@ -75,6 +75,22 @@ M.listening = lazy("lnetstat.source.sockets", "listening")
 -- @usage print(#assert(ns.connections { proto = "tcp" }), "TCP connections")
 M.connections = lazy("lnetstat.source.sockets", "connections")
 
+--- A session for a long-lived caller (a server worker asking for its
+-- listeners again and again): its methods sockets, listening, connections
+-- and each_socket take the options of the functions of those names
+-- (netns aside) and answer for the session's namespace; the list calls go
+-- through one sock_diag socket kept open instead of one per call. A call
+-- that fails drops the socket and the next opens another; a forked child's
+-- first call opens its own. close() (or a to-be-closed variable, or the
+-- collector) closes it.
+-- @function session
+-- @tparam[opt] table opts netns
+-- @treturn table the session, or nil, message, errno
+-- @usage local s = assert(ns.session())
+-- print(#assert(s:listening { proto = "tcp" }), "TCP listeners")
+-- s:close()
+M.session = lazy("lnetstat.source.sockets", "session")
+
 --- The routing tables.
 -- @function routes
 -- @tparam[opt] table opts family ("inet"|"inet6", default both), table
