@@ -6,7 +6,9 @@
  * kernel's tables) into a 32 KiB buffer, counts the records and closes the
  * socket.  With "per-family" as argument 2 it asks as ss does instead: one
  * request for AF_INET, then one for AF_INET6 (a diagnostic: what the one
- * request saves the kernel).  Prints the CPU microseconds per call (user +
+ * request saves the kernel); with "kept", every call sends the one request
+ * on the same socket, opened once (the reference of lnetstat.session).
+ * Prints the CPU microseconds per call (user +
  * system, CLOCK_PROCESS_CPUTIME_ID) over CALLS calls (argument 1, default
  * 2000) and the records of the last call.  Build: cc -O2 -o diagloop diagloop.c
  */
@@ -97,17 +99,29 @@ static double cpu_us(void)
 }
 
 static int per_family;   /* argument 2 "per-family": AF_INET, then AF_INET6 */
+static int kept = -1;    /* argument 2 "kept": the socket every call uses */
 
-static long one_call(void)
+static int open_socket(void)
 {
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	long records;
 
 	if (fd < 0)
 		return perror("socket"), -1;
 	if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0)
 		return perror("bind"), close(fd), -1;
+	return fd;
+}
+
+static long one_call(void)
+{
+	int fd = kept >= 0 ? kept : open_socket();
+	long records;
+
+	if (fd < 0)
+		return -1;
+	if (kept >= 0)
+		return dump(fd);
 	if (per_family) {
 		long v4 = dump_family(fd, AF_INET);
 
@@ -128,6 +142,8 @@ int main(int argc, char **argv)
 	if (calls < 1)
 		calls = 1;
 	per_family = argc > 2 && strcmp(argv[2], "per-family") == 0;
+	if (argc > 2 && strcmp(argv[2], "kept") == 0 && (kept = open_socket()) < 0)
+		return 1;
 	for (i = 0; i < 50; i++)   /* warm-up, as in the Lua loop */
 		if ((records = one_call()) < 0)
 			return 1;

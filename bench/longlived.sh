@@ -9,6 +9,10 @@
 #             (socket, one LISTEN dump of both families, close): CPU µs per call
 #   bare-c-2  bench/diagloop.c CALLS per-family -- diagnostic: the same in C with
 #             a request per family, as ss asks (what the one request saves)
+#   session   lua5.4 bench/longlived.lua CALLS session -- the same calls through
+#             one lnetstat.session (one socket kept open)
+#   bare-c-kept  bench/diagloop.c CALLS kept -- its reference: the one request
+#             in C on one socket kept open
 # CALLS = $BENCH_CALLS (default 2000).
 # Why: an nginx worker or an HAProxy thread asking for its listeners again and
 # again pays this per call; the bare-C loop is what the kernel round trips
@@ -24,23 +28,32 @@ start_farm 0 --listeners "${BENCH_LISTENERS:-20}"
 
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "longlived.sh: round $r/$ROUNDS" >&2
-	if ((r % 2)); then order=(lnetstat bare-c bare-c-2); else order=(bare-c-2 bare-c lnetstat); fi
+	if ((r % 2)); then
+		order=(lnetstat bare-c bare-c-2 session bare-c-kept)
+	else
+		order=(bare-c-kept session bare-c-2 bare-c lnetstat)
+	fi
 	for t in "${order[@]}"; do
 		case $t in
 		lnetstat) lua5.4 bench/longlived.lua "$CALLS" >>"$tmp/$t.runs" ;;
 		bare-c) "$tmp/diagloop" "$CALLS" >>"$tmp/$t.runs" ;;
 		bare-c-2) "$tmp/diagloop" "$CALLS" per-family >>"$tmp/$t.runs" ;;
+		session) lua5.4 bench/longlived.lua "$CALLS" session >>"$tmp/$t.runs" ;;
+		bare-c-kept) "$tmp/diagloop" "$CALLS" kept >>"$tmp/$t.runs" ;;
 		esac
 	done
 done
-l=$(median 1 "$tmp/lnetstat.runs")
-c=$(median 1 "$tmp/bare-c.runs")
-c2=$(median 1 "$tmp/bare-c-2.runs")
 echo
 echo "listening{proto=\"tcp\"} in a long-lived state, $held listeners, medians of $ROUNDS x $CALLS calls"
-printf "%-10s %8s %14s\n" tool records "CPU us/call"
-printf "%-10s %8s %14s\n" lnetstat "$(cut -d' ' -f2 "$tmp/lnetstat.runs" | tail -n 1)" "$l"
-printf "%-10s %8s %14s\n" bare-c "$(cut -d' ' -f2 "$tmp/bare-c.runs" | tail -n 1)" "$c"
-printf "%-10s %8s %14s\n" bare-c-2 "$(cut -d' ' -f2 "$tmp/bare-c-2.runs" | tail -n 1)" "$c2"
+printf "%-12s %8s %14s\n" tool records "CPU us/call"
+for t in lnetstat bare-c bare-c-2 session bare-c-kept; do
+	printf "%-12s %8s %14s\n" "$t" "$(cut -d' ' -f2 "$tmp/$t.runs" | tail -n 1)" "$(median 1 "$tmp/$t.runs")"
+done
+l=$(median 1 "$tmp/lnetstat.runs")
+c=$(median 1 "$tmp/bare-c.runs")
+s=$(median 1 "$tmp/session.runs")
+k=$(median 1 "$tmp/bare-c-kept.runs")
+awk -v s="$s" -v l="$l" -v k="$k" 'BEGIN {
+	printf "session: %.2f of the plain call; %.2f of bare C on a kept socket\n", s / l, s / k }'
 awk -v l="$l" -v c="$c" 'BEGIN { r = l / c;
 	printf "%-46s %6.2f (target <= 1.5): %s\n", "long-lived listening{proto=\"tcp\"} / bare C", r, (r <= 1.5) ? "met" : "not met" }'
