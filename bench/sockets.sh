@@ -17,6 +17,11 @@
 #   ss        ss -tan                      -- iproute2, sock_diag netlink
 #   netstat   netstat -tan                 -- net-tools, /proc/net/tcp{,6}
 #   floor     bench/diagfloor.c            -- raw sock_diag dump, counting only
+#   tables    bench/tablefloor.c N         -- N record tables of 14 fields made
+#             through the C API and handed to a Lua function, no kernel: what
+#             the Lua side of each_socket cannot go below
+#   tables-list  bench/tablefloor.c N list -- the same tables held in one list:
+#             the floor of sockets() (their memory and its page faults)
 #   owners    lua5.4 bench/list_tcp.lua process -- sockets{proto="tcp", process=true}:
 #             the same list with every socket's owner (pid, program, user)
 #   ss-p      ss -tanp                     -- iproute2 with owners
@@ -40,10 +45,11 @@ cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
 MARKED=${BENCH_MARKED:-10}
-TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor owners ss-p netstat-p
-	listen ss-l dport ss-dport src ss-src noop)
+TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor tables tables-list owners ss-p
+	netstat-p listen ss-l dport ss-dport src ss-src noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
+cc -O2 -I/usr/include/lua5.4 -o "$tmp/tablefloor" bench/tablefloor.c -llua5.4
 
 argv_of() {
 	case $1 in
@@ -54,6 +60,8 @@ argv_of() {
 	ss) argv=(ss -tan) ;;
 	netstat) argv=(netstat -tan) ;;
 	floor) argv=("$tmp/diagfloor") ;;
+	tables) argv=("$tmp/tablefloor" "$held") ;;
+	tables-list) argv=("$tmp/tablefloor" "$held" list) ;;
 	owners) argv=(lua5.4 bench/list_tcp.lua process) ;;
 	ss-p) argv=(ss -tanp) ;;
 	netstat-p) argv=(netstat -tanp) ;;
@@ -67,7 +75,7 @@ argv_of() {
 	esac
 }
 out_of() {
-	case $1 in lnetstat* | each* | floor | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each* | floor | tables* | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cut -d' ' -f1 "$tmp/$1.count"; }
 
@@ -97,6 +105,11 @@ echo "lnetstat / netstat = $(ratio lnetstat netstat), lnetstat+thp / ss = $(rati
 echo "with owners: owners / netstat -p = $(ratio owners netstat-p)" \
 	"($(cut -d' ' -f2 "$tmp/owners.count") of $(cut -d' ' -f1 "$tmp/owners.count") records got an owner)"
 awk '$1 == "owners" { printf "with owners: %.0f bytes of peak RSS per record (%d KiB for %d records; 120 MB for 100k before)\n", $4 * 1024 / $2, $4, $2 }' "$tmp/table"
+# The two floors together: the kernel's dump and the Lua tables alone, each
+# in its own process (one process start, noop, taken off the sum)
+awk '{ t[$1] = $3 / 1000 } END {
+	printf "floors: each_socket %.1f ms against sock_diag floor + tables - noop = %.1f ms;", t["each"], t["floor"] + t["tables"] - t["noop"]
+	printf " sockets() %.1f ms against floor + tables-list - noop = %.1f ms\n", t["lnetstat"], t["floor"] + t["tables-list"] - t["noop"] }' "$tmp/table"
 echo
 echo "Targets (wall time of the whole process, medians; noise: compare rounds on a busy machine with care)"
 target 'listening{proto="tcp"} / ss -tln' listen ss-l 1.0
