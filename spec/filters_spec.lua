@@ -59,22 +59,13 @@ describe("kernel-side socket filters", function()
       -- client ports above every port the farm listens on
       helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 60000'", NS))
       tmpdir = helpers.mktemp_dir()
-      local f = assert(io.open(tmpdir .. "/farm.py", "w"))
-      f:write(FARM)
-      f:close()
-      pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", NS,
-        helpers.quote(tmpdir .. "/farm.py")))
-      local ready, out = handle:wait_ready(20)
-      assert(ready, out)
+      pid, handle = helpers.spawn_farm(NS, tmpdir, FARM)
     end)
     if not ok then error(err, 0) end
   end)
 
   teardown(function()
-    if pid then helpers.kill(pid, 5, "farm.py") end
-    if handle then pcall(handle.cleanup) end
-    helpers.netns_delete(NS)
-    if tmpdir then helpers.remove_tree(tmpdir) end
+    helpers.stop_farm(pid, handle, NS, tmpdir)
   end)
 
   local function key(r)

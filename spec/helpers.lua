@@ -241,6 +241,33 @@ function helpers.mktemp_dir()
   return (out:gsub("%s+$", ""))
 end
 
+--- Writes script (python3 source) to dir/farm.py and runs it inside network
+-- namespace netns; waits up to 20 s for its "ready" line. Returns pid,
+-- handle; raises when it does not get ready.
+function helpers.spawn_farm(netns, dir, script)
+  local f = assert(io.open(dir .. "/farm.py", "w"))
+  f:write(script)
+  f:close()
+  local pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", netns,
+    quote(dir .. "/farm.py")))
+  local ready, out = handle:wait_ready(20)
+  if not ready then
+    helpers.kill(pid, 5, "farm.py")
+    handle.cleanup()
+    error(out, 2)
+  end
+  return pid, handle
+end
+
+--- Stops a farm spawn_farm started (by its pid), then deletes netns and dir.
+-- Each may be nil (a setup that stopped early); never raises.
+function helpers.stop_farm(pid, handle, netns, dir)
+  if pid then helpers.kill(pid, 5, "farm.py") end
+  if handle then pcall(handle.cleanup) end
+  helpers.netns_delete(netns)
+  if dir then helpers.remove_tree(dir) end
+end
+
 -- JSON (scenario facts) -------------------------------------------------------
 
 function helpers.json_decode(text)

@@ -83,22 +83,13 @@ describe("lnetstat.session", function()
       local ok, err = pcall(function()
         NS = helpers.netns_create("lnetstat-sess")
         tmpdir = helpers.mktemp_dir()
-        local f = assert(io.open(tmpdir .. "/farm.py", "w"))
-        f:write(FARM)
-        f:close()
-        pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", NS,
-          helpers.quote(tmpdir .. "/farm.py")))
-        local ready, out = handle:wait_ready(20)
-        assert(ready, out)
+        pid, handle = helpers.spawn_farm(NS, tmpdir, FARM)
       end)
       if not ok then error(err, 0) end
     end)
 
     teardown(function()
-      if pid then helpers.kill(pid, 5, "farm.py") end
-      if handle then pcall(handle.cleanup) end
-      helpers.netns_delete(NS)
-      if tmpdir then helpers.remove_tree(tmpdir) end
+      helpers.stop_farm(pid, handle, NS, tmpdir)
     end)
 
     root_it("answers as the plain calls do, for its namespace", function()
