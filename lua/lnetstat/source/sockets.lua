@@ -563,7 +563,7 @@ local function run_kept(kept, session, fn, ...)
   local ok, a, b, c = pcall(fn, session, ...)
   if not ok or a == nil or failed_sockets[session] then
     session:close()
-    if kept.socket == session then kept.socket = nil end
+    kept.socket = nil   -- it is the kept socket: kept_socket gave it
   end
   if not ok then error(a, 0) end
   return a, b, c
@@ -630,10 +630,24 @@ local function run_sockets(q, kept)
   return list
 end
 
+-- The query of function fname for opts: kept, or parsed and kept.
+local function query_of(fname, opts, preset_state)
+  return cached_query(fname, opts) or remember_query(fname, opts,
+    options.validate(parse_socket_opts, fname, opts, preset_state))
+end
+
+-- The query of each_socket(opts, fn), fn checked too.
+local function stream_query(opts, fn)
+  local q = query_of("each_socket", opts)
+  if type(fn) ~= "function" then
+    options.validate(options.argerror, "each_socket", 2, "function expected, got " .. type(fn))
+  end
+  return q
+end
+
 --- Sockets of every kind: the list, or nil, message, errno.
 function M.sockets(opts)
-  local q = cached_query("sockets", opts)
-    or remember_query("sockets", opts, options.validate(parse_socket_opts, "sockets", opts))
+  local q = query_of("sockets", opts)
   if engine.is_all(q) then return engine.across("list", M.sockets, opts) end
   return run_sockets(q)
 end
@@ -666,27 +680,21 @@ end
 
 --- Streams sockets to fn; returns count, summary or nil, message, errno.
 function M.each_socket(opts, fn)
-  local q = cached_query("each_socket", opts)
-    or remember_query("each_socket", opts, options.validate(parse_socket_opts, "each_socket", opts))
-  if type(fn) ~= "function" then
-    error("bad argument #2 to 'each_socket' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  local q = stream_query(opts, fn)
   if engine.is_all(q) then return engine.stream_across(M.each_socket, opts, fn) end
   return stream_sockets(q, fn)
 end
 
 --- Listening sockets (TCP LISTEN and unconnected datagram sockets).
 function M.listening(opts)
-  local q = cached_query("listening", opts) or remember_query("listening", opts,
-    options.validate(parse_socket_opts, "listening", opts, "listening"))
+  local q = query_of("listening", opts, "listening")
   if engine.is_all(q) then return engine.across("list", M.listening, opts) end
   return run_sockets(q)
 end
 
 --- Sockets that are neither listening nor unconnected.
 function M.connections(opts)
-  local q = cached_query("connections", opts) or remember_query("connections", opts,
-    options.validate(parse_socket_opts, "connections", opts, "connected"))
+  local q = query_of("connections", opts, "connected")
   if engine.is_all(q) then return engine.across("list", M.connections, opts) end
   return run_sockets(q)
 end
@@ -730,9 +738,7 @@ end
 
 local function session_list(self, fname, opts, preset_state)
   check_session(self, fname)
-  local q = cached_query(fname, opts) or remember_query(fname, opts,
-    options.validate(parse_socket_opts, fname, opts, preset_state))
-  return run_sockets(session_query(self, fname, q), self)
+  return run_sockets(session_query(self, fname, query_of(fname, opts, preset_state)), self)
 end
 
 --- session:sockets(opts): sockets(opts) through the session's socket.
@@ -755,12 +761,7 @@ end
 -- interfaces sockets are bound to, read afresh), as without a session.
 function Session:each_socket(opts, fn)
   check_session(self, "each_socket")
-  local q = cached_query("each_socket", opts)
-    or remember_query("each_socket", opts, options.validate(parse_socket_opts, "each_socket", opts))
-  if type(fn) ~= "function" then
-    error("bad argument #2 to 'each_socket' (function expected, got " .. type(fn) .. ")", 2)
-  end
-  return stream_sockets(session_query(self, "each_socket", q), fn)
+  return stream_sockets(session_query(self, "each_socket", stream_query(opts, fn)), fn)
 end
 
 --- session:close(): closes the kept socket; later calls raise an error.
