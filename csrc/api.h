@@ -26,7 +26,9 @@ int l_proc_groups(lua_State *L);
 int l_proc_dev(lua_State *L);
 int l_proc_if_inet6(lua_State *L);
 int l_proc_arp(lua_State *L);
-int l_owners(lua_State *L);
+int l_owner_map(lua_State *L);
+int l_attach_owners(lua_State *L);
+int l_attach_owner(lua_State *L);
 int l_user_names(lua_State *L);
 /* record/push.c */
 int l_parse_cidr(lua_State *L);

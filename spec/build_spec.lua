@@ -40,8 +40,8 @@ describe("C modules", function()
   it("lnetstat.core offers the public functions and no test hook", function()
     local names = functions(core)
     assert.same({
-      "addrs", "ifname", "links", "neighs", "netns_list", "netns_nsid", "open",
-      "owners", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
+      "addrs", "attach_owner", "attach_owners", "ifname", "links", "neighs", "netns_list",
+      "netns_nsid", "open", "owner_map", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
       "proc_routes", "proc_sockets", "proc_stats", "route_dump", "route_get",
       "sock_diag", "user_names", "watch", "write_atomic",
     }, names)

@@ -260,13 +260,14 @@ describe("a socket list call opens only what it needs", function()
 
   it("listening{proto = 'tcp'}: one sock_diag socket, no rtnetlink, no /proc, no user names", function()
     local list
-    local calls = recording({ "open", "user_names", "owners", "ifname" }, function()
+    local calls = recording({ "open", "user_names", "owner_map", "attach_owners", "ifname" }, function()
       list = assert(ns.listening { proto = "tcp" })
     end)
     assert.equal(1, #calls.open)
     assert.same({ "diag" }, calls.open[1][2])
     assert.equal(0, #calls.user_names)
-    assert.equal(0, #calls.owners)
+    assert.equal(0, #calls.owner_map)
+    assert.equal(0, #calls.attach_owners)
     assert.equal(0, #calls.ifname)
     for _, r in ipairs(list) do assert.equal("LISTEN", r.state) end
   end)

@@ -363,7 +363,8 @@ describe("sockets() in a private netns", function()
   end)
 
   -- sockets{process = true} hands its records to the C core, which reads
-  -- their inodes into a set of its own: anything else in the list is skipped.
+  -- their inodes into a map of its own: anything else in the list is
+  -- skipped, and only their owners are kept.
   root_it("looks for the owners of the records it is given, and of no others", function()
     local core = require "lnetstat.core"
     local list = assert(ns.sockets { netns = NS, proto = "tcp", state = "LISTEN" })
@@ -374,18 +375,43 @@ describe("sockets() in a private netns", function()
       end
     end
     assert(a and b, "two listeners with inodes")
-    local owners = assert(core.owners { a, { inode = a.inode }, {}, "not a record", { inode = 0 },
-      { inode = "1" }, { inode = -3 } })
-    assert.is_table(owners[a.inode])
-    assert.equal(pid, owners[a.inode][1].pid)
-    assert.is_nil(owners[b.inode])
-    local n = 0
-    for _ in pairs(owners) do n = n + 1 end
-    assert.equal(1, n)
+    local map, unreadable, _, procs = core.owner_map { a, { inode = a.inode }, {}, "not a record",
+      { inode = 0 }, { inode = "1" }, { inode = -3 } }
+    assert.equal("userdata", type(map))
+    assert.is_number(unreadable)
+    local comm = (helpers.read_file(format("/proc/%d/comm", pid)) or ""):gsub("%s+$", "")
+    assert.equal(comm, procs[pid].program)
+    for _, names in pairs(procs) do names.command = "the command" end
+    local users = {}
+    local ra, rb, rnone = { inode = a.inode, uid = 0 }, { inode = b.inode }, { inode = 0 }
+    assert.equal(1, core.attach_owners(map, procs, users, { ra, rb, rnone, "not a record" }))
+    assert.equal(pid, ra.pid)
+    assert.equal(comm, ra.program)
+    assert.equal("root", ra.user)
+    assert.same({ [0] = "root" }, users)
+    assert.same({ pid = pid, fd = ra.processes[1].fd, program = comm, command = "the command" },
+      ra.processes[1])
+    assert.is_number(ra.processes[1].fd)
+    -- the processes that own a, and no other: only a was asked for
+    local owning = {}
+    for _, p in ipairs(ra.processes) do owning[p.pid] = true end
+    for p in pairs(procs) do assert.is_true(owning[p], "pid " .. p .. " owns a") end
+    assert.is_nil(rb.pid)           -- b was not asked for: its owner was not kept
+    assert.is_nil(rb.processes)
+    assert.is_nil(rnone.pid)
+    -- one record, as a stream attaches them
+    local rc = { inode = a.inode }
+    assert.equal(0, core.attach_owner(map, procs, users, rc))
+    assert.same(ra.processes, rc.processes)
+    assert.equal(1, core.attach_owner(map, procs, users, { inode = b.inode }))
     -- no list: every socket of every process
-    local all = assert(core.owners())
-    assert.equal(pid, all[b.inode][1].pid)
-    assert.has_error(function() core.owners("x") end)
+    local all, _, _, allprocs = core.owner_map()
+    local rb2 = { inode = b.inode }
+    assert.equal(0, core.attach_owners(all, allprocs, users, { rb2 }))
+    assert.equal(pid, rb2.pid)
+    assert.has_error(function() core.owner_map("x") end)
+    assert.has_error(function() core.attach_owners("x", procs, users, {}) end)
+    assert.has_error(function() core.attach_owners(map, procs, users, nil) end)
   end)
 
   -- process = "first": the lowest pid of each socket alone (netstat -p's

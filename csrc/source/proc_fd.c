@@ -24,11 +24,6 @@ static int dirbox_close(lua_State *L)
 	return 0;
 }
 
-void procfd_register(lua_State *L)
-{
-	class_register(L, DIRBOX_MT, dirbox_close, NULL, NULL);
-}
-
 static int parse_pid(const char *name)
 {
 	long v = 0;
@@ -87,14 +82,54 @@ static void push_names(lua_State *L, DIR *proc, int pid)
 	}
 }
 
-/* The socket inodes a scan looks for: an open-addressing set sized by the
- * records that name them (twice their number, a power of two), in a
- * userdata so that a Lua error cannot leak it. 0 marks a free slot (no
- * socket has inode 0). */
-struct inode_set {
-	size_t mask;
-	uint64_t slot[1];
+/* What a scan found: socket inode -> its owners, in C memory owned by a
+ * userdata (its __gc frees it, so a Lua error cannot leak it).
+ *
+ * slot: open addressing on the inode (0: free; no socket has inode 0),
+ * twice as many slots as inodes, a power of two. A slot whose head is 0 is
+ * a wanted socket not found (yet). With a list of records the slots are
+ * the records' inodes, made before the scan; without one, every socket
+ * the scan meets is added, and the slots grow.
+ * entry: every owner found, appended in scan order, chained per inode
+ * (next, 1-based; 0 ends the chain). The scan walks /proc in ascending pid
+ * order and each fd table in ascending fd order (the kernel lists both in
+ * that order), so each chain is sorted by pid, then fd. */
+#define OWNER_MAP_MT "lnetstat.owner_map"
+
+struct owner_slot {
+	uint64_t inode;
+	uint32_t head, tail;   /* 1-based entries; 0: no owner */
 };
+
+struct owner_entry {
+	int pid, fd;
+	uint32_t next;
+};
+
+struct owner_map {
+	struct owner_slot *slot;
+	size_t mask, used;
+	struct owner_entry *entry;
+	size_t entries, room;
+};
+
+static int owner_map_close(lua_State *L)
+{
+	struct owner_map *m = (struct owner_map *)luaL_checkudata(L, 1, OWNER_MAP_MT);
+
+	free(m->slot);
+	free(m->entry);
+	m->slot = NULL;
+	m->entry = NULL;
+	m->mask = m->used = m->entries = m->room = 0;
+	return 0;
+}
+
+void procfd_register(lua_State *L)
+{
+	class_register(L, DIRBOX_MT, dirbox_close, NULL, NULL);
+	class_register(L, OWNER_MAP_MT, owner_map_close, NULL, NULL);
+}
 
 static size_t inode_hash(uint64_t inode, size_t mask)
 {
@@ -102,49 +137,98 @@ static size_t inode_hash(uint64_t inode, size_t mask)
 }
 
 /* The slot that holds inode, or the free slot where it would go. */
-static uint64_t *inode_slot(struct inode_set *set, uint64_t inode)
+static struct owner_slot *map_slot(const struct owner_map *m, uint64_t inode)
 {
-	size_t i = inode_hash(inode, set->mask);
+	size_t i = inode_hash(inode, m->mask);
 
-	while (set->slot[i] != 0 && set->slot[i] != inode)
-		i = (i + 1) & set->mask;
-	return &set->slot[i];
+	while (m->slot[i].inode != 0 && m->slot[i].inode != inode)
+		i = (i + 1) & m->mask;
+	return &m->slot[i];
 }
 
-/* Marks a slot whose inode has been found, in a scan that wants one owner
- * per socket. The slot stays non-zero, so the probe chains through it hold;
- * no inode the scan parses equals it (those above INT64_MAX are skipped:
- * records hold inodes as Lua integers). */
-#define INODE_FOUND UINT64_MAX
-
-/* Adds inode; returns 1 when it was not there yet. */
-static int inode_set_add(struct inode_set *set, uint64_t inode)
+/* Gives the map room for `slots` slots (a power of two, more than twice
+ * the inodes it holds), rehashing what it holds. 0, or -1 without memory. */
+static int map_resize(struct owner_map *m, size_t slots)
 {
-	uint64_t *slot = inode_slot(set, inode);
+	struct owner_map grown = *m;
+	size_t i;
 
-	if (*slot != 0)
-		return 0;
-	*slot = inode;
-	return 1;
+	if (slots > SIZE_MAX / sizeof(*m->slot))
+		return -1;
+	grown.slot = (struct owner_slot *)calloc(slots, sizeof(*m->slot));
+	if (grown.slot == NULL)
+		return -1;
+	grown.mask = slots - 1;
+	for (i = 0; m->slot != NULL && i <= m->mask; i++)
+		if (m->slot[i].inode != 0)
+			*map_slot(&grown, m->slot[i].inode) = m->slot[i];
+	free(m->slot);
+	*m = grown;
+	return 0;
 }
 
-/* Pushes the set of the inode fields of the records in the list at idx
- * (records without one are skipped) and returns it; *count: the distinct
- * inodes. */
-static struct inode_set *push_inode_set(lua_State *L, int idx, size_t *count)
+/* The slot of inode, added when missing (growing the map); NULL without
+ * memory. */
+static struct owner_slot *map_add_slot(struct owner_map *m, uint64_t inode)
 {
-	size_t n = (size_t)lua_rawlen(L, idx), slots = 16, i;
-	struct inode_set *set;
+	struct owner_slot *s = map_slot(m, inode);
 
-	while (slots / 2 < n) {
-		if (slots > ((size_t)-1 - sizeof(*set)) / (2 * sizeof(uint64_t)))
-			luaL_error(L, "owners: too many sockets");
-		slots *= 2;
+	if (s->inode == inode)
+		return s;
+	if ((m->used + 1) * 2 > m->mask + 1) {
+		if (m->mask + 1 > SIZE_MAX / 2 || map_resize(m, (m->mask + 1) * 2) != 0)
+			return NULL;
+		s = map_slot(m, inode);
 	}
-	set = (struct inode_set *)lua_newuserdatauv(L, sizeof(*set) + (slots - 1) * sizeof(uint64_t), 0);
-	memset(set->slot, 0, slots * sizeof(uint64_t));
-	set->mask = slots - 1;
-	*count = 0;
+	s->inode = inode;
+	m->used++;
+	return s;
+}
+
+/* Appends owner (pid, fd) to slot s; -1 without memory. */
+static int map_add_owner(struct owner_map *m, struct owner_slot *s, int pid, int fd)
+{
+	struct owner_entry *e;
+
+	if (m->entries == m->room) {
+		size_t room = m->room ? m->room * 2 : 64;
+
+		if (room > UINT32_MAX || room > SIZE_MAX / sizeof(*e))
+			return -1;
+		e = (struct owner_entry *)realloc(m->entry, room * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		m->entry = e;
+		m->room = room;
+	}
+	e = &m->entry[m->entries++];
+	e->pid = pid;
+	e->fd = fd;
+	e->next = 0;
+	if (s->tail != 0)
+		m->entry[s->tail - 1].next = (uint32_t)m->entries;
+	else
+		s->head = (uint32_t)m->entries;
+	s->tail = (uint32_t)m->entries;
+	return 0;
+}
+
+/* Pushes an empty map sized for the inodes of the records in the list at
+ * idx (records without one are skipped; none: every socket is wanted) and
+ * returns it; *wanted: the distinct inodes in it. */
+static struct owner_map *push_owner_map(lua_State *L, int idx, size_t *wanted)
+{
+	size_t n = idx != 0 ? (size_t)lua_rawlen(L, idx) : 0, slots = 64, i;
+	struct owner_map *m = (struct owner_map *)lua_newuserdatauv(L, sizeof(*m), 0);
+
+	memset(m, 0, sizeof(*m));
+	luaL_getmetatable(L, OWNER_MAP_MT);
+	lua_setmetatable(L, -2);
+	while (slots / 2 < n && slots <= SIZE_MAX / 4)
+		slots *= 2;
+	if (map_resize(m, slots) != 0)
+		luaL_error(L, "owners: out of memory");
+	*wanted = 0;
 	for (i = 1; i <= n; i++) {
 		lua_Integer inode = 0;
 
@@ -154,93 +238,45 @@ static struct inode_set *push_inode_set(lua_State *L, int idx, size_t *count)
 			if (lua_type(L, -1) == LUA_TNUMBER)
 				inode = lua_tointeger(L, -1);
 			lua_pop(L, 1);
-			if (inode > 0)
-				*count += (size_t)inode_set_add(set, (uint64_t)inode);
 		}
 		lua_pop(L, 1);
+		if (inode > 0 && map_slot(m, (uint64_t)inode)->inode == 0) {
+			if (map_add_slot(m, (uint64_t)inode) == NULL)
+				luaL_error(L, "owners: out of memory");
+			++*wanted;
+		}
 	}
-	return set;
+	return m;
 }
 
-/* True when owners[inode] has an owner already. */
-static int has_owner(lua_State *L, int owners, uint64_t inode)
-{
-	int known;
-
-	lua_pushinteger(L, (lua_Integer)inode);
-	lua_rawget(L, owners);   /* returns nothing before Lua 5.3 */
-	known = !lua_isnil(L, -1);
-	lua_pop(L, 1);
-	return known;
-}
-
-/* Appends {pid, fd, program} to owners[inode]. The names table (stack
- * index names) holds one {program, argv0} per pid, read once. */
-static void add_owner(lua_State *L, struct dirbox *b, int owners, int names,
-		      uint64_t inode, int pid, int fd)
-{
-	lua_Integer n;
-
-	lua_rawgeti(L, names, pid);
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_createtable(L, 0, 2);
-		push_names(L, b->proc, pid);
-		lua_pushvalue(L, -1);
-		lua_rawseti(L, names, pid);
-	}
-	lua_pushinteger(L, (lua_Integer)inode);
-	lua_rawget(L, owners);
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_createtable(L, 1, 0);
-		lua_pushinteger(L, (lua_Integer)inode);
-		lua_pushvalue(L, -2);
-		lua_rawset(L, owners);
-	}
-	n = (lua_Integer)lua_rawlen(L, -1);
-	/* sized for the command Lua adds */
-	lua_createtable(L, 0, 4);
-	lua_pushinteger(L, pid);
-	lua_setfield(L, -2, "pid");
-	lua_pushinteger(L, fd);
-	lua_setfield(L, -2, "fd");
-	lua_getfield(L, -3, "program");
-	lua_setfield(L, -2, "program");
-	lua_rawseti(L, -2, (int)(n + 1));
-	lua_pop(L, 2);   /* owner list, name prototype */
-}
-
-/* core.owners([sockets [, first]]) -> owners, unreadable, errno, processes
- * owners[inode] = { {pid=, fd=, program=}, ... } in /proc order (ascending
- * pid); processes[pid] = {program=, argv0=} for every pid in owners.
- * sockets, if given, is a list of socket records: only their inodes are
- * looked for, in a set made here, and owners is sized for them; other
- * sockets are skipped without a table. Every process is read: a socket may
- * be shared by several (fork, SCM_RIGHTS), and each of them is listed.
- * With first, each socket gets its first owner only (the lowest pid and
- * its lowest fd, which is the one netstat -p prints), and a scan for a list
- * of sockets stops at the process where the last of them is found.
+/* core.owner_map([sockets [, first]]) -> map, unreadable, errno, processes
+ * One walk of /proc/PID/fd. map: socket inode -> owners (pid, fd), for
+ * attach_owners; processes[pid] = {program=, argv0=} for every pid that
+ * owns one of them. sockets, if given, is a list of socket records: only
+ * their inodes are looked for, and anything else in the list is skipped;
+ * without it every socket of every process is. A socket may be shared by
+ * several processes (fork, SCM_RIGHTS): each of them is an owner. With
+ * first, each socket gets its first owner only (the lowest pid and its
+ * lowest fd, which is the one netstat -p prints), and a scan for a list of
+ * sockets stops at the process where the last of them is found.
  * unreadable counts processes whose fd list could not be read (other
  * users' processes without privilege). */
-int l_owners(lua_State *L)
+int l_owner_map(lua_State *L)
 {
 	struct dirbox *b;
 	struct dirent *pe, *fe;
+	struct owner_map *m;
 	char path[48], link[64];
-	struct inode_set *wanted = NULL;
-	size_t nwanted = 0, found = 0;
-	int owners, names, first;
+	size_t wanted = 0, found = 0;
+	int names, first, listed;
 	int unreadable = 0, first_err = 0;
 
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
+	listed = lua_istable(L, 1);
 	first = lua_toboolean(L, 2);
 	lua_settop(L, 1);
-	if (lua_istable(L, 1))
-		wanted = push_inode_set(L, 1, &nwanted);
-	lua_createtable(L, 0, nwanted > 0x7fffffff ? 0x7fffffff : (int)nwanted);
-	owners = lua_gettop(L);
+	m = push_owner_map(L, listed ? 1 : 0, &wanted);
 	lua_newtable(L);
 	names = lua_gettop(L);
 	b = (struct dirbox *)lua_newuserdatauv(L, sizeof(*b), 0);
@@ -251,8 +287,8 @@ int l_owners(lua_State *L)
 	b->proc = opendir("/proc");
 	if (b->proc == NULL)
 		return push_error(L, "opendir /proc", errno);
-	while ((wanted == NULL || found < nwanted) && (pe = readdir(b->proc)) != NULL) {
-		int pid = parse_pid(pe->d_name);
+	while ((!listed || found < wanted) && (pe = readdir(b->proc)) != NULL) {
+		int pid = parse_pid(pe->d_name), named = 0;
 
 		if (pid <= 0)
 			continue;
@@ -273,6 +309,7 @@ int l_owners(lua_State *L)
 			}
 		}
 		while ((fe = readdir(b->fds)) != NULL) {
+			struct owner_slot *s;
 			ssize_t n;
 			char *end;
 			unsigned long long inode;
@@ -294,20 +331,22 @@ int l_owners(lua_State *L)
 			inode = strtoull(link + 8, &end, 10);
 			if (*end != ']' || inode == 0 || inode > INT64_MAX)
 				continue;
-			if (wanted != NULL) {
-				uint64_t *slot = inode_slot(wanted, (uint64_t)inode);
-
-				if (*slot == 0)
-					continue;
-				if (first) {
-					*slot = INODE_FOUND;   /* its later owners are not wanted */
-					found++;
-				}
-			} else if (first && has_owner(L, owners, inode)) {
-				continue;
+			s = listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
+			if (s == NULL)
+				return luaL_error(L, "owners: out of memory");
+			if (s->inode != (uint64_t)inode || (first && s->head != 0))
+				continue;   /* not wanted, or its first owner is known */
+			if (first)
+				found++;   /* with first, only a socket without an owner gets here */
+			if (map_add_owner(m, s, pid, atoi(fe->d_name)) != 0)
+				return luaL_error(L, "owners: out of memory");
+			if (!named) {
+				lua_createtable(L, 0, 3);   /* and the command Lua adds */
+				push_names(L, b->proc, pid);
+				lua_rawseti(L, names, pid);
+				named = 1;
 			}
-			add_owner(L, b, owners, names, inode, pid, atoi(fe->d_name));
-			if (wanted != NULL && found == nwanted)
+			if (listed && first && found == wanted)
 				break;   /* the last wanted socket: no process after this one is read */
 		}
 		closedir(b->fds);
@@ -315,18 +354,194 @@ int l_owners(lua_State *L)
 	}
 	closedir(b->proc);
 	b->proc = NULL;
-	lua_pushvalue(L, owners);
+	lua_pushvalue(L, 2);
 	lua_pushinteger(L, unreadable);
 	lua_pushinteger(L, first_err);
 	lua_pushvalue(L, names);
 	return 4;
 }
 
-/* core.user_names({uid, ...}) -> { [uid] = name } for the uids that have one. */
-int l_user_names(lua_State *L)
+/* Pushes the name of uid, or false when it has none. */
+static void push_user_name(lua_State *L, lua_Integer uid)
 {
 	char buf[4096];
 	struct passwd pw, *res;
+
+	if (uid >= 0 && uid <= (lua_Integer)UINT32_MAX &&
+	    getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		lua_pushstring(L, res->pw_name);
+	else
+		lua_pushboolean(L, 0);
+}
+
+/* Stack slots of an attach: the map's arguments, and the last process and
+ * user looked up (records of one process or user often come together). */
+struct attach {
+	lua_State *L;
+	const struct owner_map *m;
+	int procs, users;
+	int last_pid, program, command;   /* program and command: stack slots */
+	lua_Integer last_uid;
+	int user;                         /* stack slot */
+	int have_uid;
+};
+
+static lua_Integer raw_integer(lua_State *L, int rec, const char *key)
+{
+	lua_Integer v;
+
+	lua_pushstring(L, key);
+	lua_rawget(L, rec);
+	v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointeger(L, -1) : -1;
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Sets user (from uid), and processes, pid and program (from inode) on the
+ * record at rec. Returns 1 when the record names a socket inode whose
+ * owner is not in the map. */
+static int attach_one(struct attach *a, int rec)
+{
+	lua_State *L = a->L;
+	const struct owner_slot *s;
+	const struct owner_entry *e;
+	lua_Integer uid = raw_integer(L, rec, "uid"), inode;
+	int n, i;
+
+	if (uid >= 0) {
+		if (!a->have_uid || uid != a->last_uid) {
+			/* uids reach 2^32 - 1: an integer key, not rawgeti's int */
+			lua_pushinteger(L, uid);
+			lua_rawget(L, a->users);
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				lua_pushinteger(L, uid);
+				push_user_name(L, uid);
+				lua_pushvalue(L, -1);
+				lua_insert(L, -3);
+				lua_rawset(L, a->users);
+			}
+			lua_replace(L, a->user);
+			a->last_uid = uid;
+			a->have_uid = 1;
+		}
+		if (lua_toboolean(L, a->user)) {
+			lua_pushvalue(L, a->user);
+			lua_setfield(L, rec, "user");
+		}
+	}
+	inode = raw_integer(L, rec, "inode");
+	if (inode <= 0)
+		return 0;
+	s = map_slot(a->m, (uint64_t)inode);
+	if (s->inode != (uint64_t)inode || s->head == 0)
+		return 1;
+	for (n = 0, e = &a->m->entry[s->head - 1];; e = &a->m->entry[e->next - 1]) {
+		n++;
+		if (e->next == 0)
+			break;
+	}
+	lua_createtable(L, n, 0);
+	for (i = 1, e = &a->m->entry[s->head - 1];; i++, e = &a->m->entry[e->next - 1]) {
+		if (e->pid != a->last_pid) {
+			lua_rawgeti(L, a->procs, e->pid);
+			if (lua_type(L, -1) != LUA_TTABLE) {   /* a process without names */
+				lua_pop(L, 1);
+				lua_newtable(L);
+			}
+			lua_getfield(L, -1, "program");
+			lua_replace(L, a->program);
+			lua_getfield(L, -1, "command");
+			lua_replace(L, a->command);
+			lua_pop(L, 1);
+			a->last_pid = e->pid;
+		}
+		if (i == 1) {   /* the first owner is the record's */
+			lua_pushinteger(L, e->pid);
+			lua_setfield(L, rec, "pid");
+			lua_pushvalue(L, a->program);
+			lua_setfield(L, rec, "program");
+		}
+		lua_createtable(L, 0, 4);
+		lua_pushinteger(L, e->pid);
+		lua_setfield(L, -2, "pid");
+		lua_pushinteger(L, e->fd);
+		lua_setfield(L, -2, "fd");
+		lua_pushvalue(L, a->program);
+		lua_setfield(L, -2, "program");
+		lua_pushvalue(L, a->command);
+		lua_setfield(L, -2, "command");
+		lua_rawseti(L, -2, i);
+		if (e->next == 0)
+			break;
+	}
+	lua_setfield(L, rec, "processes");
+	return 0;
+}
+
+/* Checks the arguments (map, processes, users, records) and sets up the
+ * attach's stack slots above them. */
+static void attach_init(lua_State *L, struct attach *a)
+{
+	a->L = L;
+	a->m = (const struct owner_map *)luaL_checkudata(L, 1, OWNER_MAP_MT);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	if (a->m->slot == NULL)
+		luaL_argerror(L, 1, "closed owner map");
+	lua_settop(L, 4);
+	a->procs = 2;
+	a->users = 3;
+	lua_pushnil(L);
+	a->program = lua_gettop(L);
+	lua_pushnil(L);
+	a->command = lua_gettop(L);
+	lua_pushnil(L);
+	a->user = lua_gettop(L);
+	a->last_pid = -1;
+	a->have_uid = 0;
+	a->last_uid = -1;
+}
+
+/* core.attach_owners(map, processes, users, list) -> missing
+ * Sets on each record of list: user (the name of uid; users caches the
+ * names, uid -> name or false, and is filled here), and from map, for a
+ * socket with an owner: processes = { {pid=, fd=, program=, command=}, ...}
+ * in (pid, fd) order, pid and program (its first owner's). program and
+ * command come from processes[pid] of owner_map, command once Lua has set
+ * it. missing: the records with an inode that has no owner in the map. */
+int l_attach_owners(lua_State *L)
+{
+	struct attach a;
+	lua_Integer i, n, missing = 0;
+
+	attach_init(L, &a);
+	n = (lua_Integer)lua_rawlen(L, 4);
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, 4, (int)i);
+		if (lua_type(L, -1) == LUA_TTABLE)
+			missing += attach_one(&a, lua_gettop(L));
+		lua_pop(L, 1);
+	}
+	lua_pushinteger(L, missing);
+	return 1;
+}
+
+/* core.attach_owner(map, processes, users, record) -> missing (0 or 1):
+ * attach_owners for one record (a stream's). */
+int l_attach_owner(lua_State *L)
+{
+	struct attach a;
+
+	attach_init(L, &a);
+	lua_pushinteger(L, attach_one(&a, 4));
+	return 1;
+}
+
+/* core.user_names({uid, ...}) -> { [uid] = name } for the uids that have one. */
+int l_user_names(lua_State *L)
+{
 	lua_Integer i, n;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -338,11 +553,12 @@ int l_user_names(lua_State *L)
 		lua_rawgeti(L, 1, (int)i);
 		uid = lua_tointeger(L, -1);
 		lua_pop(L, 1);
-		if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
-			lua_pushinteger(L, uid);
-			lua_pushstring(L, res->pw_name);
+		lua_pushinteger(L, uid);
+		push_user_name(L, uid);
+		if (lua_toboolean(L, -1))
 			lua_rawset(L, -3);
-		}
+		else
+			lua_pop(L, 2);
 	}
 	return 1;
 }

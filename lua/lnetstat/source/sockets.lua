@@ -10,7 +10,6 @@ local engine = require "lnetstat.source.engine"
 
 local type, ipairs, pairs, next, error, getmetatable = type, ipairs, pairs, next, error, getmetatable
 local format, sub, match = string.format, string.sub, string.match
-local sort = table.sort
 
 local M = {}
 
@@ -419,41 +418,23 @@ local function command_name(argv0)
 end
 
 local function owner_index(sockets, process)
-  local owners, unreadable, errno, procs = core.owners(sockets, process == "first")
-  if not owners then return nil, unreadable, errno end
-  -- each process's command, derived once
-  local commands = {}
-  for pid, p in pairs(procs) do commands[pid] = command_name(p.argv0) end
-  return { owners = owners, unreadable = unreadable, errno = errno, names = {}, missing = 0,
-    commands = commands }
+  local map, unreadable, errno, procs = core.owner_map(sockets, process == "first")
+  if not map then return nil, unreadable, errno end
+  -- each process's command, derived once; the C core copies it to owners
+  for _, p in pairs(procs) do p.command = command_name(p.argv0) end
+  return { map = map, procs = procs, users = {}, unreadable = unreadable, errno = errno,
+    missing = 0 }
 end
 
--- Sets pid, program, user and processes on one record from the index.
+-- Sets user, and pid, program and processes, on the records of a list
+-- (in the C core: one call for the whole list).
+local function attach_owners(index, list)
+  index.missing = index.missing + core.attach_owners(index.map, index.procs, index.users, list)
+end
+
+-- The same for one streamed record.
 local function attach_owner(index, r)
-  local uid = r.uid
-  if uid then
-    local name = index.names[uid]
-    if name == nil then
-      name = core.user_names({ uid })[uid] or false
-      index.names[uid] = name
-    end
-    r.user = name or nil
-  end
-  local procs = r.inode and index.owners[r.inode]
-  if procs then
-    local commands = index.commands
-    for i = 1, #procs do
-      local p = procs[i]
-      p.command = commands[p.pid]
-    end
-    if #procs > 1 then
-      sort(procs, function(a, b) return a.pid < b.pid or (a.pid == b.pid and a.fd < b.fd) end)
-    end
-    r.processes = procs
-    r.pid, r.program = procs[1].pid, procs[1].program
-  elseif r.inode and r.inode ~= 0 then
-    index.missing = index.missing + 1
-  end
+  index.missing = index.missing + core.attach_owner(index.map, index.procs, index.users, r)
 end
 
 -- Says on the result when owners could not all be read.
@@ -624,7 +605,7 @@ local function run_sockets(q, kept)
     local index
     index, err, errno = owner_index(list, q.process)
     if not index then return nil, err, errno end
-    for _, r in ipairs(list) do attach_owner(index, r) end
+    attach_owners(index, list)
     note_unknown_owners(index, list)
   end
   return list
