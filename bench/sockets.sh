@@ -24,6 +24,9 @@
 #             the floor of sockets() (their memory and its page faults)
 #   owners    lua5.4 bench/list_tcp.lua process -- sockets{proto="tcp", process=true}:
 #             the same list with every socket's owner (pid, program, user)
+#   scan      bench/scanfloor.c            -- one walk of every /proc/PID/fd, reading
+#             each link and counting the sockets: the kernel's floor of any owner
+#             lookup (ss -p and netstat -p walk the same files)
 #   ss-p      ss -tanp                     -- iproute2 with owners
 #   netstat-p netstat -tanp                -- net-tools with owners
 #   listen    lua5.4 bench/query.lua listening -- listening{proto="tcp"} among them
@@ -45,10 +48,11 @@ cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
 MARKED=${BENCH_MARKED:-10}
-TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor tables tables-list owners ss-p
-	netstat-p listen ss-l dport ss-dport src ss-src noop)
+TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor tables tables-list owners scan
+	ss-p netstat-p listen ss-l dport ss-dport src ss-src noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
+cc -O2 -o "$tmp/scanfloor" bench/scanfloor.c
 cc -O2 -I/usr/include/lua5.4 -o "$tmp/tablefloor" bench/tablefloor.c -llua5.4
 
 argv_of() {
@@ -63,6 +67,7 @@ argv_of() {
 	tables) argv=("$tmp/tablefloor" "$held") ;;
 	tables-list) argv=("$tmp/tablefloor" "$held" list) ;;
 	owners) argv=(lua5.4 bench/list_tcp.lua process) ;;
+	scan) argv=("$tmp/scanfloor") ;;
 	ss-p) argv=(ss -tanp) ;;
 	netstat-p) argv=(netstat -tanp) ;;
 	listen) argv=(lua5.4 bench/query.lua listening) ;;
@@ -75,7 +80,7 @@ argv_of() {
 	esac
 }
 out_of() {
-	case $1 in lnetstat* | each* | floor | tables* | owners | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each* | floor | tables* | owners | scan | listen | dport | src) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cut -d' ' -f1 "$tmp/$1.count"; }
 
@@ -109,7 +114,9 @@ awk '$1 == "owners" { printf "with owners: %.0f bytes of peak RSS per record (%d
 # in its own process (one process start, noop, taken off the sum)
 awk '{ t[$1] = $3 / 1000 } END {
 	printf "floors: each_socket %.1f ms against sock_diag floor + tables - noop = %.1f ms;", t["each"], t["floor"] + t["tables"] - t["noop"]
-	printf " sockets() %.1f ms against floor + tables-list - noop = %.1f ms\n", t["lnetstat"], t["floor"] + t["tables-list"] - t["noop"] }' "$tmp/table"
+	printf " sockets() %.1f ms against floor + tables-list - noop = %.1f ms\n", t["lnetstat"], t["floor"] + t["tables-list"] - t["noop"]
+	printf "floors: process=true %.1f ms against floor + tables-list + scan - 2 noop = %.1f ms", t["owners"], t["floor"] + t["tables-list"] + t["scan"] - 2 * t["noop"]
+	printf " (the /proc walk alone: %.1f ms; 0.12 of ss -tanp: %.1f ms)\n", t["scan"] - t["noop"], 0.12 * t["ss-p"] }' "$tmp/table"
 echo
 echo "Targets (wall time of the whole process, medians; noise: compare rounds on a busy machine with care)"
 target 'listening{proto="tcp"} / ss -tln' listen ss-l 1.0

@@ -7,7 +7,12 @@
  *   each  (the default) each table is handed to a Lua function that drops
  *         it, as each_socket hands records to its function;
  *   list  (argument 2) every table is appended to one list, as sockets()
- *         holds them.
+ *         holds them;
+ *   calls (argument 2, then CALLS as argument 3) CALLS times, COUNT tables
+ *         appended to a new list that is then dropped, as a call of
+ *         listening{} in a long-lived state returns them; prints the CPU
+ *         microseconds per call (clock()) and COUNT, as bench/longlived.lua
+ *         prints its calls.
  * No kernel, no parsing: the floor of any design that gives Lua one table
  * per socket. Prints COUNT. Build:
  *   cc -O2 -I/usr/include/lua5.4 -o tablefloor tablefloor.c -llua5.4 */
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const names[] = {
 	"proto", "family", "state", "recv_q", "send_q", "local_addr", "local_port",
@@ -24,17 +30,37 @@ static const char *const names[] = {
 };
 #define NFIELDS (int)(sizeof(names) / sizeof(names[0]))
 
+/* Makes one record table of record number i on top of the stack; keys is
+ * the stack index of the field names, the reused values above them. */
+static void make_table(lua_State *L, int keys, long i)
+{
+	int k;
+
+	lua_createtable(L, 0, 15);
+	for (k = 0; k < NFIELDS; k++) {
+		lua_pushvalue(L, keys + k);
+		switch (k) {
+		case 0: case 1: case 2: lua_pushvalue(L, keys + NFIELDS + k); break;
+		case 5: case 7: lua_pushvalue(L, keys + NFIELDS + 3); break;
+		case 11: lua_pushvalue(L, keys + NFIELDS + 4); break;
+		default: lua_pushinteger(L, (lua_Integer)(i + k)); break;
+		}
+		lua_rawset(L, -3);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	long count = argc > 1 ? atol(argv[1]) : 100000, i;
+	long count = argc > 1 ? atol(argv[1]) : 100000, i, c;
 	int list = argc > 2 && strcmp(argv[2], "list") == 0;
+	long calls = argc > 3 && strcmp(argv[2], "calls") == 0 ? atol(argv[3]) : 0;
 	lua_State *L = luaL_newstate();
 	int sink, keys, k;
 
 	if (L == NULL)
 		return 1;
 	luaL_openlibs(L);
-	if (list)
+	if (list || calls > 0)
 		lua_newtable(L);
 	else if (luaL_dostring(L, "return function(record) end") != LUA_OK)
 		return fprintf(stderr, "%s\n", lua_tostring(L, -1)), 1;
@@ -48,20 +74,25 @@ int main(int argc, char **argv)
 	lua_pushstring(L, "ESTABLISHED");
 	lua_pushstring(L, "127.0.0.1");
 	lua_pushstring(L, "off");
+	if (calls > 0) {
+		clock_t t0 = clock();
+
+		for (c = 0; c < calls; c++) {
+			lua_newtable(L);
+			for (i = 0; i < count; i++) {
+				make_table(L, keys, i);
+				lua_rawseti(L, -2, (lua_Integer)i + 1);
+			}
+			lua_pop(L, 1);
+		}
+		printf("%.1f %ld\n", (double)(clock() - t0) * 1e6 / CLOCKS_PER_SEC / (double)calls, count);
+		lua_close(L);
+		return 0;
+	}
 	for (i = 0; i < count; i++) {
 		if (!list)
 			lua_pushvalue(L, sink);
-		lua_createtable(L, 0, 15);
-		for (k = 0; k < NFIELDS; k++) {
-			lua_pushvalue(L, keys + k);
-			switch (k) {
-			case 0: case 1: case 2: lua_pushvalue(L, keys + NFIELDS + k); break;
-			case 5: case 7: lua_pushvalue(L, keys + NFIELDS + 3); break;
-			case 11: lua_pushvalue(L, keys + NFIELDS + 4); break;
-			default: lua_pushinteger(L, (lua_Integer)(i + k)); break;
-			}
-			lua_rawset(L, -3);
-		}
+		make_table(L, keys, i);
 		if (list)
 			lua_rawseti(L, sink, (lua_Integer)i + 1);
 		else
