@@ -22,6 +22,9 @@
 #             the Lua side of each_socket cannot go below
 #   tables-list  bench/tablefloor.c N list -- the same tables held in one list:
 #             the floor of sockets() (their memory and its page faults)
+#   tables-owners  bench/tablefloor.c N list owners -- the same held tables with
+#             the owner fields of process = true (user, pid, program, and a list
+#             of one owner table): the Lua side of the owners row
 #   owners    lua5.4 bench/list_tcp.lua process -- sockets{proto="tcp", process=true}:
 #             the same list with every socket's owner (pid, program, user)
 #   scan      bench/scanfloor.c            -- one walk of every /proc/PID/fd, reading
@@ -48,8 +51,8 @@ cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_SOCKETS:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
 MARKED=${BENCH_MARKED:-10}
-TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor tables tables-list owners scan
-	ss-p netstat-p listen ss-l dport ss-dport src ss-src noop)
+TOOLS=(lnetstat each each+reuse lnetstat+thp ss netstat floor tables tables-list tables-owners
+	owners scan ss-p netstat-p listen ss-l dport ss-dport src ss-src noop)
 
 cc -O2 -o "$tmp/diagfloor" bench/diagfloor.c
 cc -O2 -o "$tmp/scanfloor" bench/scanfloor.c
@@ -66,6 +69,7 @@ argv_of() {
 	floor) argv=("$tmp/diagfloor") ;;
 	tables) argv=("$tmp/tablefloor" "$held") ;;
 	tables-list) argv=("$tmp/tablefloor" "$held" list) ;;
+	tables-owners) argv=("$tmp/tablefloor" "$held" list owners) ;;
 	owners) argv=(lua5.4 bench/list_tcp.lua process) ;;
 	scan) argv=("$tmp/scanfloor") ;;
 	ss-p) argv=(ss -tanp) ;;
@@ -115,7 +119,7 @@ awk '$1 == "owners" { printf "with owners: %.0f bytes of peak RSS per record (%d
 awk '{ t[$1] = $3 / 1000 } END {
 	printf "floors: each_socket %.1f ms against sock_diag floor + tables - noop = %.1f ms;", t["each"], t["floor"] + t["tables"] - t["noop"]
 	printf " sockets() %.1f ms against floor + tables-list - noop = %.1f ms\n", t["lnetstat"], t["floor"] + t["tables-list"] - t["noop"]
-	printf "floors: process=true %.1f ms against floor + tables-list + scan - 2 noop = %.1f ms", t["owners"], t["floor"] + t["tables-list"] + t["scan"] - 2 * t["noop"]
+	printf "floors: process=true %.1f ms against floor + tables-owners + scan - 2 noop = %.1f ms", t["owners"], t["floor"] + t["tables-owners"] + t["scan"] - 2 * t["noop"]
 	printf " (the /proc walk alone: %.1f ms; 0.12 of ss -tanp: %.1f ms)\n", t["scan"] - t["noop"], 0.12 * t["ss-p"] }' "$tmp/table"
 echo
 echo "Targets (wall time of the whole process, medians; noise: compare rounds on a busy machine with care)"

@@ -7,7 +7,10 @@
  *   each  (the default) each table is handed to a Lua function that drops
  *         it, as each_socket hands records to its function;
  *   list  (argument 2) every table is appended to one list, as sockets()
- *         holds them;
+ *         holds them; with "owners" as argument 3, each record also has
+ *         the owner fields of process = true (user, pid, program and
+ *         processes = { {pid=, fd=, program=, command=} }): the floor of
+ *         sockets{process = true};
  *   calls (argument 2, then CALLS as argument 3) CALLS times, COUNT tables
  *         appended to a new list that is then dropped, as a call of
  *         listening{} in a long-lived state returns them; prints the CPU
@@ -30,13 +33,52 @@ static const char *const names[] = {
 };
 #define NFIELDS (int)(sizeof(names) / sizeof(names[0]))
 
-/* Makes one record table of record number i on top of the stack; keys is
- * the stack index of the field names, the reused values above them. */
-static void make_table(lua_State *L, int keys, long i)
+/* The owner fields of a record with process = true, and their values. */
+static const char *const owner_names[] = {
+	"user", "pid", "program", "processes", "fd", "command",
+};
+#define NOWNER (int)(sizeof(owner_names) / sizeof(owner_names[0]))
+
+/* Sets the owner fields on the record on top of the stack; okeys is the
+ * stack index of owner_names, followed by the user and program texts. */
+static void add_owner(lua_State *L, int okeys, long i)
+{
+	lua_pushvalue(L, okeys + 0);
+	lua_pushvalue(L, okeys + NOWNER);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 1);
+	lua_pushinteger(L, (lua_Integer)(1000 + i % 8));
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 2);
+	lua_pushvalue(L, okeys + NOWNER + 1);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 3);
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 4);
+	lua_pushvalue(L, okeys + 1);
+	lua_pushinteger(L, (lua_Integer)(1000 + i % 8));
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 4);
+	lua_pushinteger(L, (lua_Integer)(3 + i));
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 2);
+	lua_pushvalue(L, okeys + NOWNER + 1);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, okeys + 5);
+	lua_pushvalue(L, okeys + NOWNER + 1);
+	lua_rawset(L, -3);
+	lua_rawseti(L, -2, 1);
+	lua_rawset(L, -3);
+}
+
+/* Makes one record table of record number i on top of the stack, sized for
+ * room more fields; keys is the stack index of the field names, the reused
+ * values above them. */
+static void make_table(lua_State *L, int keys, long i, int room)
 {
 	int k;
 
-	lua_createtable(L, 0, 15);
+	lua_createtable(L, 0, 15 + room);
 	for (k = 0; k < NFIELDS; k++) {
 		lua_pushvalue(L, keys + k);
 		switch (k) {
@@ -53,9 +95,10 @@ int main(int argc, char **argv)
 {
 	long count = argc > 1 ? atol(argv[1]) : 100000, i, c;
 	int list = argc > 2 && strcmp(argv[2], "list") == 0;
+	int owners = list && argc > 3 && strcmp(argv[3], "owners") == 0;
 	long calls = argc > 3 && strcmp(argv[2], "calls") == 0 ? atol(argv[3]) : 0;
 	lua_State *L = luaL_newstate();
-	int sink, keys, k;
+	int sink, keys, okeys, k;
 
 	if (L == NULL)
 		return 1;
@@ -74,13 +117,18 @@ int main(int argc, char **argv)
 	lua_pushstring(L, "ESTABLISHED");
 	lua_pushstring(L, "127.0.0.1");
 	lua_pushstring(L, "off");
+	okeys = lua_gettop(L) + 1;
+	for (k = 0; k < NOWNER; k++)
+		lua_pushstring(L, owner_names[k]);
+	lua_pushstring(L, "root");
+	lua_pushstring(L, "python3");
 	if (calls > 0) {
 		clock_t t0 = clock();
 
 		for (c = 0; c < calls; c++) {
 			lua_newtable(L);
 			for (i = 0; i < count; i++) {
-				make_table(L, keys, i);
+				make_table(L, keys, i, 0);
 				lua_rawseti(L, -2, (lua_Integer)i + 1);
 			}
 			lua_pop(L, 1);
@@ -92,7 +140,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++) {
 		if (!list)
 			lua_pushvalue(L, sink);
-		make_table(L, keys, i);
+		make_table(L, keys, i, owners ? 4 : 0);
+		if (owners)
+			add_owner(L, okeys, i);
 		if (list)
 			lua_rawseti(L, sink, (lua_Integer)i + 1);
 		else
