@@ -15,6 +15,10 @@
 #                 that shows how much of lnetstat's time is page faults
 #   ip            ip -n NS route show table all   (both families, like lnetstat)
 #   ip-json       ip -j -n NS route show table all
+#   floor         bench/routefloor.c NS: the route dumps lnetstat sends (one per
+#                 family, strict checking), messages only counted: the kernel's cost
+#   tables        bench/tablefloor.c N list routes: N held tables of a route's 13
+#                 fields, one distinct text each (the dst), no kernel: Lua's cost
 #   noop          /bin/true                       (process start + timing)
 # Why: lnetstat builds one Lua table per route; `ip route` is what it
 # replaces. Wall time comes from $EPOCHREALTIME around each process, peak
@@ -25,7 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 N=${BENCH_ROUTES:-100000}
 ROUNDS=${BENCH_ROUNDS:-5}
-TOOLS=(lnetstat fields each lnetstat+thp ip ip-json noop)
+TOOLS=(lnetstat fields each lnetstat+thp ip ip-json floor tables noop)
 NS=lnetstat-bench-rt-$$
 
 ((N <= 65536 * 256)) || { echo "routes.sh: BENCH_ROUTES too large" >&2; exit 1; }
@@ -39,15 +43,19 @@ argv_of() {  # argv_of TOOL: set the array argv to the command line of TOOL
 	lnetstat+thp) argv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lua5.4 bench/routes.lua "$NS" list) ;;
 	ip) argv=(ip -n "$NS" route show table all) ;;
 	ip-json) argv=(ip -j -n "$NS" route show table all) ;;
+	floor) argv=("$tmp/routefloor" "$NS") ;;
+	tables) argv=("$tmp/tablefloor" "$N" list routes) ;;
 	noop) argv=(/bin/true) ;;
 	esac
 }
 
 out_of() {
-	case $1 in lnetstat* | each | fields) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
+	case $1 in lnetstat* | each | fields | floor | tables) echo "$tmp/$1.count" ;; *) echo /dev/null ;; esac
 }
 records_of() { cat "$tmp/$1.count"; }
 
+cc -O2 -o "$tmp/routefloor" bench/routefloor.c
+cc -O2 -I/usr/include/lua5.4 -o "$tmp/tablefloor" bench/tablefloor.c -llua5.4
 make_route_ns "$NS" "$N"
 
 # Warm-up and record counts (untimed).
@@ -67,4 +75,8 @@ echo "(ratio = lnetstat / tool, for wall time and peak RSS; below 1 means lnetst
 echo " records: lnetstat's list length, ip's route lines; lnetstat holds every route as a Lua"
 echo " table at once, ip prints as it goes: minflt counts the first touches of new heap pages)"
 echo "fields / ip = $(ratio fields ip), each / ip = $(ratio each ip)"
+# the kernel's dump and the Lua tables alone, each in its own process (one
+# process start, noop, taken off the sum)
+awk '{ t[$1] = $3 / 1000 } END {
+	printf "floors: routes() %.1f ms against floor + tables - noop = %.1f ms; ip route %.1f ms\n", t["lnetstat"], t["floor"] + t["tables"] - t["noop"], t["ip"] }' "$tmp/table"
 target 'routes{table="all"} / ip route show table all' lnetstat ip 1.0

@@ -10,7 +10,10 @@
  *         holds them; with "owners" as argument 3, each record also has
  *         the owner fields of process = true (user, pid, program and
  *         processes = { {pid=, fd=, program=, command=} }): the floor of
- *         sockets{process = true};
+ *         sockets{process = true}; with "routes", each record has 13 fields
+ *         (as many as a route's) and one of them is a text of its own (a
+ *         route's dst, "2001:db8:X:Y::/64", which Lua must intern): the
+ *         floor of routes{table = "all"};
  *   calls (argument 2, then CALLS as argument 3) CALLS times, COUNT tables
  *         appended to a new list that is then dropped, as a call of
  *         listening{} in a long-lived state returns them; prints the CPU
@@ -71,16 +74,42 @@ static void add_owner(lua_State *L, int okeys, long i)
 	lua_rawset(L, -3);
 }
 
+/* Pushes "2001:db8:X:Y::/64" for route number i, the text a route's dst
+ * has in bench/routes.sh (hex by hand: snprintf costs more than lnetstat's
+ * own formatting). */
+static void push_dst(lua_State *L, long i)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[40] = "2001:db8:", *p = text + 9;
+	unsigned int part[2] = { (unsigned int)(i / 256) & 0xffff, (unsigned int)(i % 256) };
+	int j, shift;
+
+	for (j = 0; j < 2; j++) {
+		for (shift = 12; shift > 0 && (part[j] >> shift) == 0; shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			*p++ = hex[(part[j] >> shift) & 0xf];
+		*p++ = ':';
+	}
+	memcpy(p, ":/64", 4);
+	lua_pushlstring(L, text, (size_t)(p + 4 - text));
+}
+
 /* Makes one record table of record number i on top of the stack, sized for
  * room more fields; keys is the stack index of the field names, the reused
- * values above them. */
-static void make_table(lua_State *L, int keys, long i, int room)
+ * values above them. With route, the shape of a route record (see above). */
+static void make_table(lua_State *L, int keys, long i, int room, int route)
 {
 	int k;
 
 	lua_createtable(L, 0, 15 + room);
-	for (k = 0; k < NFIELDS; k++) {
+	for (k = 0; k < NFIELDS - route; k++) {
 		lua_pushvalue(L, keys + k);
+		if (route && k == 5) {
+			push_dst(L, i);
+			lua_rawset(L, -3);
+			continue;
+		}
 		switch (k) {
 		case 0: case 1: case 2: lua_pushvalue(L, keys + NFIELDS + k); break;
 		case 5: case 7: lua_pushvalue(L, keys + NFIELDS + 3); break;
@@ -96,6 +125,7 @@ int main(int argc, char **argv)
 	long count = argc > 1 ? atol(argv[1]) : 100000, i, c;
 	int list = argc > 2 && strcmp(argv[2], "list") == 0;
 	int owners = list && argc > 3 && strcmp(argv[3], "owners") == 0;
+	int route = list && argc > 3 && strcmp(argv[3], "routes") == 0;
 	long calls = argc > 3 && strcmp(argv[2], "calls") == 0 ? atol(argv[3]) : 0;
 	lua_State *L = luaL_newstate();
 	int sink, keys, okeys, k;
@@ -128,7 +158,7 @@ int main(int argc, char **argv)
 		for (c = 0; c < calls; c++) {
 			lua_newtable(L);
 			for (i = 0; i < count; i++) {
-				make_table(L, keys, i, 0);
+				make_table(L, keys, i, 0, 0);
 				lua_rawseti(L, -2, (lua_Integer)i + 1);
 			}
 			lua_pop(L, 1);
@@ -140,7 +170,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++) {
 		if (!list)
 			lua_pushvalue(L, sink);
-		make_table(L, keys, i, owners ? 4 : 0);
+		make_table(L, keys, i, owners ? 4 : 0, route);
 		if (owners)
 			add_owner(L, okeys, i);
 		if (list)
