@@ -228,7 +228,6 @@ static struct owner_map *push_owner_map(lua_State *L, int idx, size_t *wanted)
 		slots *= 2;
 	if (map_resize(m, slots) != 0)
 		luaL_error(L, "owners: out of memory");
-	*wanted = 0;
 	for (i = 1; i <= n; i++) {
 		lua_Integer inode = 0;
 
@@ -240,12 +239,10 @@ static struct owner_map *push_owner_map(lua_State *L, int idx, size_t *wanted)
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
-		if (inode > 0 && map_slot(m, (uint64_t)inode)->inode == 0) {
-			if (map_add_slot(m, (uint64_t)inode) == NULL)
-				luaL_error(L, "owners: out of memory");
-			++*wanted;
-		}
+		if (inode > 0 && map_add_slot(m, (uint64_t)inode) == NULL)
+			luaL_error(L, "owners: out of memory");
 	}
+	*wanted = m->used;   /* the map held nothing else */
 	return m;
 }
 
@@ -268,7 +265,7 @@ int l_owner_map(lua_State *L)
 	struct owner_map *m;
 	char path[48], link[64];
 	size_t wanted = 0, found = 0;
-	int names, first, listed;
+	int map, names, first, listed;
 	int unreadable = 0, first_err = 0;
 
 	if (!lua_isnoneornil(L, 1))
@@ -277,6 +274,7 @@ int l_owner_map(lua_State *L)
 	first = lua_toboolean(L, 2);
 	lua_settop(L, 1);
 	m = push_owner_map(L, listed ? 1 : 0, &wanted);
+	map = lua_gettop(L);
 	lua_newtable(L);
 	names = lua_gettop(L);
 	b = (struct dirbox *)lua_newuserdatauv(L, sizeof(*b), 0);
@@ -354,7 +352,7 @@ int l_owner_map(lua_State *L)
 	}
 	closedir(b->proc);
 	b->proc = NULL;
-	lua_pushvalue(L, 2);
+	lua_pushvalue(L, map);
 	lua_pushinteger(L, unreadable);
 	lua_pushinteger(L, first_err);
 	lua_pushvalue(L, names);
@@ -381,9 +379,8 @@ struct attach {
 	const struct owner_map *m;
 	int procs, users;
 	int last_pid, program, command;   /* program and command: stack slots */
-	lua_Integer last_uid;
+	lua_Integer last_uid;             /* -1: none yet */
 	int user;                         /* stack slot */
-	int have_uid;
 };
 
 static lua_Integer raw_integer(lua_State *L, int rec, const char *key)
@@ -409,7 +406,7 @@ static int attach_one(struct attach *a, int rec)
 	int n, i;
 
 	if (uid >= 0) {
-		if (!a->have_uid || uid != a->last_uid) {
+		if (uid != a->last_uid) {
 			/* uids reach 2^32 - 1: an integer key, not rawgeti's int */
 			lua_pushinteger(L, uid);
 			lua_rawget(L, a->users);
@@ -423,7 +420,6 @@ static int attach_one(struct attach *a, int rec)
 			}
 			lua_replace(L, a->user);
 			a->last_uid = uid;
-			a->have_uid = 1;
 		}
 		if (lua_toboolean(L, a->user)) {
 			lua_pushvalue(L, a->user);
@@ -500,7 +496,6 @@ static void attach_init(lua_State *L, struct attach *a)
 	lua_pushnil(L);
 	a->user = lua_gettop(L);
 	a->last_pid = -1;
-	a->have_uid = 0;
 	a->last_uid = -1;
 }
 
