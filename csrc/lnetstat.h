@@ -36,6 +36,8 @@ struct nlsock {
 	size_t size;
 	unsigned int seq;
 	int bounded;   /* the kernel's datagrams always fit 32 KiB: no peek */
+	size_t queued;    /* bounded: a second datagram received, waiting at buf + 32 KiB */
+	int queued_err;   /* bounded: the second receive's error, returned next */
 };
 
 /* /proc/net files a session may need; opened while inside the target netns. */

@@ -9,6 +9,8 @@
 #include <linux/netlink.h>
 
 #define NL_MIN_BUFFER (32 * 1024)
+/* A bounded socket receives two datagrams per call, each in its own half. */
+#define NL_BOUNDED_BUFFER (2 * NL_MIN_BUFFER)
 
 void nlsock_close(struct nlsock *ns)
 {
@@ -18,6 +20,8 @@ void nlsock_close(struct nlsock *ns)
 	free(ns->buf);
 	ns->buf = NULL;
 	ns->size = 0;
+	ns->queued = 0;
+	ns->queued_err = 0;
 }
 
 int nlsock_open(struct nlsock *ns, int bus)
@@ -31,8 +35,10 @@ int nlsock_open(struct nlsock *ns, int bus)
 		return -errno;
 	ns->seq = 0;
 	/* sock_diag never sets a minimum dump allocation, so its datagrams
-	 * fit the 32 KiB the buffer always has (doc/kernel-notes.md §1). */
+	 * fit 32 KiB (doc/kernel-notes.md §1). */
 	ns->bounded = bus == NETLINK_SOCK_DIAG;
+	ns->queued = 0;
+	ns->queued_err = 0;
 	return 0;
 }
 
@@ -55,7 +61,7 @@ char *nlsock_release_buffer(struct nlsock *ns, size_t *size)
 {
 	char *buf = ns->buf;
 
-	if (buf == NULL || ns->size != NL_MIN_BUFFER)
+	if (buf == NULL || ns->size > NL_BOUNDED_BUFFER)
 		return NULL;
 	*size = ns->size;
 	ns->buf = NULL;
@@ -88,39 +94,111 @@ static int nlsock_reserve(struct nlsock *ns, size_t need)
 	return 0;
 }
 
-/* Receives one datagram whole into ns->buf. flags: 0 or MSG_DONTWAIT
- * (then -EAGAIN when none is queued). Returns its length or a negative
- * errno; 0 means the socket was closed. */
-ssize_t nlsock_recv(struct nlsock *ns, int flags)
+/* What one received datagram is: 1 to hand on, 0 to skip (not from the
+ * kernel), or -EMSGSIZE (cut short: never handed on). */
+static int datagram_verdict(const struct msghdr *msg)
+{
+	const struct sockaddr_nl *from = (const struct sockaddr_nl *)msg->msg_name;
+
+	if (msg->msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return from->nl_pid == 0;
+}
+
+/* A bounded socket's receive: up to two datagrams with one recvmmsg, the
+ * second only if it is already queued (MSG_WAITFORONE). The kernel builds
+ * the next part of a dump while the recvmsg that takes the previous part
+ * runs, so the NLMSG_DONE after a dump's last part is already there when
+ * that part is taken: a small dump costs one receive call instead of two
+ * (doc/kernel-notes.md §1). The second datagram waits in the upper half of
+ * the buffer for the next call. */
+static ssize_t recv_bounded(struct nlsock *ns, int flags, char **data)
+{
+	struct sockaddr_nl from[2];
+	struct iovec iov[2];
+	struct mmsghdr mm[2];
+	int fd = mnl_socket_get_fd(ns->nl), nowait = (flags & MSG_DONTWAIT) != 0;
+	int got, i, verdict[2], err;
+
+	if (ns->queued > 0) {
+		ssize_t len = (ssize_t)ns->queued;
+
+		ns->queued = 0;
+		*data = ns->buf + NL_MIN_BUFFER;
+		return len;
+	}
+	if (ns->queued_err != 0) {
+		err = ns->queued_err;
+		ns->queued_err = 0;
+		return err;
+	}
+	if ((err = nlsock_reserve(ns, NL_BOUNDED_BUFFER)) != 0)
+		return err;
+	for (;;) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < 2; i++) {
+			iov[i].iov_base = ns->buf + (size_t)i * NL_MIN_BUFFER;
+			iov[i].iov_len = NL_MIN_BUFFER;
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		got = recvmmsg(fd, mm, 2, flags | MSG_WAITFORONE, NULL);
+		if (got < 0 && (errno == EINTR || (errno == EAGAIN && !nowait)))
+			continue;
+		if (got < 0)
+			return -errno;
+		for (i = 0; i < 2; i++)
+			verdict[i] = i < got ? datagram_verdict(&mm[i].msg_hdr) : 0;
+		if (verdict[0] < 0)
+			return verdict[0];
+		if (verdict[0] == 0 && verdict[1] == 0)
+			continue;   /* nothing from the kernel */
+		if (verdict[0] == 0) {
+			/* only the second counts: it is handed on from where it lies */
+			*data = ns->buf + NL_MIN_BUFFER;
+			return verdict[1] < 0 ? verdict[1] : (ssize_t)mm[1].msg_len;
+		}
+		if (verdict[1] < 0)
+			ns->queued_err = verdict[1];
+		else if (verdict[1] > 0)
+			ns->queued = mm[1].msg_len;
+		*data = ns->buf;
+		return (ssize_t)mm[0].msg_len;
+	}
+}
+
+/* Receives one datagram whole; *data points to it, inside ns's buffer,
+ * until the next receive. flags: 0 or MSG_DONTWAIT (then -EAGAIN when none
+ * is queued). Returns its length or a negative errno; 0 means the socket
+ * was closed. */
+ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 {
 	struct sockaddr_nl from;
 	struct iovec iov;
 	struct msghdr msg;
 	ssize_t len;
-	int fd = mnl_socket_get_fd(ns->nl), err;
-	int nowait = (flags & MSG_DONTWAIT) != 0;
+	int fd, err, nowait = (flags & MSG_DONTWAIT) != 0;
 
+	if (ns->bounded)
+		return recv_bounded(ns, flags, data);
+	fd = mnl_socket_get_fd(ns->nl);
 	for (;;) {
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
-		if (ns->bounded) {
-			/* one call: the datagram cannot outgrow the buffer */
-			if ((err = nlsock_reserve(ns, 0)) != 0)
-				return err;
-		} else {
-			/* a fixed buffer would silently truncate a large
-			 * message: its real size is peeked at first */
-			iov.iov_base = NULL;
-			iov.iov_len = 0;
-			len = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC | flags);
-			if (len < 0 && (errno == EINTR || (errno == EAGAIN && !nowait)))
-				continue;
-			if (len < 0)
-				return -errno;
-			if ((err = nlsock_reserve(ns, (size_t)len)) != 0)
-				return err;
-		}
+		/* a fixed buffer would silently truncate a large message: its
+		 * real size is peeked at first */
+		iov.iov_base = NULL;
+		iov.iov_len = 0;
+		len = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC | flags);
+		if (len < 0 && (errno == EINTR || (errno == EAGAIN && !nowait)))
+			continue;
+		if (len < 0)
+			return -errno;
+		if ((err = nlsock_reserve(ns, (size_t)len)) != 0)
+			return err;
 		iov.iov_base = ns->buf;
 		iov.iov_len = ns->size;
 		msg.msg_name = &from;
@@ -130,10 +208,11 @@ ssize_t nlsock_recv(struct nlsock *ns, int flags)
 			continue;
 		if (len < 0)
 			return -errno;
-		if (msg.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;   /* never handed on cut short */
-		if (from.nl_pid != 0)
-			continue;   /* not from the kernel */
+		if ((err = datagram_verdict(&msg)) < 0)
+			return err;
+		if (err == 0)
+			continue;
+		*data = ns->buf;
 		return len;
 	}
 }
@@ -155,7 +234,8 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		return -errno;
 
 	for (;;) {
-		ssize_t len = nlsock_recv(ns, 0);
+		char *datagram;
+		ssize_t len = nlsock_recv(ns, 0, &datagram);
 		const struct nlmsghdr *nlh;
 		size_t remaining;
 
@@ -163,7 +243,7 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 			return (int)len;
 		if (len == 0)
 			return -ECONNRESET;
-		nlh = (const struct nlmsghdr *)ns->buf;
+		nlh = (const struct nlmsghdr *)datagram;
 		remaining = (size_t)len;
 		for (; nl_msg_fits(nlh, remaining); nlh = nl_msg_next(nlh, &remaining)) {
 			if (nlh->nlmsg_seq != ns->seq)

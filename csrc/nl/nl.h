@@ -18,7 +18,10 @@ void nlsock_close(struct nlsock *ns);
 /* Gives a socket that has sent nothing yet its port id. A multicast
  * member needs one: the kernel skips members whose id is its own, 0. */
 int nlsock_bind(struct nlsock *ns);
-ssize_t nlsock_recv(struct nlsock *ns, int flags);
+/* One whole datagram: its length (or a negative errno, 0 when the socket
+ * was closed), *data pointing to it inside ns's buffer until the next
+ * receive. */
+ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data);
 /* Takes the receive buffer of ns away (ns gets a new one when it needs
  * one) if it has the size every socket starts with; NULL otherwise. */
 char *nlsock_release_buffer(struct nlsock *ns, size_t *size);

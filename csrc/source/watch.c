@@ -448,7 +448,8 @@ static int drain(struct batch *b, struct nlsock *ns, int diag)
 	int i;
 
 	for (i = 0; i < WATCH_BATCH; i++) {
-		ssize_t len = nlsock_recv(ns, MSG_DONTWAIT);
+		char *data;
+		ssize_t len = nlsock_recv(ns, MSG_DONTWAIT, &data);
 		struct nlmsghdr *nlh;   /* the decoders may retype it: the buffer is ours */
 		size_t remaining;
 
@@ -462,7 +463,7 @@ static int drain(struct batch *b, struct nlsock *ns, int diag)
 			return (int)len;
 		if (len == 0)
 			return -ECONNRESET;
-		nlh = (struct nlmsghdr *)ns->buf;
+		nlh = (struct nlmsghdr *)data;
 		remaining = (size_t)len;
 		for (; nl_msg_fits(nlh, remaining);
 		     nlh = (struct nlmsghdr *)nl_msg_next(nlh, &remaining)) {
