@@ -89,7 +89,7 @@ struct session {
 	size_t text_size;
 	struct ifname_map ifnames;
 	int closed;
-	long pid;             /* the process that opened it (a fork has a copy) */
+	long pid;             /* a kept session: the process that opened it (a fork has a copy); else -1 */
 };
 
 struct cidr {

@@ -459,6 +459,13 @@ io.write(l and #l or "nil", "|", l and l.sources.tcp or err, "|", l and l.partia
     collectgarbage("collect")
     collectgarbage("collect")
     assert.equal(base, own_fds())
+    -- only a kept session knows the process that opened it
+    local transient = assert(core.open(nil, { "diag" }))
+    assert.matches("session not opened as kept", err_of(transient.forked, transient))
+    transient:close()
+    local kept = assert(core.open(nil, { "diag" }, true))
+    assert.is_false(kept:forked())
+    kept:close()
     -- the wrong object is still told apart from a closed session
     assert.matches("lnetstat.session expected", err_of(core.sock_diag, io.stdout, {}, "tcp", "inet"))
     if _VERSION == "Lua 5.4" then

@@ -99,7 +99,7 @@ struct session *check_session(lua_State *L, int idx)
 
 /* A receive buffer parked between the sessions of one Lua state: a server
  * worker that asks again and again sizes it once instead of allocating and
- * freeing 32 KiB per question. The registry holds the pool under the
+ * freeing 32 or 64 KiB per question. The registry holds the pool under the
  * address of buffer_pool_key, as a userdata whose __gc frees the buffer. The
  * first core.open of a state makes it, never require. */
 #define BUFFER_POOL_MT "lnetstat.buffer_pool"
@@ -355,10 +355,14 @@ static int plan_proc_index(const char *name)
 	return -1;
 }
 
-/* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...})
+/* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...} [, kept])
  * -> session | nil, msg, errno
  * A /proc/net file may also be named "proc:NAME": the only way to ask for
- * /proc/net/route, since "route" means the rtnetlink socket. */
+ * /proc/net/route, since "route" means the rtnetlink socket. kept: the
+ * session outlives the call that opens it (lnetstat.session), so it
+ * remembers the process that opened it for session:forked(); a session
+ * closed before its call returns skips that getpid, a system call that
+ * costs as much as a tenth of a small question. */
 int l_open(lua_State *L)
 {
 	struct open_plan plan;
@@ -368,7 +372,7 @@ int l_open(lua_State *L)
 	const char *netns = luaL_optlstring(L, 1, NULL, &netns_len);
 	const char *what = "open";
 	lua_Integer i, n;
-	int err, idx;
+	int err, idx, kept = lua_toboolean(L, 3);
 
 	if (netns != NULL && strlen(netns) != netns_len)
 		return luaL_argerror(L, 1, "netns path contains a NUL byte");
@@ -424,20 +428,23 @@ int l_open(lua_State *L)
 		}
 		return push_error(L, what, err);
 	}
-	s->pid = (long)getpid();
+	s->pid = kept ? (long)getpid() : -1;
 	adopt_buffer(pool, s);
 	return 1;
 }
 
 /* session:forked() -> true when this process is not the one that opened
  * the session: a forked child holds copies of its parent's sockets, and a
- * request on one would mix both processes' answers. */
+ * request on one would mix both processes' answers. Only a kept session
+ * knows (core.open's third argument). */
 static int l_session_forked(lua_State *L)
 {
 	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
 
 	if (s == NULL)
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
+	else if (s->pid < 0)
+		return luaL_argerror(L, 1, "session not opened as kept");
 	lua_pushboolean(L, s != NULL && s->pid != (long)getpid());
 	return 1;
 }
