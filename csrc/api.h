@@ -9,6 +9,7 @@
 
 /* nl/session.c */
 int l_open(lua_State *L);
+int l_release(lua_State *L);
 /* source/ */
 int l_sock_diag(lua_State *L);
 int l_links(lua_State *L);

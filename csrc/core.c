@@ -11,6 +11,7 @@
 
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open},
+	{"release", l_release},
 	{"route_dump", l_route_dump},
 	{"route_get", l_route_get},
 	{"proc_routes", l_proc_routes},

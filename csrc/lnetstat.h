@@ -38,6 +38,8 @@ struct nlsock {
 	int bounded;   /* the kernel's datagrams always fit 32 KiB: no peek */
 	size_t queued;    /* bounded: a second datagram received, waiting at buf + 32 KiB */
 	int queued_err;   /* bounded: the second receive's error, returned next */
+	int clean;        /* every request sent got its whole answer: reusable by another call */
+	int member;       /* bound for multicast groups: never reused for requests */
 };
 
 /* /proc/net files a session may need; opened while inside the target netns. */
@@ -81,6 +83,10 @@ struct addr {
 	unsigned char bytes[16];
 };
 
+/* "net:[4026531840]" (a netns as /proc/PID/ns/net names it) and its NUL,
+ * with room to spare */
+#define NETNS_ID_SIZE 32
+
 struct session {
 	struct nlsock diag;
 	struct nlsock route;
@@ -89,7 +95,8 @@ struct session {
 	size_t text_size;
 	struct ifname_map ifnames;
 	int closed;
-	long pid;             /* a kept session: the process that opened it (a fork has a copy); else -1 */
+	uint64_t epoch;       /* the process that opened it (nl/pool.h: a fork has a copy) */
+	char netns_id[NETNS_ID_SIZE];   /* the caller's netns when it opened, or "" */
 };
 
 struct cidr {

@@ -20,6 +20,7 @@
 #include "record/socket.h"
 #include "api.h"
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,8 +169,24 @@ static int l_in_fork(lua_State *L)
 	return 1;
 }
 
+/* unshare_net() -> true | nil, msg: moves the calling thread into a new,
+ * empty network namespace, as a host that calls unshare or setns between
+ * two questions does. Only for a child _in_fork runs: the spec process
+ * itself stays where it is. */
+static int l_unshare_net(lua_State *L)
+{
+	if (unshare(CLONE_NEWNET) != 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static const luaL_Reg testhook_funcs[] = {
 	{"_in_fork", l_in_fork},
+	{"_unshare_net", l_unshare_net},
 	{"_parse_proc_routes", l_parse_proc_routes},
 	{"_addr_ntop", l_addr_ntop},
 	{"_parse_proc", l_parse_proc_sockets},

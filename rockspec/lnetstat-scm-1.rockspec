@@ -45,6 +45,7 @@ build = {
         "csrc/fs/atomic.c",
         "csrc/nl/attr.c",
         "csrc/nl/dump.c",
+        "csrc/nl/pool.c",
         "csrc/nl/session.c",
         "csrc/record/addr.c",
         "csrc/record/attr.c",

@@ -42,7 +42,7 @@ describe("C modules", function()
     assert.same({
       "addrs", "attach_owner", "attach_owners", "ifname", "links", "neighs", "netns_list",
       "netns_nsid", "open", "owner_map", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
-      "proc_routes", "proc_sockets", "proc_stats", "route_dump", "route_get",
+      "proc_routes", "proc_sockets", "proc_stats", "release", "route_dump", "route_get",
       "sock_diag", "user_names", "watch", "write_atomic",
     }, names)
     for _, name in ipairs(names) do
@@ -51,11 +51,11 @@ describe("C modules", function()
     assert.equal("lnetstat.core", core._NAME)
   end)
 
-  it("lnetstat.testhooks offers the parser and decoder hooks, and a fork for the session specs", function()
+  it("lnetstat.testhooks offers the parser and decoder hooks, a fork and a namespace move", function()
     assert.same({
       "_addr_ntop", "_decode_diag", "_decode_rtnl", "_in_fork", "_parse_if_inet6", "_parse_igmp", "_parse_igmp6",
       "_parse_proc", "_parse_proc_arp", "_parse_proc_dev", "_parse_proc_routes",
-      "_parse_snmp", "_parse_snmp6", "_parse_sockstat",
+      "_parse_snmp", "_parse_snmp6", "_parse_sockstat", "_unshare_net",
     }, functions(hooks))
     assert.equal(core._VERSION, hooks._VERSION)
   end)

@@ -241,6 +241,22 @@ function helpers.mktemp_dir()
   return (out:gsub("%s+$", ""))
 end
 
+-- A loopback TCP listener (backlog 3) on a port the kernel picks.
+local LISTENER = [[python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(3)
+print(s.getsockname()[1]); print("ready", flush=True)
+time.sleep(600)']]
+
+--- Starts a child holding one loopback TCP listener in this namespace;
+-- returns its pid (stop it with helpers.kill) and the port.
+function helpers.spawn_listener()
+  local pid, h = helpers.spawn(LISTENER)
+  local ok, out = h:wait_ready(10)
+  h.cleanup()
+  assert(ok, out)
+  return pid, tonumber(out:match("^(%d+)\n"))
+end
+
 --- Writes script (python3 source) to dir/farm.py and runs it inside network
 -- namespace netns; waits up to 20 s for its "ready" line. Returns pid,
 -- handle; raises when it does not get ready.

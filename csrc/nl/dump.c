@@ -22,6 +22,8 @@ void nlsock_close(struct nlsock *ns)
 	ns->size = 0;
 	ns->queued = 0;
 	ns->queued_err = 0;
+	ns->clean = 0;
+	ns->member = 0;
 }
 
 int nlsock_open(struct nlsock *ns, int bus)
@@ -39,6 +41,8 @@ int nlsock_open(struct nlsock *ns, int bus)
 	ns->bounded = bus == NETLINK_SOCK_DIAG;
 	ns->queued = 0;
 	ns->queued_err = 0;
+	ns->clean = 1;
+	ns->member = 0;
 	return 0;
 }
 
@@ -48,6 +52,7 @@ int nlsock_bind(struct nlsock *ns)
 	socklen_t len = sizeof(addr);
 	int fd = mnl_socket_get_fd(ns->nl);
 
+	ns->member = 1;   /* multicast will arrive on it: never a request socket again */
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
 		return -errno;
 	if (addr.nl_pid != 0)
@@ -217,6 +222,13 @@ ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 	}
 }
 
+/* The last message of an answer was read: the socket is clean when nothing
+ * else waits in its buffer. */
+static void answer_read(struct nlsock *ns)
+{
+	ns->clean = ns->queued == 0 && ns->queued_err == 0;
+}
+
 /* Sends req (its nlmsg_seq and nlmsg_pid are set here) and hands every reply
  * message to cb until NLMSG_DONE, an error, or — for a request without
  * NLM_F_DUMP — the first answer. Returns 0 or a negative errno; the errno
@@ -230,6 +242,10 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 	memset(res, 0, sizeof(*res));
 	req->nlmsg_seq = ++ns->seq;
 	req->nlmsg_pid = 0;
+	/* Clean again only once the whole answer is read: a socket left in
+	 * the middle of a dump (an error, a Lua error raised from a callback)
+	 * is never handed to another call. */
+	ns->clean = 0;
 	if (mnl_socket_sendto(ns->nl, req, req->nlmsg_len) < 0)
 		return -errno;
 
@@ -251,6 +267,7 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				res->interrupted = 1;
 			if (nlh->nlmsg_type == NLMSG_DONE) {
+				answer_read(ns);
 				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
 					int err;
 
@@ -266,8 +283,10 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
 					return -EBADMSG;
 				memcpy(&e.error, NLMSG_DATA(nlh), sizeof(int));
-				if (e.error != 0 || !dump)
+				if (e.error != 0 || !dump) {
+					answer_read(ns);   /* an error ends the answer */
 					return e.error;
+				}
 				continue;
 			}
 			if (nlh->nlmsg_type == NLMSG_NOOP)
@@ -283,8 +302,10 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 				if (r < 0)
 					stop_err = r;
 			}
-			if (!dump)
+			if (!dump) {
+				answer_read(ns);
 				return stop_err;
+			}
 		}
 		if (remaining > 0)
 			return -EBADMSG;   /* trailing bytes that are not a message */

@@ -3,6 +3,7 @@
  * session:close(), __gc or __close. */
 #include "record/class.h"
 #include "nl/nl.h"
+#include "nl/pool.h"
 #include "record/push.h"
 #include "api.h"
 
@@ -97,84 +98,22 @@ struct session *check_session(lua_State *L, int idx)
 	return s;
 }
 
-/* A receive buffer parked between the sessions of one Lua state: a server
- * worker that asks again and again sizes it once instead of allocating and
- * freeing 32 or 64 KiB per question. The registry holds the pool under the
- * address of buffer_pool_key, as a userdata whose __gc frees the buffer. The
- * first core.open of a state makes it, never require. */
-#define BUFFER_POOL_MT "lnetstat.buffer_pool"
-static const char buffer_pool_key = 0;
-
-struct buffer_pool {
-	char *buf;      /* the parked buffer, or NULL */
-	size_t size;
-	int closed;     /* finalized (lua_close): parks nothing more */
-};
-
-/* The state's pool; with create, made if missing (which may raise a memory
- * error: only before anything is opened). NULL without one. */
-static struct buffer_pool *buffer_pool(lua_State *L, int create)
-{
-	struct buffer_pool *p;
-
-	lua_pushlightuserdata(L, (void *)&buffer_pool_key);
-	lua_rawget(L, LUA_REGISTRYINDEX);
-	/* only this file knows the key: what it holds is the pool */
-	p = (struct buffer_pool *)lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	if (p != NULL || !create)
-		return p;
-	lua_pushlightuserdata(L, (void *)&buffer_pool_key);
-	p = (struct buffer_pool *)lua_newuserdatauv(L, sizeof(*p), 0);
-	memset(p, 0, sizeof(*p));
-	luaL_getmetatable(L, BUFFER_POOL_MT);
-	lua_setmetatable(L, -2);
-	lua_rawset(L, LUA_REGISTRYINDEX);
-	return p;
-}
-
-static int l_buffer_pool_gc(lua_State *L)
-{
-	struct buffer_pool *p = (struct buffer_pool *)luaL_checkudata(L, 1, BUFFER_POOL_MT);
-
-	free(p->buf);
-	p->buf = NULL;
-	p->closed = 1;
-	return 0;
-}
-
-/* Parks the buffer of ns when the pool is empty and the buffer has the size
- * every socket starts with (one grown for a large message is not kept). */
-static void park_buffer(struct buffer_pool *p, struct nlsock *ns)
-{
-	if (p != NULL && !p->closed && p->buf == NULL)
-		p->buf = nlsock_release_buffer(ns, &p->size);
-}
-
-/* Hands the parked buffer to the first socket of s. */
-static void adopt_buffer(struct buffer_pool *p, struct session *s)
-{
-	struct nlsock *ns = s->diag.nl != NULL ? &s->diag : s->route.nl != NULL ? &s->route : NULL;
-
-	if (p != NULL && p->buf != NULL && ns != NULL) {
-		nlsock_adopt_buffer(ns, p->buf, p->size);
-		p->buf = NULL;
-	}
-}
-
 static int l_session_close(lua_State *L)
 {
 	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
-	struct buffer_pool *pool;
+	struct state_pool *pool;
 
 	if (s == NULL) {
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);   /* closed before: nothing to do */
 		return 0;
 	}
 	if (!s->closed) {
-		pool = buffer_pool(L, 0);
-		park_buffer(pool, &s->diag);
-		park_buffer(pool, &s->route);
+		/* the sock_diag socket serves the state's next question if it
+		 * may, else its buffer does */
+		pool = state_pool(L, 0);
+		if (!pool_park_spare(pool, &s->diag, s->epoch, s->netns_id))
+			pool_park_buffer(pool, &s->diag);
+		pool_park_buffer(pool, &s->route);
 		session_close(s);
 	}
 	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
@@ -355,24 +294,23 @@ static int plan_proc_index(const char *name)
 	return -1;
 }
 
-/* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...} [, kept])
+/* core.open([netns_path], {"diag", "route", "tcp", "tcp6", ...})
  * -> session | nil, msg, errno
  * A /proc/net file may also be named "proc:NAME": the only way to ask for
- * /proc/net/route, since "route" means the rtnetlink socket. kept: the
- * session outlives the call that opens it (lnetstat.session), so it
- * remembers the process that opened it for session:forked(); a session
- * closed before its call returns skips that getpid, a system call that
- * costs as much as a tenth of a small question. */
+ * /proc/net/route, since "route" means the rtnetlink socket. In the
+ * caller's own namespace, "diag" is the state's spare socket when it
+ * qualifies (nl/pool.c): a small question then costs no socket and no
+ * close, two system calls of the five it would make. */
 int l_open(lua_State *L)
 {
 	struct open_plan plan;
 	struct session *s;
-	struct buffer_pool *pool;
+	struct state_pool *pool;
 	size_t netns_len = 0;
 	const char *netns = luaL_optlstring(L, 1, NULL, &netns_len);
 	const char *what = "open";
 	lua_Integer i, n;
-	int err, idx, kept = lua_toboolean(L, 3);
+	int err, idx;
 
 	if (netns != NULL && strlen(netns) != netns_len)
 		return luaL_argerror(L, 1, "netns path contains a NUL byte");
@@ -401,7 +339,7 @@ int l_open(lua_State *L)
 		lua_pop(L, 1);
 	}
 
-	pool = buffer_pool(L, 1);
+	pool = state_pool(L, 1);
 	/* The userdata exists before anything is opened: if a later Lua error
 	 * unwinds, __gc still closes what was opened. */
 	s = (struct session *)lua_newuserdatauv(L, sizeof(*s), 0);
@@ -411,6 +349,10 @@ int l_open(lua_State *L)
 	luaL_getmetatable(L, SESSION_MT);
 	lua_setmetatable(L, -2);
 
+	s->epoch = pool_epoch(pool);
+	if (netns == NULL && plan.diag && thread_netns_id(s->netns_id) &&
+	    pool_take_spare(pool, &s->diag, s->epoch, s->netns_id))
+		plan.diag = 0;   /* the spare answers */
 	if (netns != NULL)
 		err = open_in_netns(s, &plan, netns, &what);
 	else
@@ -428,24 +370,30 @@ int l_open(lua_State *L)
 		}
 		return push_error(L, what, err);
 	}
-	s->pid = kept ? (long)getpid() : -1;
-	adopt_buffer(pool, s);
+	pool_adopt_buffer(pool, &s->diag);
+	pool_adopt_buffer(pool, &s->route);
 	return 1;
 }
 
 /* session:forked() -> true when this process is not the one that opened
  * the session: a forked child holds copies of its parent's sockets, and a
- * request on one would mix both processes' answers. Only a kept session
- * knows (core.open's third argument). */
+ * request on one would mix both processes' answers. No system call: the
+ * pool's epoch (nl/pool.c). */
 static int l_session_forked(lua_State *L)
 {
 	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
 
 	if (s == NULL)
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
-	else if (s->pid < 0)
-		return luaL_argerror(L, 1, "session not opened as kept");
-	lua_pushboolean(L, s != NULL && s->pid != (long)getpid());
+	lua_pushboolean(L, s != NULL && s->epoch != pool_epoch(state_pool(L, 0)));
+	return 1;
+}
+
+/* core.release() -> true when the state's spare sock_diag socket was open
+ * and is closed now; the next question opens another. */
+int l_release(lua_State *L)
+{
+	lua_pushboolean(L, pool_release(state_pool(L, 0)));
 	return 1;
 }
 static const luaL_Reg session_methods[] = {
@@ -467,5 +415,5 @@ void session_register(lua_State *L)
 	lua_pushlightuserdata(L, (void *)&session_mt_key);
 	luaL_getmetatable(L, SESSION_MT);
 	lua_rawset(L, LUA_REGISTRYINDEX);
-	class_register(L, BUFFER_POOL_MT, l_buffer_pool_gc, NULL, NULL);
+	pool_register(L);
 }

@@ -530,7 +530,7 @@ local function kept_socket(kept)
     s = nil
   end
   if not s then
-    s = core.open(kept.netns, LIST_HANDLES, true)
+    s = core.open(kept.netns, LIST_HANDLES)
     kept.socket = s or nil
   end
   return s
@@ -771,7 +771,7 @@ function M.session(opts)
     session_error("session", "a session reads one namespace: netns cannot be \"all\"")
   end
   local self = setmetatable({ netns = netns, queries = setmetatable({}, { __mode = "k" }) }, Session)
-  local socket, err, errno = core.open(netns, LIST_HANDLES, true)
+  local socket, err, errno = core.open(netns, LIST_HANDLES)
   if not socket and not engine.falls_back("auto", err, errno) then return nil, err, errno end
   -- netlink refused (a sandbox): each call falls back as a plain call does
   self.socket = socket or nil
