@@ -18,7 +18,8 @@
  *   its thread with setns must get the new one's sockets). The thread's
  *   namespace is read from /proc/thread-self/ns/net (one readlink, half
  *   of what a socket and its close cost); without /proc nothing is parked.
- * doc/kernel-notes.md §1 says why a dump cut short must not be reused. */
+ * doc/kernel-notes.md §1 says why a dump cut short must not be reused, §7
+ * why the namespace and the fork are checked. */
 #include "nl/pool.h"
 #include "record/class.h"
 
