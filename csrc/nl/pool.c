@@ -23,7 +23,6 @@
 #include "nl/pool.h"
 #include "record/class.h"
 
-#include <stdio.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
