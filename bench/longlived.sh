@@ -6,7 +6,7 @@
 #   lnetstat  lua5.4 bench/longlived.lua CALLS  -- listening{proto="tcp"}, CALLS
 #             times in one state after a warm-up: CPU µs per call (os.clock);
 #             the state keeps its sock_diag socket between calls and checks
-#             the thread's namespace instead (one readlink per call)
+#             the thread's namespace instead (one readlinkat per call)
 #   bare-c    bench/diagloop.c CALLS            -- the same kernel requests in C
 #             (socket, one LISTEN dump of both families, close): CPU µs per call
 #   bare-c-2  bench/diagloop.c CALLS per-family -- diagnostic: the same in C with

@@ -20,6 +20,7 @@
 #include "record/socket.h"
 #include "api.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -169,6 +170,41 @@ static int l_in_fork(lua_State *L)
 	return 1;
 }
 
+/* in_thread(fn) -> text: calls fn() on a new thread of this process,
+ * with this Lua state, while the calling thread waits for it; returns the
+ * string fn returned, or "error: ...". Lets the specs ask from a second
+ * thread (an HAProxy state used by several threads in turn). */
+struct thread_call {
+	lua_State *L;
+	int status;
+};
+
+static void *thread_call_run(void *arg)
+{
+	struct thread_call *c = (struct thread_call *)arg;
+
+	c->status = lua_pcall(c->L, 0, 1, 0);
+	return NULL;
+}
+
+static int l_in_thread(lua_State *L)
+{
+	struct thread_call c;
+	pthread_t tid;
+	int err;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	lua_settop(L, 1);
+	c.L = L;
+	c.status = LUA_OK;
+	if ((err = pthread_create(&tid, NULL, thread_call_run, &c)) != 0)
+		return luaL_error(L, "pthread_create: %s", strerror(err));
+	(void)pthread_join(tid, NULL);
+	if (c.status != LUA_OK)
+		lua_pushfstring(L, "error: %s", lua_tostring(L, -1));
+	return 1;
+}
+
 /* unshare_net() -> true | nil, msg: moves the calling thread into a new,
  * empty network namespace, as a host that calls unshare or setns between
  * two questions does. Only for a child _in_fork runs: the spec process
@@ -187,6 +223,7 @@ static int l_unshare_net(lua_State *L)
 static const luaL_Reg testhook_funcs[] = {
 	{"_in_fork", l_in_fork},
 	{"_unshare_net", l_unshare_net},
+	{"_in_thread", l_in_thread},
 	{"_parse_proc_routes", l_parse_proc_routes},
 	{"_addr_ntop", l_addr_ntop},
 	{"_parse_proc", l_parse_proc_sockets},

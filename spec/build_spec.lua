@@ -51,9 +51,10 @@ describe("C modules", function()
     assert.equal("lnetstat.core", core._NAME)
   end)
 
-  it("lnetstat.testhooks offers the parser and decoder hooks, a fork and a namespace move", function()
+  it("lnetstat.testhooks offers the parser and decoder hooks, a fork, a thread and a namespace move", function()
     assert.same({
-      "_addr_ntop", "_decode_diag", "_decode_rtnl", "_in_fork", "_parse_if_inet6", "_parse_igmp", "_parse_igmp6",
+      "_addr_ntop", "_decode_diag", "_decode_rtnl", "_in_fork", "_in_thread", "_parse_if_inet6", "_parse_igmp",
+      "_parse_igmp6",
       "_parse_proc", "_parse_proc_arp", "_parse_proc_dev", "_parse_proc_routes",
       "_parse_snmp", "_parse_snmp6", "_parse_sockstat", "_unshare_net",
     }, functions(hooks))

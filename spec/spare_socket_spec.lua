@@ -47,7 +47,7 @@ describe("the spare sock_diag socket", function()
   it("serves every question of a process: one socket, opened once, never closed between", function()
     local trace = os.tmpname()
     finally(function() os.remove(trace) end)
-    local out = helpers.run(format("strace -f -qq -e trace=socket,close,readlink,sendto -o %s %s -e %s",
+    local out = helpers.run(format("strace -f -qq -e trace=socket,close,readlinkat,sendto -o %s %s -e %s",
       helpers.quote(trace), helpers.LUA, helpers.quote(format(
         "package.path = %q; package.cpath = %q\nlocal ns = require 'lnetstat'\n"
           .. "local n = {}\nfor i = 1, 5 do n[i] = #assert(ns.listening { proto = 'tcp', local_port = %d }) end\n"
@@ -57,7 +57,7 @@ describe("the spare sock_diag socket", function()
     local text = helpers.read_file(trace)
     local at, fd = text:match("()NETLINK_SOCK_DIAG%) = (%d+)")
     assert(fd, text)
-    local sockets, sends, closes, checks = 0, 0, 0, 0
+    local sockets, sends, closes = 0, 0, 0
     for _ in text:gmatch("NETLINK_SOCK_DIAG%) = ") do sockets = sockets + 1 end
     -- after the socket (its number may have served files before): the
     -- five requests, then one close, by lua_close at exit
@@ -67,12 +67,17 @@ describe("the spare sock_diag socket", function()
       if call:match("^sendto") then sends = sends + 1 end
       if call:match("^close") then closes = closes + 1 end
     end
-    for _ in text:gmatch('readlink%("/proc/thread%-self/ns/net"') do checks = checks + 1 end
+    -- each question checks the thread's namespace: the first through the
+    -- whole path, the others by one name in the ns directory it kept
+    local paths, names = 0, 0
+    for _ in text:gmatch('readlinkat%(AT_FDCWD, "/proc/thread%-self/ns/net"') do paths = paths + 1 end
+    for _ in text:gmatch('readlinkat%(%d+, "net"') do names = names + 1 end
     assert.equal(1, sockets)
     assert.equal(5, sends)
     assert.equal(1, closes)
     assert.matches("^close", calls[#calls])
-    assert.equal(5, checks)   -- each question checks the thread's namespace
+    assert.equal(1, paths)
+    assert.equal(4, names)
   end)
 
   it("stays open between questions until release or lua_close", function()
@@ -121,6 +126,20 @@ describe("the spare sock_diag socket", function()
       return format("%d %d %d", before, after, all)
     end)
     assert.equal("1 0 0", child)
+  end)
+
+  helpers.root_it("a second thread of the state checks its own namespace, not the first one's", function()
+    local child = hooks._in_fork(function()
+      local before = listeners()   -- the first thread: the spare and the ns directory are its own
+      local there = hooks._in_thread(function()
+        local same = listeners()   -- the same namespace: the spare serves it
+        assert(hooks._unshare_net())   -- only this thread moves
+        return format("%d %d", same, listeners())
+      end)
+      -- back on the first thread, still in the first namespace
+      return format("%d %s %d", before, there, listeners())
+    end)
+    assert.equal("1 1 0 1", child)
   end)
 
   it("is not kept when its question stopped in the middle of a dump", function()

@@ -17,12 +17,16 @@
  *   (a sock_diag socket answers for its own namespace; a host that moved
  *   its thread with setns must get the new one's sockets). The thread's
  *   namespace is read from /proc/thread-self/ns/net (one readlink, half
- *   of what a socket and its close cost); without /proc nothing is parked.
+ *   of what a socket and its close cost; the first thread that asks keeps
+ *   its ns directory open and reads one name there); without /proc
+ *   nothing is parked.
  * doc/kernel-notes.md §1 says why a dump cut short must not be reused, §7
  * why the namespace and the fork are checked. */
 #include "nl/pool.h"
 #include "record/class.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -40,6 +44,13 @@ struct state_pool {
 	 * kernel lacks the advice (before 4.14): the pid is the epoch then. */
 	uint64_t *mark;
 	uint64_t last_epoch;          /* the last epoch handed out */
+	/* /proc/thread-self/ns of the thread that asked first (O_PATH), so
+	 * that its later checks read one name instead of walking the whole
+	 * path; -1 when none is open. It answers only for that thread in the
+	 * epoch that opened it. */
+	int ns_dir;
+	pthread_t ns_dir_thread;
+	uint64_t ns_dir_epoch;
 	int closed;     /* finalized (lua_close): keeps nothing more */
 };
 
@@ -58,6 +69,7 @@ struct state_pool *state_pool(lua_State *L, int create)
 	lua_pushlightuserdata(L, (void *)&pool_key);
 	p = (struct state_pool *)lua_newuserdatauv(L, sizeof(*p), 0);
 	memset(p, 0, sizeof(*p));
+	p->ns_dir = -1;
 	luaL_getmetatable(L, STATE_POOL_MT);
 	lua_setmetatable(L, -2);
 	lua_rawset(L, LUA_REGISTRYINDEX);
@@ -83,7 +95,7 @@ static int l_pool_gc(lua_State *L)
 
 	free(p->buf);
 	p->buf = NULL;
-	nlsock_close(&p->spare);
+	pool_release(p);
 	if (p->mark != NULL)
 		munmap(p->mark, (size_t)sysconf(_SC_PAGESIZE));
 	p->mark = NULL;
@@ -102,15 +114,46 @@ uint64_t pool_epoch(struct state_pool *p)
 	return *p->mark;
 }
 
-int thread_netns_id(char *out)
+/* The link's text into out (NETNS_ID_SIZE bytes, NUL-terminated); 0 and ""
+ * when it cannot be read whole. */
+static int read_ns_link(int dir, const char *path, char *out)
 {
-	ssize_t len = readlink("/proc/thread-self/ns/net", out, NETNS_ID_SIZE);
+	ssize_t len = readlinkat(dir, path, out, NETNS_ID_SIZE);
 
 	if (len <= 0 || len >= NETNS_ID_SIZE) {
 		out[0] = '\0';
 		return 0;
 	}
 	out[len] = '\0';
+	return 1;
+}
+
+static void close_ns_dir(struct state_pool *p)
+{
+	if (p->ns_dir >= 0)
+		close(p->ns_dir);
+	p->ns_dir = -1;
+}
+
+int thread_netns_id(struct state_pool *p, uint64_t epoch, char *out)
+{
+	/* a forked child's copy names its parent's thread */
+	if (p->ns_dir >= 0 && p->ns_dir_epoch != epoch)
+		close_ns_dir(p);
+	if (p->ns_dir >= 0 && pthread_equal(p->ns_dir_thread, pthread_self())) {
+		if (read_ns_link(p->ns_dir, "net", out))
+			return 1;
+		/* that thread has exited and its pthread_t was reused: the
+		 * directory of a dead task answers nothing */
+		close_ns_dir(p);
+	}
+	if (!read_ns_link(AT_FDCWD, "/proc/thread-self/ns/net", out))
+		return 0;
+	if (p->ns_dir < 0 && !p->closed) {
+		p->ns_dir = open("/proc/thread-self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		p->ns_dir_thread = pthread_self();
+		p->ns_dir_epoch = epoch;
+	}
 	return 1;
 }
 
@@ -144,10 +187,14 @@ int pool_park_spare(struct state_pool *p, struct nlsock *ns, uint64_t epoch,
 
 int pool_release(struct state_pool *p)
 {
-	if (p == NULL || p->spare.nl == NULL)
+	int had;
+
+	if (p == NULL)
 		return 0;
+	had = p->spare.nl != NULL;
 	nlsock_close(&p->spare);
-	return 1;
+	close_ns_dir(p);
+	return had;
 }
 
 void pool_park_buffer(struct state_pool *p, struct nlsock *ns)

@@ -20,8 +20,9 @@ void pool_register(lua_State *L);
 uint64_t pool_epoch(struct state_pool *p);
 
 /* The calling thread's network namespace as /proc names it, into out
- * (NETNS_ID_SIZE bytes); 0 and "" when /proc cannot tell. */
-int thread_netns_id(char *out);
+ * (NETNS_ID_SIZE bytes); 0 and "" when /proc cannot tell. epoch: the
+ * caller's (pool_epoch). */
+int thread_netns_id(struct state_pool *p, uint64_t epoch, char *out);
 
 /* Moves the spare socket into *into (which holds none) when it was parked
  * in this epoch for the namespace netns_id; returns 1 then. A spare that
@@ -35,7 +36,8 @@ int pool_take_spare(struct state_pool *p, struct nlsock *into, uint64_t epoch,
 int pool_park_spare(struct state_pool *p, struct nlsock *ns, uint64_t epoch,
 		    const char *netns_id);
 
-/* Closes the spare socket; returns 1 if there was one. */
+/* Closes the spare socket (and the descriptor the namespace check keeps);
+ * returns 1 if there was a socket. */
 int pool_release(struct state_pool *p);
 
 /* Parks the receive buffer of ns when the pool has none and the buffer

@@ -350,7 +350,7 @@ int l_open(lua_State *L)
 	lua_setmetatable(L, -2);
 
 	s->epoch = pool_epoch(pool);
-	if (netns == NULL && plan.diag && thread_netns_id(s->netns_id) &&
+	if (netns == NULL && plan.diag && thread_netns_id(pool, s->epoch, s->netns_id) &&
 	    pool_take_spare(pool, &s->diag, s->epoch, s->netns_id))
 		plan.diag = 0;   /* the spare answers */
 	if (netns != NULL)

@@ -94,13 +94,14 @@ M.session = lazy("lnetstat.source.sockets", "session")
 --- Closes the socket this Lua state keeps between its questions. A socket
 -- question in the caller's own namespace leaves its sock_diag socket open
 -- for the next one when the answer was read whole (one socket per Lua
--- state, close-on-exec; lua_close closes it): a worker asking again and
--- again pays no socket and no close per question. The next question
--- reuses it only in the process that kept it (not in a forked child) and
--- while the thread is in the namespace it was opened in (a thread moved
--- by setns gets a new one); release is for a host that wants no
--- descriptor of lnetstat's left open, e.g. before it closes descriptors
--- it does not own. The next question opens another.
+-- state, and one descriptor of the /proc directory that tells the
+-- thread's namespace; close-on-exec; lua_close closes them): a worker
+-- asking again and again pays no socket and no close per question. The
+-- next question reuses it only in the process that kept it (not in a
+-- forked child) and while the thread is in the namespace it was opened in
+-- (a thread moved by setns gets a new one); release is for a host that
+-- wants no descriptor of lnetstat's left open, e.g. before it closes
+-- descriptors it does not own. The next question opens another.
 -- @function release
 -- @treturn boolean true when a socket was open
 -- @usage ns.release()
