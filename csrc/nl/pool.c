@@ -5,12 +5,14 @@
  * child from the process that opened a session.
  *
  * The registry holds the pool under the address of pool_key, as a userdata
- * whose __gc (lua_close) frees the buffer, closes the spare socket and
- * unmaps the mark. The first core.open of a state makes it, never require.
+ * whose __gc (lua_close) frees the buffer, closes the spare socket and the
+ * ns directory, and unmaps the mark. The first core.open of a state makes
+ * it, never require.
  *
  * The spare socket is reused only when it is safe:
  * - it was parked clean: its last request ran to NLMSG_DONE, nothing is
- *   queued on it, it never joined a multicast group (nlsock.clean);
+ *   queued on it, it never joined a multicast group (nlsock.clean,
+ *   nlsock.member);
  * - this process is the one that parked it (a forked child holds a copy
  *   of its parent's socket, and a request there would mix both answers);
  * - the calling thread is still in the network namespace it was opened in
