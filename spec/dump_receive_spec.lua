@@ -32,12 +32,7 @@ describe("sock_diag receives", function()
 
   setup(function()
     if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      NS = helpers.netns_create("lnetstat-recv")
-      tmpdir = helpers.mktemp_dir()
-      pid, handle = helpers.spawn_farm(NS, tmpdir, FARM)
-    end)
-    if not ok then error(err, 0) end
+    NS, pid, handle, tmpdir = helpers.netns_farm("lnetstat-recv", FARM)
   end)
 
   teardown(function()
@@ -54,12 +49,7 @@ describe("sock_diag receives", function()
   -- socket it opened first: the recvmmsg calls, the datagrams they
   -- returned, and the plain recvmsg calls.
   local function traced(script)
-    local trace = tmpdir .. "/trace"
-    local out = helpers.run(format("strace -f -qq -e trace=socket,recvmsg,recvmmsg -o %s %s -e %s",
-      helpers.quote(trace), helpers.LUA, helpers.quote(format(
-        "package.path = %q; package.cpath = %q\nlocal ns = require 'lnetstat'\n%s",
-        package.path, package.cpath, script))))
-    local text = helpers.read_file(trace)
+    local out, text = helpers.strace_lua("socket,recvmsg,recvmmsg", script)
     local fd = assert(text:match("NETLINK_SOCK_DIAG%) = (%d+)"), text)
     local calls, datagrams, plain = 0, 0, 0
     for line in text:gmatch("[^\n]+") do

@@ -53,15 +53,11 @@ describe("kernel-side socket filters", function()
 
   setup(function()
     if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      NS = helpers.netns_create("lnetstat-filt")
-      helpers.must(format("ip -n %s addr add 2001:db8::1/64 dev lo nodad", NS))
+    NS, pid, handle, tmpdir = helpers.netns_farm("lnetstat-filt", FARM, function(netns)
+      helpers.must(format("ip -n %s addr add 2001:db8::1/64 dev lo nodad", netns))
       -- client ports above every port the farm listens on
-      helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 60000'", NS))
-      tmpdir = helpers.mktemp_dir()
-      pid, handle = helpers.spawn_farm(NS, tmpdir, FARM)
+      helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 60000'", netns))
     end)
-    if not ok then error(err, 0) end
   end)
 
   teardown(function()

@@ -241,6 +241,20 @@ function helpers.mktemp_dir()
   return (out:gsub("%s+$", ""))
 end
 
+--- Runs script in a new interpreter of this suite (package.path and
+-- package.cpath as here, then `local ns = require "lnetstat"`) under
+-- `strace -f -qq -e trace=CALLS`. Returns what the script wrote to stdout
+-- and the text of strace's log.
+function helpers.strace_lua(calls, script)
+  local trace = os.tmpname()
+  local out = run(format("strace -f -qq -e trace=%s -o %s %s -e %s", calls, quote(trace),
+    helpers.LUA, quote(format("package.path = %q; package.cpath = %q\nlocal ns = require 'lnetstat'\n%s",
+      package.path, package.cpath, script))))
+  local text = read_file(trace)
+  os.remove(trace)
+  return out, text
+end
+
 -- A loopback TCP listener (backlog 3) on a port the kernel picks.
 local LISTENER = [[python3 -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(3)
@@ -273,6 +287,25 @@ function helpers.spawn_farm(netns, dir, script)
     error(out, 2)
   end
   return pid, handle
+end
+
+--- Creates a network namespace named from prefix, runs prepare(netns) if
+-- given (addresses, sysctls), and starts script there with spawn_farm.
+-- Returns netns, pid, handle, dir (for stop_farm). On a failure it undoes
+-- what it made, then raises the error.
+function helpers.netns_farm(prefix, script, prepare)
+  local netns, dir
+  local ok, pid, handle = pcall(function()
+    netns = helpers.netns_create(prefix)
+    if prepare then prepare(netns) end
+    dir = helpers.mktemp_dir()
+    return helpers.spawn_farm(netns, dir, script)
+  end)
+  if not ok then
+    helpers.stop_farm(nil, nil, netns, dir)
+    error(pid, 0)
+  end
+  return netns, pid, handle, dir
 end
 
 --- Stops a farm spawn_farm started (by its pid), then deletes netns and dir.

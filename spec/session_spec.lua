@@ -80,12 +80,7 @@ describe("lnetstat.session", function()
 
     setup(function()
       if not helpers.is_root() then return end
-      local ok, err = pcall(function()
-        NS = helpers.netns_create("lnetstat-sess")
-        tmpdir = helpers.mktemp_dir()
-        pid, handle = helpers.spawn_farm(NS, tmpdir, FARM)
-      end)
-      if not ok then error(err, 0) end
+      NS, pid, handle, tmpdir = helpers.netns_farm("lnetstat-sess", FARM)
     end)
 
     teardown(function()

@@ -45,16 +45,10 @@ describe("the spare sock_diag socket", function()
   end
 
   it("serves every question of a process: one socket, opened once, never closed between", function()
-    local trace = os.tmpname()
-    finally(function() os.remove(trace) end)
-    local out = helpers.run(format("strace -f -qq -e trace=socket,close,readlinkat,sendto -o %s %s -e %s",
-      helpers.quote(trace), helpers.LUA, helpers.quote(format(
-        "package.path = %q; package.cpath = %q\nlocal ns = require 'lnetstat'\n"
-          .. "local n = {}\nfor i = 1, 5 do n[i] = #assert(ns.listening { proto = 'tcp', local_port = %d }) end\n"
-          .. "io.write(table.concat(n, ' '))",
-        package.path, package.cpath, port))))
+    local out, text = helpers.strace_lua("socket,close,readlinkat,sendto", format(
+      "local n = {}\nfor i = 1, 5 do n[i] = #assert(ns.listening { proto = 'tcp', local_port = %d }) end\n"
+        .. "io.write(table.concat(n, ' '))", port))
     assert.equal("1 1 1 1 1", out)
-    local text = helpers.read_file(trace)
     local at, fd = text:match("()NETLINK_SOCK_DIAG%) = (%d+)")
     assert(fd, text)
     local sockets, sends, closes = 0, 0, 0
