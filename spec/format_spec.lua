@@ -698,6 +698,58 @@ describe("lnetstat.format.regex", function()
       assert.is_string(err)
     end
   end)
+
+  -- The work of a match, counted in VM instructions rather than time: the
+  -- count hook raises once the budget is spent (LuaJIT runs hooks only in
+  -- the interpreter, hence jit.off).
+  local function within(budget, f, ...)
+    local jit = rawget(_G, "jit")
+    if jit then jit.off() end
+    debug.sethook(function() error("over budget", 0) end, "", budget)
+    local ok, result = pcall(f, ...)
+    debug.sethook()
+    if jit then jit.on() end
+    if not ok and result ~= "over budget" then error(result, 0) end
+    return ok, result
+  end
+
+  it("matches in linear time: nested quantifiers do not backtrack", function()
+    local text = string.rep("a", 40)
+    for _, p in ipairs { "(.*)*x", "(.*.*)*y", "(\\w+\\w+)+!", "^(a|aa)*$b", "(a*)*(a*)*(a*)*z" } do
+      local f = assert(regex.compile(p))
+      local done, hit = within(2000000, f, text)
+      assert.is_true(done, p .. " took more than 2e6 instructions on " .. #text .. " bytes")
+      assert.is_false(hit, p)
+    end
+    local done, hit = within(2000000, assert(regex.compile("(.*)*x")), text .. "x")
+    assert.is_true(done and hit)
+    -- the same through format.prometheus's field filter
+    local fields = {}
+    for i = 1, 20 do fields["Field" .. string.rep("a", 30) .. i] = i end
+    local ok, text_out = within(20000000, format.prometheus, { stats = { Tcp = fields } },
+      { fields = "(.*.*)*y" })
+    assert.is_true(ok, "format.prometheus with fields (.*.*)*y did not finish within its budget")
+    assert.are.equal("", text_out)
+  end)
+
+  it("refuses patterns too large or too deep to compile, as RE2 does", function()
+    local f, err = regex.compile("(a{1000}){1000}")
+    assert.is_nil(f)
+    assert.matches("pattern too large", err)
+    f, err = regex.compile(string.rep("(", 5000))
+    assert.is_nil(f)
+    assert.matches("nested too deeply", err)
+    assert.is_true(#err < 200, "the message quotes a cut pattern")
+    f, err = regex.compile("a" .. string.rep("{1}", 5000))
+    assert.is_nil(f)
+    assert.matches("nested too deeply", err)
+    -- node_exporter's default field list compiles and matches as before
+    local fields = assert(regex.compile(require("lnetstat.format.prometheus").NODE_FIELDS))
+    assert.is_true(fields("TcpExt_ListenDrops"))
+    assert.is_false(fields("TcpExt_TCPTimeoutsX"))
+    assert.is_true(assert(regex.compile("^v.{0,1000}$"))("v" .. string.rep("x", 1000)))
+    assert.is_false(assert(regex.compile("^v.{0,1000}$"))("v" .. string.rep("x", 1001)))
+  end)
 end)
 
 -- The renderers (lnetstat.format.* and lnetstat.netstat.* but the runner)

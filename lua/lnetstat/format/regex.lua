@@ -8,8 +8,16 @@
 -- and the anchors `^` and `$`. As Go's MatchString, a pattern matches when
 -- it matches anywhere in the text (anchor it to match the whole text).
 -- Anything else (back references, flags, named groups) is an error.
+--
+-- Matching runs in linear time, as RE2's does: the pattern compiles to a
+-- Thompson NFA whose states are followed all at once over the text, so no
+-- pattern backtracks (`(.*)*x` costs what `x` costs). A match takes at
+-- most (#text + 1) times the program's size in steps; a pattern that
+-- would compile to more than MAX_PROGRAM instructions (counted
+-- repetitions copy their body) or nests deeper than MAX_HEIGHT is refused
+-- when compiled, with a message, as RE2 refuses it.
 -- @module lnetstat.format.regex
-local type, error, tonumber = type, error, tonumber
+local type, error, tonumber, ipairs, pcall = type, error, tonumber, ipairs, pcall
 local sub, byte, find = string.sub, string.byte, string.find
 
 local M = {}
@@ -24,15 +32,25 @@ local function class_escape(c)
   return nil
 end
 
+-- The deepest a pattern may nest (groups, alternations, quantifiers).
+local MAX_HEIGHT = 1000
+
 local ESCAPES = { t = 9, n = 10, r = 13, f = 12, v = 11 }
+
+-- A pattern in a message: quoted, and cut when long.
+local function quoted(pat)
+  if #pat > 60 then return ("%q..."):format(sub(pat, 1, 60)) end
+  return ("%q"):format(pat)
+end
 
 -- Parser: pattern text -> tree of nodes.
 --   {"char", ranges, negated}  {"seq", items...}  {"alt", branches...}
 --   {"rep", node, min, max}    {"bol"}  {"eol"}
 local function parse(pat)
   local pos, len = 1, #pat
+  local depth = 0
   local function fail(msg)
-    error(("%s at offset %d of %q"):format(msg, pos - 1, pat), 0)
+    error(("%s at offset %d of %s"):format(msg, pos - 1, quoted(pat)), 0)
   end
   local alternation
 
@@ -98,9 +116,12 @@ local function parse(pat)
         if sub(pat, pos, pos + 1) ~= "?:" then fail("unsupported group syntax") end
         pos = pos + 2
       end
+      depth = depth + 1
+      if depth > MAX_HEIGHT then fail("groups nested too deeply") end
       local node = alternation()
       if sub(pat, pos, pos) ~= ")" then fail("missing )") end
       pos = pos + 1
+      depth = depth - 1
       return node
     elseif c == "[" then
       pos = pos + 1
@@ -178,6 +199,22 @@ local function parse(pat)
 
   local tree = alternation()
   if pos <= len then fail("unexpected )") end
+  -- stacked quantifiers (`a{1}{1}...`) nest too: the compiler recurses
+  -- over the tree, so its height is bounded as Go's parser bounds it
+  local function height(node, h)
+    if h > 2 * MAX_HEIGHT then
+      error(("pattern nested too deeply: %s"):format(quoted(pat)), 0)
+    end
+    local t = node[1]
+    if t == "seq" then
+      for i = 2, #node do height(node[i], h) end
+    elseif t == "alt" then
+      for i = 2, #node do height(node[i], h + 1) end
+    elseif t == "rep" then
+      height(node[2], h + 1)
+    end
+  end
+  height(tree, 1)
   return tree
 end
 
@@ -192,48 +229,138 @@ local function in_class(node, b)
   return hit
 end
 
--- Backtracking matcher: m(node, i, k) tries node at position i and calls
--- the continuation k with each position where it could end.
-local function matcher(tree)
+-- Compiler: tree -> program of a Thompson NFA, in parallel arrays (op,
+-- x, y, cls). CHAR consumes one byte of its class, SPLIT goes on at x and
+-- at y, JMP at x, BOL/EOL hold at the start/end of the text, MATCH ends.
+local CHAR, SPLIT, JMP, BOL, EOL, MATCH = 1, 2, 3, 4, 5, 6
+
+-- The most instructions a pattern may compile to: counted repetitions
+-- copy their body, and `(x{1000}){1000}` must be refused, not built. A
+-- match costs at most (text length + 1) * this many steps.
+local MAX_PROGRAM = 10000
+
+local function compile_tree(tree, pat)
+  local op, x, y, cls = {}, {}, {}, {}
+  local count = 0
+  local function add(o, node)
+    count = count + 1
+    if count > MAX_PROGRAM then
+      error(("pattern too large (more than %d instructions): %s"):format(MAX_PROGRAM, quoted(pat)), 0)
+    end
+    op[count], cls[count] = o, node
+    return count
+  end
+  local emit
+  local function emit_rep(body, lo, hi)
+    for _ = 1, lo do emit(body) end
+    if hi == nil then
+      -- L: SPLIT L+1, out; body; JMP L
+      local split = add(SPLIT)
+      x[split] = count + 1
+      emit(body)
+      x[add(JMP)] = split
+      y[split] = count + 1
+    else
+      -- each optional copy may be skipped to the end
+      local skips = {}
+      for _ = lo + 1, hi do
+        local split = add(SPLIT)
+        x[split] = count + 1
+        skips[#skips + 1] = split
+        emit(body)
+      end
+      for _, split in ipairs(skips) do y[split] = count + 1 end
+    end
+  end
+  function emit(node)
+    local t = node[1]
+    if t == "char" then
+      add(CHAR, node)
+    elseif t == "seq" then
+      for i = 2, #node do emit(node[i]) end
+    elseif t == "alt" then
+      local jumps = {}
+      for a = 2, #node - 1 do
+        local split = add(SPLIT)
+        x[split] = count + 1
+        emit(node[a])
+        jumps[#jumps + 1] = add(JMP)
+        y[split] = count + 1
+      end
+      emit(node[#node])
+      for _, j in ipairs(jumps) do x[j] = count + 1 end
+    elseif t == "bol" then
+      add(BOL)
+    elseif t == "eol" then
+      add(EOL)
+    else
+      emit_rep(node[2], node[3], node[4])
+    end
+  end
+  emit(tree)
+  add(MATCH)
+  return op, x, y, cls
+end
+
+-- Matcher: the NFA simulated over the text (Thompson's construction, run
+-- as in Pike's VM without captures): the set of live instructions moves
+-- one byte at a time, so a match costs at most (#text + 1) times the size
+-- of the program, whatever the pattern (no backtracking, nothing
+-- exponential: `(.*)*x` is as cheap as `x`).
+local function matcher(op, x, y, cls)
+  local mark, stack = {}, {}
+  local gen = 0
   return function(s)
     local n = #s
-    local m
-    local function seq_at(node, idx, i, k)
-      if idx > #node then return k(i) end
-      return m(node[idx], i, function(j) return seq_at(node, idx + 1, j, k) end)
-    end
-    function m(node, i, k)
-      local t = node[1]
-      if t == "char" then
-        if i > n or not in_class(node, byte(s, i)) then return false end
-        return k(i + 1)
-      elseif t == "seq" then
-        return seq_at(node, 2, i, k)
-      elseif t == "alt" then
-        for a = 2, #node do
-          if m(node[a], i, k) then return true end
+    -- adds the closure of pc at position i to list (length len): returns
+    -- the new length, and true when MATCH is reached
+    local function add(list, len, pc, i)
+      local sp = 1
+      stack[1] = pc
+      while sp > 0 do
+        local p = stack[sp]
+        sp = sp - 1
+        if mark[p] ~= gen then
+          mark[p] = gen
+          local o = op[p]
+          if o == CHAR then
+            len = len + 1
+            list[len] = p
+          elseif o == SPLIT then
+            stack[sp + 1], stack[sp + 2] = y[p], x[p]
+            sp = sp + 2
+          elseif o == JMP then
+            sp = sp + 1
+            stack[sp] = x[p]
+          elseif o == MATCH then
+            return len, true
+          elseif (o == BOL and i == 1) or (o == EOL and i == n + 1) then
+            sp = sp + 1
+            stack[sp] = p + 1
+          end
         end
-        return false
-      elseif t == "bol" then
-        return i == 1 and k(i)
-      elseif t == "eol" then
-        return i == n + 1 and k(i)
       end
-      -- rep: greedy, and an empty iteration ends the loop
-      local body, lo, hi = node[2], node[3], node[4]
-      local function again(count, at)
-        if (hi == nil or count < hi) and m(body, at, function(j)
-          if j == at and count >= lo then return false end
-          return again(count + 1, j)
-        end) then
-          return true
-        end
-        return count >= lo and k(at)
-      end
-      return again(0, i)
+      return len, false
     end
-    for start = 1, n + 1 do
-      if m(tree, start, function() return true end) then return true end
+    gen = gen + 1
+    local clist, nlist = {}, {}
+    local clen, hit = add(clist, 0, 1, 1)
+    if hit then return true end
+    for i = 1, n do
+      gen = gen + 1
+      local b = byte(s, i)
+      local nlen = 0
+      for t = 1, clen do
+        local p = clist[t]
+        if in_class(cls[p], b) then
+          nlen, hit = add(nlist, nlen, p + 1, i + 1)
+          if hit then return true end
+        end
+      end
+      -- a match may start at any position (MatchString)
+      nlen, hit = add(nlist, nlen, 1, i + 1)
+      if hit then return true end
+      clist, nlist, clen = nlist, clist, nlen
     end
     return false
   end
@@ -243,9 +370,11 @@ end
 -- message saying what is wrong with the pattern.
 function M.compile(pattern)
   if type(pattern) ~= "string" then return nil, "pattern must be a string" end
-  local ok, tree = pcall(parse, pattern)
-  if not ok then return nil, tree end
-  return matcher(tree)
+  local ok, op, x, y, cls = pcall(function()
+    return compile_tree(parse(pattern), pattern)
+  end)
+  if not ok then return nil, op end
+  return matcher(op, x, y, cls)
 end
 
 return M
