@@ -139,6 +139,14 @@ print(json.dumps([d["path"], d["name"], d["list"], d["none"]], ensure_ascii=True
     assert.has_error(function() json.encode({}, { empty = "list" }) end,
       "bad argument #2 to 'encode' (empty must be \"array\" or \"object\", got 'list')")
     assert.has_error(function() json.array("x") end, "bad argument #1 to 'array' (table expected, got string)")
+    -- a key JSON cannot name is an error, never a dropped entry
+    assert.has_error(function() json.encode({ [true] = 1, a = 2 }) end,
+      "bad argument #1 to 'encode' (a table has a key JSON cannot name: boolean)")
+    assert.has_error(function() json.encode({ a = { [{}] = 1 } }) end,
+      "bad argument #1 to 'encode' (a table has a key JSON cannot name: table)")
+    assert.has_error(function() json.encode({ [-1 / 0] = 1 }) end,
+      "bad argument #1 to 'encode' (a table has a key JSON cannot name: -inf)")
+    assert.equal('{"1":1,"2":2,"x":3}', json.encode { 1, 2, x = 3 })
     -- the same table twice (not inside itself) is fine
     local shared = { 1 }
     assert.equal("[[1],[1]]", json.encode { shared, shared })

@@ -621,6 +621,35 @@ describe("lnetstat.format.json", function()
     local decoded = format.json({ { a = 1 }, partial = "x" })
     assert.are.equal('[{"a":1}]', decoded)
   end)
+
+  it("drops only a data function's result fields: a mixed table keeps every entry", function()
+    -- the result fields of a list of records go; nothing else does
+    assert.are.equal('[{"a":1}]', format.json({ { a = 1 }, partial = "x", source = "netlink",
+      sources = { tcp = "netlink" }, netns_errors = {} }))
+    assert.are.equal('{"1":1,"2":2,"x":3}', format.json({ 1, 2, x = 3 }))
+    assert.are.equal('{"1":1,"1000000000":2}', format.json({ [1] = 1, [1e9] = 2 }))
+    assert.are.equal('{"1":{"a":1},"partial":"x","z":0}', format.json({ { a = 1 }, partial = "x", z = 0 }))
+    assert.are.equal('{"l":{"1":"a","k":"b"}}', format.json({ l = { "a", k = "b" } }))
+    -- a key JSON cannot name is an error naming json, at the caller's line
+    for _, bad in ipairs { { [true] = 1, x = 2 }, { 1, [false] = 2 }, { a = { [{}] = 1 } }, { [1 / 0] = 1 } } do
+      local ok, err = pcall(function() local text = format.json(bad) return text end)
+      assert.is_false(ok)
+      assert.matches("^[^\n]*format_spec%.lua:%d+: bad argument #1 to 'json' %(a table has a key JSON cannot name: ",
+        err)
+    end
+    -- still valid UTF-8 with control bytes escaped
+    assert.are.equal('{"1":"\\u00ff\\u0001","x":"\\n"}', format.json({ "\255\1", x = "\n" }))
+  end)
+
+  it("takes the encoder's options and refuses unknown ones", function()
+    assert.are.equal("{}", format.json({}, { empty = "object" }))
+    assert.are.equal('{"b":1,"a":2}', format.json({ a = 2, b = 1 }, { keyorder = { "b" } }))
+    assert.has_error(function() format.json({}, { indnet = 2 }) end,
+      "bad argument #2 to 'json' (unknown option 'indnet')")
+    assert.has_error(function() format.json({}, { keyordr = {} }) end,
+      "bad argument #2 to 'json' (unknown option 'keyordr'; did you mean 'keyorder'?)")
+    assert.has_error(function() format.json({}, 5) end, "bad argument #2 to 'json' (table or nil expected, got number)")
+  end)
 end)
 
 describe("lnetstat.format.prometheus", function()

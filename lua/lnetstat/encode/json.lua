@@ -17,6 +17,12 @@
 --   (`\n`, `\t`, ..., else `\u00XX`), and a byte that is not part of a
 --   valid UTF-8 sequence written as `\u00XX`, the Latin-1 character of the
 --   same number (so "\xff" becomes "\u00ff": see lnetstat.encode.utf8);
+-- * a table with other keys is an object, as lua-cjson and dkjson write
+--   it: number keys become their text (`{1, 2, x = 3}` is
+--   `{"1":1,"2":2,"x":3}`; a string key wins over the number key that
+--   reads the same); no entry is dropped: a key that is neither a string
+--   nor a finite number (a boolean, a table, NaN, an infinity) has no JSON
+--   name and raises an error, as in lua-cjson;
 -- * `null` (this module's sentinel) and nil as null; booleans; functions,
 --   userdata (so lua-cjson's null too) and threads as null. A table inside
 --   itself raises an error.
@@ -29,8 +35,8 @@
 local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, setmetatable, error, pcall =
-  type, pairs, ipairs, tostring, setmetatable, error, pcall
+local type, pairs, ipairs, tostring, setmetatable =
+  type, pairs, ipairs, tostring, setmetatable
 local byte, find, format, gsub = string.byte, string.find, string.format, string.gsub
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
@@ -118,11 +124,15 @@ end
 local function encode_object(t, out, ctx)
   local keys, values = {}, nil
   for k in pairs(t) do
-    if type(k) == "string" then
+    local kt = type(k)
+    if kt == "string" then
       keys[#keys + 1] = k
-    elseif type(k) == "number" then
+    elseif kt == "number" and k == k and k ~= huge and k ~= -huge then
       values = values or {}
       values[#values + 1] = k
+    else
+      util.argerror(ctx.fname, 1, "a table has a key JSON cannot name: "
+        .. (kt == "number" and tostring(k) or kt))
     end
   end
   if values then
@@ -168,7 +178,7 @@ function encode_value(v, out, ctx)
   elseif t == "boolean" then
     out[#out + 1] = v and "true" or "false"
   elseif t == "table" and v ~= M.null then
-    if ctx.open[v] then util.argerror("encode", 1, "a table contains itself") end
+    if ctx.open[v] then util.argerror(ctx.fname, 1, "a table contains itself") end
     ctx.open[v] = true
     if kind_of(v, ctx.empty) == "array" then
       out[#out + 1] = "["
@@ -188,33 +198,40 @@ end
 
 local OPTIONS = { keyorder = true, empty = true }
 
-local function parse_opts(opts)
-  if opts == nil then return { empty = "array", open = {} } end
-  if type(opts) ~= "table" then util.argerror("encode", 2, "options table expected, got " .. type(opts)) end
+local function parse_opts(fname, opts)
+  local ctx = { empty = "array", open = {}, fname = fname }
+  if opts == nil then return ctx end
+  if type(opts) ~= "table" then util.argerror(fname, 2, "options table expected, got " .. type(opts)) end
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      util.argerror("encode", 2, format("unknown option %s%s", util.show(k),
+      util.argerror(fname, 2, format("unknown option %s%s", util.show(k),
         util.did_you_mean(k, OPTIONS)))
     end
   end
-  local ctx = { empty = "array", open = {} }
   if opts.empty ~= nil then
     if opts.empty ~= "array" and opts.empty ~= "object" then
-      util.argerror("encode", 2, "empty must be \"array\" or \"object\", got " .. util.show(opts.empty))
+      util.argerror(fname, 2, "empty must be \"array\" or \"object\", got " .. util.show(opts.empty))
     end
     ctx.empty = opts.empty
   end
   if opts.keyorder ~= nil then
     if type(opts.keyorder) ~= "table" then
-      util.argerror("encode", 2, "keyorder must be a list of key names")
+      util.argerror(fname, 2, "keyorder must be a list of key names")
     end
     ctx.rank = {}
     for i, k in ipairs(opts.keyorder) do
-      if type(k) ~= "string" then util.argerror("encode", 2, "keyorder must be a list of key names") end
+      if type(k) ~= "string" then util.argerror(fname, 2, "keyorder must be a list of key names") end
       if not ctx.rank[k] then ctx.rank[k] = i end
     end
   end
   return ctx
+end
+
+local function encode_all(fname, value, opts)
+  local ctx = parse_opts(fname, opts)
+  local out = {}
+  encode_value(value, out, ctx)
+  return concat(out)
 end
 
 --- The JSON text of value (no trailing newline).
@@ -224,11 +241,15 @@ end
 --   `empty`: "array" (default) or "object", what an unmarked empty table is
 -- @treturn string
 function M.encode(value, opts)
-  local ctx = util.validate(parse_opts, opts)
-  local out = {}
-  local ok, err = pcall(encode_value, value, out, ctx)
-  if not ok then error(err, 2) end
-  return concat(out)
+  local text = util.validate(encode_all, "encode", value, opts)   -- not a tail call: validate counts this frame
+  return text
+end
+
+-- encode for a public function of another module: its errors name fname
+-- (and point, as encode's, at the first caller outside the library).
+function M._encode(fname, value, opts)
+  local text = util.validate(encode_all, fname, value, opts)
+  return text
 end
 
 return M

@@ -4,7 +4,9 @@
 
 local type, error, sformat, byte = type, error, string.format, string.byte
 local gsub, rep, concat, floor = string.gsub, string.rep, table.concat, math.floor
+local pairs, tostring = pairs, tostring
 local math_type = math.type
+local did_you_mean = require("lnetstat.util").did_you_mean
 
 local M = {}
 
@@ -44,6 +46,24 @@ local function need_opts(fname, n, v)
   end
 end
 
+-- The error of the first key of opts that is not in known (the wording
+-- of lnetstat.options.check, with its "did you mean"), or nil. what:
+-- "option" (default), or what else the keys are ("field").
+local function unknown_option(opts, known, what)
+  for k in pairs(opts) do
+    if type(k) ~= "string" or not known[k] then
+      return sformat("unknown %s '%s'%s", what or "option", tostring(k),
+        type(k) == "string" and did_you_mean(k, known) or "")
+    end
+  end
+  return nil
+end
+-- Raises that error at the caller of the public function.
+local function need_known(fname, n, opts, known)
+  local msg = unknown_option(opts, known)
+  if msg then error(sformat("bad argument #%d to '%s' (%s)", n, fname, msg), 3) end
+end
+
 local function prefix_mask(len)
   local v = 0
   for i = 1, 32 do
@@ -59,6 +79,7 @@ local function dotted(v)
 end
 
 M.int, M.unsigned_text, M.need_table, M.need_opts = int, unsigned_text, need_table, need_opts
+M.unknown_option, M.need_known = unknown_option, need_known
 M.prefix_mask, M.dotted = prefix_mask, dotted
 
 return M
