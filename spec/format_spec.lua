@@ -574,6 +574,56 @@ describe("lnetstat.format.netstat", function()
     assert.are.equal(3, code3)
     assert.matches("invalid option", err3)
   end)
+
+  -- the error of f(), which must be raised at this file's line
+  local function error_here(f)
+    local ok, err = pcall(f)
+    assert.is_false(ok)
+    err = tostring(err)
+    assert.matches("^[^\n]*format_spec%.lua:%d+: ", err, 1)
+    return (err:gsub("^[^\n]-:%d+: ", ""))
+  end
+
+  it("checks its arguments up front and names itself, at the caller's line", function()
+    local cases = {
+      { { 5 }, nil, "bad argument #1 to 'netstat' (argv[1] must be a string, got number)" },
+      { { "-t" }, { nets = "x" }, "bad argument #2 to 'netstat' (unknown option 'nets'; did you mean 'netns'?)" },
+      { { "-t" }, { netns = "" },
+        "bad argument #2 to 'netstat' (netns must be a name, a path or a pid, got '')" },
+      { { "-t" }, { netns = "a/b" }, "bad argument #2 to 'netstat' (netns path must be absolute, got 'a/b')" },
+      { { "-t" }, { data = { sockets = 5 } },
+        "bad argument #2 to 'netstat' (data.sockets must be a list of socket records, got number)" },
+      { { "-t" }, { data = { sockets = { 5 } } },
+        "bad argument #2 to 'netstat' (data.sockets[1] must be a socket record (a table), got number)" },
+      { { "-i" }, { data = { interfaces = { {}, "eth0" } } },
+        "bad argument #2 to 'netstat' (data.interfaces[2] must be an interface record (a table), got string)" },
+      { { "-s" }, { data = { stats = 5 } },
+        "bad argument #2 to 'netstat' (data.stats must be a table (stats()), got number)" },
+      { { "-t" }, { data = { socket = {} } },
+        "bad argument #2 to 'netstat' (data: unknown field 'socket'; did you mean 'sockets'?)" },
+      { { "-t" }, { data = {}, files = { hots = "/etc/hosts" } },
+        "bad argument #2 to 'netstat' (files: unknown field 'hots'; did you mean 'hosts'?)" },
+      { { "-t" }, { data = {}, euid = -1 },
+        "bad argument #2 to 'netstat' (euid must be a non-negative integer, got -1)" },
+      { { "-t" }, { data = {}, write = "x" }, "bad argument #2 to 'netstat' (write must be a function, got string)" },
+    }
+    for _, c in ipairs(cases) do
+      local msg = error_here(function() local out = format.netstat(c[1], c[2]) return out end)
+      assert.are.equal(c[3], msg)
+    end
+    -- a bad --netns in argv is a usage error of netstat's (exit code 3), not a raise
+    local out, err, code = format.netstat({ "-t", "--netns", "" })
+    assert.are.same({ "", "lnetstat: --netns: netns must be a name, a path or a pid, got ''\n", 3 },
+      { out, err, code })
+    local _, err0, code0 = format.netstat({ "-t", "--netns", "0" })
+    assert.are.equal(3, code0)
+    assert.matches("netns pid must be a positive integer", err0)
+    -- every documented option still works
+    out, _, code = format.netstat({ "-tn" }, { data = { sockets = {} }, files = { hosts = "/nonexistent" },
+      euid = 0, names = {}, users = {}, lnetstat = {} })
+    assert.are.equal(0, code)
+    assert.matches("^Active Internet connections", out)
+  end)
 end)
 
 describe("the streamed socket view", function()
@@ -704,6 +754,36 @@ describe("lnetstat.format.prometheus", function()
     assert.matches('\nlnetstat_network_up{device="lo"} 0\n', text)
     assert.has_error(function() format.prometheus(data, { fields = "(" }) end,
       [[bad argument #2 to 'prometheus' (fields: missing ) at offset 1 of "(")]])
+  end)
+
+  it("refuses unknown options and malformed data, naming prometheus at the caller's line", function()
+    local cases = {
+      { {}, { prefx = "node", feilds = "^Ip" }, "bad argument #2 to 'prometheus' (unknown option '" },
+      { {}, { prefix = "node", feilds = "^Ip" },
+        "bad argument #2 to 'prometheus' (unknown option 'feilds'; did you mean 'fields'?)" },
+      { { interfaces = { 5 } }, nil,
+        "bad argument #1 to 'prometheus' (interfaces[1] must be an interface record (a table), got number)" },
+      { { interfaces = 5 }, nil,
+        "bad argument #1 to 'prometheus' (interfaces must be a list of interface records, got number)" },
+      { { interfaces = { { name = "x", stats = 5 } } }, nil,
+        "bad argument #1 to 'prometheus' (interfaces[1].stats must be a table, got number)" },
+      { { interfaces = { { name = "x", stats = { rx_bytes = {} } } } }, nil,
+        "bad argument #1 to 'prometheus' (interfaces[1].stats.rx_bytes must be a number, got table)" },
+      { { stats = "x" }, nil, "bad argument #1 to 'prometheus' (stats must be a table (stats()), got string)" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(function() local text = format.prometheus(c[1], c[2]) return text end)
+      assert.is_false(ok)
+      assert.matches("^[^\n]*format_spec%.lua:%d+: ", err)
+      local msg = err:gsub("^[^\n]-:%d+: ", "")
+      assert.are.equal(c[3], msg:sub(1, #c[3]))
+    end
+    -- keys that are no metric name are left out, never a raw error
+    local text = format.prometheus { stats = { Tcp = { 1, X = 3 }, [5] = { Y = 1 },
+      sockstat = { [1] = 2, TCP = { [1] = 3, inuse = 1 } } } }
+    assert.matches("\nlnetstat_netstat_Tcp_X 3\n", text)
+    assert.matches("\nlnetstat_sockstat_TCP_inuse 1\n", text)
+    assert.is_nil(text:find("_1 ", 1, true))
   end)
 end)
 

@@ -14,7 +14,11 @@
 --     it), data = {sockets=, interfaces=, routes=, groups=, stats=}
 --     (records to render instead of reading the kernel), files =
 --     {services=, protocols=, hosts=, networks=} (paths, default /etc/...),
---     euid (number; default: read from /proc/self/status).
+--     euid (number; default: read from /proc/self/status), lnetstat (the
+--     data module), names, users (as the text functions take them), write.
+--     Arguments are checked before anything is read: an unknown option, a
+--     bad netns or data that is not lists of records raise an error naming
+--     netstat; a bad --netns in argv is a usage error (exit code 3).
 --   format.parse_args(argv[, opts]) -> flags | nil, message, exit_code
 --     The netstat flag grammar (getopt_long rules: bundled short options,
 --     unique long-option prefixes, -A FAMILY) plus --json and --netns NAME;
@@ -40,8 +44,11 @@
 --     (list, flags) -> the records the text view shows, in its order.
 --   format.program_field(record), format.timer_field(record),
 --   format.interface_flags(flag_set)   single columns ("812/sshd", ...)
---   format.json(value) -> text          one JSON document
---   format.prometheus(data, opts) -> text   counters and interfaces
+--   format.json(value[, opts]) -> text  one JSON document (opts: keyorder,
+--     empty, as lnetstat.encode.json takes them; see lnetstat.format.json
+--     for lists and mixed tables)
+--   format.prometheus(data, opts) -> text   counters and interfaces (opts:
+--     prefix, fields, devices; fields and devices match in linear time)
 --
 -- Names without -n. netstat asks the resolver (getnameinfo/gethostbyaddr,
 -- i.e. /etc/hosts and then DNS) and getservent. lnetstat must never block,
@@ -75,7 +82,12 @@ local statistics = require "lnetstat.netstat.text.statistics"
 local json = require "lnetstat.format.json"
 local prometheus = require "lnetstat.format.prometheus"
 
-local type = type
+local util = require "lnetstat.util"
+local fmt_util = require "lnetstat.format.util"
+
+local type, pairs, ipairs, tostring, pcall, require = type, pairs, ipairs, tostring, pcall, require
+local sformat, match = string.format, string.match
+local argerror, show = util.argerror, util.show
 
 local M = {}
 
@@ -221,8 +233,12 @@ M.groups_text = with_names(groups.groups_text)
 M.statistics_text = statistics.statistics_text
 
 --- One JSON document for a value (records as the data functions return them).
+-- A list of records loses its result fields (partial, source, sources,
+-- netns_errors); any other table keeps every entry (a mixed table is an
+-- object with string keys; a boolean or table key is an error).
 -- @function json
 -- @param value a record, a list of records, or any plain value
+-- @tparam[opt] table opts keyorder, empty (as lnetstat.encode.json takes them)
 -- @treturn string the document
 -- @usage print(format.json(ns.routes()))
 M.json = json.json
@@ -231,7 +247,8 @@ M._json_builtin = json._json_builtin
 --- Prometheus text exposition of counters and interfaces.
 -- @function prometheus
 -- @tparam table data { stats = ns.stats(), interfaces = ns.interfaces() } (either may be nil)
--- @tparam[opt] table opts prefix: "lnetstat" (default) or "node" (node_exporter's names)
+-- @tparam[opt] table opts prefix: "lnetstat" (default) or "node" (node_exporter's names);
+--   fields, devices: regular expressions (lnetstat.format.regex)
 -- @treturn string the exposition
 -- @usage io.write(format.prometheus { stats = ns.stats(), interfaces = ns.interfaces() })
 M.prometheus = prometheus.prometheus
@@ -291,15 +308,113 @@ M.route_view = run.route_view
 -- @usage local flags = format.parse_args { "-in" }
 -- io.write((format.render(flags, { interfaces = ns.interfaces() })))
 M.render = run.render
+-- format.netstat's options, and the lists opts.data may hold (the
+-- records of each, as the data functions return them).
+local NETSTAT_OPTIONS = {
+  netns = true, data = true, files = true, euid = true,
+  lnetstat = true, names = true, users = true, write = true,
+}
+local DATA_LISTS = { sockets = "socket", interfaces = "interface", routes = "route", groups = "membership" }
+local DATA_FIELDS = { sockets = true, interfaces = true, routes = true, groups = true, stats = true }
+
+-- netns as the data functions take it (lnetstat.options.netns: the same
+-- rules and words); loaded only when a netns is given, as that module
+-- loads the C core.
+local function check_netns(fname, n, value)
+  require("lnetstat.options").netns(fname, n, value)
+end
+
+-- Checks format.netstat's arguments up front, with argerror (no position:
+-- util.validate raises it at the caller).
+local function check_netstat(argv, opts)
+  if type(argv) ~= "table" then argerror("netstat", 1, "table expected, got " .. type(argv)) end
+  for i = 1, #argv do
+    if type(argv[i]) ~= "string" then
+      argerror("netstat", 1, sformat("argv[%d] must be a string, got %s", i, type(argv[i])))
+    end
+  end
+  if opts == nil then return end
+  if type(opts) ~= "table" then argerror("netstat", 2, "table or nil expected, got " .. type(opts)) end
+  local unknown = fmt_util.unknown_option(opts, NETSTAT_OPTIONS)
+  if unknown then argerror("netstat", 2, unknown) end
+  if opts.netns ~= nil then check_netns("netstat", 2, opts.netns) end
+  local data = opts.data
+  if data ~= nil then
+    if type(data) ~= "table" then
+      argerror("netstat", 2, "data must be a table {sockets=, interfaces=, routes=, groups=, stats=}, got "
+        .. type(data))
+    end
+    unknown = fmt_util.unknown_option(data, DATA_FIELDS, "field")
+    if unknown then argerror("netstat", 2, "data: " .. unknown) end
+    for key, what in pairs(DATA_LISTS) do
+      local list = data[key]
+      if list ~= nil then
+        if type(list) ~= "table" then
+          argerror("netstat", 2, sformat("data.%s must be a list of %s records, got %s", key, what, type(list)))
+        end
+        for i = 1, #list do
+          if type(list[i]) ~= "table" then
+            argerror("netstat", 2, sformat("data.%s[%d] must be %s %s record (a table), got %s",
+              key, i, what == "interface" and "an" or "a", what, type(list[i])))
+          end
+        end
+      end
+    end
+    if data.stats ~= nil and type(data.stats) ~= "table" then
+      argerror("netstat", 2, "data.stats must be a table (stats()), got " .. type(data.stats))
+    end
+  end
+  local files = opts.files
+  if files ~= nil then
+    if type(files) ~= "table" then argerror("netstat", 2, "files must be a table, got " .. type(files)) end
+    unknown = fmt_util.unknown_option(files, run.FILES, "field")
+    if unknown then argerror("netstat", 2, "files: " .. unknown) end
+    for kind, path in pairs(files) do
+      if type(path) ~= "string" then
+        argerror("netstat", 2, sformat("files.%s must be a path, got %s", kind, type(path)))
+      end
+    end
+  end
+  local euid = opts.euid
+  if euid ~= nil and not (util.is_integer(euid) and euid >= 0) then
+    argerror("netstat", 2, "euid must be a non-negative integer, got "
+      .. (type(euid) == "number" and tostring(euid) or show(euid)))
+  end
+  for _, key in ipairs { "lnetstat", "names", "users" } do
+    if opts[key] ~= nil and type(opts[key]) ~= "table" then
+      argerror("netstat", 2, sformat("%s must be a table, got %s", key, type(opts[key])))
+    end
+  end
+  if opts.write ~= nil and type(opts.write) ~= "function" then
+    argerror("netstat", 2, "write must be a function, got " .. type(opts.write))
+  end
+end
+
 --- What `netstat <argv...>` prints, without forking netstat.
+-- Arguments are checked up front (an unknown option name, a bad netns or a
+-- data field that is not a list of records raises an error naming
+-- netstat); a bad `--netns NAME` in argv is a usage error (exit code 3),
+-- as any other bad argument of netstat's.
 -- @function netstat
--- @tparam table argv the arguments after the program name
--- @tparam[opt] table opts netns, data (records to render instead of reading the kernel), files, euid
+-- @tparam table argv the arguments after the program name (strings)
+-- @tparam[opt] table opts netns, data (records to render instead of reading the kernel),
+--   files, euid, lnetstat (the data module), names, users, write = function(text)
 -- @treturn string stdout_text
 -- @treturn string stderr_text
 -- @treturn integer netstat's exit code (0, 1 data error, 3 usage error)
 -- @usage local out, err, code = format.netstat { "-rn" }
 -- io.write(out)
-M.netstat = run.netstat
+function M.netstat(argv, opts)
+  util.validate(check_netstat, argv, opts)
+  local flags = flags_mod.parse_args(argv)
+  if flags and flags.netns ~= nil and (opts == nil or opts.netns == nil) then
+    local ok, err = pcall(check_netns, "netstat", 1, flags.netns)
+    if not ok then
+      -- the reason argerror wrapped: "bad argument #1 to 'netstat' (REASON)"
+      return "", sformat("lnetstat: --netns: %s\n", match(tostring(err), "%((.*)%)$") or tostring(err)), 3
+    end
+  end
+  return run.netstat(argv, opts)
+end
 
 return M

@@ -5,7 +5,7 @@ local type, ipairs, pairs, tostring = type, ipairs, pairs, tostring
 local error, sformat, concat = error, string.format, table.concat
 local sort = table.sort
 local util_mod = require "lnetstat.format.util"
-local need_table, need_opts = util_mod.need_table, util_mod.need_opts
+local need_table, need_opts, need_known = util_mod.need_table, util_mod.need_opts, util_mod.need_known
 local prom = require "lnetstat.encode.prometheus"
 local regex = require "lnetstat.format.regex"
 local label_value, value = prom.label_value, prom.value
@@ -50,6 +50,42 @@ local function pattern(opts, key)
   return f
 end
 
+local OPTIONS = { prefix = true, fields = true, devices = true }
+
+-- The shape of data (stats: a table of groups; interfaces: a list of
+-- records whose stats, when present, hold numbers), checked before any
+-- text is made; raises at the caller of prometheus.
+local function check_data(data)
+  local function bad(msg) error("bad argument #1 to 'prometheus' (" .. msg .. ")", 4) end
+  local stats, ifs = data.stats, data.interfaces
+  if stats ~= nil and type(stats) ~= "table" then
+    bad("stats must be a table (stats()), got " .. type(stats))
+  end
+  if ifs == nil then return end
+  if type(ifs) ~= "table" then
+    bad("interfaces must be a list of interface records, got " .. type(ifs))
+  end
+  for i = 1, #ifs do
+    local r = ifs[i]
+    if type(r) ~= "table" then
+      bad(sformat("interfaces[%d] must be an interface record (a table), got %s", i, type(r)))
+    end
+    local s = r.stats
+    if s ~= nil then
+      if type(s) ~= "table" then
+        bad(sformat("interfaces[%d].stats must be a table, got %s", i, type(s)))
+      end
+      for _, m in ipairs(NETDEV_METRICS) do
+        for _, k in ipairs(m[2]) do
+          if s[k] ~= nil and type(s[k]) ~= "number" then
+            bad(sformat("interfaces[%d].stats.%s must be a number, got %s", i, k, type(s[k])))
+          end
+        end
+      end
+    end
+  end
+end
+
 --- Prometheus text exposition of counters and interfaces.
 -- data = { stats = ns.stats(), interfaces = ns.interfaces() } (either may
 -- be nil). Names: <p>_netstat_<Group>_<Field> (untyped),
@@ -68,6 +104,8 @@ function M.prometheus(data, opts)
   need_table("prometheus", 1, data)
   need_opts("prometheus", 2, opts)
   opts = opts or {}
+  need_known("prometheus", 2, opts, OPTIONS)
+  check_data(data)
   local p = opts.prefix or "lnetstat"
   if type(p) ~= "string" or not p:match("^[%a_:][%w_:]*$") then
     error("bad argument #2 to 'prometheus' (prefix must be a metric name prefix)", 2)
@@ -90,13 +128,13 @@ function M.prometheus(data, opts)
   if stats then
     local groups = {}
     for g, v in pairs(stats) do
-      if type(v) == "table" and g ~= "sockstat" then groups[#groups + 1] = g end
+      if type(g) == "string" and type(v) == "table" and g ~= "sockstat" then groups[#groups + 1] = g end
     end
     sort(groups)
     for _, g in ipairs(groups) do
       local keys = {}
       for k, v in pairs(stats[g]) do
-        if type(v) == "number" and k:match("^[%w_]+$") then keys[#keys + 1] = k end
+        if type(v) == "number" and type(k) == "string" and k:match("^[%w_]+$") then keys[#keys + 1] = k end
       end
       sort(keys)
       for _, k in ipairs(keys) do
@@ -108,9 +146,9 @@ function M.prometheus(data, opts)
       end
     end
     local ss = stats.sockstat
-    if ss then
+    if type(ss) == "table" then
       local keys = {}
-      for k in pairs(ss) do keys[#keys + 1] = k end
+      for k in pairs(ss) do if type(k) == "string" then keys[#keys + 1] = k end end
       sort(keys)
       for _, proto in ipairs(keys) do
         local v = ss[proto]
@@ -120,7 +158,9 @@ function M.prometheus(data, opts)
           out[#out + 1] = sformat("%s %s\n", name, value(v))
         elseif type(v) == "table" then
           local fields = {}
-          for f, x in pairs(v) do if type(x) == "number" then fields[#fields + 1] = f end end
+          for f, x in pairs(v) do
+            if type(f) == "string" and type(x) == "number" then fields[#fields + 1] = f end
+          end
           sort(fields)
           for _, f in ipairs(fields) do
             local name = prom.metric_name(sformat("%s_sockstat_%s_%s", p, proto, f))
