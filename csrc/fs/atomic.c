@@ -8,8 +8,12 @@
  * name makes the create fail (and another name is tried), so no existing
  * file is ever opened, truncated or written. The data is written, synced,
  * and renamed over the target; rename replaces a symlink at the target
- * itself, never the file it points to. The mode is the target's when it is
- * a regular file, else 0644 less the umask, as a plain create would give. */
+ * itself, never the file it points to. The mode, owner and group are the
+ * target's when it is a regular file (the owner when the caller may give
+ * it, the group when the caller belongs to it), else 0644 less the umask
+ * and the caller's, as a plain create would give. A target that is neither
+ * a regular file nor a symlink (a device, a FIFO, a directory) is refused
+ * before anything is created. */
 #include "fs/fs.h"
 #include "record/push.h"
 
@@ -48,6 +52,39 @@ static int write_all(int fd, const char *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* What a target that is not a regular file or a symlink is, for the
+ * message refusing it. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
+/* The replaced file's owner and group on the temporary file, so that a
+ * reader allowed in by its group (a textfile collector) still is. Only
+ * root may give a file away: anyone else keeps the group when they belong
+ * to it, and otherwise the file is theirs, as a plain create makes it.
+ * Returns 0 or an errno. */
+static int keep_owner(int fd, const struct stat *st)
+{
+	if (fchown(fd, st->st_uid, st->st_gid) == 0)
+		return 0;
+	if (errno != EPERM)
+		return errno;
+	if (fchown(fd, (uid_t)-1, st->st_gid) == 0 || errno == EPERM)
+		return 0;
+	return errno;
 }
 
 static int fail(lua_State *L, const char *path, const char *step, int err)
@@ -95,9 +132,19 @@ int l_write_atomic(lua_State *L)
 		return push_error(L, lua_pushfstring(L, "directory '%s'", lua_tostring(L, -1)), err);
 	}
 
-	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-		mode = st.st_mode & 0777;
-		keep_mode = 1;
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISREG(st.st_mode)) {
+			mode = st.st_mode & 0777;
+			keep_mode = 1;
+		} else if (!S_ISLNK(st.st_mode)) {
+			/* A device, FIFO, socket or directory is never replaced by
+			 * a regular file: refused before anything is created. */
+			close(dirfd);
+			lua_pushnil(L);
+			lua_pushfstring(L, "'%s': not a regular file (%s)", path, file_kind(st.st_mode));
+			lua_pushinteger(L, S_ISDIR(st.st_mode) ? EISDIR : EEXIST);
+			return 3;
+		}
 	}
 
 	/* "." + up to 200 bytes of the name + ".tmp" + 16 hex digits: hidden,
@@ -126,9 +173,14 @@ int l_write_atomic(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (keep_mode && fchmod(fd, mode) != 0) {
-		err = errno;
-		goto failed;
+	if (keep_mode) {
+		if ((err = keep_owner(fd, &st)) != 0)
+			goto failed;
+		/* after the chown, which may clear the set-id bits */
+		if (fchmod(fd, mode) != 0) {
+			err = errno;
+			goto failed;
+		}
 	}
 	if ((err = -write_all(fd, data, len)) != 0)
 		goto failed;
