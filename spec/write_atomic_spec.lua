@@ -28,9 +28,12 @@ local function listing(dir)
   return run("ls -A " .. quote(dir))
 end
 
+-- output, and whether the command exited 0 (read from the shell: the
+-- close of a popen does not report it under Lua 5.1 and LuaJIT)
 local function lnetstat(args)
-  local out, ok, code = run(format("%s %s %s 2>&1", helpers.LUA, quote(ROOT .. "bin/lnetstat"), args))
-  return out, ok, code
+  local out = run(format("%s %s %s 2>&1; echo \"<rc=$?>\"", helpers.LUA, quote(ROOT .. "bin/lnetstat"), args))
+  local body, rc = out:match("^(.-)<rc=(%d+)>%s*$")
+  return body, rc == "0"
 end
 
 describe("write_atomic", function()
@@ -139,9 +142,8 @@ describe("write_atomic", function()
       print(util.write_atomic(%q, "new\n"))
     ]], ROOT .. "lua/?.lua;" .. ROOT .. "lua/?/init.lua;" .. package.path,
       ROOT .. "build/" .. helpers.BUILD .. "/?.so;" .. package.cpath, kept, other))
-    local out, ok = run(format("setpriv --reuid=65534 --regid=65534 --groups=100 %s %s 2>&1",
+    local out = run(format("setpriv --reuid=65534 --regid=65534 --groups=100 %s %s 2>&1",
       helpers.LUA, quote(script)))
-    assert.is_true(ok, out)
     assert.equal("true\ntrue\n", out)
     assert.equal("regular file 65534:100 640", stat(kept))
     assert.equal("regular file 65534:65534 604", stat(other))
