@@ -30,13 +30,21 @@ function M.render(run)
     out[#out + 1] = prom.family(name, help, "gauge"):sub(1, -2)
   end
   -- Series must be unique: a repeated id (same file name in two
-  -- directories, or a user id used twice) gets a #N suffix.
-  local seen, ids = {}, {}
+  -- directories, or a user id used twice) gets the first #N suffix (N from
+  -- 2) that no check of that file has as its id and no earlier repeat got.
+  local ids, taken, claimed = {}, {}, {}
+  local function key(id, r) return id .. "\0" .. tostring(r.file) end
+  for _, r in ipairs(run.results) do taken[key(tostring(r.id), r)] = true end
   for i, r in ipairs(run.results) do
-    local key = tostring(r.id) .. "\0" .. tostring(r.file)
-    local n = (seen[key] or 0) + 1
-    seen[key] = n
-    ids[i] = n > 1 and (tostring(r.id) .. "#" .. n) or tostring(r.id)
+    local id = tostring(r.id)
+    if claimed[key(id, r)] then
+      local n = 2
+      while taken[key(id .. "#" .. n, r)] do n = n + 1 end
+      id = id .. "#" .. n
+      taken[key(id, r)] = true
+    end
+    claimed[key(id, r)] = true
+    ids[i] = id
   end
   local function base(i, r)
     return { { "id", ids[i] }, { "title", tostring(r.title) }, { "file", tostring(r.file or "") } }

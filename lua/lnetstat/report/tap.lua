@@ -8,7 +8,9 @@
 -- YAML and that reader know (`\\`, `\"`, `\n`, `\t`, `\r`, `\xNN`), and a
 -- colon followed by a space is written `\x3a` so that a list item such as
 -- `- "missing: tcp 22"` is never taken for a mapping. Strings are valid
--- UTF-8 (see lnetstat.encode.utf8).
+-- UTF-8 (see lnetstat.encode.utf8) without control characters: C0, DEL and
+-- the C1 controls U+0080..U+009F, which prove would send to a terminal,
+-- are written `\xNN` in descriptions and YAML values alike.
 -- @module lnetstat.report.tap
 local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.report.util"
@@ -22,15 +24,21 @@ local function hex(c)
   return format("\\x%02X", byte(c))
 end
 
--- A test description: one line, no control characters, '#' escaped (it
--- starts a directive) and so the backslash that escapes it.
+-- A C1 control (U+0080..U+009F, C2 80..C2 9F in UTF-8: some terminals obey
+-- them as they do ESC) as \xNN, its code point, as YAML reads it.
+local function c1(s)
+  return (gsub(s, "\194([\128-\159])", hex))
+end
+
+-- A test description: one line, no control characters (C0, DEL, C1), '#'
+-- escaped (it starts a directive) and so the backslash that escapes it.
 local function description(s)
   s = utf8.repair(s)
   s = gsub(s, "[\r\n]+", " ")
   s = gsub(s, "\\", "\\\\")
   s = gsub(s, "[%z\1-\31\127]", hex)
   s = gsub(s, "#", "\\#")
-  return s
+  return c1(s)
 end
 
 local YAML_ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
@@ -40,7 +48,7 @@ local function quote(s)
   s = utf8.repair(s)
   s = gsub(s, '[%z\1-\31\\"\127]', function(c) return YAML_ESCAPES[c] or hex(c) end)
   s = gsub(s, ": ", "\\x3a ")
-  return '"' .. s .. '"'
+  return '"' .. c1(s) .. '"'
 end
 
 --- Renders a run (see lnetstat.check.run) as TAP.
