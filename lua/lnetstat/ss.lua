@@ -14,6 +14,7 @@ local type, ipairs, tostring, tonumber, require, format, sub, find, rep, concat,
   type, ipairs, tostring, tonumber, require, string.format, string.sub, string.find, string.rep, table.concat,
   table.sort
 local util = require "lnetstat.util"
+local escape = require("lnetstat.netstat.text.inet").cell
 
 local M = { _NAME = "lnetstat.ss" }
 
@@ -83,10 +84,13 @@ local function port(p, names, proto)
   return tostring(p)
 end
 
+-- The process cell: each owner's name escaped as the netstat views show
+-- it (control characters and bytes outside UTF-8 as \xNN, C1 as \u00NN),
+-- so that a name cannot break the line or drive a terminal.
 local function users(r)
   local list = {}
   for _, p in ipairs(r.processes or {}) do
-    list[#list + 1] = format('("%s",pid=%s,fd=%s)', tostring(p.program), tostring(p.pid), tostring(p.fd))
+    list[#list + 1] = format('("%s",pid=%s,fd=%s)', escape(p.program), tostring(p.pid), tostring(p.fd))
   end
   if #list == 0 then return "" end
   return " users:(" .. concat(list, ",") .. ")"

@@ -2,11 +2,13 @@
 -- text out.
 -- @module lnetstat.netstat.text.groups
 
-local ipairs, sformat, sub, concat = ipairs, string.format, string.sub, table.concat
+local ipairs, sformat, concat = ipairs, string.format, table.concat
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
 local names_mod = require "lnetstat.netstat.names"
 local select_groups = require("lnetstat.netstat.rows").select_groups
+local inet_mod = require "lnetstat.netstat.text.inet"
+local cell, cut = inet_mod.cell, inet_mod.cut
 local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_mapped, names_mod.strip_mapped
 
 local M = {}
@@ -23,10 +25,11 @@ function M.groups_text(list, flags, opts)
   local out = { "IPv6/IPv4 Group Memberships\nInterface       RefCnt Group\n",
     "--------------- ------ ---------------------\n" }
   for _, g in ipairs(select_groups(list, flags)) do
-    local iface, group = g.interface or "", g.group or ""
+    -- the name escaped (see lnetstat.netstat.text.inet's cell)
+    local iface, group = cell(g.interface or ""), g.group or ""
     if g.family == "inet" then
       -- netstat reads /proc/net/igmp's device column as 10 characters
-      iface = sub(iface, 1, 10)
+      iface = cut(iface, 10)
       if names then group = names:ipv4_name(group) end
     elseif names then
       group = names:ipv6_name(group)

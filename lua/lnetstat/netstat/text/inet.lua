@@ -3,9 +3,11 @@
 -- user table (uid -> name) in, text out.
 -- @module lnetstat.netstat.text.inet
 
-local pairs, tostring = pairs, tostring
+local pairs, tostring, type = pairs, tostring, type
 local setmetatable, sformat = setmetatable, string.format
 local sub, rep, concat, floor = string.sub, string.rep, table.concat, math.floor
+local find, gsub, byte = string.find, string.gsub, string.byte
+local utf8 = require "lnetstat.encode.utf8"
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
 local names_mod = require "lnetstat.netstat.names"
@@ -13,6 +15,52 @@ local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_map
 local rows = require "lnetstat.netstat.rows"
 
 local M = {}
+
+-- Cells the host names ------------------------------------------------------------
+
+-- Program and user names, UNIX paths and interface names come from the
+-- host: a newline in one would start a false row, an escape sequence would
+-- drive the reader's terminal. Every view shows such a cell through cell(),
+-- which writes its control characters (C0 with tab and newline, DEL, C1)
+-- and the bytes outside valid UTF-8 as visible escapes, in the notation of
+-- the views' whole-text scan (lnetstat.netstat.run): \xNN, and \u00NN for
+-- a C1 control. One record is then always one line of valid UTF-8.
+
+local function control_escape(c) return sformat("\\x%02X", byte(c)) end
+local function c1_escape(c) return sformat("\\u%04X", byte(c)) end
+
+local function escape_run(text, valid)
+  if not valid then return control_escape(text) end
+  text = gsub(text, "[%z\1-\31\127]", control_escape)
+  return (gsub(text, "\194([\128-\159])", c1_escape))
+end
+
+--- s (a string, or anything tostring takes) as one printable cell.
+function M.cell(s)
+  if type(s) ~= "string" then s = tostring(s) end
+  if find(s, "^[ -~]*$") then return s end   -- printable ASCII: nearly all
+  return utf8.map(s, escape_run)
+end
+local cell = M.cell
+
+--- The first characters of a cell (what cell() returns) that fit in n
+-- bytes: never part of a UTF-8 character or of an escape, so a cut cell
+-- is still valid UTF-8 and shows no half escape.
+function M.cut(s, n)
+  if #s <= n then return s end
+  local i = 1
+  while true do
+    local b, len = byte(s, i), 1
+    if b == 92 and find(s, "^\\x%x%x", i) then len = 4
+    elseif b == 92 and find(s, "^\\u%x%x%x%x", i) then len = 6
+    elseif b >= 0xF0 then len = 4
+    elseif b >= 0xE0 then len = 3
+    elseif b >= 0xC0 then len = 2 end
+    if i + len - 1 > n then return sub(s, 1, i - 1) end
+    i = i + len
+  end
+end
+local cut = M.cut
 
 -- Sockets -----------------------------------------------------------------------
 
@@ -37,18 +85,19 @@ local PROGNAME_WIDTH = 20
 
 --- "PID/command" as netstat -p shows it: the first owner (lowest pid, as
 -- netstat's /proc walk finds it first), its argv[0] rule applied by the
--- data layer (`command`), cut to PROGNAME_WIDTH - 1 bytes; "-" when unknown.
+-- data layer (`command`), escaped (see cell) and cut to PROGNAME_WIDTH - 1
+-- bytes at a character boundary; "-" when unknown.
 function M.program_field(r)
   need_table("program_field", 1, r, "record")
   local procs = r.processes
   local p = procs and procs[1]
   if not p then
     if r.pid then
-      return sub(sformat("%d/%s", int(r.pid), r.command or r.program or ""), 1, PROGNAME_WIDTH - 1)
+      return cut(sformat("%d/%s", int(r.pid), cell(r.command or r.program or "")), PROGNAME_WIDTH - 1)
     end
     return "-"
   end
-  return sub(sformat("%d/%s", int(p.pid), p.command or p.program or ""), 1, PROGNAME_WIDTH - 1)
+  return cut(sformat("%d/%s", int(p.pid), cell(p.command or p.program or "")), PROGNAME_WIDTH - 1)
 end
 local program_field = M.program_field
 
@@ -199,8 +248,8 @@ end
 -- The user column's name of a uid: the record's, else the user table's
 -- (the runner's lookup; false or nil: print the uid).
 local function user_of(c, r, uid)
-  if r.user then return r.user end
-  return c.users[uid] or nil
+  local user = r.user or c.users[uid]
+  return user and cell(user) or nil
 end
 
 -- The line of an established IPv4 TCP socket under -tn/-tan (numeric,

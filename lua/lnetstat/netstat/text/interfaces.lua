@@ -10,6 +10,8 @@ local need_table = util_mod.need_table
 local need_opts = util_mod.need_opts
 local prefix_mask = util_mod.prefix_mask
 local dotted = util_mod.dotted
+local inet_mod = require "lnetstat.netstat.text.inet"
+local cell, cut = inet_mod.cell, inet_mod.cut
 
 local M = {}
 
@@ -70,7 +72,9 @@ function M.interfaces_text(list, flags, opts)
     else
       body = sformat("%-56s", "     - no statistics available -")
     end
-    out[#out + 1] = sformat("%-15.15s %5d ", e.name, int(r.mtu)) .. body .. if_letters(r.flags) .. "\n"
+    -- "%-15.15s" of the name, escaped (see lnetstat.netstat.text.inet's
+    -- cell) and cut at a character
+    out[#out + 1] = sformat("%-15s %5d ", cut(cell(e.name), 15), int(r.mtu)) .. body .. if_letters(r.flags) .. "\n"
   end
   return concat(out)
 end
@@ -123,7 +127,7 @@ end
 
 function long_block(name, r, stats)
   local set = r.flags or {}
-  local out = { sformat("%s: %s  mtu %d\n", name, long_flags(set), int(r.mtu)) }
+  local out = { sformat("%s: %s  mtu %d\n", cell(name), long_flags(set), int(r.mtu)) }
   local addrs = r.addresses or {}
   for _, a in ipairs(addrs) do
     if a.family == "inet" and (a.label or r.name) == name then

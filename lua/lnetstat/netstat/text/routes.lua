@@ -14,6 +14,8 @@ local names_mod = require "lnetstat.netstat.names"
 local new_names = names_mod.new_names
 local rows = require "lnetstat.netstat.rows"
 local shows_v4, select_routes = rows.shows_v4, rows.select_routes
+local inet_mod = require "lnetstat.netstat.text.inet"
+local cell, cut = inet_mod.cell, inet_mod.cut
 
 local M = {}
 
@@ -115,7 +117,8 @@ function M.route_line(r, ctx)
   end
   local nh = r.nexthops and r.nexthops[1]
   local gateway = r.gateway or (nh and nh.gateway)
-  local iface = r.interface or (nh and nh.interface) or "*"
+  -- the name escaped (see lnetstat.netstat.text.inet's cell)
+  local iface = cell(r.interface or (nh and nh.interface) or "*")
   local reject = ROUTE_REJECT[r.type]
   local letters = "U"
   if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
@@ -152,7 +155,8 @@ function M.route_line(r, ctx)
     end
     return sformat(ROUTE_FORMAT[2], dst_text, gw_text, m[2], letters, mss, window, irtt, iface) .. "\n"
   end
-  return sformat(ROUTE_FORMAT[3], dst_text, gw_text, m[2], letters, metric, 0, 0, iface,
+  -- "%-6.6s" of the name: cut at a character first
+  return sformat(ROUTE_FORMAT[3], dst_text, gw_text, m[2], letters, metric, 0, 0, cut(iface, 6),
     mss, window, irtt) .. "\n"
 end
 
@@ -185,7 +189,7 @@ function M.routes6_text(list, flags, opts)
     local addr, len = (r.dst or "::/0"):match("^([^/]+)/?(%d*)$")
     local nh = r.nexthops and r.nexthops[1]
     local gateway = r.gateway or (nh and nh.gateway) or "::"
-    local iface = r.interface or (nh and nh.interface) or "lo"
+    local iface = cell(r.interface or (nh and nh.interface) or "lo")
     local reject = ROUTE_REJECT[r.type] or r.type == "blackhole"
     local letters = reject and "!" or "U"
     if gateway ~= "::" then letters = letters .. "G" end

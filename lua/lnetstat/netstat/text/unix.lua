@@ -5,7 +5,7 @@ local sformat, concat = string.format, table.concat
 local util_mod = require "lnetstat.format.util"
 local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.need_opts
 local inet_mod = require "lnetstat.netstat.text.inet"
-local program_field = inet_mod.program_field
+local program_field, cell = inet_mod.program_field, inet_mod.cell
 local ordered_unix = require("lnetstat.netstat.rows").ordered_unix
 
 local M = {}
@@ -83,8 +83,9 @@ function M.unix_text(list, flags, opts)
     local inode = int(r.inode)
     local refcnt = 2 + (inode ~= 0 and refs[inode] or 0)
     if inode == 0 and r.state == "ESTABLISHED" then refcnt = refcnt + 1 end
-    -- netstat reads the path with sscanf("%s"): up to the first blank
-    local path = r.path and r.path:match("^%S*") or ""
+    -- netstat reads the path with sscanf("%s"): up to the first blank;
+    -- the rest escaped (see lnetstat.netstat.text.inet's cell)
+    local path = r.path and cell(r.path:match("^%S*")) or ""
     local line = sformat("%-5s %-6d %-11s %-10s %-13s %-8d", "unix", refcnt,
       listening and "[ ACC ]" or "[ ]", UNIX_TYPE[r.type] or "UNKNOWN", unix_state(r), inode)
     if programs then line = line .. sformat(" %-20s", program_field(r)) end
