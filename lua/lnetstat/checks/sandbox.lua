@@ -21,6 +21,21 @@ local default_clock_and_sleep = util.default_clock_and_sleep
 
 local M = {}
 
+-- A fresh copy of v for a sandbox: tables are copied all the way down (a
+-- table met twice is copied once; a metatable, out of a check file's
+-- reach, is kept); functions, strings and matchers (read-only objects)
+-- are shared.
+local function fresh(v, seen)
+  if type(v) ~= "table" or q.is_matcher(v) then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local out = {}
+  seen[v] = out
+  for k, x in pairs(v) do out[fresh(k, seen)] = fresh(x, seen) end
+  return setmetatable(out, getmetatable(v))
+end
+M.fresh = fresh
+
 local DATA_FUNCTIONS = { "sockets", "listening", "connections", "routes", "route_get", "interfaces",
   "addresses", "neighbors", "stats" }
 
@@ -140,11 +155,14 @@ local function make_env(run, file)
     end
   end
 
-  -- The query layer, with origins kept so that retries re-read.
-  for k, v in pairs(q) do
+  -- The query layer, with origins kept so that retries re-read. Its
+  -- plain tables (q.keys ...) are the file's own copies: what a file does
+  -- to them reaches neither the host nor the files after it.
+  local qcopy = fresh(q)
+  for k, v in pairs(qcopy) do
     if type(k) == "string" and sub(k, 1, 1) ~= "_" then env[k] = v end
   end
-  env.q = copy(q)
+  env.q = fresh(q)
   env.test, env.matcher = nil, nil
   env.q.matcher = q.matcher
   env.matcher = q.matcher
@@ -178,7 +196,9 @@ local function make_env(run, file)
   -- Once the budget is spent, the file's handlers are not called at all.
   local xpcall_ = xpcall
   env.xpcall = function(f, handler, ...)
-    if type(handler) ~= "function" then return xpcall_(f, handler, ...) end
+    if type(handler) ~= "function" then
+      error(format("bad argument #2 to 'xpcall' (function expected, got %s)", type(handler)), 2)
+    end
     local function guard(e)
       if run.budget_spent then return run.budget_spent end
       return handler(e)
