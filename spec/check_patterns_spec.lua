@@ -1,8 +1,10 @@
 -- lnetstat.check: nothing a check file does reaches the modules of the
--- host or later check files.
+-- host or later check files, and `check --init` escapes what it writes.
 -- Runs against the fake data source (spec/fixtures/check/fake.lua).
 local check = require "lnetstat.check"
 local fake = require "fixtures.check.fake"
+
+local L = fake.listener
 
 local function run(src, t)
   local clock, sleep = fake.clock()
@@ -92,5 +94,30 @@ describe("lnetstat.check's sandbox", function()
     assert.equal("error", res.status)
     assert.matches("bad argument #2 to 'xpcall' %(function expected, got number%)$", res.actual)
     assert.not_matches("sandbox", res.actual)
+  end)
+end)
+
+describe("lnetstat check --init", function()
+  it("escapes host names and the netns it writes into the generated file", function()
+    local baseline = require "lnetstat.checks.baseline"
+    local evil = 'x\n"y\\z\0' .. '1\r\127]]--'
+    local t = {
+      sockets = { L("tcp", "0.0.0.0", 22, evil, evil, 5) },
+      interfaces = { { name = evil, flags = { UP = true, RUNNING = true }, operstate = "UP" } },
+      routes = { { family = "inet", dst = "0.0.0.0/0", gateway = "198.51.100.254", interface = evil } },
+    }
+    local text = assert(baseline.generate { data = fake.data(t),
+      netns = '/tmp/x\ninterface_up "injected0"\r--' })
+    assert.not_matches("[%z\1-\9\11-\31\127]", text)
+    assert.not_matches("\ninterface_up \"injected0\"", text, 1, true)
+    local first = text:match("^[^\n]*")
+    assert.matches('namespace /tmp/x\\x0Ainterface_up "injected0"\\x0D--', first, 1, true)
+    -- every name reads back as it was: the file passes where it was made
+    local r = check.run_string(text, "baseline.lua", { data = fake.data(t) })
+    assert.equal(0, r.exit_code, check.report(r, "human"))
+    assert.equal(4, #r.results)
+    local n = 0
+    for _ in text:gmatch("\ninterface_up ") do n = n + 1 end
+    assert.equal(1, n)
   end)
 end)

@@ -6,12 +6,25 @@
 -- @module lnetstat.checks.baseline
 local q = require "lnetstat.query"
 
-local type, ipairs, tostring, format, concat, sort =
-  type, ipairs, tostring, string.format, table.concat, table.sort
+local type, ipairs, tostring, format, concat, sort, byte =
+  type, ipairs, tostring, string.format, table.concat, table.sort, string.byte
 
 local M = {}
 
-local function quoted(s) return format("%q", s) end
+-- Host names (programs, users, interfaces) and the caller's netns go into
+-- the generated Lua escaped: a string literal on one line, valid under Lua
+-- 5.1 to 5.4 (\ and " escaped, control bytes as \ddd), and comment text
+-- without control bytes (a newline would end the comment).
+local function escape_byte(c) return format("\\%03d", byte(c)) end
+
+local function quoted(s)
+  s = tostring(s)
+  return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[%z\1-\31\127]", escape_byte) .. '"'
+end
+
+local function comment_text(s)
+  return (tostring(s):gsub("[%z\1-\31\127]", function(c) return format("\\x%02X", byte(c)) end))
+end
 
 -- The ephemeral port range (client sockets; a UDP client socket shows up
 -- as "listening" while it waits for an answer).
@@ -99,7 +112,7 @@ function M.generate(opts)
   local out = {}
   local function add(s) out[#out + 1] = s or "" end
   add("-- A baseline of this host's network, written by `lnetstat check --init`"
-    .. (netns and format(" for the network namespace %s", tostring(netns)) or "") .. " on "
+    .. (netns and format(" for the network namespace %s", comment_text(netns)) or "") .. " on "
     .. os.date("!%Y-%m-%d %H:%M UTC") .. ".")
   add("-- It passes on the host it was made on. Edit it (remove what should not be")
   add("-- there, add what must be), commit it, and run it from cron, CI or Ansible:")
