@@ -1,10 +1,12 @@
--- lnetstat.check: nothing a check file does reaches the modules of the
--- host or later check files, and `check --init` escapes what it writes.
+-- lnetstat.check: the values of socket patterns are validated as the data
+-- functions validate theirs, expected counts are numbers, nothing a check
+-- file does reaches the modules of the host or later check files, and
+-- `check --init` escapes what it writes.
 -- Runs against the fake data source (spec/fixtures/check/fake.lua).
 local check = require "lnetstat.check"
 local fake = require "fixtures.check.fake"
 
-local L = fake.listener
+local L, C = fake.listener, fake.connection
 
 local function run(src, t)
   local clock, sleep = fake.clock()
@@ -17,6 +19,111 @@ local function one(src, t)
   assert.equal(1, #r.results, "expected one result, got " .. #r.results .. ": " .. check.report(r, "human"))
   return r.results[1]
 end
+
+-- 0.0.0.0:2024 listens (nc), and one IRC connection is established.
+local function host()
+  return {
+    L("tcp", "0.0.0.0", 2024, "nc", "root", 500),
+    L("tcp", "::", 8080, "web", "root", 600),
+    C("198.51.100.1", 40000, "203.0.113.66", 6667, "ESTABLISHED", "xmrig", 666),
+  }
+end
+
+-- An error result of the assertion fname whose message names the value.
+local function assert_invalid(src, fname, value_text)
+  local res = one(src, { sockets = host() })
+  assert.equal("error", res.status, src .. " gave " .. tostring(res.status) .. ": " .. tostring(res.actual))
+  assert.equal(fname, res.kind)
+  assert.truthy(res.actual:find("bad argument #1 to '" .. fname .. "'", 1, true), res.actual)
+  assert.truthy(res.actual:find(value_text, 1, true), res.actual)
+  assert.matches("^t%.lua:1: ", res.actual)
+end
+
+describe("lnetstat.check socket patterns", function()
+  it("reject values the data functions reject, naming the assertion and the value", function()
+    assert_invalid('not_listening { port = "2024" }', "not_listening", "'2024'")
+    assert_invalid("not_listening { port = 70000 }", "not_listening", "70000")
+    assert_invalid("not_listening { port = 20.5 }", "not_listening", "20.5")
+    assert_invalid("not_listening { port = 0/0 }", "not_listening", "nan")
+    assert_invalid('not_listening { port = { 22, "x" } }', "not_listening", "'x'")
+    assert_invalid('not_listening { family = "ipv4", port = 2024 }', "not_listening", "'ipv4'")
+    assert_invalid('not_listening { local_addr = "bogus", port = 2024 }', "not_listening", "'bogus'")
+    assert_invalid('not_listening { addr = "10.0.0.0/33" }', "not_listening", "'10.0.0.0/33'")
+    assert_invalid('no_connection { state = "ESTABLISHD", remote_port = 6667 }', "no_connection",
+      "'ESTABLISHD'; did you mean 'ESTABLISHED'?")
+    assert_invalid('no_connection { proto = "tcpp" }', "no_connection", "'tcpp'")
+    assert_invalid('no_connection { remote_addr = 203 }', "no_connection", "203")
+    assert_invalid('is_listening { pid = "500" }', "is_listening", "'500'")
+    assert_invalid('is_listening { program = 5 }', "is_listening", "5")
+    assert_invalid('is_listening { v6only = "no" }', "is_listening", "'no'")
+    assert_invalid("is_listening { port = 2024, 7 }", "is_listening", "7")
+    assert_invalid("is_listening { port = 2024, count = 0/0 }", "is_listening", "nan")
+  end)
+
+  it("an invalid entry of listening_only is an error, not a failure", function()
+    local res = one('listening_only { { proto = "tcp", port = 2024 }, { proto = "udpp", port = 53 } }',
+      { sockets = host() })
+    assert.equal("error", res.status)
+    assert.matches("proto must be one of .*got 'udpp'; did you mean 'udp'%?", res.actual)
+    res = one('listening_only { { port = 2024 }, proto = { "tcp", "sctp" } }', { sockets = host() })
+    assert.equal("error", res.status)
+    assert.matches("got 'sctp'", res.actual)
+    res = one('listening_only { { port = 2024 }, ignore = { addr = "nowhere" } }', { sockets = host() })
+    assert.equal("error", res.status)
+    assert.matches("got 'nowhere'", res.actual)
+  end)
+
+  it("the checks after an invalid one still run", function()
+    local r = run('not_listening { port = "2024" }\nnot_listening { port = 2024 }\n', { sockets = host() })
+    assert.equal(2, #r.results)
+    assert.equal("error", r.results[1].status)
+    assert.equal("fail", r.results[2].status)
+  end)
+
+  it("match CIDRs as ranges, IPv4 CIDRs holding IPv4-mapped addresses", function()
+    local s = host()
+    assert.equal("fail", one('not_listening { addr = "0.0.0.0/0", port = 2024 }', { sockets = s }).status)
+    assert.equal("fail", one('no_connection { remote_addr = "203.0.113.0/24" }', { sockets = s }).status)
+    assert.equal("pass", one('no_connection { remote_addr = "198.51.100.0/24" }', { sockets = s }).status)
+    assert.equal("fail", one('no_connection { remote_addr = { "10.0.0.0/8", "203.0.113.64/30" } }',
+      { sockets = s }).status)
+    local mapped = { C("::ffff:198.51.100.1", 40001, "::ffff:203.0.113.67", 6697, "ESTABLISHED", "irc", 700) }
+    mapped[1].family = "inet6"
+    assert.equal("fail", one('no_connection { remote_addr = "203.0.113.0/24" }', { sockets = mapped }).status)
+    assert.equal("fail", one('no_connection { remote_addr = "203.0.113.67" }', { sockets = mapped }).status)
+    assert.equal("pass", one('no_connection { remote_addr = "2001:db8::/32" }', { sockets = mapped }).status)
+  end)
+
+  it("accept ss spellings of states, as sockets() does", function()
+    local s = host()
+    assert.equal("fail", one('no_connection { state = "ESTAB", remote_port = 6667 }', { sockets = s }).status)
+    assert.equal("fail", one('no_connection { state = "established", remote_port = 6667 }', { sockets = s }).status)
+    assert.equal("pass", one('no_connection { state = "time-wait", remote_port = 6667 }', { sockets = s }).status)
+  end)
+
+  it("still take matchers, functions and lists of valid values", function()
+    local s = host()
+    assert.equal("fail", one("not_listening { port = range(2000, 2100) }", { sockets = s }).status)
+    assert.equal("fail", one("not_listening { port = { 25, 2024 }, family = { 'inet', 'inet6' } }",
+      { sockets = s }).status)
+    assert.equal("fail", one("not_listening { port = function(p) return p > 2000 end }", { sockets = s }).status)
+    assert.equal("fail", one("not_listening { addr = '*', port = 2024 }", { sockets = s }).status)
+    assert.equal("fail", one("is_listening { port = 2024, user = 'nobody' }", { sockets = s }).status)
+    assert.equal("pass", one("is_listening { port = 2024, user = 0, pid = 500 }", { sockets = s }).status)
+  end)
+end)
+
+describe("lnetstat.check expect_count", function()
+  it("an expected count that is NaN or not a number is an error naming expect_count", function()
+    for _, n in ipairs { "0/0", "'5'", "math.huge" } do
+      local res = one("expect_count(5, '>=', " .. n .. ")")
+      assert.equal("error", res.status, n)
+      assert.matches("bad argument #3 to 'expect_count'", res.actual)
+      assert.not_matches("%-nan", res.actual)
+    end
+    assert.equal("pass", one("expect_count(5, '>=', 0)").status)
+  end)
+end)
 
 describe("lnetstat.check's sandbox", function()
   it("leaves the host's modules as they were, for the host and later check files", function()

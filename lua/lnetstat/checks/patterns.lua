@@ -1,11 +1,15 @@
 -- Socket patterns of lnetstat.check: compiling them, matching sockets and
 -- their owners.
 -- @module lnetstat.checks.patterns
+local core = require "lnetstat.core"
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
+local lutil = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, next, format, find, concat, sort, insert =
-  type, pairs, ipairs, tostring, next, string.format, string.find, table.concat, table.sort, table.insert
+local type, pairs, ipairs, tostring, next, pcall, format, find, concat, sort, insert =
+  type, pairs, ipairs, tostring, next, pcall, string.format, string.find, table.concat, table.sort,
+  table.insert
+local is_integer, show = lutil.is_integer, lutil.show
 local describe = util.describe
 local bad = util.bad
 local is_list = util.is_list
@@ -18,37 +22,163 @@ local M = {}
 
 -- Socket patterns ----------------------------------------------------------------
 
--- A plain address string in a pattern compares addresses, not spellings;
--- for local_addr "0.0.0.0" also matches a dual-stack [::] (it accepts IPv4
--- on every address) unless strict_family is set.
-local function addr_spec(spec, is_local, strict)
-  if type(spec) == "string" then
-    local text = spec
-    if not q.parse_addr(text) then return spec end
+-- The vocabularies of the data functions (see lnetstat's sockets()).
+local PROTOS = { tcp = true, udp = true, udplite = true, raw = true, unix = true, packet = true,
+  netlink = true }
+local FAMILIES = { inet = true, inet6 = true }
+-- State names as records carry them: the kernel's (core.socket_states;
+-- NEW_SYN_RECV is reported as SYN_RECV, BOUND_INACTIVE never) and UNCONN.
+local STATES = { UNCONN = true }
+for name in pairs(core.socket_states) do
+  if name ~= "NEW_SYN_RECV" and name ~= "BOUND_INACTIVE" then STATES[name] = true end
+end
+-- ss spellings, as sockets() accepts them.
+local STATE_ALIASES = { ESTAB = "ESTABLISHED", FIN_WAIT_1 = "FIN_WAIT1", FIN_WAIT_2 = "FIN_WAIT2",
+  UNCONNECTED = "UNCONN" }
+
+-- A value as an error message names it: strings quoted, numbers as numbers.
+local function shown(v)
+  if type(v) == "string" then return show(v) end
+  if type(v) == "table" then return "a table" end
+  return describe(v)
+end
+
+local function names_of(set)
+  local out = {}
+  for k in pairs(set) do out[#out + 1] = k end
+  sort(out)
+  return concat(out, ", ")
+end
+
+-- Validators of plain pattern values, by field: each returns the value to
+-- match with (a state in its canonical spelling, a CIDR as a matcher ...)
+-- or nil, what the field takes.
+local function port_value(v)
+  if is_integer(v) and v >= 0 and v <= 65535 then return v end
+  return nil, "a port 0..65535, a list of them or a matcher (range(lo, hi) for a range)"
+end
+
+local function enum_value(set)
+  local what = "one of " .. names_of(set)
+  return function(v)
+    if type(v) == "string" and set[v] then return v end
+    return nil, what, set
+  end
+end
+
+local STATE_WHAT = "a state name (" .. names_of(STATES) .. "; ss spellings too)"
+local function state_value(v)
+  if type(v) ~= "string" then return nil, STATE_WHAT end
+  local name = v:upper():gsub("-", "_")
+  name = STATE_ALIASES[name] or name
+  if STATES[name] then return name end
+  return nil, STATE_WHAT, STATES, name
+end
+
+-- A plain address compares addresses, not spellings (an IPv4 address and
+-- its IPv4-mapped form are the same); for local_addr "0.0.0.0" also
+-- matches a dual-stack [::] (it accepts IPv4 on every address) unless
+-- strict_family is set. A CIDR matches the addresses it holds, an IPv4
+-- CIDR their IPv4-mapped forms too (as q.cidr).
+local function addr_value(is_local, strict)
+  local what = "an address or CIDR text"
+  return function(text)
+    if type(text) ~= "string" then return nil, what end
+    if find(text, "/", 1, true) then
+      local ok, m = pcall(q.cidr, text)
+      if not ok then return nil, what end
+      return m
+    end
+    if not q.parse_addr(text) then return nil, what end
     local wild4 = is_local and not strict and q.wildcard(text) and not find(text, ":", 1, true)
     return q.matcher(text, function(value, record)
       if q.same_addr(value, text) then return true end
       return wild4 and q.wildcard4(value, record) or false
     end)
-  elseif is_list(spec) then
-    local out = {}
-    for i, s in ipairs(spec) do out[i] = addr_spec(s, is_local, strict) end
-    return out
   end
-  return spec
 end
+
+local function integer_value(min, what)
+  return function(v)
+    if is_integer(v) and v >= min then return v end
+    return nil, what
+  end
+end
+local COUNT = integer_value(0, "an integer >= 0")
+
+local function string_value(v)
+  if type(v) == "string" then return v end
+  return nil, "a string"
+end
+
+local VALIDATORS = {
+  proto = enum_value(PROTOS),
+  state = state_value,
+  local_port = port_value, remote_port = port_value,
+  uid = COUNT, inode = COUNT, ifindex = COUNT, recv_q = COUNT, send_q = COUNT, retransmits = COUNT,
+  protocol = COUNT, peer_inode = COUNT, portid = COUNT, dst_portid = COUNT, timer_expires_ms = COUNT,
+  pid = integer_value(1, "a pid (an integer >= 1)"),
+  program = string_value, command = string_value, path = string_value, interface = string_value,
+  type = string_value, timer = string_value,
+  user = function(v)
+    if type(v) == "string" or (is_integer(v) and v >= 0) then return v end
+    return nil, "a user name or a uid (an integer >= 0)"
+  end,
+  v6only = function(v)
+    if type(v) == "boolean" then return v end
+    return nil, "a boolean"
+  end,
+}
 
 -- family "inet" matches every socket serving IPv4 (a dual-stack [::] too)
 -- unless strict_family is set.
-local function family_spec(spec, strict)
-  if strict then return spec end
-  if spec == "inet" then return q.ipv4 end
-  if is_list(spec) then
+local function family_value(strict)
+  local valid = enum_value(FAMILIES)
+  return function(v)
+    local ok, what, names = valid(v)
+    if not ok then return nil, what, names end
+    if v == "inet" and not strict then return q.ipv4 end
+    return v
+  end
+end
+
+-- The expectation of a pattern field, its plain values validated (and
+-- compiled by validate): a matcher or function as it is, a list element by
+-- element. key is the name the file wrote (port for local_port).
+local function checked_spec(fname, n, key, v, validate, level)
+  level = level + 1
+  if type(v) == "function" or q.is_matcher(v) then return v end
+  if type(v) == "table" then
+    if #v == 0 then
+      bad(fname, n, format("%s must be a value, a list of them or a matcher, got a table without a list part",
+        key), level)
+    end
     local out = {}
-    for i, s in ipairs(spec) do out[i] = family_spec(s, strict) end
+    for i, x in ipairs(v) do out[i] = checked_spec(fname, n, key, x, validate, level) end
     return out
   end
-  return spec
+  local value, what, names, spelled = validate(v)
+  if value == nil then
+    bad(fname, n, format("%s must be %s, got %s%s", key, what, shown(v),
+      names and suggest(spelled or v, names) or ""), level)
+  end
+  return value
+end
+
+-- Validates a proto option (a protocol or a list of them): returns the list.
+local function check_protos(fname, n, key, v, level)
+  if type(v) ~= "table" or q.is_matcher(v) then v = { v } end
+  if #v == 0 then
+    bad(fname, n, format("%s must be a protocol or a list of them, got an empty list", key), level + 1)
+  end
+  local valid = enum_value(PROTOS)
+  for _, p in ipairs(v) do
+    local ok, what, names = valid(p)
+    if not ok then
+      bad(fname, n, format("%s must be %s, got %s%s", key, what, shown(p), suggest(p, names)), level + 1)
+    end
+  end
+  return v
 end
 
 -- Compiles a socket pattern: { sock = pattern, owner = pattern or nil,
@@ -59,10 +189,19 @@ local function compile_socket_pattern(fname, n, pat, aliases, extra_keys, level)
     bad(fname, n, "pattern table expected, got " .. type(pat), level)
   end
   local c = { sock = {}, desc_parts = {} }
+  for _, k in ipairs { "strict_family", "optional", "required" } do
+    if extra_keys and extra_keys[k] and pat[k] ~= nil and type(pat[k]) ~= "boolean" then
+      bad(fname, n, format("%s must be a boolean, got %s", k, shown(pat[k])), level)
+    end
+  end
   local strict = pat.strict_family == true
   for k, v in pairs(pat) do
     if type(k) == "number" then
       -- array entries are record predicates
+      if type(v) ~= "function" and type(v) ~= "table" then
+        bad(fname, n, format("a pattern's list entries must be predicates (functions or matchers), got %s",
+          shown(v)), level)
+      end
       c.sock[#c.sock + 1] = v
     elseif type(k) ~= "string" then
       bad(fname, n, "pattern keys must be field names", level)
@@ -75,14 +214,17 @@ local function compile_socket_pattern(fname, n, pat, aliases, extra_keys, level)
         bad(fname, n, format("empty list for '%s'", k), level)
       end
       c.desc_parts[#c.desc_parts + 1] = k .. "=" .. describe(v)
+      local validate
+      if field == "local_addr" then validate = addr_value(true, strict)
+      elseif field == "remote_addr" then validate = addr_value(false, strict)
+      elseif field == "family" then validate = family_value(strict)
+      else validate = VALIDATORS[field] end
+      local spec = v
+      if validate then spec = checked_spec(fname, n, k, v, validate, level) end
       if OWNER_FIELDS[field] then
         c.owner = c.owner or {}
-        c.owner[field] = v
+        c.owner[field] = spec
       else
-        local spec = v
-        if field == "local_addr" then spec = addr_spec(v, true, strict)
-        elseif field == "remote_addr" then spec = addr_spec(v, false, strict)
-        elseif field == "family" then spec = family_spec(v, strict) end
         c.sock[field] = spec
         if field == "proto" then c.protos = to_list(v) end
         if field == "local_port" then
@@ -188,6 +330,7 @@ local function owner_note(list)
 end
 
 M.compile_socket_pattern = compile_socket_pattern
+M.check_protos = check_protos
 M.owners_of = owners_of
 M.ownerless = ownerless
 M.owner_state = owner_state

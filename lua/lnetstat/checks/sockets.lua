@@ -9,9 +9,9 @@ local patterns = require "lnetstat.checks.patterns"
 local type, pairs, ipairs, tostring, format, concat =
   type, pairs, ipairs, tostring, string.format, table.concat
 local describe = util.describe
+local is_integer = require("lnetstat.util").is_integer
 local bad = util.bad
 local is_list = util.is_list
-local to_list = util.to_list
 local describe_socket = util.describe_socket
 local LISTEN_ALIASES = util.LISTEN_ALIASES
 local COMMON_OPTS = util.COMMON_OPTS
@@ -90,7 +90,7 @@ function M.install(env, kit)
   -- }
   function env.listening_only(spec, opts)
     local entries, o = split_entries("listening_only", spec, opts, LISTEN_EXTRA)
-    local scope = o.proto and to_list(o.proto) or { "tcp", "udp" }
+    local scope = o.proto and patterns.check_protos("listening_only", 1, "proto", o.proto, 2) or { "tcp", "udp" }
     local compiled, descs = {}, {}
     for i = 1, #entries do
       local e = entries[i]
@@ -250,8 +250,8 @@ function M.install(env, kit)
   local function presence_check(fname, which, what, pat, opts)
     local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or nil,
       { count = true })
-    if o.count ~= nil and (type(o.count) ~= "number" or o.count < 1) then
-      bad(fname, 1, "count must be a number >= 1", 2)
+    if o.count ~= nil and not (is_integer(o.count) and o.count >= 1) then
+      bad(fname, 1, "count must be an integer >= 1, got " .. describe(o.count), 2)
     end
     local need = o.count or 1
     kit.need_sockets(protos_of(c), true, which ~= "listening")

@@ -5,8 +5,8 @@
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 
-local type, pairs, ipairs, tostring, format =
-  type, pairs, ipairs, tostring, string.format
+local type, pairs, ipairs, tostring, format, huge =
+  type, pairs, ipairs, tostring, string.format, math.huge
 local describe = util.describe
 local bad = util.bad
 local num = util.num
@@ -42,6 +42,9 @@ function M.install(env, kit)
     end
     check_op("expect_count", 2, op)
     if type(n) ~= "number" then bad("expect_count", 3, "number expected, got " .. type(n)) end
+    -- NaN compares with nothing and no count is infinite: either is a
+    -- mistake to report, as the query matchers do
+    if n ~= n or n == huge or n == -huge then bad("expect_count", 3, "finite number expected, got " .. describe(n)) end
     local o = check_common("expect_count", 4, opts)
     local refetch, desc
     if ts == "table" then refetch, desc = refetcher(subject) end
