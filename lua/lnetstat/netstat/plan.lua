@@ -84,8 +84,9 @@ function M.new(flags)
     -- only the fields a line shows (lighter records for a full table, and
     -- no flag letters: the Flags column follows its own rule)
     if v6 then
+      -- table: where each table ends, for its null entry (lnetstat.netstat.rows)
       p.routes_text = { family = "inet6", table = "all",
-        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned" } }
+        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table" } }
     else
       p.each_route = { family = "inet",
         fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops" } }

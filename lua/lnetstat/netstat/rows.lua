@@ -4,7 +4,7 @@
 -- reads nothing.
 -- @module lnetstat.netstat.rows
 
-local ipairs, tonumber, sub, insert = ipairs, tonumber, string.sub, table.insert
+local ipairs, tonumber, sub, insert, sort = ipairs, tonumber, string.sub, table.insert, table.sort
 local util_mod = require "lnetstat.format.util"
 local need_table = util_mod.need_table
 
@@ -104,11 +104,74 @@ function M.shows_v6(r)
   return r.family == "inet6" and not r.cloned and r.type ~= "anycast"
 end
 
---- The route records netstat -r would show (-6 and not -4: the IPv6 ones).
+-- The IPv6 tables every namespace has, whether or not they hold a route.
+local V6_TABLES = { 254, 255 }
+
+-- The placeholder /proc/net/ipv6_route shows at the root of table id when
+-- no ::/0 route is there (the kernel's fib6_null_entry; rtnetlink never
+-- lists it): ::/0 unreachable on lo, metric 0xffffffff ("!n -1 ... lo").
+local function null_entry(id)
+  return { family = "inet6", dst = "::/0", type = "unreachable", table = id,
+    metric = 4294967295, interface = "lo", protocol = "kernel", null_entry = true }
+end
+
+-- netstat -r -6's rows: the IPv6 routes as /proc/net/ipv6_route lists them.
+-- It walks the tables in the kernel's table order (by id modulo 256, the
+-- rtnetlink dump's order too; within one id modulo 256, the dump's order)
+-- and ends a table that has no ::/0 route with that table's null entry,
+-- main and local always (an empty list too: a namespace without routes).
+-- When a record has no table (the /proc fallback, which cannot name
+-- tables), which tables there are is not known: no null entries. An empty
+-- custom table keeps its null entry in /proc but is invisible over
+-- rtnetlink: that one line is missing.
+local function v6_rows(list)
+  local shown = {}
+  for _, r in ipairs(list) do
+    if M.shows_v6(r) then shown[#shown + 1] = r end
+  end
+  local by_table, order, has_default = {}, {}, {}
+  for _, r in ipairs(shown) do
+    local id = r.table
+    if id == nil then return shown end
+    local rows = by_table[id]
+    if not rows then
+      rows = {}
+      by_table[id] = rows
+      order[#order + 1] = id
+    end
+    rows[#rows + 1] = r
+    if r.dst == "::/0" then has_default[id] = true end
+  end
+  for _, id in ipairs(V6_TABLES) do
+    if not by_table[id] then
+      by_table[id] = {}
+      order[#order + 1] = id
+    end
+  end
+  -- a stable sort by id modulo 256 (table.sort is not stable)
+  local rank = {}
+  for i, id in ipairs(order) do rank[id] = i end
+  sort(order, function(a, b)
+    local ha, hb = a % 256, b % 256
+    if ha ~= hb then return ha < hb end
+    return rank[a] < rank[b]
+  end)
+  local out = {}
+  for _, id in ipairs(order) do
+    for _, r in ipairs(by_table[id]) do out[#out + 1] = r end
+    if not has_default[id] then out[#out + 1] = null_entry(id) end
+  end
+  return out
+end
+
+--- The route records netstat -r would show (-6 and not -4: the IPv6 ones,
+-- with the null entries /proc/net/ipv6_route shows, marked null_entry =
+-- true: see v6_rows).
 function M.select_routes(list, flags)
   need_table("select_routes", 1, list, "list")
   need_table("select_routes", 2, flags)
-  local shows = (flags.inet6 and not flags.inet) and M.shows_v6 or M.shows_v4
+  if flags.inet6 and not flags.inet then return v6_rows(list) end
+  local shows = M.shows_v4
   local out = {}
   for _, r in ipairs(list) do
     if shows(r) then out[#out + 1] = r end

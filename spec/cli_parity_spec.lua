@@ -1,0 +1,138 @@
+-- The lnetstat command's promises about itself: netstat -r -6 matches
+-- net-tools netstat in a private namespace, the kernel's null routes
+-- included.
+local helpers = require "helpers"
+
+local root_it = helpers.root_it
+local quote = helpers.quote
+local format = string.format
+
+local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+local ROOT = SPEC .. "../"
+local LNETSTAT = helpers.LUA .. " " .. quote(ROOT .. "bin/lnetstat")
+
+-- netstat -r -6 ------------------------------------------------------------------
+
+describe("netstat -r -6 rows", function()
+  local rows = require "lnetstat.netstat.rows"
+  local V6 = { inet6 = true, inet = false }
+  local function r(dst, tbl, extra)
+    local t = { family = "inet6", dst = dst, table = tbl, type = "unicast", metric = 256, interface = "eth0" }
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return t
+  end
+  local function summary(list)
+    local out = {}
+    for i, x in ipairs(list) do
+      out[i] = format("%s %s%s", x.dst, tostring(x.table), x.null_entry and " null" or "")
+    end
+    return out
+  end
+
+  it("end each table without a ::/0 route with the kernel's null entry, main and local always",
+    function()
+    local list = {
+      r("2001:db8::/64", 254), r("fe80::/64", 254),
+      r("::1/128", 255, { type = "local" }), r("ff00::/8", 255, { type = "multicast" }),
+    }
+    assert.are.same({ "2001:db8::/64 254", "fe80::/64 254", "::/0 254 null",
+      "::1/128 255", "ff00::/8 255", "::/0 255 null" }, summary(rows.select_routes(list, V6)))
+    local null = rows.select_routes(list, V6)[3]
+    assert.are.same({ family = "inet6", dst = "::/0", type = "unreachable", table = 254,
+      metric = 4294967295, interface = "lo", protocol = "kernel", null_entry = true }, null)
+  end)
+
+  it("walk the tables in the kernel's order (id modulo 256); a ::/0 route takes the null's place",
+    function()
+    local list = {
+      r("2001:db8:6::/64", 300, { type = "unreachable" }), r("::/0", 300, { type = "blackhole" }),
+      r("2001:db8:5::/64", 100),
+      r("2001:db8::/64", 254), r("::/0", 254, { gateway = "2001:db8::2" }),
+      r("::1/128", 255, { type = "local" }),
+    }
+    assert.are.same({ "2001:db8:6::/64 300", "::/0 300", "2001:db8:5::/64 100", "::/0 100 null",
+      "2001:db8::/64 254", "::/0 254", "::1/128 255", "::/0 255 null" },
+      summary(rows.select_routes(list, V6)))
+  end)
+
+  it("show a namespace without routes as its two null entries", function()
+    assert.are.same({ "::/0 254 null", "::/0 255 null" }, summary(rows.select_routes({}, V6)))
+  end)
+
+  it("add none when the records do not name their tables (the /proc fallback)", function()
+    local list = { r("2001:db8::/64"), r("::1/128", nil, { type = "local" }),
+      r("2001:db8::5/128", nil, { cloned = true }) }
+    assert.are.same({ "2001:db8::/64 nil", "::1/128 nil" }, summary(rows.select_routes(list, V6)))
+  end)
+
+  it("leave netstat -r (IPv4) alone", function()
+    local list = { { family = "inet", dst = "0.0.0.0/0", table = 254, type = "unicast" } }
+    assert.are.equal(1, #rows.select_routes(list, { inet = true, inet6 = true }))
+  end)
+end)
+
+describe("lnetstat -r -6 against netstat in a private netns", function()
+  local ns
+
+  setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(function()
+      ns = helpers.netns_create("lnetstat-r6")
+      local must = helpers.must
+      -- no duplicate address detection: every address (and its local
+      -- route) is there at once, not while the two commands read
+      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.all.accept_dad=0", quote(ns)))
+      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0", quote(ns)))
+      must(format("ip -n %s link add r6a type veth peer name r6b", quote(ns)))
+      must(format("ip -n %s addr add 198.51.100.1/24 dev r6a", quote(ns)))
+      must(format("ip -n %s addr add 2001:db8::1/64 dev r6a nodad", quote(ns)))
+      must(format("ip -n %s link set r6a up", quote(ns)))
+      must(format("ip -n %s link set r6b up", quote(ns)))
+    end)
+    if not ok then
+      helpers.netns_delete(ns)
+      ns = nil
+      error(err, 0)
+    end
+  end)
+
+  teardown(function() helpers.netns_delete(ns) end)
+
+  -- The Ref column is the kernel's reference count, which rtnetlink does
+  -- not report (the man page says so): masked, the rest byte for byte.
+  local function mask_ref(text)
+    return (text:gsub("([^\n]-%S+ +%S+ +%S+ +%-?%d+ +)%d+( +%d+ %S+\n)", "%1R%2"))
+  end
+
+  local function check(args)
+    local expected, actual
+    for _ = 1, 3 do
+      expected = mask_ref(helpers.netns_run(ns, "netstat " .. args .. " 2>&1"))
+      actual = mask_ref(helpers.netns_run(ns, LNETSTAT .. " " .. args .. " 2>&1"))
+      if expected == actual then break end
+      helpers.sleep(0.5)   -- a route came or went between the two reads
+    end
+    assert.are.equal(expected, actual)
+    return actual
+  end
+
+  root_it("shows the null routes of main and local, as netstat does", function()
+    local out = check("-rn6")
+    local _, nulls = out:gsub("\n::/0 +:: +!n +%-1 +R +0 lo\n", "%0")
+    assert.is_true(nulls >= 1, out)
+    assert.matches("\n::/0                           ::                         !n   %-1  R      0 lo\n$", out)
+    check("-r6")
+    check("-r -6 -e")
+  end)
+
+  root_it("with a default route and tables of their own", function()
+    local must = helpers.must
+    must(format("ip -n %s -6 route add default via 2001:db8::2 dev r6a", quote(ns)))
+    must(format("ip -n %s -6 route add 2001:db8:5::/64 dev r6a table 100", quote(ns)))
+    must(format("ip -n %s -6 route add unreachable 2001:db8:6::/64 table 300", quote(ns)))
+    must(format("ip -n %s -6 route add blackhole default table 300", quote(ns)))
+    check("-rn6")
+    check("-r6")
+  end)
+end)
+
