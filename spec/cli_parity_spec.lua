@@ -1,6 +1,7 @@
--- The lnetstat command's promises about itself: netstat -r -6 matches
--- net-tools netstat in a private namespace, the kernel's null routes
--- included.
+-- The lnetstat command's promises about itself: unsupported netstat
+-- options are refused rather than shown as empty tables, and netstat -r -6
+-- matches net-tools netstat in a private namespace, the kernel's null
+-- routes included.
 local helpers = require "helpers"
 
 local root_it = helpers.root_it
@@ -10,6 +11,40 @@ local format = string.format
 local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local ROOT = SPEC .. "../"
 local LNETSTAT = helpers.LUA .. " " .. quote(ROOT .. "bin/lnetstat")
+
+-- Runs cmd; returns its output and exit code (the shell reports it: under
+-- Lua 5.1 a pipe's close does not).
+local function run_rc(cmd)
+  local out = helpers.run(cmd .. "; echo \"lnetstat-spec-rc=$?\"")
+  local body, rc = out:match("^(.-)lnetstat%-spec%-rc=(%d+)\n$")
+  return body or out, tonumber(rc)
+end
+
+-- Refusals ------------------------------------------------------------------------
+
+describe("options lnetstat does not support", function()
+  it("-S and --sctp are a usage error (exit 2) that says so, not an empty table", function()
+    for _, args in ipairs { "-S", "--sctp", "-tS", "-S -t" } do
+      local out, code = run_rc(LNETSTAT .. " " .. args .. " 2>/dev/null")
+      assert.are.equal(2, code, args)
+      assert.are.equal("", out, args)
+      local err = run_rc(LNETSTAT .. " " .. args .. " 2>&1 >/dev/null")
+      assert.are.equal("lnetstat: SCTP sockets (-S): not supported\n"
+        .. "Try 'lnetstat --help' for more information.\n", err)
+    end
+  end)
+
+  it("the library's netstat() refuses -S as netstat's usage error (3)", function()
+    local out, err, code = require("lnetstat.format").netstat({ "-S" })
+    assert.are.same({ "", "lnetstat: SCTP sockets (-S): not supported\n", 3 }, { out, err, code })
+  end)
+
+  it("no view claims SCTP: a family alone selects TCP, UDP, UDP-Lite and raw", function()
+    local flags = require("lnetstat.netstat.flags").parse_args({ "-4" })
+    assert.is_false(flags.sctp)
+    assert.is_true(flags.tcp and flags.udp and flags.udplite and flags.raw)
+  end)
+end)
 
 -- netstat -r -6 ------------------------------------------------------------------
 

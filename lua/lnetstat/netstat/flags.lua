@@ -38,9 +38,12 @@ local SHORT_WITH_ARG = { A = true }
 local SHORT_KNOWN = {}
 for c in ("CFMacdeghilnNoprsStuUvVWwx64Z"):gmatch(".") do SHORT_KNOWN[c] = true end
 
+-- Accepted by netstat, refused here (usage error). SCTP: lnetstat reads no
+-- SCTP sockets, so an empty table would say there are none.
 local UNSUPPORTED = {
   M = "masqueraded connections (-M)", Z = "SELinux contexts (-Z)",
   C = "the routing cache (-C)", ["2"] = "Bluetooth L2CAP sockets", f = "Bluetooth RFCOMM sockets",
+  S = "SCTP sockets (-S)",
 }
 local AF_UNSUPPORTED = { ax25 = "AX25", ipx = "IPX", netrom = "NETROM", ddp = "APPLETALK",
   x25 = "X25", rose = "ROSE", ash = "ASH", bluetooth = "BLUETOOTH", econet = "ECONET" }
@@ -98,7 +101,6 @@ local function apply(flags, key, value)
   elseif key == "v" then flags.verbose = true
   elseif key == "r" then flags.route = true
   elseif key == "t" then flags.tcp = true
-  elseif key == "S" then flags.sctp = true
   elseif key == "u" then flags.udp = true
   elseif key == "U" then flags.udplite = true
   elseif key == "w" then flags.raw = true
@@ -231,16 +233,17 @@ function M.parse_args(argv, opts)
     return usage_error("lnetstat: -i, -r and -s cannot be combined")
   end
   -- netstat's defaults: a family (or -s) without a socket type means every
-  -- inet type; an inet type without a family means both families.
+  -- inet type (SCTP aside: flags.sctp stays false, lnetstat reads no SCTP
+  -- sockets); an inet type without a family means both families.
   if (flags.inet or flags.inet6 or flags.statistics)
-    and not (flags.tcp or flags.sctp or flags.udp or flags.udplite or flags.raw) then
-    flags.tcp, flags.sctp, flags.udp, flags.udplite, flags.raw = true, true, true, true, true
+    and not (flags.tcp or flags.udp or flags.udplite or flags.raw) then
+    flags.tcp, flags.udp, flags.udplite, flags.raw = true, true, true, true
   end
-  if (flags.tcp or flags.sctp or flags.udp or flags.udplite or flags.raw or flags.groups)
+  if (flags.tcp or flags.udp or flags.udplite or flags.raw or flags.groups)
     and not (flags.inet or flags.inet6) then
     flags.inet, flags.inet6 = true, true
   end
-  flags.any_type = flags.tcp or flags.sctp or flags.udp or flags.udplite or flags.raw
+  flags.any_type = flags.tcp or flags.udp or flags.udplite or flags.raw
     or flags.unix or flags.groups
   return flags
 end

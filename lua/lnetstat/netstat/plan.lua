@@ -25,7 +25,7 @@ local function socket_tables(flags)
     return { tcp = true, udp = true, udplite = true, raw = true }, true, true
   end
   local inet = { tcp = flags.tcp, udp = flags.udp, udplite = flags.udplite, raw = flags.raw }
-  local inet_view = flags.tcp or flags.sctp or flags.udp or flags.udplite or flags.raw
+  local inet_view = flags.tcp or flags.udp or flags.udplite or flags.raw
   return inet, inet_view, flags.unix
 end
 
