@@ -1,7 +1,8 @@
 -- The lnetstat command's promises about itself: unsupported netstat
--- options are refused rather than shown as empty tables, and netstat -r -6
--- matches net-tools netstat in a private namespace, the kernel's null
--- routes included.
+-- options are refused rather than shown as empty tables, monitor refuses
+-- --netns all with a message of its own, and netstat -r -6 matches
+-- net-tools netstat in a private namespace, the kernel's null routes
+-- included.
 local helpers = require "helpers"
 
 local root_it = helpers.root_it
@@ -18,6 +19,17 @@ local function run_rc(cmd)
   local out = helpers.run(cmd .. "; echo \"lnetstat-spec-rc=$?\"")
   local body, rc = out:match("^(.-)lnetstat%-spec%-rc=(%d+)\n$")
   return body or out, tonumber(rc)
+end
+
+-- A file handle stand-in that keeps what is written.
+local function sink()
+  local s = { text = "" }
+  function s.write(self, ...)
+    for i = 1, select("#", ...) do self.text = self.text .. tostring((select(i, ...))) end
+    return self
+  end
+  function s.flush() end
+  return s
 end
 
 -- Refusals ------------------------------------------------------------------------
@@ -43,6 +55,27 @@ describe("options lnetstat does not support", function()
     local flags = require("lnetstat.netstat.flags").parse_args({ "-4" })
     assert.is_false(flags.sctp)
     assert.is_true(flags.tcp and flags.udp and flags.udplite and flags.raw)
+  end)
+end)
+
+describe("lnetstat monitor --netns all", function()
+  it("is a usage error of its own: exit 2, a clear message, nothing on stdout", function()
+    for _, args in ipairs { "--netns all", "--netns=all", "links --netns all --json" } do
+      local out, code = run_rc(LNETSTAT .. " monitor " .. args .. " 2>/dev/null")
+      assert.are.equal(2, code, args)
+      assert.are.equal("", out, args)
+      local err = run_rc(LNETSTAT .. " monitor " .. args .. " 2>&1 >/dev/null")
+      assert.are.equal("lnetstat monitor: --netns all is not supported: one namespace per watch "
+        .. "(run lnetstat monitor once per namespace)\n"
+        .. "Try 'lnetstat monitor --help' for more information.\n", err)
+    end
+  end)
+
+  it("parse() refuses it before anything is watched", function()
+    local out, err = sink(), sink()
+    local o, code = require("lnetstat.monitor").parse({ "--netns", "all" }, { stdout = out, stderr = err })
+    assert.are.same({ nil, 2, "" }, { o, code, out.text })
+    assert.matches("^lnetstat monitor: %-%-netns all is not supported", err.text)
   end)
 end)
 

@@ -31,7 +31,7 @@ function M.parser()
     :args "*"
     :choices(KINDS)
   p:option("--netns", "Watch another network namespace (a name under /var/run/netns, "
-    .. "a path or a pid; needs CAP_SYS_ADMIN).")
+    .. "a path or a pid; needs CAP_SYS_ADMIN). One namespace: not all.")
     :argname "NAME"
   p:flag("--json", "One JSON object per event and line.")
   return p
@@ -39,10 +39,19 @@ end
 
 --- Parses the arguments (the words after "monitor"): a table { kinds =,
 -- netns =, json = }, or nil and the exit code after printing the help (0)
--- or the usage error (2) to opts.stdout / opts.stderr.
+-- or the usage error (2) to opts.stdout / opts.stderr. --netns all is a
+-- usage error: a watch reads one namespace (a namespace named "all" is
+-- reached by its path, /var/run/netns/all).
 function M.parse(argv, opts)
   local args, code = cliargs.parse(M.parser(), argv, opts)
   if not args then return nil, code end
+  if args.netns == "all" then
+    local stderr = opts and opts.stderr or io.stderr
+    stderr:write("lnetstat monitor: --netns all is not supported: one namespace per watch "
+      .. "(run lnetstat monitor once per namespace)\n",
+      "Try 'lnetstat monitor --help' for more information.\n")
+    return nil, cliargs.USAGE
+  end
   local o = { kinds = {}, netns = cliargs.netns(args.netns), json = args.json == true }
   local seen = {}
   for _, k in ipairs(args.kinds or {}) do
