@@ -1,6 +1,7 @@
--- The lnetstat command's promises about itself: unsupported netstat
--- options are refused rather than shown as empty tables, monitor refuses
--- --netns all with a message of its own, and netstat -r -6 matches
+-- The lnetstat command's promises about itself: the man page lists every
+-- option each parser accepts (and no option a parser refuses), unsupported
+-- netstat options are refused rather than shown as empty tables, monitor
+-- refuses --netns all with a message of its own, and netstat -r -6 matches
 -- net-tools netstat in a private namespace, the kernel's null routes
 -- included.
 local helpers = require "helpers"
@@ -31,6 +32,184 @@ local function sink()
   function s.flush() end
   return s
 end
+
+-- The man page --------------------------------------------------------------------
+
+-- The page as man renders it (one line per paragraph), by section:
+-- { ["NAME"] = text, ..., ["check FILE..."] = text } (the subsections of
+-- SUBCOMMANDS by their titles).
+local function man_sections()
+  local page = helpers.run("MANWIDTH=4000 man -l " .. quote(ROOT .. "man/lnetstat.1") .. " 2>/dev/null")
+  local sections, current = {}, nil
+  for line in page:gmatch("([^\n]*)\n") do
+    local title = line:match("^(%u[%u ]*%u)$") or line:match("^   (%l.-)%s*$")
+    if title then
+      current = title
+      sections[current] = {}
+    elseif current then
+      local t = sections[current]
+      t[#t + 1] = line
+    end
+  end
+  local out = {}
+  for k, lines in pairs(sections) do out[k] = table.concat(lines, "\n") end
+  assert(out["SOCKET OPTIONS"] and out["SUBCOMMANDS"], "man did not render the page")
+  return out
+end
+
+-- Words of the page that look like options and are not.
+local NOT_OPTIONS = {
+  ["-1"] = true,   -- the metric of netstat -r -6's placeholder line
+}
+
+-- The options a text names: "-x" (one letter, not a bundle such as -tulnp)
+-- and "--long-name" (up to "=" or another character that ends a name).
+local function options_in(text)
+  local found = {}
+  for pos, opt in text:gmatch("()(%-%-?[%w][%w%-]*)") do
+    local before = pos > 1 and text:sub(pos - 1, pos - 1) or " "
+    if not before:match("[%w%-]") and not NOT_OPTIONS[opt] then
+      if opt:sub(1, 2) == "--" or #opt == 2 then found[opt] = true end
+    end
+  end
+  return found
+end
+
+-- The options of a subcommand's lua-argparse parser, with their aliases
+-- ("-o", "--output"): its option list (argparse keeps each option's
+-- aliases in _aliases; its help text wraps them unpredictably).
+local function parser_options(p)
+  assert(type(p._options) == "table", "lua-argparse keeps no _options list")
+  local found = {}
+  for _, o in ipairs(p._options) do
+    for _, alias in ipairs(o._aliases) do found[alias] = true end
+  end
+  return found
+end
+
+-- The parsers the subcommands build, captured from lnetstat.cliargs.parser
+-- while each one runs with --help (cliargs.parse, which metrics prints its
+-- help with, stands aside meanwhile).
+local function subcommand_parsers()
+  local cliargs = require "lnetstat.cliargs"
+  local made, original, parse = {}, cliargs.parser, cliargs.parse
+  cliargs.parser = function(name, ...)
+    local p = original(name, ...)
+    made[name:match("^lnetstat (%S+)$")] = p
+    return p
+  end
+  cliargs.parse = function() return nil, cliargs.OK end
+  local ok, err = pcall(function()
+    local out = sink()
+    require("lnetstat.check").main({ "--help" }, { stdout = out, stderr = out })
+    require("lnetstat.tstconfig").main({ "--help" }, { stdout = out, stderr = out })
+    require("lnetstat.metrics").main({ "--help" })
+    made.monitor = require("lnetstat.monitor").parser()
+  end)
+  cliargs.parser, cliargs.parse = original, parse
+  assert(ok, err)
+  return made
+end
+
+local function sorted_keys(set)
+  local list = {}
+  for k in pairs(set) do list[#list + 1] = k end
+  table.sort(list)
+  return list
+end
+
+-- The entries of `want` missing from `have`, as a sorted list.
+local function missing(want, have)
+  local list = {}
+  for k in pairs(want) do
+    if not have[k] then list[#list + 1] = k end
+  end
+  table.sort(list)
+  return list
+end
+
+-- Node_exporter's own flags, which the metrics entry cites.
+local function foreign(opt)
+  return opt:match("^%-%-collector") or opt:match("^%-%-no%-collector")
+end
+
+describe("the man page", function()
+  local sections = man_sections()
+
+  -- The command's own options: the option sections and the list of
+  -- options netstat has that lnetstat refuses.
+  local function main_text()
+    return table.concat({ sections["SOCKET OPTIONS"], sections["VIEWS"],
+      sections["OTHER OPTIONS"], sections["DIFFERENCES FROM NETSTAT"] }, "\n")
+  end
+
+  -- A subcommand's entry, with the words every entry shares.
+  local function sub_text(name)
+    for title, text in pairs(sections) do
+      if title == name or title:match("^" .. name .. " ") then
+        return sections["SUBCOMMANDS"] .. "\n" .. text
+      end
+    end
+    error("the man page has no entry for " .. name)
+  end
+
+  it("names every option of the command's parser, and only those", function()
+    local o = require("lnetstat.netstat.flags").options()
+    local want = {}
+    for _, c in ipairs(o.short) do want["-" .. c] = true end
+    for _, name in ipairs(o.long) do want["--" .. name] = true end
+    local have = options_in(main_text())
+    assert.are.same({}, missing(want, have))
+    assert.are.same({}, missing(have, want))
+  end)
+
+  it("says which netstat options lnetstat refuses, in its DIFFERENCES section", function()
+    local refused = sections["DIFFERENCES FROM NETSTAT"]:match("\n *Not supported.*$")
+    assert.is_truthy(refused)
+    local have = options_in(refused)
+    local want = {}
+    for _, opt in ipairs(require("lnetstat.netstat.flags").options().unsupported) do want[opt] = true end
+    assert.are.same({}, missing(want, have))
+    -- and every one of them is refused by the command: exit 2, nothing on stdout
+    for _, opt in ipairs(sorted_keys(want)) do
+      local out, code = run_rc(LNETSTAT .. " " .. opt .. " 2>/dev/null")
+      assert.are.equal(2, code, opt)
+      assert.are.equal("", out, opt)
+    end
+  end)
+
+  for _, name in ipairs { "check", "tstconfig", "metrics", "monitor" } do
+    it("names every option of the " .. name .. " subcommand's parser in its entry, and only those",
+      function()
+      local p = subcommand_parsers()[name]
+      assert.is_truthy(p, name)
+      local want = parser_options(p)
+      assert.is_truthy(want["--netns"] and want["--help"] and want["-h"])
+      local have = options_in(sub_text(name))
+      for opt in pairs(have) do
+        if foreign(opt) then have[opt] = nil end
+      end
+      assert.are.same({}, missing(want, have))
+      assert.are.same({}, missing(have, want))
+    end)
+  end
+
+  it("says check reads a check file from standard input for FILE -", function()
+    assert.matches("a FILE of %- reads a check file from standard input", sub_text("check"))
+  end)
+
+  it("describes --netns all for the views and check, and its refusal by metrics and monitor",
+    function()
+    local other = sections["OTHER OPTIONS"]
+    assert.matches("%-%-netns all reads the caller's namespace and then every named one", other)
+    assert.matches("Namespace: %(own%)", other)
+    assert.matches("Namespace: NAME", other)
+    assert.matches("%-%-netns all gives the checks the records", sub_text("check"))
+    for _, name in ipairs { "metrics", "monitor" } do
+      assert.matches("%-%-netns all is a usage error %(exit 2%)", sub_text(name))
+    end
+  end)
+end)
 
 -- Refusals ------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ sort(LONG_NAMES)
 
 local SHORT_WITH_ARG = { A = true }
 local SHORT_KNOWN = {}
-for c in ("CFMacdeghilnNoprsStuUvVWwx64Z"):gmatch(".") do SHORT_KNOWN[c] = true end
+for c in ("CFMacdeghilnNoprsStuUvVWwx64Z2f"):gmatch(".") do SHORT_KNOWN[c] = true end
 
 -- Accepted by netstat, refused here (usage error). SCTP: lnetstat reads no
 -- SCTP sockets, so an empty table would say there are none.
@@ -124,6 +124,28 @@ local function prefixed(name)
     if sub(k, 1, #name) == name then matches[#matches + 1] = k end
   end
   return matches
+end
+
+--- The options the parser accepts, for documentation and its specs:
+-- { long = { names without "--", sorted }, short = { letters, sorted },
+-- unsupported = { the short letters and long names refused as not
+-- supported } } (fresh tables).
+function M.options()
+  local short, unsupported = {}, {}
+  for c in pairs(SHORT_KNOWN) do short[#short + 1] = c end
+  for c in pairs(SHORT_WITH_ARG) do short[#short + 1] = c end
+  sort(short)
+  local long = {}
+  for i, k in ipairs(LONG_NAMES) do
+    long[i] = k
+    local key = LONG[k][1]
+    if UNSUPPORTED[key] or AF_UNSUPPORTED[key:match("^af:(.*)$") or ""] then
+      unsupported[#unsupported + 1] = "--" .. k
+    end
+  end
+  for c in pairs(UNSUPPORTED) do unsupported[#unsupported + 1] = "-" .. c end
+  sort(unsupported)
+  return { long = long, short = short, unsupported = unsupported }
 end
 
 --- Parses netstat arguments (getopt_long rules). Returns a flags table, or
