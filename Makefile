@@ -147,20 +147,31 @@ lint:
 	luacheck lua spec bin examples bench build-aux
 	shellcheck -x bench/*.sh build-aux/*.sh .ci/run
 
+# Every directory is quoted for the shell (a PREFIX may hold spaces); a
+# single quote in one is refused rather than half-installed.
+INST_DIRS = $(DESTDIR)$(INST_LIBDIR) $(DESTDIR)$(INST_LUADIR) $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
+check-inst-dirs = $(if $(findstring ',$(INST_DIRS)),$(error install directories must not contain a single quote: $(INST_DIRS)))
+
 install: $(SO)
-	install -d $(DESTDIR)$(INST_LIBDIR)/lnetstat $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_MANDIR)
-	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so
-	cd lua && find lnetstat -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	$(check-inst-dirs)
+	install -d '$(DESTDIR)$(INST_LIBDIR)/lnetstat' '$(DESTDIR)$(INST_BINDIR)' '$(DESTDIR)$(INST_MANDIR)'
+	install -m 0755 $(SO) '$(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so'
+	cd lua && find lnetstat -name '*.lua' -exec install -D -m 0644 {} '$(DESTDIR)$(INST_LUADIR)'/{} \;
 	build-aux/launcher.sh '$(LUA)' '$(LUA_INTERP)' '$(INST_LUADIR)' '$(INST_LIBDIR)' \
 		< bin/lnetstat > $(BUILD)/lnetstat.installed
-	install -m 0755 $(BUILD)/lnetstat.installed $(DESTDIR)$(INST_BINDIR)/lnetstat
-	install -m 0644 man/lnetstat.1 $(DESTDIR)$(INST_MANDIR)/lnetstat.1
+	install -m 0755 $(BUILD)/lnetstat.installed '$(DESTDIR)$(INST_BINDIR)/lnetstat'
+	install -m 0644 man/lnetstat.1 '$(DESTDIR)$(INST_MANDIR)/lnetstat.1'
 
+# Removes the files install wrote and the lnetstat/ directories under the
+# Lua directories once empty; the shared directories (bin, man1, lib/lua/V,
+# share/lua/V) stay, as automake's uninstall leaves them: they may have
+# been there before and hold other packages' files.
 uninstall:
-	rm -f $(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so $(DESTDIR)$(INST_BINDIR)/lnetstat \
-		$(DESTDIR)$(INST_MANDIR)/lnetstat.1
-	cd lua && find lnetstat -name '*.lua' -exec rm -f $(DESTDIR)$(INST_LUADIR)/{} \;
-	for d in $(DESTDIR)$(INST_LUADIR)/lnetstat $(DESTDIR)$(INST_LIBDIR)/lnetstat; do \
+	$(check-inst-dirs)
+	rm -f '$(DESTDIR)$(INST_LIBDIR)/lnetstat/core.so' '$(DESTDIR)$(INST_BINDIR)/lnetstat' \
+		'$(DESTDIR)$(INST_MANDIR)/lnetstat.1'
+	cd lua && find lnetstat -name '*.lua' -exec rm -f '$(DESTDIR)$(INST_LUADIR)'/{} \;
+	for d in '$(DESTDIR)$(INST_LUADIR)/lnetstat' '$(DESTDIR)$(INST_LIBDIR)/lnetstat'; do \
 		if [ -d "$$d" ]; then find "$$d" -depth -type d -empty -delete; fi; \
 	done
 

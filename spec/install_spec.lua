@@ -92,6 +92,40 @@ describe("make install", function()
     assert.is_truthy(cmd:find('require "lnetstat.cli"', 1, true))
   end)
 
+  it("a PREFIX with a space: installs there, runs, uninstalls; nothing lands in the checkout",
+    function()
+    local tmp = helpers.mktemp_dir()
+    finally(function() helpers.remove_tree(tmp) end)
+    local prefix = tmp .. "/my prefix"
+    local before = must(format("cd %s && git status --porcelain --ignored", quote(ROOT)))
+    make(format("install PREFIX=%s", quote(prefix)))
+    local after = must(format("cd %s && git status --porcelain --ignored", quote(ROOT)))
+    assert.are.equal(before, after)
+    local out = must(format("cd / && %s %s -V", NO_LUA_ENV, quote(prefix .. "/bin/lnetstat")))
+    assert.matches("^lnetstat %d+%.%d+", out)
+    assert.is_truthy(exists(prefix .. "/share/man/man1/lnetstat.1"))
+    assert.is_truthy(exists(prefix .. "/lib/lua/5.4/lnetstat/core.so"))
+    make(format("uninstall PREFIX=%s", quote(prefix)))
+    assert.are.equal("", must("find " .. quote(prefix) .. " -type f"))
+    -- lnetstat's own directories go; the shared ones stay (they may hold
+    -- other packages' files, or have been there before)
+    assert.are.equal("", must("find " .. quote(prefix) .. " -name lnetstat"))
+    for _, dir in ipairs { "bin", "lib/lua/5.4", "share/lua/5.4", "share/man/man1" } do
+      assert.are.equal(prefix .. "/" .. dir .. "\n", must(format("find %s -maxdepth 0 -type d",
+        quote(prefix .. "/" .. dir))))
+    end
+  end)
+
+  it("refuses install directories with a single quote, before writing anything", function()
+    local tmp = helpers.mktemp_dir()
+    finally(function() helpers.remove_tree(tmp) end)
+    local out, code = run_rc(format("make -s -C %s install PREFIX=%s 2>&1", quote(ROOT),
+      quote(tmp .. "/it's")))
+    assert.are_not.equal(0, code)
+    assert.is_truthy(out:find("install directories must not contain a single quote", 1, true), out)
+    assert.are.equal(tmp .. "\n", must("find " .. quote(tmp)))
+  end)
+
   it("the checkout's bin/lnetstat carries no machine path", function()
     local text = read(ROOT .. "/bin/lnetstat")
     assert.is_nil(text:find("/usr/local", 1, true))
