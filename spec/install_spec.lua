@@ -126,6 +126,21 @@ describe("make install", function()
     assert.are.equal(tmp .. "\n", must("find " .. quote(tmp)))
   end)
 
+  it("the checkout's bin/lnetstat runs through a symbolic link from another directory", function()
+    local tmp = helpers.mktemp_dir()
+    finally(function() helpers.remove_tree(tmp) end)
+    -- an absolute link, and a relative link to that link
+    must(format("mkdir %s && ln -s %s %s && ln -s %s %s", quote(tmp .. "/a dir"),
+      quote(ROOT .. "/bin/lnetstat"), quote(tmp .. "/a dir/lnetstat"), quote("a dir/lnetstat"),
+      quote(tmp .. "/rel")))
+    for _, link in ipairs { tmp .. "/a dir/lnetstat", tmp .. "/rel" } do
+      local out = must(format("cd / && %s lua5.4 %s -h", NO_LUA_ENV, quote(link)))
+      assert.matches("^usage: lnetstat ", out)
+      out = must(format("cd / && %s %s -tln", NO_LUA_ENV, quote(link)))
+      assert.matches("^Active Internet connections %(only servers%)\n", out)
+    end
+  end)
+
   it("the checkout's bin/lnetstat carries no machine path", function()
     local text = read(ROOT .. "/bin/lnetstat")
     assert.is_nil(text:find("/usr/local", 1, true))
