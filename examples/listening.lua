@@ -1,4 +1,6 @@
--- This host's listening sockets and who owns them: `make demo`.
+-- This host's listening sockets and who owns them: the module's smallest
+-- use. From the checkout, after `make`: lua5.4 examples/listening.lua
+-- (`make demo` runs examples/demo.lua, a fuller first look.)
 -- Run as root to see the owners of every process's sockets.
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/5.4/?.so;" .. package.cpath

@@ -383,3 +383,31 @@ describe("lnetstat -r -6 against netstat in a private netns", function()
   end)
 end)
 
+-- Examples ------------------------------------------------------------------------
+
+describe("examples", function()
+  -- "...: `make demo`." says make demo runs this file
+  it("an example that says a make target runs it is the one that target runs", function()
+    local makefile = assert(helpers.read_file(ROOT .. "Makefile"))
+    local files = helpers.run("cd " .. quote(ROOT) .. " && ls examples/*.lua")
+    for file in files:gmatch("[^\n]+") do
+      local text = assert(helpers.read_file(ROOT .. file))
+      local head = text:match("^(.-)\n[^%-]")
+      for target in head:gmatch("`make ([%w%-]+)`[:.]") do
+        local recipe = makefile:match("\n" .. target .. ":[^\n]*\n(.-)\n\n")
+        assert.is_truthy(recipe, file .. " names make " .. target)
+        assert.is_truthy(recipe:find(file, 1, true), file .. " says `make " .. target .. "` runs it")
+      end
+    end
+  end)
+
+  it("examples/listening.lua runs from the checkout as its header says", function()
+    local header = assert(helpers.read_file(ROOT .. "examples/listening.lua")):match("^(.-)\n[^%-]")
+    assert.is_truthy(header:find("lua5.4 examples/listening.lua", 1, true))
+    local out, code = run_rc("cd " .. quote(ROOT) .. " && " .. helpers.LUA .. " examples/listening.lua 2>&1")
+    if helpers.BUILD == "5.4" then
+      assert.are.equal(0, code, out)
+      assert.matches("^%d+ listening sockets on this host:\n", out)
+    end
+  end)
+end)
