@@ -150,6 +150,80 @@ describe("sockets() argument errors", function()
   end)
 end)
 
+describe("text and list arguments", function()
+  local err_of = helpers.err_of
+
+  it("rejects a NUL byte in names and addresses instead of reading up to it", function()
+    assert.matches("bad argument #1 to 'interfaces' %(name must not contain a NUL byte, got 'lo\\x00evil'%)",
+      err_of(ns.interfaces, { name = "lo\0evil" }))
+    assert.matches("bad argument #1 to 'addresses' %(interface must not contain a NUL byte",
+      err_of(ns.addresses, { interface = "lo\0x" }))
+    assert.matches("bad argument #1 to 'neighbors' %(interface must not contain a NUL byte",
+      err_of(ns.neighbors, { interface = "lo\0x" }))
+    assert.matches("bad argument #1 to 'route_get' %(address must not contain a NUL byte",
+      err_of(ns.route_get, "127.0.0.1\0evil"))
+    assert.matches("bad argument #2 to 'route_get' %(oif must not contain a NUL byte",
+      err_of(ns.route_get, "127.0.0.1", { oif = "lo\0x" }))
+    assert.matches("bad argument #2 to 'route_get' %(from must not contain a NUL byte",
+      err_of(ns.route_get, "127.0.0.1", { from = "127.0.0.1\0x" }))
+    assert.matches("bad argument #1 to 'sockets' %(local_addr must not contain a NUL byte",
+      err_of(ns.sockets, { local_addr = "127.0.0.1\0x" }))
+    assert.matches("bad argument #1 to 'connections' %(remote_addr must not contain a NUL byte",
+      err_of(ns.connections, { remote_addr = "10.0.0.0/8\0" }))
+    -- the same names without the NUL byte are fine
+    assert.equal("lo", assert(ns.interfaces { name = "lo" })[1].name)
+    -- (a route answer needs lo up: the rock's tests run in a netns of their own)
+    assert.has_no.errors(function() ns.route_get("127.0.0.1", { oif = "lo", from = "127.0.0.1" }) end)
+  end)
+
+  it("takes a prefix length only in plain decimal digits within the family's range", function()
+    for _, bad in ipairs { "127.0.0.0/ 8", "127.0.0.0/8 ", "127.0.0.0/+8", "127.0.0.0/-0",
+        "127.0.0.0/08", "127.0.0.0/00", "127.0.0.0/0x8", "127.0.0.0/", "/+8", "/8",
+        "127.0.0.0/33", "::/129", "::/0128", "127.0.0.0/4294967304" } do
+      assert.matches("local_addr must be an address or CIDR text", err_of(ns.sockets, { local_addr = bad }),
+        1, true)
+      assert.is_nil(ns.core.parse_cidr(bad), bad)
+    end
+    for text, want in pairs { ["127.0.0.0/8"] = 8, ["0.0.0.0/0"] = 0, ["10.1.2.3/32"] = 32,
+        ["::/0"] = 0, ["fe80::/64"] = 64, ["::1/128"] = 128, ["127.0.0.1"] = 32, ["::1"] = 128 } do
+      assert.equal(want, select(2, ns.core.parse_cidr(text)), text)
+      assert.is_table(ns.sockets { proto = "tcp", local_addr = text })
+    end
+  end)
+
+  it("the C core reads the text it is given with its length", function()
+    local core = ns.core
+    assert.is_nil(core.parse_cidr("127.0.0.1\0evil"))
+    assert.is_nil(core.parse_cidr("127.0.0.0/8\0"))
+    local s = assert(core.open(nil, { "route" }))
+    finally(function() s:close() end)
+    assert.matches("bad argument #2 to .* %(interface name contains a NUL byte%)",
+      err_of(core.links, s, "lo\0evil"))
+    assert.matches("bad argument #2 to .* %(address contains a NUL byte%)",
+      err_of(core.route_get, s, "127.0.0.1\0evil"))
+    assert.matches("bad argument #3 to .* %(source address contains a NUL byte%)",
+      err_of(core.route_get, s, "127.0.0.1", "127.0.0.1\0x"))
+    assert.matches("bad argument #4 to .* %(interface name contains a NUL byte%)",
+      err_of(core.route_get, s, "127.0.0.1", nil, "lo\0x"))
+    assert.matches("bad argument #2 to .* %(path contains a NUL byte%)",
+      err_of(core.netns_nsid, s, "/proc/self/ns/net\0x"))
+    assert.matches("bad argument #1 to .* %(directory contains a NUL byte%)",
+      err_of(core.netns_list, "/var/run/netns\0x"))
+    -- enum arguments are compared whole: "inet\0x" is no "inet"
+    assert.matches("invalid option 'inet'", err_of(core.route_dump, s, {}, "inet\0x", 254))
+    assert.matches("invalid option 'tcp'", err_of(core.proc_sockets, s, {}, "tcp\0x", "inet"))
+    -- a filter address the Lua layer did not check is refused, not cut
+    local d = assert(core.open(nil, { "diag" }))
+    finally(function() d:close() end)
+    assert.matches("invalid laddr", err_of(core.sock_diag, d, {}, "tcp", "inet", { laddr = "127.0.0.1\0x" }))
+    assert.matches("invalid laddr", err_of(core.sock_diag, d, {}, "tcp", "inet", { laddr = "127.0.0.0/08" }))
+    assert.matches("invalid option", err_of(core.sock_diag, d, {}, "tcp\0x", "inet"))
+    assert.matches("invalid family", err_of(core.sock_diag, d, {}, "tcp", "inet\0x"))
+  end)
+
+end)
+
+
 describe("sockets() system failures", function()
   it("returns nil, message, errno for a missing netns", function()
     local list, msg, errno = ns.sockets { netns = "lnetstat-no-such-netns" }

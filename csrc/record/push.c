@@ -74,9 +74,12 @@ const char *family_name(int family)
 	}
 }
 
-int parse_addr(const char *text, struct addr *a)
+int parse_addr(const char *text, size_t len, struct addr *a)
 {
 	memset(a, 0, sizeof(*a));
+	/* inet_pton reads up to the first NUL: the text must end there */
+	if (memchr(text, '\0', len) != NULL || text[len] != '\0')
+		return -1;
 	if (inet_pton(AF_INET, text, a->bytes) == 1) {
 		a->family = AF_INET;
 		return 0;
@@ -88,33 +91,80 @@ int parse_addr(const char *text, struct addr *a)
 	return -1;
 }
 
-/* "addr" or "addr/len"; returns 0 or -1 when malformed. */
-int parse_cidr(const char *text, struct cidr *c)
+/* A prefix length: 1 to 3 decimal digits, "0" alone or none leading,
+ * at most max; -1 otherwise (no sign, no space, no "08"). */
+static int parse_prefixlen(const char *text, size_t len, int max)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash, *end;
-	long len;
-	int max;
+	size_t i;
+	int v = 0;
 
-	if (strlen(text) >= sizeof(buf))
+	if (len == 0 || len > 3 || (len > 1 && text[0] == '0'))
 		return -1;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	if (parse_addr(buf, &c->addr) != 0)
+	for (i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		v = v * 10 + (text[i] - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+/* "addr" or "addr/len"; returns 0 or -1 when malformed. */
+int parse_cidr(const char *text, size_t len, struct cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = memchr(text, '/', len);
+	size_t alen = slash != NULL ? (size_t)(slash - text) : len;
+	int max, plen;
+
+	if (alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, alen);
+	buf[alen] = '\0';
+	if (parse_addr(buf, alen, &c->addr) != 0)
 		return -1;
 	max = c->addr.family == AF_INET ? 32 : 128;
-	len = max;
-	if (slash != NULL) {
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (slash[1] == '\0' || *end != '\0' || errno != 0 || len < 0 || len > max)
-			return -1;
-	}
-	c->prefixlen = (int)len;
+	plen = max;
+	if (slash != NULL &&
+	    (plen = parse_prefixlen(slash + 1, len - alen - 1, max)) < 0)
+		return -1;
+	c->prefixlen = plen;
 	c->set = 1;
 	return 0;
+}
+
+const char *check_text(lua_State *L, int idx, const char *what, size_t *len)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+
+	if (memchr(s, '\0', n) != NULL)
+		luaL_argerror(L, idx, lua_pushfstring(L, "%s contains a NUL byte", what));
+	if (len != NULL)
+		*len = n;
+	return s;
+}
+
+const char *opt_text(lua_State *L, int idx, const char *what, size_t *len)
+{
+	if (lua_isnoneornil(L, idx)) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	return check_text(L, idx, what, len);
+}
+
+int check_enum(lua_State *L, int idx, const char *const names[])
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+			return i;
+	}
+	return luaL_argerror(L, idx, lua_pushfstring(L, "invalid option '%s'", s));
 }
 
 /* Hands the record on top of the stack to the sink at sink_idx: appended
@@ -147,8 +197,10 @@ lua_Integer check_sink(lua_State *L, int idx)
 int l_parse_cidr(lua_State *L)
 {
 	struct cidr c;
+	size_t len;
+	const char *text = luaL_checklstring(L, 1, &len);
 
-	if (parse_cidr(luaL_checkstring(L, 1), &c) != 0) {
+	if (parse_cidr(text, len, &c) != 0) {
 		lua_pushnil(L);
 		return 1;
 	}

@@ -29,9 +29,20 @@ int push_error(lua_State *L, const char *what, int err);
 /* The text of a into out (at least INET6_ADDRSTRLEN bytes). */
 const char *addr_text(const struct addr *a, char *out);
 const char *family_name(int family);
-/* 0, or -1 when text is no address ("addr" or "addr/len" for a cidr). */
-int parse_addr(const char *text, struct addr *a);
-int parse_cidr(const char *text, struct cidr *c);
+/* 0, or -1 when the len bytes of text (NUL-terminated after them, as a
+ * Lua string is) are no address ("addr", or "addr/len" for a cidr, len in
+ * decimal digits without sign, space or leading zero). A NUL byte among
+ * them is no address. */
+int parse_addr(const char *text, size_t len, struct addr *a);
+int parse_cidr(const char *text, size_t len, struct cidr *c);
+/* The string argument idx (its length in *len when len is not NULL), or
+ * the argument error "<what> contains a NUL byte": C would read only the
+ * text before it. opt_text: NULL for none or nil. */
+const char *check_text(lua_State *L, int idx, const char *what, size_t *len);
+const char *opt_text(lua_State *L, int idx, const char *what, size_t *len);
+/* luaL_checkoption(L, idx, NULL, names) for the whole string: "tcp\0x" is
+ * no "tcp". */
+int check_enum(lua_State *L, int idx, const char *const names[]);
 /* Hands the record on top of the stack to the sink at sink_idx. */
 void append(lua_State *L, int sink_idx, lua_Integer *n);
 /* A sink argument (list or function); the records already in a list. */

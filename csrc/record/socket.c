@@ -135,12 +135,20 @@ int filter_match(const struct sock_filter *f, const struct sock_rec *r)
 	return cidr_match(&f->laddr, &r->laddr) && cidr_match(&f->raddr, &r->raddr);
 }
 
+/* An address or CIDR text (nil: none), read with its length: a NUL byte
+ * in it makes it invalid, not shorter. */
 static void read_cidr(lua_State *L, const char *key, struct cidr *c)
 {
-	const char *text = lua_tostring(L, -1);
+	size_t len = 0;
+	const char *text;
 
 	memset(c, 0, sizeof(*c));
-	if (text != NULL && parse_cidr(text, c) != 0)
+	if (lua_isnil(L, -1))
+		return;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "invalid %s (%s instead of text)", key, luaL_typename(L, -1));
+	text = lua_tolstring(L, -1, &len);
+	if (parse_cidr(text, len, c) != 0)
 		luaL_error(L, "invalid %s '%s'", key, text);
 }
 
@@ -167,7 +175,11 @@ void read_filter(lua_State *L, int idx, struct sock_filter *f)
 	idx = lnetstat_absindex(L, idx);
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
-		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		size_t klen = 0;
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : "";
+
+		if (strlen(k) != klen)
+			k = "";   /* "states\0x" is no key of the filter */
 
 		if (strcmp(k, "states") == 0)
 			f->states = (uint32_t)lua_tointeger(L, -1);

@@ -45,11 +45,12 @@ static int pop_family(lua_State *L, int idx)
 {
 	static const char *const names[] = {"inet", "inet6", "any", NULL};
 	static const int values[] = {AF_INET, AF_INET6, AF_UNSPEC};
-	const char *name = lua_tostring(L, -1);
+	size_t len = 0;
+	const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 	int i;
 
 	for (i = 0; name != NULL && names[i] != NULL; i++) {
-		if (strcmp(name, names[i]) == 0) {
+		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0) {
 			lua_pop(L, 1);
 			return values[i];
 		}
@@ -147,7 +148,7 @@ int l_sock_diag(lua_State *L)
 	c.s = check_session(L, 1);
 	c.n = start = check_sink(L, 2);
 	c.list = 2;
-	proto = luaL_checkoption(L, 3, NULL, protos);
+	proto = check_enum(L, 3, protos);
 	c.proto = protos[proto];
 	dump = dumps[proto];
 	nfamilies = read_families(L, 4, families);

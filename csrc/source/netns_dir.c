@@ -26,7 +26,8 @@
  * no id. No directory: an empty list. */
 int l_netns_list(lua_State *L)
 {
-	const char *dir = luaL_optstring(L, 1, NETNS_RUN_DIR);
+	const char *arg = opt_text(L, 1, "directory", NULL);
+	const char *dir = arg != NULL ? arg : NETNS_RUN_DIR;
 	struct dirbox *b;
 	struct dirent *e;
 	struct stat self, st;

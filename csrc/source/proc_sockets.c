@@ -330,7 +330,7 @@ static const char *const proc_protos[] = {
 static int proc_args(lua_State *L, int idx, struct proc_parse *pp)
 {
 	static const char *const families[] = {"inet", "inet6", NULL};
-	int proto = luaL_checkoption(L, idx, NULL, proc_protos), v6;
+	int proto = check_enum(L, idx, proc_protos), v6;
 
 	pp->proto = proc_protos[proto];
 	switch (proto) {
@@ -340,7 +340,7 @@ static int proc_args(lua_State *L, int idx, struct proc_parse *pp)
 	default: break;
 	}
 	pp->kind = PK_INET;
-	v6 = luaL_checkoption(L, idx + 1, NULL, families);
+	v6 = check_enum(L, idx + 1, families);
 	pp->family = v6 ? AF_INET6 : AF_INET;
 	switch (proto) {
 	case 0: return PROC_TCP + v6;

@@ -176,7 +176,7 @@ int l_links(lua_State *L)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct session *s = check_session(L, 1);
-	const char *name = luaL_optstring(L, 2, NULL);
+	const char *name = opt_text(L, 2, "interface name", NULL);
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	struct nl_result res;

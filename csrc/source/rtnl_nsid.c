@@ -36,7 +36,7 @@ int l_netns_nsid(lua_State *L)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct session *s = check_session(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = check_text(L, 2, "path", NULL);
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *g;
 	struct nl_result res;

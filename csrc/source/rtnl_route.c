@@ -262,7 +262,7 @@ int route_family_arg(lua_State *L, int idx)
 {
 	static const char *const names[] = {"inet", "inet6", NULL};
 
-	return luaL_checkoption(L, idx, NULL, names) ? AF_INET6 : AF_INET;
+	return check_enum(L, idx, names) ? AF_INET6 : AF_INET;
 }
 
 /* The fields a route record gets: the RF_ mask at idx (all when absent),
@@ -399,9 +399,10 @@ int l_route_get(lua_State *L)
 	struct rtmsg *rtm;
 	struct nl_result res;
 	struct addr dst, src;
-	const char *addr = luaL_checkstring(L, 2);
-	const char *from = luaL_optstring(L, 3, NULL);
-	const char *oif = luaL_optstring(L, 4, NULL);
+	size_t addr_len, from_len;
+	const char *addr = check_text(L, 2, "address", &addr_len);
+	const char *from = opt_text(L, 3, "source address", &from_len);
+	const char *oif = opt_text(L, 4, "interface name", NULL);
 	lua_Integer mark = luaL_optinteger(L, 5, -1);
 	size_t alen;
 	int oif_index = 0, err;
@@ -409,9 +410,9 @@ int l_route_get(lua_State *L)
 	memset(&c, 0, sizeof(c));
 	c.L = L;
 	c.s = check_session(L, 1);
-	if (parse_addr(addr, &dst) != 0)
+	if (parse_addr(addr, addr_len, &dst) != 0)
 		return luaL_argerror(L, 2, "address expected");
-	if (from != NULL && (parse_addr(from, &src) != 0 || src.family != dst.family))
+	if (from != NULL && (parse_addr(from, from_len, &src) != 0 || src.family != dst.family))
 		return luaL_argerror(L, 3, "source address of the same family expected");
 	if (mark < -1 || mark > 0xffffffffLL)
 		return luaL_argerror(L, 5, "mark out of range");

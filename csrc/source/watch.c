@@ -205,7 +205,7 @@ int l_watch(lua_State *L)
 	w->kinds = (int)kinds;
 	w->family = AF_UNSPEC;
 	if (!lua_isnoneornil(L, 3))
-		w->family = luaL_checkoption(L, 3, NULL, families) ? AF_INET6 : AF_INET;
+		w->family = check_enum(L, 3, families) ? AF_INET6 : AF_INET;
 	w->table = table;
 	read_filter(L, 6, &w->f);
 	luaL_getmetatable(L, WATCH_MT);

@@ -18,6 +18,7 @@ local M = {}
 M.argerror = argerror
 M.validate = util.validate
 M.is_integer = is_integer
+M.show = show
 
 --- Checks that opts is nil or a table whose keys are all in known.
 -- Returns opts or an empty table.
@@ -95,8 +96,21 @@ function M.port_range(fname, n, optname, value)
   return lo, hi
 end
 
---- An address or CIDR text, as C parses it.
+--- value, or fname's argument error when it is a string with a NUL byte:
+-- the C core takes names, addresses and paths as C strings, which end at
+-- the first one ("lo\0evil" would be read as "lo").
+function M.no_nul(fname, n, optname, value)
+  if type(value) == "string" and find(value, "\0", 1, true) then
+    argerror(fname, n, format("%s must not contain a NUL byte, got %s", optname, show(value)))
+  end
+  return value
+end
+local no_nul = M.no_nul
+
+--- An address or CIDR text, as C parses it: "addr" or "addr/len", len in
+-- plain decimal digits (no sign, space or leading zero) up to 32 or 128.
 function M.cidr(fname, n, optname, value)
+  no_nul(fname, n, optname, value)
   if type(value) ~= "string" or not core.parse_cidr(value) then
     argerror(fname, n, format("%s must be an address or CIDR text, got %s", optname, show(value)))
   end
@@ -138,9 +152,7 @@ function M.netns(fname, n, value)
   if type(value) ~= "string" or value == "" then
     argerror(fname, n, "netns must be a name, a path or a pid, got " .. show(value))
   end
-  if find(value, "\0", 1, true) then
-    argerror(fname, n, "netns must not contain a NUL byte, got " .. show(value))
-  end
+  no_nul(fname, n, "netns", value)
   if find(value, "/", 1, true) then
     if sub(value, 1, 1) ~= "/" then
       argerror(fname, n, "netns path must be absolute, got " .. show(value))

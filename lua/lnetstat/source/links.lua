@@ -43,6 +43,7 @@ local function check_bool(fname, name, v)
 end
 
 local function check_name(fname, name, v)
+  options.no_nul(fname, 1, name, v)
   if v ~= nil and (type(v) ~= "string" or v == "") then
     options.argerror(fname, 1, format("%s must be an interface name, got %s", name,
       type(v) == "string" and "''" or type(v)))

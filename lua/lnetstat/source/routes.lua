@@ -431,29 +431,30 @@ local function parse_get_args(fname, addr, opts)
   if type(addr) ~= "string" then
     options.argerror(fname, 1, "address expected, got " .. type(addr))
   end
+  options.no_nul(fname, 1, "address", addr)
   local fam = core.parse_cidr(addr)
   if not fam or addr:find("/", 1, true) then
-    options.argerror(fname, 1, format("address expected, got '%s'", addr))
+    options.argerror(fname, 1, format("address expected, got %s", options.show(addr)))
   end
   opts = options.check(fname, opts, GET_OPTS, 2)
   local q = { addr = addr }
   if opts.from ~= nil then
+    options.no_nul(fname, 2, "from", opts.from)
     local ffam = type(opts.from) == "string" and not opts.from:find("/", 1, true)
       and core.parse_cidr(opts.from)
     if not ffam then
-      options.argerror(fname, 2, format("from must be an address, got %s",
-        type(opts.from) == "string" and ("'" .. opts.from .. "'") or type(opts.from)))
+      options.argerror(fname, 2, format("from must be an address, got %s", options.show(opts.from)))
     end
     if ffam ~= fam then
-      options.argerror(fname, 2, format("from must be an %s address like the destination, got '%s'",
-        fam == "inet" and "IPv4" or "IPv6", opts.from))
+      options.argerror(fname, 2, format("from must be an %s address like the destination, got %s",
+        fam == "inet" and "IPv4" or "IPv6", options.show(opts.from)))
     end
     q.from = opts.from
   end
   if opts.oif ~= nil then
+    options.no_nul(fname, 2, "oif", opts.oif)
     if type(opts.oif) ~= "string" or opts.oif == "" or #opts.oif > 15 then
-      options.argerror(fname, 2, "oif must be an interface name, got "
-        .. (type(opts.oif) == "string" and ("'" .. opts.oif .. "'") or type(opts.oif)))
+      options.argerror(fname, 2, "oif must be an interface name, got " .. options.show(opts.oif))
     end
     q.oif = opts.oif
   end
