@@ -221,6 +221,31 @@ describe("text and list arguments", function()
     assert.matches("invalid family", err_of(core.sock_diag, d, {}, "tcp", "inet\0x"))
   end)
 
+  it("takes list options only as lists: no hole, no other key", function()
+    assert.matches("bad argument #1 to 'sockets' %(proto must be a list: index 2 is missing",
+      err_of(ns.sockets, { proto = { "tcp", nil, "bogus" } }))
+    assert.matches("bad argument #1 to 'sockets' %(fields must be a list: key 'x' is not an index",
+      err_of(ns.sockets, { fields = { "local_port", x = "bogus" } }))
+    assert.matches("bad argument #1 to 'sockets' %(state must be a list: index 2 is missing",
+      err_of(ns.sockets, { state = { "LISTEN", nil, "bogus" } }))
+    assert.matches("bad argument #1 to 'sockets' %(state must be a list: key 0 is not an index",
+      err_of(ns.sockets, { state = { [0] = "LISTEN", "ESTABLISHED" } }))
+    assert.matches("bad argument #1 to 'stats' %(only must be a list: index 2 is missing",
+      err_of(ns.stats, { only = { "Tcp", nil, "bogus" } }))
+    assert.matches("bad argument #1 to 'routes' %(fields must be a list: key 'y' is not an index",
+      err_of(ns.routes, { fields = { "gateway", y = "x" } }))
+    assert.matches("bad argument #1 to 'each_route' %(fields must be a list: key 1.5 is not an index",
+      err_of(ns.each_route, { fields = { "gateway", [1.5] = "x" } }, print))
+    -- a port range is a list of two
+    for _, bad in ipairs { { 1, 2, 3 }, { 1 }, { 1, 2, x = 3 }, { lo = 1, hi = 2 } } do
+      assert.matches("bad argument #1 to 'sockets' %(local_port must be a", err_of(ns.sockets, { local_port = bad }))
+    end
+    assert.matches("local_port must be a port 0..65535 or a range {lo, hi}, got a list of 3",
+      err_of(ns.sockets, { local_port = { 1, 2, 3 } }), 1, true)
+    assert.is_table(ns.sockets { proto = "tcp", local_port = { 1, 2 } })
+    assert.is_table(ns.sockets { proto = { "tcp", "udp" }, fields = { "local_port" } })
+    assert.is_table(ns.stats { only = { "Tcp" } })
+  end)
 end)
 
 

@@ -82,6 +82,25 @@ describe("watch arguments", function()
     assert.is_function(w:events(math.huge)) -- no limit, as nil
   end)
 
+  it("names the argument an option came in, and takes the kinds only as a list", function()
+    assert.matches("bad argument #2 to 'watch' %(rcvbuf must be a size in bytes",
+      err_of(ns.watch, { "links" }, { rcvbuf = -1 }))
+    assert.matches("bad argument #2 to 'watch' %(table must be a table name or an id",
+      err_of(ns.watch, { "routes" }, { table = 0 }))
+    assert.matches("bad argument #2 to 'watch' %(family must be one of inet, inet6",
+      err_of(ns.watch, { "routes" }, { family = "ipv4" }))
+    assert.matches("bad argument #2 to 'watch' %(netns pid must be a positive integer",
+      err_of(ns.watch, { "routes" }, { netns = 0 }))
+    assert.matches("bad argument #2 to 'watch' %(netns 'all' is not supported",
+      err_of(ns.watch, { "routes" }, { netns = "all" }))
+    assert.matches("bad argument #1 to 'watch' %(netns 'all' is not supported",
+      err_of(ns.watch, { "routes", netns = "all" }))
+    assert.matches("bad argument #1 to 'watch' %(kinds must be a list: index 2 is missing",
+      err_of(ns.watch, { "links", nil, "bogus" }))
+    assert.matches("bad argument #1 to 'watch' %(kinds must be a list: key 1.5 is not an index",
+      err_of(ns.watch, { "links", [1.5] = "routes" }))
+  end)
+
   it("returns nil, message, errno for a namespace that does not exist", function()
     local missing = "lnetstat-watch-missing-" .. helpers.getpid()
     local w, msg, errno = ns.watch { "links", netns = missing }
@@ -316,6 +335,7 @@ c.close(); a.close(); s.close()
     assert.same({ "new 198.51.100.30", "del 198.51.100.30" }, addrs)
     assert.same({}, w:poll())
   end)
+
 
   helpers.root_it("fd() is an epoll descriptor; close() is idempotent and frees it", function()
     local w = assert(ns.watch { "links", "sockets", netns = NS })

@@ -6,8 +6,8 @@
 local core = require "lnetstat.core"
 local util = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, tonumber, setmetatable =
-  type, pairs, ipairs, tostring, tonumber, setmetatable
+local type, pairs, tostring, tonumber, setmetatable =
+  type, pairs, tostring, tonumber, setmetatable
 local format, find, sub = string.format, string.find, string.sub
 local sort, concat = table.sort, table.concat
 
@@ -51,13 +51,47 @@ function M.enum(fname, n, optname, value, allowed)
 end
 local enum = M.enum
 
+-- A table key as an error message shows it.
+local function key_text(k)
+  if type(k) == "number" then return tostring(k) end
+  return show(k)
+end
+
+--- A list: a table whose keys are exactly 1..#value, without a hole or
+-- any other key (ipairs would stop at a hole and never see the rest, so
+-- an entry would be dropped without a word). Returns its length.
+function M.list(fname, n, optname, value)
+  if type(value) ~= "table" then
+    argerror(fname, n, format("%s must be a list, got %s", optname, type(value)))
+  end
+  local count, max = 0, 0
+  for k in pairs(value) do
+    if not is_integer(k) or k < 1 then
+      argerror(fname, n, format("%s must be a list: key %s is not an index 1..n",
+        optname, key_text(k)))
+    end
+    count = count + 1
+    if k > max then max = k end
+  end
+  if count ~= max then
+    local i = 1
+    while value[i] ~= nil do i = i + 1 end
+    argerror(fname, n, format("%s must be a list: index %d is missing (%d entries up to index %d)",
+      optname, i, count, max))
+  end
+  return max
+end
+local list = M.list
+
 --- A string or a list of strings, each in allowed; returns a list without
 -- repeats ({"tcp", "tcp"} must not list every socket twice).
 function M.enum_list(fname, n, optname, value, allowed)
   if type(value) ~= "table" then return { enum(fname, n, optname, value, allowed) } end
-  if #value == 0 then argerror(fname, n, optname .. " list is empty") end
+  local len = list(fname, n, optname, value)
+  if len == 0 then argerror(fname, n, optname .. " list is empty") end
   local out, seen = {}, {}
-  for _, v in ipairs(value) do
+  for i = 1, len do
+    local v = value[i]
     enum(fname, n, optname, v, allowed)
     if not seen[v] then
       seen[v] = true
@@ -82,10 +116,15 @@ function M.source(fname, n, value)
   return enum(fname, n, "source", value, SOURCES)
 end
 
---- A port (integer 0..65535) or a range {lo, hi}; returns lo, hi.
+--- A port (integer 0..65535) or a range {lo, hi} (a list of two); returns
+-- lo, hi.
 function M.port_range(fname, n, optname, value)
   local lo, hi
   if type(value) == "table" then
+    if list(fname, n, optname, value) ~= 2 then
+      argerror(fname, n, format("%s must be a port 0..65535 or a range {lo, hi}, got a list of %d",
+        optname, #value))
+    end
     lo, hi = value[1], value[2]
   else
     lo, hi = value, value

@@ -54,7 +54,8 @@ local function field_mask(fname, list)
   local allowed, asked, bits = {}, {}, { [VOCAB.fields.family] = true, [VOCAB.fields.dst] = true }
   for k in pairs(FIELD_BITS) do allowed[k] = true end
   for k in pairs(NO_BIT) do allowed[k] = true end
-  for _, name in ipairs(list) do
+  for i = 1, options.list(fname, 1, "fields", list) do
+    local name = list[i]
     options.enum(fname, 1, "fields entry", name, allowed)
     asked[name] = true
     if FIELD_BITS[name] then bits[FIELD_BITS[name]] = true end
@@ -249,17 +250,19 @@ local GET_OPTS = { netns = true, from = true, oif = true, mark = true }
 
 --- The table option of routes() and watch(): a name ("main", "local",
 -- "default", "all" = -1) or an id 1..4294967295 as the table number;
--- default when t is nil. Raises fname's argument error otherwise.
-function M.table_id(fname, t, default)
+-- default when t is nil. Raises fname's argument error otherwise, for
+-- argument n (default 1).
+function M.table_id(fname, t, default, n)
+  n = n or 1
   if t == nil then return default end
   if type(t) == "number" then
     if not is_integer(t) or t < 1 or t > 4294967295 then
-      options.argerror(fname, 1, format("table must be a table name or an id 1..4294967295, got %s",
+      options.argerror(fname, n, format("table must be a table name or an id 1..4294967295, got %s",
         tostring(t)))
     end
     return t
   end
-  return TABLES[options.enum(fname, 1, "table", t, TABLES)]
+  return TABLES[options.enum(fname, n, "table", t, TABLES)]
 end
 
 local function parse_routes_opts(fname, opts)

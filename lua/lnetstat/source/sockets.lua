@@ -65,11 +65,12 @@ end
 -- protocols (they differ only for "listening").
 local function compute_state_masks(fname, value)
   local list = type(value) == "table" and value or { value }
-  if type(value) == "table" and #value == 0 then
+  if type(value) == "table" and options.list(fname, 1, "state", value) == 0 then
     options.argerror(fname, 1, "state list is empty")
   end
   local tcp, other = {}, {}
-  for _, v in ipairs(list) do
+  for i = 1, #list do
+    local v = list[i]
     if type(v) ~= "string" then
       options.argerror(fname, 1, "state must be a state name or a list of them, got " .. type(v))
     end
@@ -131,7 +132,8 @@ local function field_mask(fname, list, process, info)
     options.argerror(fname, 1, "fields must be a list of field names, got " .. type(list))
   end
   local bits = {}
-  for _, name in ipairs(list) do
+  for i = 1, options.list(fname, 1, "fields", list) do
+    local name = list[i]
     if not ALWAYS[name] then
       local allowed = {}
       for k in pairs(FIELD_BITS) do allowed[k] = true end

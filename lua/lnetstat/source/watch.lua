@@ -48,21 +48,37 @@ local function parse(fname, kinds, opts)
       .. "sockets), got " .. type(kinds))
   end
   -- options may come in the kinds table (ns.watch { "links", netns = "web" })
-  -- or as the second argument; not both ways for one option
-  local merged, n = {}, #kinds
+  -- or as the second argument; not both ways for one option. The kinds
+  -- are its list part: indexes 1..n without a hole (ipairs would stop at
+  -- one and drop the kinds after it)
+  local merged, at, n, count = {}, {}, 0, 0
   for k, v in pairs(kinds) do
-    if type(k) ~= "number" or k < 1 or k > n or k ~= k - k % 1 then merged[k] = v end
+    if type(k) == "number" then
+      if not util.is_integer(k) or k < 1 then
+        options.argerror(fname, 1, format("kinds must be a list: key %s is not an index 1..n",
+          tostring(k)))
+      end
+      count = count + 1
+      if k > n then n = k end
+    else
+      merged[k], at[k] = v, 1
+    end
   end
+  if count ~= n then
+    local i = 1
+    while kinds[i] ~= nil do i = i + 1 end
+    options.argerror(fname, 1, format("kinds must be a list: index %d is missing", i))
+  end
+  options.check(fname, merged, OPTS)
   if opts ~= nil then
     options.check(fname, opts, OPTS, 2)
     for k, v in pairs(opts) do
       if merged[k] ~= nil then
         options.argerror(fname, 2, format("option '%s' is given twice", tostring(k)))
       end
-      merged[k] = v
+      merged[k], at[k] = v, 2
     end
   end
-  options.check(fname, merged, OPTS)
   if n == 0 then
     options.argerror(fname, 1, "list of kinds is empty (links, addresses, routes, neighbors, "
       .. "sockets)")
@@ -79,17 +95,21 @@ local function parse(fname, kinds, opts)
   q.mask = mask
   q.sockets = seen.sockets == true
   q.rtnl = mask ~= KINDS.sockets.bit or not q.sockets
-  q.netns = options.netns(fname, 1, merged.netns)
+  -- an option's error names the argument it came in
+  q.netns = options.netns(fname, at.netns or 1, merged.netns)
   if q.netns == options.ALL_NETNS then
     -- one subscription lives in one namespace
-    options.argerror(fname, 1, "netns 'all' is not supported by watch; open one watch per namespace")
+    options.argerror(fname, at.netns, "netns 'all' is not supported by watch; open one watch per namespace")
   end
-  if merged.family ~= nil then q.family = options.enum(fname, 1, "family", merged.family, FAMILIES) end
-  q.table = routes.table_id(fname, merged.table, -1) -- default: every table
+  if merged.family ~= nil then
+    q.family = options.enum(fname, at.family, "family", merged.family, FAMILIES)
+  end
+  q.table = routes.table_id(fname, merged.table, -1, at.table) -- default: every table
   if merged.rcvbuf ~= nil then
     local b = merged.rcvbuf
     if not util.is_integer(b) or b < 1 or b > 2147483647 then
-      options.argerror(fname, 1, "rcvbuf must be a size in bytes 1..2147483647, got " .. tostring(b))
+      options.argerror(fname, at.rcvbuf, "rcvbuf must be a size in bytes 1..2147483647, got "
+        .. tostring(b))
     end
     q.rcvbuf = b
   end
