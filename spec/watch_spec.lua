@@ -101,6 +101,27 @@ describe("watch arguments", function()
       err_of(ns.watch, { "links", [1.5] = "routes" }))
   end)
 
+  -- The C core's wait is poll()'s int of milliseconds: a longer timeout
+  -- waits without limit, as math.huge does (seen through a stand-in for
+  -- the C watch, which hands over one event at once).
+  it("waits without limit for a finite timeout beyond what the kernel takes", function()
+    local w = assert(ns.watch { "links" })
+    finally(function() w:close() end)
+    local real, asked = w.w, {}
+    finally(function() w.w = real end)
+    w.w = {
+      read = function(_, _, ms)
+        asked[#asked + 1] = ms
+        return { { kind = "overflow", source = "rtnetlink" } }, false, 0
+      end,
+    }
+    for _, t in ipairs { 1e308, 1e300, 2 ^ 53, 2147484, math.huge, 2147483, 30, 0.0001, 0 } do
+      local ev = w:events(t)()
+      assert.equal("overflow", ev.kind)
+    end
+    assert.same({ -1, -1, -1, -1, -1, 2147483000, 30000, 1, 0 }, asked)
+  end)
+
   it("returns nil, message, errno for a namespace that does not exist", function()
     local missing = "lnetstat-watch-missing-" .. helpers.getpid()
     local w, msg, errno = ns.watch { "links", netns = missing }
@@ -336,6 +357,18 @@ c.close(); a.close(); s.close()
     assert.same({}, w:poll())
   end)
 
+  helpers.root_it("events() with a huge finite timeout hands over what has arrived", function()
+    local w = assert(ns.watch { "addresses", netns = NS })
+    finally(function() w:close() end)
+    ip("addr add 198.51.100.31/24 dev wa0")
+    ip("addr del 198.51.100.31/24 dev wa0")
+    local seen = {}
+    for ev in w:events(1e308) do
+      seen[#seen + 1] = ev.action .. " " .. ev.record.addr
+      if #seen == 2 then break end
+    end
+    assert.same({ "new 198.51.100.31", "del 198.51.100.31" }, seen)
+  end)
 
   helpers.root_it("fd() is an epoll descriptor; close() is idempotent and frees it", function()
     local w = assert(ns.watch { "links", "sockets", netns = NS })

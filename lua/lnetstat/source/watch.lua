@@ -191,8 +191,13 @@ function Watch:poll()
   return out
 end
 
+-- The longest wait the C core takes in milliseconds (poll()'s int, about
+-- 24.8 days): a longer timeout is no limit, as math.huge is.
+local MAX_WAIT_MS = 2147483647
+
 --- An iterator over the events: each step waits up to timeout seconds for
--- the next one (nil: without limit) and the loop ends when none came in
+-- the next one (nil or math.huge: without limit; so is any timeout beyond
+-- 2147483 seconds, about 24.8 days) and the loop ends when none came in
 -- time. A receive failure raises an error.
 -- @tparam[opt] number timeout seconds
 function Watch:events(timeout)
@@ -200,9 +205,10 @@ function Watch:events(timeout)
   if timeout ~= nil and timeout ~= huge
     and (not util.is_finite(timeout) or timeout < 0) then
     error("bad argument #1 to 'events' (timeout must be a number of seconds >= 0 or nil, got "
-      .. util.show(timeout) .. ")", 2)
+      .. (type(timeout) == "number" and tostring(timeout) or util.show(timeout)) .. ")", 2)
   end
-  local ms = (timeout == nil or timeout == huge) and -1 or ceil(timeout * 1000)
+  local ms = -1
+  if timeout ~= nil and timeout * 1000 <= MAX_WAIT_MS then ms = ceil(timeout * 1000) end
   return function()
     if self.closed then return nil end
     local ev = shift(self)
