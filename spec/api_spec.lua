@@ -248,6 +248,48 @@ describe("text and list arguments", function()
   end)
 end)
 
+describe("the embedding helpers' argument errors", function()
+  local embed = require "lnetstat.embed"
+  local err_of = helpers.err_of
+
+  it("name the function the caller called", function()
+    assert.matches("bad argument #1 to 'embed.listeners' %(proto must be one of .* got 'bogus'",
+      err_of(embed.listeners, { proto = "bogus" }))
+    assert.matches("bad argument #1 to 'embed.listeners' %(proto must be a list: index 2 is missing",
+      err_of(embed.listeners, { proto = { "tcp", nil, "udp" } }))
+    assert.matches("bad argument #1 to 'embed.snapshot' %(netns pid must be a positive integer, got 0",
+      err_of(embed.snapshot, { netns = 0 }))
+    assert.matches("bad argument #1 to 'embed.metrics' %(netns path must be absolute, got 'rel/x'",
+      err_of(embed.metrics, { netns = "rel/x" }))
+    assert.matches("bad argument #1 to 'embed.metrics' %(netns 'all' is not supported",
+      err_of(embed.metrics, { netns = "all" }))
+    assert.matches("bad argument #1 to 'embed.metrics' %(prefix must be a metric name prefix",
+      err_of(embed.metrics, { prefix = "a b" }))
+    assert.matches("bad argument #1 to 'embed.snapshot' %(unknown option 'netsn'; did you mean 'netns'%?",
+      err_of(embed.snapshot, { netsn = "x" }))
+    assert.matches("bad argument #1 to 'embed.listeners' %(unknown option 'prefix'",
+      err_of(embed.listeners, { prefix = "node" }))
+    assert.matches("bad argument #1 to 'embed.audit' %(file must be the path of a check file",
+      err_of(embed.audit, {}))
+    assert.matches("bad argument #1 to 'embed.listeners' %(table expected, got string",
+      err_of(embed.listeners, "tcp"))
+  end)
+
+  it("point at the caller's line", function()
+    for _, f in ipairs { "listeners", "snapshot", "metrics" } do
+      local line = debug.getinfo(1, "l").currentline + 1
+      local ok, msg = pcall(function() local r = embed[f] { netns = 0 } return r end)
+      assert.is_false(ok)
+      assert.matches("api_spec.lua:" .. line .. ": bad argument #1 to 'embed." .. f .. "'", msg, 1, true)
+    end
+  end)
+
+  it("still answer good options", function()
+    local list = assert(embed.listeners { proto = { "tcp", "tcp" } })
+    for _, r in ipairs(list) do assert.equal("tcp", r.proto) end
+    assert.is_string(assert(embed.metrics { prefix = "node" }))
+  end)
+end)
 
 describe("sockets() system failures", function()
   it("returns nil, message, errno for a missing netns", function()

@@ -8,27 +8,50 @@
 -- @module lnetstat.embed
 local ns = require "lnetstat"
 local json = require "lnetstat.encode.json"
+local options = require "lnetstat.options"
+local sockets = require "lnetstat.source.sockets"
 
-local type, pairs, ipairs, tostring, pcall, error = type, pairs, ipairs, tostring, pcall, error
-local format = string.format
+local type, ipairs, tostring, pcall = type, ipairs, tostring, pcall
 
 local M = {}
 
-local KNOWN = { netns = true, prefix = true, file = true, proto = true }
+-- The options each function takes.
+local KNOWN = {
+  ["embed.listeners"] = { netns = true, proto = true },
+  ["embed.snapshot"] = { netns = true },
+  ["embed.metrics"] = { netns = true, prefix = true },
+  ["embed.audit"] = { netns = true, file = true },
+}
 
--- Validates opts (nil or a table of the known keys) for the public
--- function fname; returns a table.
-local function check_opts(fname, opts)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(format("bad argument #1 to '%s' (table expected, got %s)", fname, type(opts)), 3)
+-- Validates opts (nil or a table of fname's options) for the public
+-- function fname, as the data functions it calls would, so that an error
+-- names the function the caller called; returns the options, proto as a
+-- list.
+local function parse(fname, opts)
+  opts = options.check(fname, opts, KNOWN[fname])
+  local out = { netns = opts.netns, prefix = opts.prefix, file = opts.file }
+  local netns = options.netns(fname, 1, opts.netns)
+  if opts.proto ~= nil then
+    out.proto = options.enum_list(fname, 1, "proto", opts.proto, sockets.PROTOS)
   end
-  for k in pairs(opts) do
-    if not KNOWN[k] then
-      error(format("bad argument #1 to '%s' (unknown option '%s')", fname, tostring(k)), 3)
+  if fname == "embed.metrics" then
+    if netns == options.ALL_NETNS then
+      options.argerror(fname, 1, "netns 'all' is not supported: one namespace per scrape")
     end
+    local p = opts.prefix
+    if p ~= nil and (type(p) ~= "string" or not p:match("^[%a_:][%w_:]*$")) then
+      options.argerror(fname, 1, "prefix must be a metric name prefix, got " .. options.show(p))
+    end
+  elseif fname == "embed.audit" and type(opts.file) ~= "string" then
+    options.argerror(fname, 1, "file must be the path of a check file")
   end
-  return opts
+  return out
+end
+
+-- opts for the public function fname, validated; errors are raised at the
+-- caller's line.
+local function check_opts(fname, opts)
+  return options.validate(parse, fname, opts)
 end
 
 -- The fields the endpoints show (proto, family and state always come).
@@ -50,9 +73,8 @@ end
 --   (default {"tcp", "udp"})
 -- @treturn table the list, or nil, message
 function M.listeners(opts)
-  opts = check_opts("listeners", opts)
+  opts = check_opts("embed.listeners", opts)
   local protos = opts.proto or { "tcp", "udp" }
-  if type(protos) ~= "table" then protos = { protos } end
   -- TCP asked for LISTEN alone: the kernel then walks only its listening
   -- hash (state "listening" would add CLOSE, which walks every
   -- connection's: twenty times the cost on a big host); the datagram
@@ -81,7 +103,7 @@ end
 -- @tparam[opt] table opts netns
 -- @treturn table the snapshot, or nil, message
 function M.snapshot(opts)
-  opts = check_opts("snapshot", opts)
+  opts = check_opts("embed.snapshot", opts)
   local list, err = M.listeners { netns = opts.netns }
   if not list then return nil, err end
   local netns = opts.netns ~= "all" and opts.netns or nil
@@ -103,10 +125,7 @@ end
 -- @tparam[opt] table opts netns, prefix ("lnetstat" default | "node")
 -- @treturn string the text, or nil, message
 function M.metrics(opts)
-  opts = check_opts("metrics", opts)
-  if opts.netns == "all" then
-    error("bad argument #1 to 'metrics' (netns 'all' is not supported: one namespace per scrape)", 2)
-  end
+  opts = check_opts("embed.metrics", opts)
   local stats, err = ns.stats { netns = opts.netns }
   if not stats then return nil, "stats: " .. tostring(err) end
   local ifs
@@ -124,10 +143,7 @@ end
 -- @tparam table opts file (the check file), netns; sleep(seconds) for the
 --   checks that retry
 function M.audit(opts, sleep)
-  opts = check_opts("audit", opts)
-  if type(opts.file) ~= "string" then
-    error("bad argument #1 to 'audit' (file must be the path of a check file)", 2)
-  end
+  opts = check_opts("embed.audit", opts)
   local check = require "lnetstat.check"
   local run = check.run({ opts.file }, { netns = opts.netns, sleep = sleep })
   return run.exit_code == 0, run, check.report(run, "json")

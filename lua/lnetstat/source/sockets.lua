@@ -19,6 +19,9 @@ local PROTOS = {
   unix = true, packet = true, netlink = true,
 }
 local FAMILIES = { inet = true, inet6 = true }
+-- The proto names (a set), for callers that validate a proto option of
+-- their own (lnetstat.embed).
+M.PROTOS = PROTOS
 
 -- State names and their kernel TCP_* numbers (sock_diag uses them for every
 -- protocol), as the C core names them. NEW_SYN_RECV is reported as SYN_RECV
