@@ -35,6 +35,7 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_arp", l_proc_arp},
 	{"watch", l_watch},
 	{"write_atomic", l_write_atomic},
+	{"read_file", l_read_file},
 	{NULL, NULL}
 };
 
@@ -49,6 +50,7 @@ int luaopen_lnetstat_core(lua_State *L)
 	session_register(L);
 	procfd_register(L);
 	watch_register(L);
+	read_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
 	sock_vocab_push(L);

@@ -43,6 +43,7 @@ build = {
       sources = {
         "csrc/core.c",
         "csrc/fs/atomic.c",
+        "csrc/fs/read.c",
         "csrc/nl/attr.c",
         "csrc/nl/dump.c",
         "csrc/nl/pool.c",

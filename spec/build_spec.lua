@@ -42,7 +42,7 @@ describe("C modules", function()
     assert.same({
       "addrs", "attach_owner", "attach_owners", "ifname", "links", "neighs", "netns_list",
       "netns_nsid", "open", "owner_map", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
-      "proc_routes", "proc_sockets", "proc_stats", "release", "route_dump", "route_get",
+      "proc_routes", "proc_sockets", "proc_stats", "read_file", "release", "route_dump", "route_get",
       "sock_diag", "user_names", "watch", "write_atomic",
     }, names)
     for _, name in ipairs(names) do

@@ -169,6 +169,157 @@ describe("hardening", function()
     end)
   end)
 
+  describe("read_file", function()
+    local fifo
+    before_each(function()
+      fifo = tmpdir .. "/fifo"
+      must("rm -f " .. quote(fifo) .. " && mkfifo " .. quote(fifo))
+    end)
+    after_each(function() os.remove(fifo) end)
+
+    -- Each of these read the FIFO (nobody writes to it) with a blocking
+    -- open before: the child is killed by `timeout` then.
+    it("never opens a FIFO a caller names: util, check files, Tstconfig files and targets, name files", function()
+      local def = tmpdir .. "/target.tstconfig"
+      write(def, format("file %s\nproperty x\nassert_defined\n", fifo))
+      local out, rc = child(format([[
+        local fifo, def = %q, %q
+        print(require("lnetstat.util").read_file(fifo))
+        local run = require("lnetstat.check").run({ fifo })
+        print(run.results[1].status, run.results[1].actual)
+        local tst = require "lnetstat.tstconfig"
+        local text, code = tst.run({ fifo })
+        print(code, text:match("ERROR: [^\n]*"))
+        text, code = tst.run({ def })
+        print(code, text:match("ERROR: [^\n]*"))
+        local stdout, _, ncode = require("lnetstat.format").netstat({ "-t" }, { files = { services = fifo } })
+        print(ncode, stdout:match("^Active Internet connections") ~= nil)
+      ]], fifo, def), nil, 15)
+      assert.equal(0, rc, out)
+      local lines = {}
+      for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+      assert.equal(format("nil\t'%s': not a regular file (a FIFO)\t22", fifo), lines[1])
+      assert.equal(format("error\tcannot read: '%s': not a regular file (a FIFO)", fifo), lines[2])
+      assert.equal(format("1\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[3])
+      assert.equal(format("1\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[4])
+      assert.equal("0\ttrue", lines[5])
+    end)
+
+    it("the command says so too: lnetstat check and tstconfig on a FIFO end at once", function()
+      local out, ok = run(format("timeout -s KILL 15 %s %s check %s 2>&1; echo \"rc=$?\"", helpers.LUA,
+        quote(ROOT .. "bin/lnetstat"), quote(fifo)))
+      assert.is_true(ok, out)
+      assert.matches("not a regular file %(a FIFO%)", out)
+      assert.matches("rc=2\n$", out)
+      out = run(format("timeout -s KILL 15 %s %s tstconfig %s 2>&1; echo \"rc=$?\"", helpers.LUA,
+        quote(ROOT .. "bin/lnetstat"), quote(fifo)))
+      assert.matches("not a regular file %(a FIFO%)", out)
+      assert.matches("rc=1\n$", out)
+    end)
+
+    it("refuses devices, sockets and directories without opening them", function()
+      -- in a child with its address space capped: /dev/zero never ends
+      local out, rc = child([[print(require("lnetstat.util").read_file("/dev/zero"))]], "ulimit -v 400000;", 15)
+      assert.equal(0, rc, out)
+      assert.equal("nil\t'/dev/zero': not a regular file (a character device)\t22\n", out)
+      local ok, msg, errno = util.read_file(tmpdir)
+      assert.is_nil(ok)
+      assert.equal(format("'%s': not a regular file (a directory)", tmpdir), msg)
+      assert.equal(21, errno)
+      ok, msg, errno = util.read_file(tmpdir .. "/none")
+      assert.is_nil(ok)
+      assert.equal(format("'%s/none': No such file or directory", tmpdir), msg)
+      assert.equal(2, errno)
+      ok, msg, errno = util.read_file("a\0b")
+      assert.is_nil(ok)
+      assert.matches("path contains a NUL byte", msg)
+      assert.equal(22, errno)
+    end)
+
+    it("reads /proc files (size 0) to their end, and refuses what is longer than the limit", function()
+      local status = assert(util.read_file("/proc/self/status"))
+      assert.matches("\nUid:", status)
+      local ok, msg, errno = util.read_file("/proc/self/status", 16)
+      assert.is_nil(ok)
+      assert.equal("'/proc/self/status': larger than 16 bytes", msg)
+      assert.equal(27, errno)
+      local f = tmpdir .. "/sized"
+      write(f, "0123456789")
+      assert.equal("0123456789", util.read_file(f, 10))
+      write(tmpdir .. "/empty", "")
+      assert.equal("", util.read_file(tmpdir .. "/empty", 0))
+      ok, msg = util.read_file(f, 9)
+      assert.is_nil(ok)
+      assert.equal(format("'%s': larger than 9 bytes", f), msg)
+      -- a sparse file beyond the default limit is refused without reading it
+      local big = tmpdir .. "/big"
+      must("truncate -s 17M " .. quote(big))
+      ok, msg, errno = util.read_file(big)
+      assert.is_nil(ok)
+      assert.equal(format("'%s': larger than %d bytes", big, 16 * 1024 * 1024), msg)
+      assert.equal(27, errno)
+      os.remove(big)
+      assert.has_error(function() util.read_file(f, -1) end,
+        "bad argument #2 to 'read_file' (a size in bytes >= 0 expected, got -1)")
+      assert.has_error(function() util.read_file(nil) end,
+        "bad argument #1 to 'read_file' (string expected, got nil)")
+    end)
+
+    it("a check file or Tstconfig target too big, or a device, is an error, never read", function()
+      local big = tmpdir .. "/big.lua"
+      must("truncate -s 17M " .. quote(big))
+      local def = tmpdir .. "/zero.tstconfig"
+      write(def, format("file /dev/zero\nfile %s\n", big))
+      -- the address space is capped: reading /dev/zero or the big file
+      -- would end in a memory error
+      local out, rc = child(format([[
+        local run = require("lnetstat.check").run({ "/dev/zero", %q }, { memory_limit = 16 })
+        for _, r in ipairs(run.results) do print(r.status, r.actual) end
+        local text = require("lnetstat.tstconfig").run({ %q })
+        for line in text:gmatch("ERROR: [^\n]*") do print(line) end
+      ]], big, def), "ulimit -v 400000;", 15)
+      os.remove(big)
+      assert.equal(0, rc, out)
+      assert.equal(table.concat({
+        "error\tcannot read: '/dev/zero': not a regular file (a character device)",
+        format("error\tcannot read: '%s': larger than 16777216 bytes", big),
+        "ERROR: cannot read file: /dev/zero ('/dev/zero': not a regular file (a character device))",
+        format("ERROR: cannot read file: %s ('%s': larger than 16777216 bytes)", big, big),
+      }, "\n") .. "\n", out)
+    end)
+
+    it("closes every descriptor it opens, refused or read", function()
+      local f = tmpdir .. "/small"
+      write(f, "x")
+      local out, rc = child(format([[
+        local util = require "lnetstat.util"
+        local stat = io.open("/proc/self/stat")
+        local pid = stat:read("*l"):match("^%%d+")
+        stat:close()
+        local function fds()
+          local p = io.popen("ls /proc/" .. pid .. "/fd")
+          local n = #p:read("*a"):gsub("[^\n]", "")
+          p:close()
+          return n
+        end
+        local before = fds()
+        for _ = 1, 200 do
+          assert(util.read_file(%q) == "x")
+          assert(util.read_file(%q, 0) == nil)
+          assert(util.read_file(%q) == nil)
+          assert(util.read_file("/proc/self/stat"))
+        end
+        collectgarbage()
+        collectgarbage()
+        print(before, fds())
+      ]], f, f, fifo), nil, 15)
+      assert.equal(0, rc, out)
+      local before, after = out:match("^(%d+)\t(%d+)\n$")
+      assert.is_truthy(before, out)
+      assert.equal(before, after)
+    end)
+  end)
+
   describe("netns arguments", function()
     local fifo, regular
     before_each(function()

@@ -162,7 +162,8 @@ describe("lnetstat.tstconfig", function()
       assert.equal(1, code)
       assert.same({ tested = 0, passed = 0, failed = 0, errors = 8 }, counts)
       for _, line in ipairs {
-        "ERROR: cannot read file: spec/fixtures/tstconfig/does-not-exist\n\n",
+        "ERROR: cannot read file: spec/fixtures/tstconfig/does-not-exist "
+          .. "('spec/fixtures/tstconfig/does-not-exist': No such file or directory)\n\n",
         "ERROR: not a number: many\n\n", "ERROR: unrecognized syntax: cobol\n\n",
         "ERROR: unrecognized parse mode: csv\n\n", "ERROR: unrecognized duplicates policy: merge\n\n",
         "ERROR: illegal quote char: ab\n\n", "ERROR: not a number: x\n\n",

@@ -51,7 +51,14 @@ local APACHE_HEADER, APACHE_FOOTER, APT_HEADER, APT_FOOTER, INI_HEADER = SECTION
 local split_lines_file, split_lines_command, read_file, exec_argv =
   source.split_lines_file, source.split_lines_command, source.read_file, source.exec_argv
 
+local lutil = require "lnetstat.util"
+
 local M = { _NAME = "lnetstat.tstconfig", TSTCONFIG_VERSION = "0.3" }
+
+--- The largest definition file or `file` target read, in bytes (16 MiB):
+-- a longer one is an ERROR, never read. Neither is ever opened unless it
+-- is a regular file (a FIFO or a device would block or never end).
+M.MAX_FILE_SIZE = lutil.READ_MAX
 
 -- The parts' public functions (render_ss is lnetstat.ss.render).
 M.tokenize, M.regex = parse.tokenize, require("lnetstat.tstconfig.regex").compile
@@ -152,10 +159,10 @@ local function new_test(opts, print)
   function D.file(args)
     reset()
     S.filename = joinargs(args)
-    local text = read_file(S.filename)
+    local text, why = read_file(S.filename, M.MAX_FILE_SIZE)
     if not text then
       T.errors = T.errors + 1
-      err_line("cannot read file: " .. S.filename)
+      err_line("cannot read file: " .. S.filename .. " (" .. tostring(why) .. ")")
       return
     end
     S.lines = split_lines_file(text)
@@ -459,7 +466,7 @@ function M.run(files, opts)
   for _, file in ipairs(files) do
     print("")
     print(format("Reading definition file: %s", file))
-    local text, err = read_file(file)
+    local text, err = read_file(file, M.MAX_FILE_SIZE)
     if not text then
       T.errors = T.errors + 1
       print("ERROR: cannot read file: " .. file .. " (" .. tostring(err) .. ")")

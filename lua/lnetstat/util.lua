@@ -1,9 +1,10 @@
 --- The small helpers every layer shares: argument errors, number checks,
--- "did you mean" suggestions and atomic file writing. One of each, so that
--- every module words and checks things the same way.
+-- "did you mean" suggestions, bounded file reading and atomic file writing.
+-- One of each, so that every module words and checks things the same way.
 -- @module lnetstat.util
-local type, pairs, ipairs, error, select, tonumber = type, pairs, ipairs, error, select, tonumber
-local format, sub, byte = string.format, string.sub, string.byte
+local type, pairs, ipairs, error, select, tonumber, tostring =
+  type, pairs, ipairs, error, select, tonumber, tostring
+local format, sub, byte, find = string.format, string.sub, string.byte, string.find
 local floor, min, huge = math.floor, math.min, math.huge
 local sort = table.sort
 local math_type = rawget(math, "type")
@@ -127,15 +128,31 @@ function M.show(v)
   return "'" .. s .. "'"
 end
 
---- The whole content of the file at path, or nil, message when it cannot
--- be opened or read.
-function M.read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local text = f:read("*a")
-  f:close()
-  if text == nil then return nil, "cannot read " .. path end
-  return text
+--- The most a caller-given file is read to: check files, Tstconfig
+-- definition files and their `file` targets, name files (16 MiB).
+M.READ_MAX = 16 * 1024 * 1024
+
+--- The whole content of the regular file at path, read without ever
+-- blocking and at most max_bytes long (default M.READ_MAX): a FIFO, a
+-- device, a socket or a directory is never opened, and a longer file is
+-- refused rather than read. /proc files (size 0) are read to their end.
+-- Returns the text, or nil, message, errno ("'/tmp/f': not a regular file
+-- (a FIFO)", EINVAL; "'/x': larger than 16777216 bytes", EFBIG; the
+-- open's own error).
+function M.read_file(path, max_bytes)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'read_file' (string expected, got " .. type(path) .. ")", 2)
+  end
+  if max_bytes == nil then
+    max_bytes = M.READ_MAX
+  elseif not M.is_integer(max_bytes) or max_bytes < 0 or max_bytes >= 2 ^ 53 then
+    error("bad argument #2 to 'read_file' (a size in bytes >= 0 expected, got "
+      .. (type(max_bytes) == "number" and tostring(max_bytes) or type(max_bytes)) .. ")", 2)
+  end
+  -- a name that cannot be a path (it comes from a file's text): a failure,
+  -- as open would report it, not an error
+  if find(path, "\0", 1, true) then return nil, M.show(path) .. ": path contains a NUL byte", 22 end
+  return require("lnetstat.core").read_file(path, floor(max_bytes))
 end
 
 --- Writes text to path through a temporary file beside it and a rename, so
