@@ -194,6 +194,69 @@ describe("lnetstat.check", function()
       assert.matches("^t%.lua:1: bad argument #1 to 'where'", r.results[1].actual)
     end)
 
+    it("rejects unknown options, options of the wrong type and a bad netns, at the caller's line", function()
+      local here = debug.getinfo(1, "S").short_src:gsub("%p", "%%%0")
+      local function err_here(f, ...)
+        local ok, msg = pcall(f, ...)   -- the error names this file, the caller
+        assert.is_false(ok)
+        return tostring(msg)
+      end
+      assert.matches("^" .. here .. ":%d+: bad argument #2 to 'run' %(unknown option 'cpu_limt'; "
+        .. "did you mean 'cpu_limit'%?%)$", err_here(function() check.run({}, { cpu_limt = 1 }) end))
+      assert.matches("^" .. here .. ":%d+: bad argument #3 to 'run_string' %(unknown option 'memroy_limit'; "
+        .. "did you mean 'memory_limit'%?%)$",
+        err_here(function() check.run_string("", "x", { memroy_limit = 1 }) end))
+      assert.matches("^" .. here .. ":%d+: bad argument #2 to 'run' %(clock must be a function, got number%)$",
+        err_here(function() check.run({}, { clock = 5 }) end))
+      assert.matches("bad argument #3 to 'run_string' %(sleep must be a function, got string%)$",
+        helpers.err_of(check.run_string, "", "x", { sleep = "1" }))
+      assert.matches("bad argument #2 to 'run' %(data must be a table, got boolean%)$",
+        helpers.err_of(check.run, {}, { data = true }))
+      assert.matches("^" .. here .. ":%d+: bad argument #2 to 'run' %(netns pid must be a positive integer, got 0%)$",
+        err_here(function() check.run({}, { netns = 0 }) end))
+      assert.matches("bad argument #3 to 'run_string' %(netns must be a name, a path or a pid, got ''%)$",
+        helpers.err_of(check.run_string, "", "x", { netns = "" }))
+      assert.matches("bad argument #2 to 'run' %(netns path must be absolute, got 'rel/x'%)$",
+        helpers.err_of(check.run, {}, { netns = "rel/x" }))
+      assert.matches("bad argument #1 to 'run' %(file #2 must be a path, got number%)$",
+        helpers.err_of(check.run, { "a.lua", 5 }))
+      -- run_string's own arguments, named as run_string's
+      assert.matches("^" .. here .. ":%d+: bad argument #1 to 'run_string' %(string expected, got number%)$",
+        err_here(function() check.run_string(5) end))
+      assert.matches("bad argument #2 to 'run_string' %(string expected, got table%)$",
+        helpers.err_of(check.run_string, "", {}))
+      -- the options that exist still pass
+      assert.equal(0, check.run_string("check('a', function() return true end)", "ok.lua",
+        { data = fake.data {}, netns = "web", progress = function() end, defaults = {} }).exit_code)
+    end)
+
+    it("describes a table inside itself, and an error inside the library names the file's line", function()
+      local r = run("local t = {}\nt[1] = t\nexpect(t, '==', 1)\ncheck('after', function() return true end)\n")
+      assert.equal(2, #r.results)
+      assert.equal("fail", r.results[1].status)
+      assert.equal("t.lua:3", r.results[1].source)
+      assert.equal("{<cycle>}", r.results[1].actual)
+      assert.equal("pass", r.results[2].status)
+      -- deep nesting is cut short
+      local deep = run("local t = {}\nlocal c = t\nfor _ = 1, 20 do c.x = {} c = c.x end\nexpect(t, '==', 1)\n")
+      assert.equal(string.rep("{x=", 8) .. "{...}" .. string.rep("}", 8), deep.results[1].actual)
+      -- a stack overflow in a call the file made is at the file's line
+      r = run("check('first', function() return true end)\nlocal function f() return f() + 1 end\nf()\n")
+      assert.equal("error", r.results[2].status)
+      -- (LuaJIT's "stack overflow" has no position at all: no line then)
+      assert.matches(rawget(_G, "jit") and "^t%.lua" or "^t%.lua:2$", r.results[2].source)
+      assert.matches("stack overflow", r.results[2].actual)
+      -- a message that names another file (the library) is not taken for
+      -- the file's: the line is where the file was when it was raised
+      r = run("\nerror('lua/lnetstat/query/base.lua:83: stack overflow', 0)\n")
+      assert.equal("t.lua:2", r.results[1].source)
+      assert.equal("t.lua:2: lua/lnetstat/query/base.lua:83: stack overflow", r.results[1].actual)
+      -- a long name shortened by Lua ("...tail") is still the file's own
+      local long = string.rep("d/", 40) .. "long.lua"
+      r = check.run_string("\n\nlocal x = nil + 1\n", long, { data = fake.data {} })
+      assert.equal(long .. ":3", r.results[1].source)
+    end)
+
     it("passes --netns to every data function", function()
       local _, data = run([[
         interface_up "lo"

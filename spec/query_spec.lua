@@ -356,4 +356,20 @@ describe("lnetstat.query", function()
     assert.equal("wildcard", q.describe(q.wildcard))
     local _ = unpack
   end)
+
+  it("describes a table inside itself and deep nesting in a few steps", function()
+    local t = {}
+    t[1] = t
+    assert.equal("{<cycle>}", q.describe(t))
+    local r = { name = "r" }
+    r.self = r
+    assert.equal("{name=r self=<cycle>}", q.describe(r))
+    -- a table seen twice, not inside itself, is shown twice
+    local shared = { 1 }
+    assert.equal("{{1}, {1}}", q.describe { shared, shared })
+    local deep = {}
+    local c = deep
+    for _ = 1, 1000 do c[1] = {} c = c[1] end
+    assert.equal(string.rep("{", 8) .. "{...}" .. string.rep("}", 8), q.describe(deep))
+  end)
 end)

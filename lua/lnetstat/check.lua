@@ -41,8 +41,9 @@ local util = require "lnetstat.checks.util"
 local sandbox = require "lnetstat.checks.sandbox"
 local cli = require "lnetstat.checks.cli"
 
-local type, ipairs, tostring, tonumber, pcall = type, ipairs, tostring, tonumber, pcall
-local format, concat = string.format, table.concat
+local type, pairs, ipairs, tostring, tonumber, pcall, xpcall, error =
+  type, pairs, ipairs, tostring, tonumber, pcall, xpcall, error
+local format, concat, sub, find = string.format, table.concat, string.sub, string.find
 local argerror, copy, errmsg, describe = util.argerror, util.copy, util.errmsg, util.describe
 local new_run, make_env, load_chunk = sandbox.new_run, sandbox.make_env, sandbox.load_chunk
 local runner = require "lnetstat.checks.runner"
@@ -67,8 +68,21 @@ M.describe_socket = util.describe_socket
 
 -- Loading and running files -------------------------------------------------------
 
+-- The line of the check file named name that an error message starts
+-- with ("name:12: ..."; Lua shortens a long name to ".../tail"), or nil
+-- when the message starts elsewhere: an error raised inside the library
+-- names the library's file, never a line of the check file.
+local function file_line(msg, name)
+  local where, line = tostring(msg):match("^([^\n]-):(%d+): ")
+  if not where then return nil end
+  if where == name or (sub(where, 1, 3) == "..." and #where > 3 and sub(name, -(#where - 3)) == sub(where, 4)) then
+    return tonumber(line)
+  end
+  return nil
+end
+
 local function add_file_error(run, file, msg, stem)
-  local line = tonumber(tostring(msg):match(":(%d+):"))
+  local line = file_line(msg, file)
   run.results[#run.results + 1] = {
     id = (stem or file) .. ".file",
     title = "check file " .. file .. " runs",
@@ -94,6 +108,10 @@ M.CPU_LIMIT = 60
 -- command also caps the address space of the process that runs the file).
 M.MEMORY_LIMIT = 256
 
+-- The largest check file run() reads, in bytes (16 MiB; standard input
+-- too): a longer one is an error result, never read.
+M.MAX_FILE_SIZE = require("lnetstat.util").READ_MAX
+
 -- The longest within/stable/window a check may ask for, in seconds.
 M.MAX_WAIT = util.MAX_WAIT
 
@@ -110,9 +128,28 @@ local HOOK_EVERY = 1000
 -- instruction, so it climbs out to here. One long C call (a pattern that
 -- backtracks for minutes) cannot be interrupted from inside the process:
 -- `lnetstat check` runs every file in a child process with rlimits too.
+-- The error handler of a check file's code: an error positioned inside
+-- the library (a stack overflow in a call the file made) gets the line of
+-- the file's innermost frame in front, so its result points at the file.
+local function at_file_line(chunkname)
+  local name = sub(chunkname, 2)
+  return function(e)
+    if type(e) ~= "string" or file_line(e, name) or not find(e, "^[^\n]-:%d+: ") then return e end
+    for level = 2, 100 do
+      local info = debug.getinfo(level, "Sl")
+      if not info then break end
+      if info.source == chunkname and (info.currentline or 0) > 0 then
+        return format("%s:%d: %s", name, info.currentline, e)
+      end
+    end
+    return e
+  end
+end
+
 local function guarded_pcall(run, fn, chunkname)
   local limit, mem = run.cpu_limit, run.memory_limit
-  if (not limit or limit <= 0) and (not mem or mem <= 0) then return pcall(fn) end
+  local handler = at_file_line(chunkname)
+  if (not limit or limit <= 0) and (not mem or mem <= 0) then return xpcall(fn, handler) end
   local jit = rawget(_G, "jit")
   if jit then jit.off(fn, true) end -- compiled code never calls hooks
   local start = os.clock() - (run.cpu_used or 0)
@@ -136,7 +173,7 @@ local function guarded_pcall(run, fn, chunkname)
     if info and info.source == chunkname then error(run.budget_spent, 0) end
   end
   debug.sethook(hook, "c", HOOK_EVERY)
-  local ok, e = pcall(fn)
+  local ok, e = xpcall(fn, handler)
   if old_hook then
     debug.sethook(old_hook, old_mask, old_count)
   else
@@ -170,7 +207,7 @@ function M.run_source(run, src, name)
   ctx.loading = false
   local load_error = not ok and errmsg(e) or nil
   if load_error then
-    local line = tonumber(tostring(load_error):match(":(%d+):"))
+    local line = file_line(load_error, name)
     runner.add_done(ctx, {
       id = ctx.stem .. ".file", title = "check file " .. name .. " runs", kind = "file", file = name,
       line = line, source = line and format("%s:%d", name, line) or name, status = "error",
@@ -221,6 +258,35 @@ local function limit_of(fname, opts, key, default, unit)
   return v
 end
 
+-- The options run and run_string take, and the type of each (netns: as
+-- the data functions take it).
+local OPTIONS = { data = "table", netns = "netns", sleep = "function", clock = "function",
+  log = "function", defaults = "table", cpu_limit = "number", memory_limit = "number",
+  progress = "function" }
+
+-- Checks the option names and types of run (argument n) or run_string:
+-- an unknown name (a typo would quietly run with the defaults) and a bad
+-- netns are errors at the caller's line, before any file is read.
+local function check_options(fname, n, opts)
+  for k, v in pairs(opts) do
+    local want = OPTIONS[k]
+    if not want then
+      argerror(fname, n, format("unknown option %s%s", type(k) == "string" and format("'%s'", k) or describe(k),
+        util.suggest(k, OPTIONS)), 2)
+    elseif want == "netns" then
+      local ok, options = pcall(require, "lnetstat.options")
+      if ok then
+        local valid, err = pcall(options.netns, fname, n, v)
+        if not valid then error(tostring(err), 3) end
+      end
+    elseif want == "function" and type(v) ~= "function" then
+      argerror(fname, n, format("%s must be a function, got %s", k, type(v)), 2)
+    elseif want == "table" and type(v) ~= "table" then
+      argerror(fname, n, format("%s must be a table, got %s", k, type(v)), 2)
+    end
+  end
+end
+
 local function set_limits(run, fname, opts)
   run.cpu_limit = limit_of(fname, opts, "cpu_limit", M.CPU_LIMIT, "seconds")
   run.memory_limit = limit_of(fname, opts, "memory_limit", M.MEMORY_LIMIT, "MiB")
@@ -268,7 +334,11 @@ end
 function M.run(files, opts)
   if type(files) ~= "table" then argerror("run", 1, "list of files expected, got " .. type(files)) end
   if opts ~= nil and type(opts) ~= "table" then argerror("run", 2, "options table expected, got " .. type(opts)) end
+  for i, file in ipairs(files) do
+    if type(file) ~= "string" then argerror("run", 1, format("file #%d must be a path, got %s", i, type(file))) end
+  end
   opts = copy(opts)
+  check_options("run", 2, opts)
   local run = new_run(opts)
   set_limits(run, "run", opts)
   local t0 = run.clock()
@@ -276,9 +346,16 @@ function M.run(files, opts)
   for _, file in ipairs(files) do
     local src, err
     if file == "-" then
-      src = io.stdin:read("*a")
+      src = io.stdin:read(M.MAX_FILE_SIZE + 1)
+      if src and #src > M.MAX_FILE_SIZE then
+        src, err = nil, format("standard input: larger than %d bytes", M.MAX_FILE_SIZE)
+      end
+      if src == nil and err == nil then src = "" end   -- empty input
     else
-      src, err = read_file(file)
+      -- bounded, and never blocked by a FIFO or a device; a memory error
+      -- while reading is this file's error result too
+      local ok, text, why = pcall(read_file, file, M.MAX_FILE_SIZE)
+      if ok then src, err = text, why else err = errmsg(text) end
     end
     if not src then
       run.files[#run.files + 1] = file
@@ -298,8 +375,11 @@ end
 -- @usage local run = check.run_string('interface_up "lo"', "inline")
 -- print(run.summary.pass, run.summary.fail)
 function M.run_string(src, name, opts)
+  if type(src) ~= "string" then argerror("run_string", 1, "string expected, got " .. type(src)) end
+  if name ~= nil and type(name) ~= "string" then argerror("run_string", 2, "string expected, got " .. type(name)) end
   if opts ~= nil and type(opts) ~= "table" then argerror("run_string", 3, "options table expected") end
   opts = copy(opts)
+  check_options("run_string", 3, opts)
   local run = new_run(opts)
   set_limits(run, "run_string", opts)
   local t0 = run.clock()

@@ -79,28 +79,44 @@ local function describe_value(v)
   return tostring(v)
 end
 
-function describe(spec)
+-- Tables nested deeper than this are shown as "{...}"; a table inside
+-- itself as "<cycle>": a description stays short and never recurses
+-- without end.
+local DESCRIBE_DEPTH = 8
+
+local function describe_in(spec, seen, depth)
   if is_matcher(spec) then return spec.desc end
   local t = type(spec)
   if t == "function" then return "<function>" end
   if t == "table" then
+    if seen[spec] then return "<cycle>" end
+    if depth >= DESCRIBE_DEPTH then return "{...}" end
+    seen[spec] = true
+    local out
     if #spec > 0 then
       local parts = {}
-      for i = 1, #spec do parts[i] = describe(spec[i]) end
-      return "{" .. concat(parts, ", ") .. "}"
+      for i = 1, #spec do parts[i] = describe_in(spec[i], seen, depth + 1) end
+      out = "{" .. concat(parts, ", ") .. "}"
+    else
+      local keys = {}
+      for k in pairs(spec) do keys[#keys + 1] = tostring(k) end
+      sort(keys)
+      local parts = {}
+      for _, k in ipairs(keys) do
+        local v = spec[k]
+        if v == nil then v = spec[tonumber(k)] end
+        parts[#parts + 1] = k .. "=" .. describe_in(v, seen, depth + 1)
+      end
+      out = "{" .. concat(parts, " ") .. "}"
     end
-    local keys = {}
-    for k in pairs(spec) do keys[#keys + 1] = tostring(k) end
-    sort(keys)
-    local parts = {}
-    for _, k in ipairs(keys) do
-      local v = spec[k]
-      if v == nil then v = spec[tonumber(k)] end
-      parts[#parts + 1] = k .. "=" .. describe(v)
-    end
-    return "{" .. concat(parts, " ") .. "}"
+    seen[spec] = nil
+    return out
   end
   return describe_value(spec)
+end
+
+function describe(spec)
+  return describe_in(spec, {}, 0)
 end
 --- The text of an expectation, as check results show it.
 -- @function describe
