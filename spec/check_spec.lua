@@ -1180,6 +1180,31 @@ print(len(fams), len(st.samples), st.samples[4].labels["title"].count("\n"))
       assert.matches("%-%-cpu%-limit needs a number of seconds", err)
     end)
 
+    it("a bad --netns, --cpu-limit or --memory-limit is a usage error, before any file runs", function()
+      local f = write("fine.lua", "interface_up 'lo'\n")
+      for _, case in ipairs {
+        { { f, "--netns", "0" }, "^lnetstat check: %-%-netns: netns pid must be a positive integer, got 0\n" },
+        { { f, "--netns", "rel/x" }, "^lnetstat check: %-%-netns: netns path must be absolute, got 'rel/x'\n" },
+        { { f, "--netns", "" }, "^lnetstat check: %-%-netns: netns must be a name, a path or a pid, got ''\n" },
+        { { f, "--netns", "99999999999999999999" }, "^lnetstat check: %-%-netns: netns pid must be a positive" },
+        { { f, "--cpu-limit", "1e30" }, "^lnetstat check: %-%-cpu%-limit needs a number of seconds %(0: no limit, "
+          .. "at most 86400%)\n" },
+        { { f, "--memory-limit", "1e30" }, "^lnetstat check: %-%-memory%-limit needs a number of MiB %(0: no limit, "
+          .. "at most 1048576%)\n" },
+      } do
+        local code, out, err = main(case[1])
+        assert.equal(2, code)
+        assert.equal("", out)
+        assert.matches(case[2], err)
+      end
+      -- the largest budgets are taken, and the child gets no rlimit it cannot express
+      local child = require "lnetstat.checks.child"
+      local cmd = child.command { file = f, cpu_limit = 86400, memory_limit = 1048576 }
+      assert.matches("ulimit %-t 86401;", cmd)
+      cmd = child.command { file = f, cpu_limit = 1e30, memory_limit = 1e30 }
+      assert.is_nil(cmd:find("ulimit", 1, true))
+    end)
+
     it("--within and --every set default retries; --netns reaches the data functions", function()
       local f = write("retry.lua", "interface_up 'eth1'\n")
       local out, err = sink(), sink()

@@ -108,6 +108,37 @@ describe("lnetstat command", function()
     assert.are.equal(2, code)
   end)
 
+  it("refuses a bad --netns or -c interval with a usage error, never a traceback", function()
+    for _, case in ipairs {
+      { "-t --netns ''", "lnetstat: %-%-netns: netns must be a name, a path or a pid, got ''" },
+      { "-t --netns 0", "lnetstat: %-%-netns: netns pid must be a positive integer, got 0" },
+      { "-t --netns rel/x", "lnetstat: %-%-netns: netns path must be absolute, got 'rel/x'" },
+      { "-t --netns 99999999999999999999", "lnetstat: %-%-netns: netns pid must be a positive integer" },
+      { "-r --netns 0", "lnetstat: %-%-netns: netns pid must be a positive integer, got 0" },
+      { "-i --json --netns 0", "lnetstat: %-%-netns: netns pid must be a positive integer, got 0" },
+      { "-t --continuous=99999999999999999999", "lnetstat: %-c needs a whole number of seconds from 1 to 86400, "
+        .. "got 1e%+20" },
+      { "-c0 -t", "lnetstat: %-c needs a whole number of seconds from 1 to 86400, got 0" },
+      { "-tc86401", "lnetstat: %-c needs a whole number of seconds from 1 to 86400, got 86401" },
+    } do
+      -- killed after 15 s: a regression that loops must not hang the suite
+      local out, code = run_rc("timeout -s KILL 15 " .. LNETSTAT .. " " .. case[1] .. " 2>&1")
+      assert.are.equal(2, code, case[1] .. ": " .. out)
+      assert.matches("^" .. case[2], out)
+      assert.matches("\nTry 'lnetstat %-%-help' for more information%.\n$", out)
+      assert.is_nil(out:find("traceback", 1, true), out)
+    end
+    -- the library's netstat(): netstat's usage code for argv, an error for opts
+    local fmt = require "lnetstat.format"
+    local out, err, code = fmt.netstat({ "-t", "--netns", "rel/x" })
+    assert.are.same({ "", "lnetstat: --netns: netns path must be absolute, got 'rel/x'\n", 3 }, { out, err, code })
+    assert.matches("bad argument #2 to 'netstat' %(netns must be a name, a path or a pid, got ''%)",
+      helpers.err_of(fmt.netstat, { "-t" }, { netns = "" }))
+    local run = require "lnetstat.netstat.run"
+    assert.matches("bad argument #1 to 'collect' %(netns pid must be a positive integer, got 0%)",
+      helpers.err_of(run.collect, { netns = 0, interfaces = true }))
+  end)
+
   it("takes long options in full only, and names what an abbreviation could be", function()
     local err, code = run_rc(LNETSTAT .. " --num 2>&1")
     assert.are.equal(2, code)

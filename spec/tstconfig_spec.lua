@@ -389,6 +389,45 @@ describe("lnetstat.tstconfig", function()
       assert.matches("No definition file provided%.", o2.text())
       assert.equal(0, tstconfig.main({ "-h" }, { stdout = sink(), stderr = err }))
     end)
+
+    it("a bad --netns is a usage error before any file is read", function()
+      for _, case in ipairs {
+        { "0", "netns pid must be a positive integer, got 0" },
+        { "rel/x", "netns path must be absolute, got 'rel/x'" },
+        { "99999999999999999999", "netns pid must be a positive integer, got 1e%+20" },
+      } do
+        local out, err = sink(), sink()
+        assert.equal(2, tstconfig.main({ FIX .. "sshd.tstconfig", "--netns", case[1] }, { stdout = out, stderr = err }))
+        assert.equal("", out.text())
+        assert.matches("^lnetstat tstconfig: %-%-netns: " .. case[2] .. "\n", err.text())
+      end
+    end)
+  end)
+
+  describe("run()", function()
+    it("rejects unknown options, values of the wrong type and a bad netns, at the caller's line", function()
+      local here = debug.getinfo(1, "S").short_src:gsub("%p", "%%%0")
+      local function err_here(f)
+        local ok, msg = pcall(f)
+        assert.is_false(ok)
+        return tostring(msg)
+      end
+      assert.matches("^" .. here .. ":%d+: bad argument #2 to 'run' %(unknown option 'exec_comands'; "
+        .. "did you mean 'exec_commands'%?%)$", err_here(function() tstconfig.run({}, { exec_comands = true }) end))
+      assert.matches("^" .. here .. ":%d+: bad argument #2 to 'run' %(netns pid must be a positive integer, got 0%)$",
+        err_here(function() tstconfig.run({}, { netns = 0 }) end))
+      assert.matches("bad argument #2 to 'run' %(netns must be a name, a path or a pid, got ''%)$",
+        helpers.err_of(tstconfig.run, {}, { netns = "" }))
+      assert.matches("bad argument #2 to 'run' %(strict must be a boolean, got string%)$",
+        helpers.err_of(tstconfig.run, {}, { strict = "yes" }))
+      assert.matches("bad argument #2 to 'run' %(exec must be a function, got number%)$",
+        helpers.err_of(tstconfig.run, {}, { exec = 1 }))
+      assert.matches("bad argument #1 to 'run' %(file #1 must be a path, got boolean%)$",
+        helpers.err_of(tstconfig.run, { true }))
+      local _, code = tstconfig.run({ FIX .. "sshd.tstconfig" }, { exit_zero = true, strict = false, netns = "web",
+        exec_commands = false })
+      assert.equal(0, code)
+    end)
   end)
 
   -- Live: lnetstat's own netstat rendering of a private namespace --------------------

@@ -15,8 +15,8 @@
 --   if not args then return code end    -- help printed (0) or usage error shown (2)
 --
 -- @module lnetstat.cliargs
-local type, ipairs, tostring, error, setmetatable, require =
-  type, ipairs, tostring, error, setmetatable, require
+local type, ipairs, tostring, error, setmetatable, require, pcall =
+  type, ipairs, tostring, error, setmetatable, require, pcall
 
 local M = {}
 
@@ -68,6 +68,18 @@ end
 -- (lnetstat.options.netns_arg: the one place that decides).
 function M.netns(value)
   return require("lnetstat.options").netns_arg(value)
+end
+
+--- A --netns value checked as every data function checks it: the value
+-- (as M.netns gives it), or nil and a usage message ("--netns: netns pid
+-- must be a positive integer, got 0") before anything is read. nil (no
+-- --netns) is the caller's own namespace.
+function M.check_netns(value)
+  if value == nil then return nil end
+  local v = M.netns(value)
+  local ok, err = pcall(require("lnetstat.options").netns, "--netns", 1, v)
+  if ok then return v end
+  return nil, "--netns: " .. (tostring(err):match("^bad argument #%d+ to '[^']*' %((.*)%)$") or tostring(err))
 end
 
 --- argparse's usage error worded as the rest of the command words it:

@@ -34,8 +34,8 @@
 -- patterns are matched by lnetstat.tstconfig.regex, which refuses (ERROR,
 -- counted) the few Java constructs it does not implement.
 -- @module lnetstat.tstconfig
-local type, ipairs, tostring, tonumber, pcall, require, error, format, sub, find =
-  type, ipairs, tostring, tonumber, pcall, require, error, string.format, string.sub, string.find
+local type, pairs, ipairs, tostring, tonumber, pcall, require, error, format, sub, find =
+  type, pairs, ipairs, tostring, tonumber, pcall, require, error, string.format, string.sub, string.find
 local lower, concat, insert, remove =
   string.lower, table.concat, table.insert, table.remove
 local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
@@ -442,6 +442,29 @@ local function run_definition(T, text)
   end
 end
 
+-- The options of run, and what each must be.
+local RUN_OPTIONS = { exec_commands = "boolean", netns = "netns", strict = "boolean", exit_zero = "boolean",
+  netstat = "function", ss = "function", exec = "function", data = "table" }
+
+-- run's options, checked before any file is read: an unknown name (a
+-- typo would quietly run without the behaviour asked for), a value of the
+-- wrong type, a netns the data functions would refuse.
+local function check_options(opts)
+  local options = require "lnetstat.options"
+  opts = options.check("run", opts, RUN_OPTIONS, 2)
+  for k, v in pairs(opts) do
+    local want = RUN_OPTIONS[k]
+    if want == "netns" then
+      options.netns("run", 2, v)
+    elseif want == "boolean" then
+      options.boolean("run", 2, k, v)
+    elseif type(v) ~= want then
+      lutil.argerror("run", 2, format("%s must be a %s, got %s", k, want, type(v)))
+    end
+  end
+  return opts
+end
+
 --- Runs definition files.
 -- @tparam table files paths
 -- @tparam[opt] table opts exec_commands, netns, strict, exit_zero,
@@ -455,10 +478,15 @@ function M.run(files, opts)
   if type(files) ~= "table" then
     error(format("bad argument #1 to 'run' (list of files expected, got %s)", type(files)), 2)
   end
+  for i, file in ipairs(files) do
+    if type(file) ~= "string" then
+      error(format("bad argument #1 to 'run' (file #%d must be a path, got %s)", i, type(file)), 2)
+    end
+  end
   if opts ~= nil and type(opts) ~= "table" then
     error(format("bad argument #2 to 'run' (options table expected, got %s)", type(opts)), 2)
   end
-  opts = opts or {}
+  opts = lutil.validate(check_options, opts)
   local out = {}
   local function print(s) out[#out + 1] = s end
   print(format("Tstconfig %s (lnetstat)", M.TSTCONFIG_VERSION))
@@ -531,10 +559,15 @@ function M.main(argv, opts)
     stderr:write("lnetstat tstconfig: --netns needs a value\n", USAGE)
     return cliargs.USAGE
   end
+  local netns, netns_err = cliargs.check_netns(a.netns)
+  if netns_err then
+    stderr:write("lnetstat tstconfig: ", netns_err, "\n", USAGE)
+    return cliargs.USAGE
+  end
   local files = a.files
   local run_opts = { netstat = opts.netstat, ss = opts.ss, exec = opts.exec, data = opts.data,
     exit_zero = a.exit_zero, exec_commands = a.exec_commands, strict = a.strict,
-    netns = cliargs.netns(a.netns) }
+    netns = netns }
   if #files == 0 then
     stdout:write(format("Tstconfig %s (lnetstat)\nNo definition file provided.\nCommand line syntax:\n"
       .. "tstconfig [DEFINITION_FILE]...\n", M.TSTCONFIG_VERSION))

@@ -17,6 +17,8 @@ local STATUS = "--lnetstat-check-status:"
 local EXIT_MEMORY, EXIT_ERROR = 3, 4
 -- Address space the interpreter and the C module need besides the heap.
 local MEMORY_HEADROOM = 64
+-- The largest rlimit value written (seconds, KiB).
+local RLIMIT_MAX = 2 ^ 31
 
 -- Plain data (strings, numbers, booleans, nested tables) as Lua source.
 local function serialize(v, out)
@@ -97,13 +99,15 @@ function M.command(params)
   local code = format("package.path=%q;package.cpath=%q;require('lnetstat.checks.child').main(%s)",
     package.path, package.cpath, M.serialize(params))
   local limits = {}
-  if params.cpu_limit and params.cpu_limit > 0 then
+  local cpu, mem = params.cpu_limit, params.memory_limit
+  -- a budget beyond what an rlimit takes (2^31 seconds or KiB) is no limit
+  if type(cpu) == "number" and cpu > 0 and cpu < RLIMIT_MAX then
     -- the in-process hook stops the file at its limit; the rlimit is
     -- the backstop for what a hook cannot interrupt
-    limits[#limits + 1] = format("ulimit -t %d", ceil(params.cpu_limit) + 1)
+    limits[#limits + 1] = format("ulimit -t %d", ceil(cpu) + 1)
   end
-  if params.memory_limit and params.memory_limit > 0 then
-    limits[#limits + 1] = format("ulimit -v %d", floor((params.memory_limit + MEMORY_HEADROOM) * 1024))
+  if type(mem) == "number" and mem > 0 and (mem + MEMORY_HEADROOM) * 1024 < RLIMIT_MAX then
+    limits[#limits + 1] = format("ulimit -v %d", floor((mem + MEMORY_HEADROOM) * 1024))
   end
   limits[#limits + 1] = format("exec %s -e %s", shell_quote(params.interpreter or interpreter()), shell_quote(code))
   return format("(%s); echo %s$?", concat(limits, "; "), STATUS)

@@ -23,8 +23,10 @@ usage: lnetstat check FILE... [--format human|tap|junit|json|prometheus]
   --within S       retry failing checks for up to S seconds (default: no retry;
                    at most 3600)
   --every S        seconds between retries (default 1; more than 0)
-  --cpu-limit S    CPU seconds a check file may use (default 60; 0: no limit)
-  --memory-limit M MiB of memory a check file may use (default 256; 0: no limit)
+  --cpu-limit S    CPU seconds a check file may use (default 60; 0: no limit;
+                   at most 86400)
+  --memory-limit M MiB of memory a check file may use (default 256; 0: no limit;
+                   at most 1048576)
   --init           write a check file for this host (its listeners with their
                    programs and users, default route, interfaces that are up)
                    to stdout or --output, to edit and commit
@@ -36,14 +38,16 @@ budget exceeded) or a usage error.
 ]]
 
 local MAX_WAIT = 3600
+-- The largest budgets the command takes: a day of CPU, 1 TiB of memory
+-- (what the rlimits of the child can express, with room to spare).
+local MAX_CPU, MAX_MEMORY = 86400, 1048576
 
-local function seconds(name, lo_open, max)
+local function seconds(name, lo_open, max, no_limit)
   return function(v)
     local n = tonumber(v)
-    if not lutil.is_finite(n) or n < 0 or (lo_open and n == 0) or (max and n > max) then
-      return nil, format("%s needs a number of seconds%s", name,
-        lo_open and format(" (more than 0, at most %d)", max) or max and format(" (at most %d)", max)
-        or " (0: no limit)")
+    if not lutil.is_finite(n) or n < 0 or (lo_open and n == 0) or n > max then
+      return nil, format("%s needs a number of seconds (%s, at most %d)", name,
+        lo_open and "more than 0" or no_limit and "0: no limit" or "0 or more", max)
     end
     return n
   end
@@ -51,7 +55,9 @@ end
 
 local function mebibytes(v)
   local n = tonumber(v)
-  if not lutil.is_finite(n) or n < 0 then return nil, "--memory-limit needs a number of MiB (0: no limit)" end
+  if not lutil.is_finite(n) or n < 0 or n > MAX_MEMORY then
+    return nil, format("--memory-limit needs a number of MiB (0: no limit, at most %d)", MAX_MEMORY)
+  end
   return n
 end
 
@@ -65,7 +71,7 @@ local function parser()
   p:option("-o --output")
   p:option("--within"):convert(seconds("--within", false, MAX_WAIT))
   p:option("--every"):convert(seconds("--every", true, MAX_WAIT))
-  p:option("--cpu-limit"):convert(seconds("--cpu-limit"))
+  p:option("--cpu-limit"):convert(seconds("--cpu-limit", false, MAX_CPU, true))
   p:option("--memory-limit"):convert(mebibytes)
   p:flag("--init")
   return p
@@ -113,7 +119,11 @@ function M.main(check, argv, opts)
     stderr:write("lnetstat check: unknown format '", fmt, "' (", concat(check.FORMATS, ", "), ")\n")
     return cliargs.ERROR
   end
-  local netns = cliargs.netns(a.netns)
+  local netns, netns_err = cliargs.check_netns(a.netns)
+  if netns_err then
+    stderr:write("lnetstat check: ", netns_err, "\n", USAGE)
+    return cliargs.ERROR
+  end
   local output = a.output
   -- text to --output (atomically) or stdout; code, or ERROR when it cannot be written
   local function emit(text, code)

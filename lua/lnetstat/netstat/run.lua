@@ -42,7 +42,8 @@ M.FILES = {
   hosts = "/etc/hosts", networks = "/etc/networks",
 }
 
-local read_file = require("lnetstat.util").read_file
+local lutil = require "lnetstat.util"
+local read_file = lutil.read_file
 
 --- A name table (lnetstat.netstat.names) over the name files a view needs:
 -- needs = {ports = bool, hosts = bool} (services and protocols; hosts and
@@ -107,6 +108,44 @@ local function call_opts(options, netns, streamed)
   return out
 end
 
+-- The netns a view reads (opts.netns, else the --netns of the flags),
+-- checked up front as every data function checks it: a bad one is an
+-- error naming fname at the caller's line, never one from inside a data
+-- call.
+local function view_netns(fname, flags, opts)
+  local netns, n = opts.netns, 2
+  if netns == nil then netns, n = flags.netns, 1 end
+  if netns ~= nil then
+    lutil.validate(function() require("lnetstat.options").netns(fname, n, netns) end)
+  end
+  return netns
+end
+
+--- The longest -c interval, in seconds (a day).
+M.MAX_INTERVAL = 86400
+
+--- Checks what the command's flags ask for beyond their grammar: a --netns
+-- the data functions take, a -c interval of 1 to M.MAX_INTERVAL whole
+-- seconds (-c0 would spin). Returns true, or nil and a usage message.
+function M.check_flags(flags)
+  need_table("check_flags", 1, flags)
+  if flags.continuous and not flags.statistics then
+    local iv = flags.interval
+    if not lutil.is_integer(iv) or iv < 1 or iv > M.MAX_INTERVAL then
+      return nil, sformat("lnetstat: -c needs a whole number of seconds from 1 to %d, got %s",
+        M.MAX_INTERVAL, type(iv) == "number" and lutil.number_text(iv) or tostring(iv))
+    end
+  end
+  if flags.netns ~= nil then
+    local ok, err = pcall(require("lnetstat.options").netns, "--netns", 1, flags.netns)
+    if not ok then
+      return nil, "lnetstat: --netns: " .. (tostring(err):match("^bad argument #%d+ to '[^']*' %((.*)%)$")
+        or tostring(err))
+    end
+  end
+  return true
+end
+
 -- Gathering -----------------------------------------------------------------------
 
 --- Reads what a view needs from the kernel: a table with sockets,
@@ -116,9 +155,9 @@ function M.collect(flags, opts)
   need_table("collect", 1, flags)
   need_opts("collect", 2, opts)
   opts = opts or {}
+  local netns = view_netns("collect", flags, opts)
   local p = plan_mod.new(flags)
   local ns = opts.lnetstat or require "lnetstat"
-  local netns = opts.netns or flags.netns
   local data = {}
   for _, what in ipairs { "stats", "routes", "interfaces", "sockets", "groups" } do
     if p[what] then
@@ -182,6 +221,7 @@ function M.socket_view(flags, opts)
   need_table("socket_view", 1, flags)
   need_opts("socket_view", 2, opts)
   opts = opts or {}
+  local netns = view_netns("socket_view", flags, opts)
   local p = plan_mod.new(flags)
   local shown, inet_view, unix_view = p.shown, p.inet_view, p.unix_view
   local data = opts.data or {}
@@ -204,7 +244,6 @@ function M.socket_view(flags, opts)
   local ropts = M.text_opts(p, opts)
   local c = inet_context(shown, ropts)
   local unix_list, saw_owner = {}, false
-  local netns = opts.netns or flags.netns
   if inet_view then emit(inet_header(shown)) end
   if data.sockets then
     local list = data.sockets
@@ -297,12 +336,13 @@ function M.route_view(flags, opts)
   need_table("route_view", 1, flags)
   need_opts("route_view", 2, opts)
   opts = opts or {}
+  local netns = view_netns("route_view", flags, opts)
   local p = plan_mod.new(flags)
   local write = opts.write
   if write and p.routes_text then
     -- -r -6: one list, of the fields its lines show
     local ns = opts.lnetstat or require "lnetstat"
-    local list, err, errno = ns.routes(call_opts(p.routes_text, opts.netns or flags.netns, true))
+    local list, err, errno = ns.routes(call_opts(p.routes_text, netns, true))
     if not list then return nil, err, errno end
     return M.render(flags, { routes = list }, opts)
   end
@@ -315,7 +355,7 @@ function M.route_view(flags, opts)
   local ctx = route_context(flags, M.text_opts(p, opts))
   local route_line = text_module("routes").route_line   -- per route: no wrapper
   local out, n = { routes_header(ctx) }, 1
-  local count, err, errno = ns.each_route(call_opts(p.each_route, opts.netns or flags.netns, true),
+  local count, err, errno = ns.each_route(call_opts(p.each_route, netns, true),
     function(r)
       local line = route_line(r, ctx)
       if line then
@@ -383,6 +423,12 @@ function M.netstat(argv, opts)
   opts = opts or {}
   local flags, msg, code = flags_mod.parse_args(argv)
   if not flags then return "", msg .. "\n", code end
+  if opts.netns ~= nil then view_netns("netstat", flags, opts) end
+  -- a bad --netns in argv is a usage error, as netstat's own are
+  if flags.netns ~= nil then
+    local ok, why = M.check_flags({ netns = flags.netns })
+    if not ok then return "", why .. "\n", 3 end
+  end
   if flags.help or flags.version then
     return "", "lnetstat: -h and -V are not netstat views\n", 3
   end
@@ -498,6 +544,11 @@ end
 function M.command(flags, opts)
   need_table("command", 1, flags)
   opts = opts or {}
+  local fine, why = M.check_flags(flags)
+  if not fine then
+    io.stderr:write(why, "\n", "Try 'lnetstat --help' for more information.\n")
+    return cliargs.USAGE
+  end
   if flags.netns == "all" and not flags.json then return command_all(flags, opts) end
   -- netstat -s prints once whatever -c says
   local continuous = flags.continuous and not flags.statistics
