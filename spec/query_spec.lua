@@ -180,6 +180,11 @@ describe("lnetstat.query", function()
       assert.matches("bad argument #1 to 'cidr'", err_of(q.cidr, "2001:db8::/129"))
       assert.matches("bad argument #1 to 'cidr'", err_of(q.cidr))
       assert.matches("bad argument #1 to 'cidr'", err_of(q.cidr, 42))
+      -- prefixes are plain decimal, as the data functions read them
+      assert.matches("bad argument #1 to 'cidr' %(malformed CIDR '10.0.0.0/08'", err_of(q.cidr, "10.0.0.0/08"))
+      assert.matches("bad argument #1 to 'cidr'", err_of(q.cidr, "10.0.0.0/+8"))
+      assert.matches("bad argument #2 to 'in_cidr'", err_of(q.in_cidr, "10.0.0.1", "10.0.0.0/008"))
+      assert.is_true(q.in_cidr("10.0.0.1", "0.0.0.0/0"))
     end)
 
     it("loopback covers 127/8, ::1 and ::ffff:127/104", function()

@@ -43,7 +43,7 @@ end
 --   protocol; list.partial: what is missing and why), or nil, message, errno
 -- @usage local ns = require "lnetstat"
 -- for _, s in ipairs(assert(ns.sockets { proto = "tcp", state = "LISTEN" })) do
---   print(s.local_addr, s.local_port, s.processes and s.processes[1] and s.processes[1].name)
+--   print(s.local_addr, s.local_port, s.processes and s.processes[1] and s.processes[1].program)
 -- end
 M.sockets = lazy("lnetstat.source.sockets", "sockets")
 

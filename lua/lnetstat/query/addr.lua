@@ -141,6 +141,10 @@ end
 local function parse_cidr(text)
   if type(text) ~= "string" then return nil, "string expected, got " .. type(text) end
   local addr, len = text:match("^(.-)/(%d+)$")
+  -- plain decimal, as the C core reads prefixes: "/08" is refused there too
+  if len and #len > 1 and sub(len, 1, 1) == "0" then
+    return nil, format("malformed CIDR '%s' (prefix with a leading zero)", text)
+  end
   if not addr then
     if find(text, "/", 1, true) then return nil, format("malformed CIDR '%s'", text) end
     addr = text
