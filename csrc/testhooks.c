@@ -220,7 +220,48 @@ static int l_unshare_net(lua_State *L)
 	return 1;
 }
 
+/* with_alloc_limit(n, fn, ...) -> true, fn's results | false, error:
+ * calls fn(...) with the Lua state's allocator failing every allocation
+ * or growth after the first n (frees and shrinks always succeed), then
+ * puts the allocator back. Lets the specs raise a memory error at each
+ * allocation of a call in turn, and check that none leaks a resource. */
+struct alloc_limit {
+	lua_Alloc f;
+	void *ud;
+	lua_Integer left;
+};
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct alloc_limit *a = (struct alloc_limit *)ud;
+
+	if (nsize > 0 && (ptr == NULL || nsize > osize)) {
+		if (a->left <= 0)
+			return NULL;
+		a->left--;
+	}
+	return a->f(a->ud, ptr, osize, nsize);
+}
+
+static int l_with_alloc_limit(lua_State *L)
+{
+	struct alloc_limit a;
+	int status;
+
+	a.left = luaL_checkinteger(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	a.f = lua_getallocf(L, &a.ud);
+	lua_setallocf(L, limited_alloc, &a);
+	status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+	lua_setallocf(L, a.f, a.ud);
+	luaL_checkstack(L, 1, NULL);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_insert(L, 2);
+	return lua_gettop(L) - 1;
+}
+
 static const luaL_Reg testhook_funcs[] = {
+	{"_with_alloc_limit", l_with_alloc_limit},
 	{"_in_fork", l_in_fork},
 	{"_unshare_net", l_unshare_net},
 	{"_in_thread", l_in_thread},

@@ -56,7 +56,7 @@ describe("C modules", function()
       "_addr_ntop", "_decode_diag", "_decode_rtnl", "_in_fork", "_in_thread", "_parse_if_inet6", "_parse_igmp",
       "_parse_igmp6",
       "_parse_proc", "_parse_proc_arp", "_parse_proc_dev", "_parse_proc_routes",
-      "_parse_snmp", "_parse_snmp6", "_parse_sockstat", "_unshare_net",
+      "_parse_snmp", "_parse_snmp6", "_parse_sockstat", "_unshare_net", "_with_alloc_limit",
     }, functions(hooks))
     assert.equal(core._VERSION, hooks._VERSION)
   end)

@@ -122,7 +122,7 @@ static ssize_t recv_bounded(struct nlsock *ns, int flags, char **data)
 	struct sockaddr_nl from[2];
 	struct iovec iov[2];
 	struct mmsghdr mm[2];
-	int fd = mnl_socket_get_fd(ns->nl), nowait = (flags & MSG_DONTWAIT) != 0;
+	int fd, nowait = (flags & MSG_DONTWAIT) != 0;
 	int got, i, verdict[2], err;
 
 	if (ns->queued > 0) {
@@ -139,6 +139,7 @@ static ssize_t recv_bounded(struct nlsock *ns, int flags, char **data)
 	}
 	if ((err = nlsock_reserve(ns, NL_BOUNDED_BUFFER)) != 0)
 		return err;
+	fd = mnl_socket_get_fd(ns->nl);
 	for (;;) {
 		memset(mm, 0, sizeof(mm));
 		for (i = 0; i < 2; i++) {
@@ -176,8 +177,8 @@ static ssize_t recv_bounded(struct nlsock *ns, int flags, char **data)
 
 /* Receives one datagram whole; *data points to it, inside ns's buffer,
  * until the next receive. flags: 0 or MSG_DONTWAIT (then -EAGAIN when none
- * is queued). Returns its length or a negative errno; 0 means the socket
- * was closed. */
+ * is queued). Returns its length or a negative errno (-EBADF when ns was
+ * closed); 0 means the kernel's end was closed. */
 ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 {
 	struct sockaddr_nl from;
@@ -186,6 +187,8 @@ ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 	ssize_t len;
 	int fd, err, nowait = (flags & MSG_DONTWAIT) != 0;
 
+	if (ns->nl == NULL)
+		return -EBADF;
 	if (ns->bounded)
 		return recv_bounded(ns, flags, data);
 	fd = mnl_socket_get_fd(ns->nl);
@@ -229,18 +232,55 @@ static void answer_read(struct nlsock *ns)
 	ns->clean = ns->queued == 0 && ns->queued_err == 0;
 }
 
+/* Reads away what is left of the answer to the last request, which
+ * stopped before its end (an error, or a Lua error raised while a callback
+ * ran), up to that answer's NLMSG_DONE or error; never waits. The kernel
+ * refuses a new dump on a socket whose dump still runs (EBUSY), and builds
+ * the next part of a dump while the previous one is read, so what is left
+ * is there to read (doc/kernel-notes.md §1). */
+static void drain_answer(struct nlsock *ns)
+{
+	for (;;) {
+		char *datagram;
+		ssize_t len = nlsock_recv(ns, MSG_DONTWAIT, &datagram);
+		const struct nlmsghdr *nlh;
+		size_t remaining;
+
+		if (len == -EMSGSIZE || len == -ENOBUFS)
+			continue;   /* that datagram is gone: the answer goes on */
+		if (len <= 0)
+			return;     /* nothing more queued, or the socket failed */
+		nlh = (const struct nlmsghdr *)datagram;
+		remaining = (size_t)len;
+		for (; nl_msg_fits(nlh, remaining); nlh = nl_msg_next(nlh, &remaining)) {
+			if (nlh->nlmsg_seq == ns->seq &&
+			    (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
+				return;
+		}
+	}
+}
+
 /* Sends req (its nlmsg_seq and nlmsg_pid are set here) and hands every reply
  * message to cb until NLMSG_DONE, an error, or — for a request without
  * NLM_F_DUMP — the first answer. Returns 0 or a negative errno; the errno
- * carried inside NLMSG_DONE is returned too, not ignored. */
+ * carried inside NLMSG_DONE is returned too, not ignored. -EBADF: ns is
+ * closed; -ECANCELED: Lua code that a callback ran (a finalizer, a
+ * metamethod) closed ns or sent another request on it, and the answer
+ * cannot be read on. */
 int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		      void *data, struct nl_result *res)
 {
 	int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	int stop_err = 0;
+	unsigned int seq;
 
 	memset(res, 0, sizeof(*res));
-	req->nlmsg_seq = ++ns->seq;
+	if (ns->nl == NULL)
+		return -EBADF;
+	if (!ns->clean)
+		drain_answer(ns);
+	seq = ++ns->seq;
+	req->nlmsg_seq = seq;
 	req->nlmsg_pid = 0;
 	/* Clean again only once the whole answer is read: a socket left in
 	 * the middle of a dump (an error, a Lua error raised from a callback)
@@ -262,7 +302,7 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		nlh = (const struct nlmsghdr *)datagram;
 		remaining = (size_t)len;
 		for (; nl_msg_fits(nlh, remaining); nlh = nl_msg_next(nlh, &remaining)) {
-			if (nlh->nlmsg_seq != ns->seq)
+			if (nlh->nlmsg_seq != seq)
 				continue;   /* stale answer to an earlier request */
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				res->interrupted = 1;
@@ -299,6 +339,11 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 				int r = cb(nlh, data);
 
 				res->messages++;
+				/* the datagram may be gone: never read on */
+				if (ns->nl == NULL || ns->seq != seq) {
+					ns->clean = 0;
+					return -ECANCELED;
+				}
 				if (r < 0)
 					stop_err = r;
 			}

@@ -55,9 +55,25 @@ static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, siz
 /* nl/session.c */
 /* The file names under /proc/net, indexed by enum proc_file. */
 extern const char *const proc_file_names[PROC_COUNT];
+/* The open session at idx; raises when it is closed, or busy: Lua code
+ * (a sink, a finalizer) runs inside another call reading it. */
 struct session *check_session(lua_State *L, int idx);
 void session_close(struct session *s);
 void session_register(lua_State *L);
+/* A call that runs Lua code while it reads s holds it for that time (then
+ * check_session refuses s, and close() only asks for the close), and
+ * releases it when nothing of s is in use any more; session_release
+ * closes it then if close() was asked for meanwhile (idx: where its
+ * userdata is) and returns 1. The hold must be released on every path:
+ * the Lua code runs under lua_pcall. */
+void session_hold(struct session *s);
+int session_release(lua_State *L, int idx, struct session *s);
+/* Calls the sink function below the record on top of the stack with that
+ * record, holding the session at stack index 1 meanwhile (when index 1
+ * holds a session). An error the sink raises is raised again once the
+ * session is released; a close the sink asked for happens then, and stops
+ * the call with an error. */
+void session_call_sink(lua_State *L);
 
 /* nl/attr.c: tb[type] = the last attribute of each type below size (the
  * caller zeroes tb); other types are ignored, and the first attribute that

@@ -67,6 +67,40 @@ void session_close(struct session *s)
  * one by name, and check_session runs several times per question. */
 static const char session_mt_key = 0, session_closed_mt_key = 0;
 
+/* What a session's userdata holds: the session, and what keeps it whole
+ * while Lua code runs in the middle of a call reading it (a sink, see
+ * session_call_sink; a finalizer during a watch's read). Such code may
+ * call the core again with the same session: a second request on its
+ * socket, a second read into its /proc buffer, or close() would free or
+ * move the bytes the first call is still walking. So while busy, every
+ * call on the session raises "session is busy", and close() only asks
+ * for the close, which happens once the Lua code has returned. */
+struct session_box {
+	struct session s;      /* first: a struct session * is a box's address */
+	const char *tag;       /* &session_tag: what box_at recognises */
+	unsigned int busy;     /* Lua code running inside a call reading it */
+	int close_pending;     /* close() asked while busy */
+};
+
+static const char session_tag = 0;
+
+static struct session_box *box_of(struct session *s)
+{
+	return (struct session_box *)(void *)s;
+}
+
+/* The box of the session at idx when idx holds one (open or not), else
+ * NULL: no metatable lookup (a sink runs per record), only the userdata's
+ * size and tag. */
+static struct session_box *box_at(lua_State *L, int idx)
+{
+	struct session_box *b = (struct session_box *)lua_touserdata(L, idx);
+
+	if (b == NULL || lua_rawlen(L, idx) != sizeof(*b) || b->tag != &session_tag)
+		return NULL;
+	return b;
+}
+
 /* The userdata at idx if its metatable is the one the registry keeps under
  * key, else NULL (luaL_testudata, which Lua 5.1 lacks, without its lookup
  * by name). */
@@ -93,33 +127,92 @@ struct session *check_session(lua_State *L, int idx)
 			luaL_argerror(L, idx, "session is closed");
 		s = (struct session *)luaL_checkudata(L, idx, SESSION_MT);   /* raises */
 	}
-	if (s->closed)
+	if (s->closed || box_of(s)->close_pending)
 		luaL_argerror(L, idx, "session is closed");
+	if (box_of(s)->busy > 0)
+		luaL_argerror(L, idx, "session is busy: a call reading it is running Lua code");
 	return s;
+}
+
+/* Closes the open session s, the userdata at idx: its sock_diag socket
+ * serves the state's next question if it may, else its buffer does; then
+ * it takes the metatable without __gc. */
+static void close_now(lua_State *L, int idx, struct session *s)
+{
+	struct state_pool *pool = state_pool(L, 0);
+
+	if (!pool_park_spare(pool, &s->diag, s->epoch, s->netns_id))
+		pool_park_buffer(pool, &s->diag);
+	pool_park_buffer(pool, &s->route);
+	session_close(s);
+	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	lua_setmetatable(L, idx);
 }
 
 static int l_session_close(lua_State *L)
 {
 	struct session *s = (struct session *)udata_of(L, 1, &session_mt_key);
-	struct state_pool *pool;
 
 	if (s == NULL) {
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);   /* closed before: nothing to do */
 		return 0;
 	}
-	if (!s->closed) {
-		/* the sock_diag socket serves the state's next question if it
-		 * may, else its buffer does */
-		pool = state_pool(L, 0);
-		if (!pool_park_spare(pool, &s->diag, s->epoch, s->netns_id))
-			pool_park_buffer(pool, &s->diag);
-		pool_park_buffer(pool, &s->route);
-		session_close(s);
+	if (s->closed) {
+		lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
+		lua_rawget(L, LUA_REGISTRYINDEX);
+		lua_setmetatable(L, 1);
+	} else if (box_of(s)->busy > 0) {
+		box_of(s)->close_pending = 1;   /* done when the Lua code returns */
+	} else {
+		close_now(L, 1, s);
 	}
-	lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
-	lua_rawget(L, LUA_REGISTRYINDEX);
-	lua_setmetatable(L, 1);
 	return 0;
+}
+
+void session_hold(struct session *s)
+{
+	box_of(s)->busy++;
+}
+
+int session_release(lua_State *L, int idx, struct session *s)
+{
+	struct session_box *b = box_of(s);
+
+	if (--b->busy > 0 || !b->close_pending)
+		return 0;
+	b->close_pending = 0;
+	close_now(L, lnetstat_absindex(L, idx), s);
+	return 1;
+}
+
+void session_call_sink(lua_State *L)
+{
+	struct session_box *b = box_at(L, 1);
+	int status;
+
+	if (b == NULL || b->s.closed) {
+		lua_call(L, 1, 0);   /* no session at 1: parsing given text (test hooks) */
+		return;
+	}
+	b->busy++;
+	status = lua_pcall(L, 1, 0, 0);
+	if (status == LUA_OK && b->busy == 1 && !b->close_pending) {
+		b->busy = 0;
+		return;
+	}
+	/* The sink raised an error, or closed the session. Either way the
+	 * call stops here: its buffers hold nothing the Lua state needs, and
+	 * an unfinished answer on its socket is read away by the next request
+	 * (nl/dump.c). The close asked for happens now, and the error (the
+	 * sink's own, or one that says what happened) is raised again only
+	 * after that. */
+	if (session_release(L, 1, &b->s) && status == LUA_OK)
+		lua_pushliteral(L, "lnetstat.core: the session was closed by the sink of a call "
+				"reading it");
+	else if (status == LUA_OK)
+		return;
+	lua_error(L);
 }
 
 static int l_session_tostring(lua_State *L)
@@ -128,7 +221,8 @@ static int l_session_tostring(lua_State *L)
 
 	if (s == NULL)
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
-	lua_pushfstring(L, "lnetstat.session (%s)", s == NULL || s->closed ? "closed" : "open");
+	lua_pushfstring(L, "lnetstat.session (%s)",
+			s == NULL || s->closed || box_of(s)->close_pending ? "closed" : "open");
 	return 1;
 }
 
@@ -304,6 +398,7 @@ static int plan_proc_index(const char *name)
 int l_open(lua_State *L)
 {
 	struct open_plan plan;
+	struct session_box *box;
 	struct session *s;
 	struct state_pool *pool;
 	size_t netns_len = 0;
@@ -342,8 +437,10 @@ int l_open(lua_State *L)
 	pool = state_pool(L, 1);
 	/* The userdata exists before anything is opened: if a later Lua error
 	 * unwinds, __gc still closes what was opened. */
-	s = (struct session *)lua_newuserdatauv(L, sizeof(*s), 0);
-	memset(s, 0, sizeof(*s));
+	box = (struct session_box *)lua_newuserdatauv(L, sizeof(*box), 0);
+	memset(box, 0, sizeof(*box));
+	box->tag = &session_tag;
+	s = &box->s;
 	for (idx = 0; idx < PROC_COUNT; idx++)
 		s->proc_fd[idx] = -1;
 	luaL_getmetatable(L, SESSION_MT);

@@ -1,6 +1,7 @@
 /* Table-building helpers every record uses: typed field setters, address
  * text, family names, error triples and result sinks. */
 #include "record/push.h"
+#include "nl/nl.h"
 #include "text/text.h"
 #include "api.h"
 
@@ -169,13 +170,16 @@ int check_enum(lua_State *L, int idx, const char *const names[])
 
 /* Hands the record on top of the stack to the sink at sink_idx: appended
  * when the sink is a list, passed to it when it is a function (streaming:
- * the record becomes garbage at once instead of staying in memory). */
+ * the record becomes garbage at once instead of staying in memory). The
+ * function may call the core again, even with the session the caller is
+ * reading (at stack index 1): session_call_sink (nl/session.c) keeps that
+ * session whole meanwhile. */
 void append(lua_State *L, int sink_idx, lua_Integer *n)
 {
 	if (lua_type(L, sink_idx) == LUA_TFUNCTION) {
 		lua_pushvalue(L, sink_idx);
 		lua_insert(L, -2);
-		lua_call(L, 1, 0);
+		session_call_sink(L);
 		++*n;
 		return;
 	}

@@ -51,6 +51,11 @@ struct watch {
 	long long table;         /* route events of this table; -1: any */
 	struct sock_filter f;    /* the fields of socket records */
 	int closed;
+	/* A read builds Lua tables, and a finalizer the collector runs then
+	 * may call w:close() or w:read(): while busy, read raises and close
+	 * waits for the read to end (l_watch_read). */
+	unsigned int busy;
+	int close_pending;
 };
 
 static void watch_close(struct watch *w)
@@ -69,14 +74,21 @@ static struct watch *check_watch(lua_State *L, int idx)
 {
 	struct watch *w = (struct watch *)luaL_checkudata(L, idx, WATCH_MT);
 
-	if (w->closed)
+	if (w->closed || w->close_pending)
 		luaL_argerror(L, idx, "watch is closed");
+	if (w->busy > 0)
+		luaL_argerror(L, idx, "watch is busy: a read of it is running Lua code");
 	return w;
 }
 
 static int l_watch_close(lua_State *L)
 {
-	watch_close((struct watch *)luaL_checkudata(L, 1, WATCH_MT));
+	struct watch *w = (struct watch *)luaL_checkudata(L, 1, WATCH_MT);
+
+	if (w->busy > 0)
+		w->close_pending = 1;   /* when the read ends */
+	else
+		watch_close(w);
 	return 0;
 }
 
@@ -90,7 +102,7 @@ static int l_watch_tostring(lua_State *L)
 {
 	struct watch *w = (struct watch *)luaL_checkudata(L, 1, WATCH_MT);
 
-	lua_pushfstring(L, "lnetstat.watch (%s)", w->closed ? "closed" : "open");
+	lua_pushfstring(L, "lnetstat.watch (%s)", w->closed || w->close_pending ? "closed" : "open");
 	return 1;
 }
 
@@ -484,22 +496,17 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* w:read(names, timeout_ms) -> events, interrupted, remaining_ms
- * | nil, msg, errno.
- * The events that have arrived; when there are none, waits up to
- * timeout_ms (0: not at all, -1: without limit) for some. A signal ends the
- * wait early: interrupted is true and remaining_ms what is left of it (the
- * caller calls again, after Lua has had the chance to act on the signal). */
-static int l_watch_read(lua_State *L)
+/* The read itself (l_watch_read): the watch, the names session and the
+ * timeout at 1, 2 and 3, all checked. */
+static int watch_read(lua_State *L)
 {
-	struct watch *w = check_watch(L, 1);
-	struct session *names = check_session(L, 2);
-	lua_Integer timeout = luaL_optinteger(L, 3, 0);
+	struct watch *w = (struct watch *)lua_touserdata(L, 1);
+	struct session *names = (struct session *)lua_touserdata(L, 2);
+	lua_Integer timeout = lua_tointeger(L, 3);
 	long long deadline = timeout > 0 ? now_ms() + timeout : 0;
 	struct batch b;
 	int err = 0;
 
-	lua_settop(L, 3);
 	memset(&b, 0, sizeof(b));
 	b.L = L;
 	b.w = w;
@@ -553,6 +560,42 @@ static int l_watch_read(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_pushinteger(L, 0);
 	return 3;
+}
+
+/* w:read(names, timeout_ms) -> events, interrupted, remaining_ms
+ * | nil, msg, errno.
+ * The events that have arrived; when there are none, waits up to
+ * timeout_ms (0: not at all, -1: without limit) for some. A signal ends the
+ * wait early: interrupted is true and remaining_ms what is left of it (the
+ * caller calls again, after Lua has had the chance to act on the signal).
+ * While it reads, the watch and the names session are held (a finalizer
+ * run by the collector cannot close or reuse them under the decoders),
+ * under lua_pcall, so that an error (memory) releases them before it goes
+ * on; a close asked for meanwhile happens then. */
+static int l_watch_read(lua_State *L)
+{
+	struct watch *w = check_watch(L, 1);
+	struct session *names = check_session(L, 2);
+	lua_Integer timeout = luaL_optinteger(L, 3, 0);
+	int status;
+
+	lua_settop(L, 2);
+	lua_pushinteger(L, timeout);
+	lua_pushcfunction(L, watch_read);   /* 5.1: may raise (memory); nothing held yet */
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
+	w->busy++;
+	session_hold(names);
+	status = lua_pcall(L, 3, LUA_MULTRET, 0);
+	session_release(L, 2, names);
+	if (--w->busy == 0 && w->close_pending) {
+		w->close_pending = 0;
+		watch_close(w);
+	}
+	if (status != LUA_OK)
+		lua_error(L);
+	return lua_gettop(L) - 3;
 }
 
 static const luaL_Reg watch_methods[] = {

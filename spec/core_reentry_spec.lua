@@ -1,0 +1,146 @@
+-- lnetstat.core when Lua code runs inside a call: a sink (or a finalizer)
+-- that closes the session the call is reading, calls the core again with
+-- it, or raises an error. The public API never hands its sessions to a
+-- callback, but lnetstat.core can be required by anyone, and a library
+-- must not crash its host: the call stops with a clear error, and the
+-- session is closed or usable afterwards, never stuck. The calls that
+-- could crash run in a child interpreter (this suite's, with its
+-- package.cpath: under make check-memory, the ASan one), so that a crash
+-- fails one test instead of the run.
+local helpers = require "helpers"
+local core = require "lnetstat.core"
+
+local format = string.format
+local quote = helpers.quote
+
+-- Runs script in a child interpreter with core = lnetstat.core; returns its
+-- output (stdout and stderr) and whether it exited 0 within a minute.
+local function child(script)
+  local prelude = format("package.path = %q; package.cpath = %q\nlocal core = require 'lnetstat.core'\n",
+    package.path, package.cpath)
+  local out = helpers.run(format("timeout 60 %s -e %s 2>&1; echo \"exit=$?\"", helpers.LUA,
+    quote(prelude .. script)))
+  return out, out:match("exit=0\n$") ~= nil
+end
+
+-- 1,000 socket pairs: a unix dump of more than one datagram, so that a
+-- call stopped at its first record leaves the rest of the answer queued.
+local UNIX_FARM = [[python3 -c 'import signal, socket
+keep = [socket.socketpair() for _ in range(1000)]
+print("ready", flush=True)
+signal.sigwait([signal.SIGTERM])']]
+
+describe("lnetstat.core with Lua code running inside a call", function()
+  local farm_pid, farm
+  setup(function()
+    farm_pid, farm = helpers.spawn(UNIX_FARM)
+    local ok, out = farm:wait_ready(20)
+    assert(ok, out)
+  end)
+  teardown(function()
+    helpers.kill(farm_pid, 5, "socketpair")
+    if farm then farm.cleanup() end
+  end)
+
+  it("stops a call whose sink closes its session, and the session is closed", function()
+    local out, ok = child([[
+      local function try(name, open, call)
+        local s = assert(core.open(nil, open))
+        local okc, err = pcall(call, s, function() s:close() end)
+        print(name, okc, err, tostring(s), select(2, pcall(core.sock_diag, s, {}, "unix")))
+      end
+      try("unix", { "diag" }, function(s, sink) return core.sock_diag(s, sink, "unix", "any") end)
+      -- a buffer parked by another session first: the sink's close frees this one
+      local s1 = assert(core.open(nil, { "route" }))
+      assert(core.links(s1))
+      s1:close()
+      try("netlink", { "diag" }, function(s, sink) return core.sock_diag(s, sink, "netlink", "any") end)
+      try("proc", { "netlink" }, function(s, sink) return core.proc_sockets(s, sink, "netlink") end)
+      try("routes", { "route" }, function(s, sink) return core.route_dump(s, sink, "inet", -1) end)
+      try("proc_routes", { "proc:route" }, function(s, sink) return core.proc_routes(s, sink, "inet") end)
+      print("END")
+    ]])
+    assert(ok, out)
+    for _, name in ipairs { "unix", "netlink", "proc", "routes", "proc_routes" } do
+      local line = out:match("\n?(" .. name .. "\t[^\n]*)")
+      assert(line, out)
+      assert.matches(name .. "\tfalse\tlnetstat.core: the session was closed by the sink of a "
+        .. "call reading it\tlnetstat.session %(closed%)\t.*session is closed", line)
+    end
+    assert.matches("\nEND\n", out)
+  end)
+
+  it("refuses the session to the sink's own calls, and it stays usable", function()
+    local out, ok = child([[
+      local s = assert(core.open(nil, { "diag", "route", "netlink", "proc:route" }))
+      local function nested(name, call, again)
+        print(name, pcall(call, function() again() end))
+        print(name .. " after", (call({})))
+      end
+      nested("ifname", function(sink) return core.sock_diag(s, sink, "unix", "any") end,
+        function() core.ifname(s, 1) end)
+      nested("links", function(sink) return core.sock_diag(s, sink, "unix", "any") end,
+        function() core.links(s) end)
+      nested("dump", function(sink) return core.sock_diag(s, sink, "unix", "any") end,
+        function() core.sock_diag(s, {}, "unix", "any") end)
+      nested("proc", function(sink) return core.proc_sockets(s, sink, "netlink") end,
+        function() core.proc_sockets(s, {}, "netlink") end)
+      nested("routes", function(sink) return core.route_dump(s, sink, "inet", -1) end,
+        function() core.route_dump(s, {}, "inet", -1) end)
+      nested("proc_routes", function(sink) return core.proc_routes(s, sink, "inet") end,
+        function() core.proc_routes(s, {}, "inet") end)
+      print("open", tostring(s))
+      s:close()
+      print("END")
+    ]])
+    assert(ok, out)
+    for _, name in ipairs { "ifname", "links", "dump", "proc", "routes", "proc_routes" } do
+      assert.matches("\n?" .. name .. "\tfalse\t[^\n]*bad argument #1 to '[%w_.]+' %(session is busy",
+        out)
+      assert.matches("\n" .. name .. " after\ttrue\n", out)
+    end
+    assert.matches("\nopen\tlnetstat.session %(open%)\n", out)
+    assert.matches("\nEND\n", out)
+  end)
+
+  it("raises the sink's own error, and the session stays usable", function()
+    local s = assert(core.open(nil, { "diag", "netlink" }))
+    local boom = {}
+    for _, call in ipairs {
+      function(sink) return core.sock_diag(s, sink, "unix", "any") end,
+      function(sink) return core.proc_sockets(s, sink, "netlink") end,
+    } do
+      local ok, err = pcall(call, function() error(boom) end)
+      assert.is_false(ok)
+      assert.equal(boom, err)   -- the same error object
+      -- not busy, and the unfinished unix answer read away: a second dump
+      -- is taken (the kernel refuses one while the first still runs)
+      local list = {}
+      local ok2, err2 = call(list)
+      assert.is_true(ok2, err2)
+      assert.is_true(#list > 0)
+    end
+    local list = {}
+    assert.is_true((core.sock_diag(s, list, "unix", "any")))
+    assert.is_true(#list >= 2000)
+    s:close()
+  end)
+
+  it("keeps a watch and its names session whole when a read raises", function()
+    local hooks = require "lnetstat.testhooks"
+    local s = assert(core.open(nil, { "route" }))
+    local names = assert(core.open(nil, { "route" }))
+    local w = assert(core.watch(s, 1, nil, -1, 0, nil))
+    s:close()
+    -- a memory error at each allocation of a read in turn
+    for n = 0, 3 do
+      hooks._with_alloc_limit(n, w.read, w, names, 0)
+    end
+    local events = w:read(names, 0)
+    assert.equal("table", type(events))
+    assert.equal("lnetstat.watch (open)", tostring(w))
+    assert.equal("lnetstat.session (open)", tostring(names))
+    w:close()
+    names:close()
+  end)
+end)
