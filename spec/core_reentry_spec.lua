@@ -6,7 +6,8 @@
 -- session is closed or usable afterwards, never stuck. The calls that
 -- could crash run in a child interpreter (this suite's, with its
 -- package.cpath: under make check-memory, the ASan one), so that a crash
--- fails one test instead of the run.
+-- fails one test instead of the run. Also: owner names read before
+-- anything is pushed (no descriptor left open by a memory error).
 local helpers = require "helpers"
 local core = require "lnetstat.core"
 
@@ -142,5 +143,31 @@ describe("lnetstat.core with Lua code running inside a call", function()
     assert.equal("lnetstat.session (open)", tostring(names))
     w:close()
     names:close()
+  end)
+end)
+
+describe("core.owner_map under memory errors", function()
+  -- the descriptors of /proc/PID directories this process holds
+  local function proc_dirs()
+    local out = helpers.run(format("ls -l /proc/%d/fd 2>/dev/null", helpers.getpid()))
+    local n = 0
+    for _ in out:gmatch("%-> /proc/%d+\n") do n = n + 1 end
+    return n
+  end
+
+  it("leaves no /proc/PID directory open when a push raises", function()
+    local hooks = require "lnetstat.testhooks"
+    local s = assert(core.open(nil, { "diag" }))   -- a socket this process owns
+    local before = proc_dirs()
+    local failed = 0
+    for n = 1, 120 do
+      local ok = hooks._with_alloc_limit(n, core.owner_map, nil, false)
+      if not ok then failed = failed + 1 end
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(failed > 0)
+    assert.equal(before, proc_dirs())
+    s:close()
   end)
 end)

@@ -56,28 +56,32 @@ static ssize_t read_small(int dirfd_, const char *name, char *out, size_t size)
 
 /* Sets program (comm, as ss shows it) and argv0 (the first word of the
  * command line, up to its NUL) on the process table on top of the stack.
- * What netstat prints (its "command") is derived from argv0 in Lua. */
+ * What netstat prints (its "command") is derived from argv0 in Lua. Both
+ * are read, and the directory closed, before anything is pushed: a memory
+ * error raised by the pushes must not leave the descriptor open. */
 static void push_names(lua_State *L, DIR *proc, int pid)
 {
-	char path[32], buf[4096];
-	ssize_t n;
+	/* comm: TASK_COMM_LEN (16) bytes, up to 64 for a kernel worker's
+	 * name; argv[0] of at most a page is all netstat shows of it */
+	char path[32], comm[256], cmdline[4096];
+	ssize_t ncomm, ncmd;
 	int pfd;
 
 	snprintf(path, sizeof(path), "%d", pid);
 	pfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return;
-	n = read_small(pfd, "comm", buf, sizeof(buf));
-	if (n > 0) {
-		if (buf[n - 1] == '\n')
-			buf[--n] = '\0';
-		lua_pushlstring(L, buf, (size_t)n);
+	ncomm = read_small(pfd, "comm", comm, sizeof(comm));
+	ncmd = read_small(pfd, "cmdline", cmdline, sizeof(cmdline));
+	close(pfd);
+	if (ncomm > 0) {
+		if (comm[ncomm - 1] == '\n')
+			comm[--ncomm] = '\0';
+		lua_pushlstring(L, comm, (size_t)ncomm);
 		lua_setfield(L, -2, "program");
 	}
-	n = read_small(pfd, "cmdline", buf, sizeof(buf));
-	close(pfd);
-	if (n > 0 && buf[0] != '\0') {
-		lua_pushstring(L, buf);   /* argv[0] ends at the first NUL */
+	if (ncmd > 0 && cmdline[0] != '\0') {
+		lua_pushstring(L, cmdline);   /* argv[0] ends at the first NUL */
 		lua_setfield(L, -2, "argv0");
 	}
 }
