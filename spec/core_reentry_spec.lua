@@ -7,7 +7,8 @@
 -- could crash run in a child interpreter (this suite's, with its
 -- package.cpath: under make check-memory, the ASan one), so that a crash
 -- fails one test instead of the run. Also: owner names read before
--- anything is pushed (no descriptor left open by a memory error).
+-- anything is pushed (no descriptor left open by a memory error), and a
+-- netns path opened without blocking.
 local helpers = require "helpers"
 local core = require "lnetstat.core"
 
@@ -169,5 +170,24 @@ describe("core.owner_map under memory errors", function()
     assert.is_true(failed > 0)
     assert.equal(before, proc_dirs())
     s:close()
+  end)
+end)
+
+describe("core.netns_nsid", function()
+  it("does not block on a FIFO, and names what is no network namespace", function()
+    local dir = helpers.mktemp_dir()
+    helpers.must("mkfifo " .. quote(dir .. "/fifo"))
+    local out, ok = child(format([[
+      local s = assert(core.open(nil, { "route" }))
+      print(core.netns_nsid(s, %q))
+      print(core.netns_nsid(s, "/proc/self/ns/uts"))
+      print(core.netns_nsid(s, "/proc/self/ns/net"))
+      print("END")
+    ]], dir .. "/fifo"))
+    helpers.remove_tree(dir)
+    assert(ok, out)
+    assert.matches("nil\tnetns '/tmp/[^']*/fifo': not a network namespace\t2\n", out)
+    assert.matches("nil\tnetns '/proc/self/ns/uts': not a network namespace\t2\n", out)
+    assert.matches("\nEND\n", out)
   end)
 end)

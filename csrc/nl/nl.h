@@ -68,6 +68,17 @@ void session_register(lua_State *L);
  * the Lua code runs under lua_pcall. */
 void session_hold(struct session *s);
 int session_release(lua_State *L, int idx, struct session *s);
+/* Every way a netns argument can fail to be a network namespace (missing,
+ * unreadable, a FIFO, a device, a regular file, another namespace type)
+ * gives this one errno and the caller one message, so the answer says
+ * nothing about other files. */
+#define NOT_A_NETNS ENOENT
+/* Opens the network namespace file at path for setns or NETNSA_FD without
+ * side effects (never blocks on a FIFO, never opens a device): the fd, or a
+ * negative errno (-NOT_A_NETNS: not a network namespace). */
+int netns_open(const char *path);
+/* nil, "netns 'PATH': ...", errno for a failure err of netns_open; 3. */
+int push_netns_error(lua_State *L, const char *path, int err);
 /* Calls the sink function below the record on top of the stack with that
  * record, holding the session at stack index 1 meanwhile (when index 1
  * holds a session). An error the sink raises is raised again once the

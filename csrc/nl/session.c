@@ -256,18 +256,12 @@ static int open_handles(struct session *s, const struct open_plan *p)
 	return 0;
 }
 
-/* Every way a netns argument can fail to be a network namespace (missing,
- * unreadable, a FIFO, a device, a regular file, another namespace type)
- * gives this one errno and the caller one message, so the answer says
- * nothing about other files. */
-#define NOT_A_NETNS ENOENT
-
 /* Opens the network namespace file at path without side effects: O_PATH
  * neither blocks on a FIFO nor opens a device, the file system must be nsfs,
  * and only then is it reopened for setns (which refuses O_PATH
  * descriptors) and asked its namespace type. Returns the fd or a negative
  * errno (-NOT_A_NETNS for anything that is not a network namespace). */
-static int netns_open(const char *path)
+int netns_open(const char *path)
 {
 	char self[64];
 	struct statfs sfs;
@@ -378,6 +372,17 @@ static int open_in_netns(struct session *s, const struct open_plan *p,
 	return job.err;
 }
 
+int push_netns_error(lua_State *L, const char *path, int err)
+{
+	if (err == -NOT_A_NETNS) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "netns '%s': not a network namespace", path);
+		lua_pushinteger(L, NOT_A_NETNS);
+		return 3;
+	}
+	return push_error(L, lua_pushfstring(L, "netns '%s'", path), err);
+}
+
 static int plan_proc_index(const char *name)
 {
 	int i;
@@ -456,15 +461,8 @@ int l_open(lua_State *L)
 		err = open_handles(s, &plan);
 	if (err != 0) {
 		session_close(s);
-		if (netns != NULL && strcmp(what, "open netns") == 0) {
-			if (err == -NOT_A_NETNS) {
-				lua_pushnil(L);
-				lua_pushfstring(L, "netns '%s': not a network namespace", netns);
-				lua_pushinteger(L, NOT_A_NETNS);
-				return 3;
-			}
-			return push_error(L, lua_pushfstring(L, "netns '%s'", netns), err);
-		}
+		if (netns != NULL && strcmp(what, "open netns") == 0)
+			return push_netns_error(L, netns, err);
 		return push_error(L, what, err);
 	}
 	pool_adopt_buffer(pool, &s->diag);

@@ -4,7 +4,6 @@
 #include "record/push.h"
 #include "api.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
@@ -31,7 +30,9 @@ static int nsid_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 /* core.netns_nsid(session, path) -> nsid | false | nil, msg, errno
  * The id the session's namespace gives the namespace of the nsfs file at
- * path; false when it has none (NETNSA_NSID_NOT_ASSIGNED). */
+ * path; false when it has none (NETNSA_NSID_NOT_ASSIGNED). A path that is
+ * no network namespace: nil, "netns 'PATH': not a network namespace",
+ * ENOENT, as core.open says it. */
 int l_netns_nsid(lua_State *L)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -45,9 +46,10 @@ int l_netns_nsid(lua_State *L)
 
 	if (s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* never a blocking open(): path may name a FIFO (nl/session.c) */
+	fd = netns_open(path);
 	if (fd < 0)
-		return push_error(L, lua_pushfstring(L, "open %s", path), errno);
+		return push_netns_error(L, path, fd);
 	memset(buf, 0, sizeof(buf));
 	g = (struct rtgenmsg *)nl_put_request(buf, &nlh, RTM_GETNSID, NLM_F_REQUEST,
 					sizeof(*g));
