@@ -48,11 +48,15 @@ int l_netns_list(lua_State *L)
 	lua_setmetatable(L, -2);
 	b->proc = opendir(dir);
 	if (b->proc == NULL) {
-		if (errno == ENOENT) {
+		/* saved first: lua_pushfstring may run finalizers, which may
+		 * set errno (and an argument's order is unspecified) */
+		int err = errno;
+
+		if (err == ENOENT) {
 			lua_settop(L, list);
 			return 1;
 		}
-		return push_error(L, lua_pushfstring(L, "opendir %s", dir), errno);
+		return push_error(L, lua_pushfstring(L, "opendir %s", dir), err);
 	}
 	while ((e = readdir(b->proc)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
