@@ -2,14 +2,18 @@
 --
 -- Host-controlled strings (process names, interface names, unix socket
 -- paths, check titles) are byte strings; every output format needs valid
--- UTF-8. The one rule used everywhere: a byte that is not part of a valid
+-- UTF-8. The rule for text people and parsers read (`repair`): a byte that is not part of a valid
 -- UTF-8 sequence stands for the character of the same number in Latin-1
--- (U+0080..U+00FF). Distinct byte strings thus stay distinct (two odd
--- interface names never collapse into one series) and the original bytes
--- can be read back. Overlong forms, surrogates (ED A0..ED BF) and code
+-- (U+0080..U+00FF). That repair is readable but not one-to-one: "\xff"
+-- and "\xc3\xbf" (valid UTF-8 for U+00FF) both become "ÿ". Where
+-- distinct byte strings must stay distinct (Prometheus label values, which
+-- name a series), `distinct` is used instead: valid UTF-8 kept, a backslash
+-- doubled and every other byte written `\xHH`, which reads back to the
+-- original bytes. Overlong forms, surrogates (ED A0..ED BF) and code
 -- points above U+10FFFF are not valid sequences.
 -- @module lnetstat.encode.utf8
 local byte, char, find, sub, format = string.byte, string.char, string.find, string.sub, string.format
+local gsub = string.gsub
 local concat, tostring, type = table.concat, tostring, type
 
 local M = {}
@@ -91,6 +95,22 @@ function M.repair(s)
   s = type(s) == "string" and s or tostring(s)
   if not find(s, "[\128-\255]") or M.valid(s) then return s end
   return M.map(s, as_latin1)
+end
+
+local function backslashed(text, valid)
+  if valid then return (gsub(text, "\\", "\\\\")) end
+  return format("\\x%02X", byte(text))
+end
+
+--- s as valid UTF-8 that keeps distinct byte strings distinct: valid
+-- UTF-8 kept as it is, each backslash doubled and each byte outside a
+-- valid sequence written as the four characters `\xHH` (0xFF -> "\xFF").
+-- Reading `\\` as a backslash and `\xHH` as a byte gives s back, so two
+-- different strings never give the same text.
+function M.distinct(s)
+  s = type(s) == "string" and s or tostring(s)
+  if not find(s, "[\128-\255\\]") then return s end
+  return M.map(s, backslashed)
 end
 
 --- s for a terminal: valid UTF-8 kept, control characters (C0, DEL and

@@ -8,7 +8,15 @@ local util_mod = require "lnetstat.format.util"
 local need_table, need_opts, need_known = util_mod.need_table, util_mod.need_opts, util_mod.need_known
 local prom = require "lnetstat.encode.prometheus"
 local regex = require "lnetstat.format.regex"
-local label_value, value = prom.label_value, prom.value
+local utf8 = require "lnetstat.encode.utf8"
+local value = prom.value
+
+-- A device name between a label's double quotes: distinct names give
+-- distinct label values (utf8.distinct: a byte that is not UTF-8 is
+-- written \xHH, a backslash doubled), then the format's own escapes.
+local function label_value(name)
+  return prom.label_value(utf8.distinct(name))
+end
 
 local M = {}
 
@@ -100,6 +108,9 @@ end
 -- opts.fields: a regular expression (lnetstat.format.regex) the
 -- <Group>_<Field> of a netstat series must match, instead of the default;
 -- opts.devices: one the device must match, instead of the default.
+-- A device label holds the name's valid UTF-8 as it is, a backslash as
+-- `\\` and each byte that is not UTF-8 as `\xHH` (so the name "p\xff"
+-- and the name "pÿ" are two series), escaped as the format says.
 function M.prometheus(data, opts)
   need_table("prometheus", 1, data)
   need_opts("prometheus", 2, opts)

@@ -1,0 +1,142 @@
+-- Host strings in what lnetstat writes: distinct names stay distinct
+-- Prometheus series (node_exporter's textfile collector keeps every one),
+-- a newline in a process name never makes a report line of its own, and
+-- the progress line and check-file errors send a terminal no control byte.
+local check = require "lnetstat.check"
+local format_mod = require "lnetstat.format"
+local utf8 = require "lnetstat.encode.utf8"
+local cli = require "lnetstat.checks.cli"
+local fake = require "fixtures.check.fake"
+local helpers = require "helpers"
+
+local quote, must, run = helpers.quote, helpers.must, helpers.run
+local root_it = helpers.root_it
+local format = string.format
+
+local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+local LNETSTAT = helpers.LUA .. " " .. quote(SPEC .. "../bin/lnetstat")
+
+-- Two names that differ only in how a byte that is not UTF-8 would be
+-- repaired: "p\xff\xfe" and "pÿþ" (valid UTF-8).
+local BAD, GOOD = "p\255\254", "p\195\191\195\190"
+
+local function result(id, title, status, extra)
+  local r = { id = id, title = title, status = status, file = "t.lua", source = "t.lua:1",
+    duration = 0.001, attempts = 1 }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+
+-- The series (name and labels) of Prometheus text, each at most once.
+local function series_of(text)
+  local seen = {}
+  for line in text:gmatch("[^\n]+") do
+    if not line:find("^#") then
+      local s = line:match("^(%S+) ")
+      assert(s, "cannot parse: " .. line)
+      assert.is_nil(seen[s], "duplicate series " .. s)
+      seen[s] = true
+    end
+  end
+  return seen
+end
+
+describe("utf8.distinct", function()
+  it("keeps valid UTF-8, doubles a backslash, writes other bytes as \\xHH", function()
+    assert.equal("eth0", utf8.distinct("eth0"))
+    assert.equal(GOOD, utf8.distinct(GOOD))
+    assert.equal("p\\xFF\\xFE", utf8.distinct(BAD))
+    assert.equal("a\\\\xFF", utf8.distinct("a\\xFF"))
+    assert.equal("a\\xFF", utf8.distinct("a\255"))
+    assert.equal("12", utf8.distinct(12))
+  end)
+
+  it("never gives two byte strings the same text", function()
+    local pieces = { "", "a", "\\", "x", "F", "\255", "\195", "\191", "\195\191", "\\x", "\\xFF", "\"", "\n" }
+    local seen = {}
+    for _, a in ipairs(pieces) do
+      for _, b in ipairs(pieces) do
+        for _, c in ipairs(pieces) do
+          local s = a .. b .. c
+          local d = utf8.distinct(s)
+          assert.is_true(utf8.valid(d))
+          assert(seen[d] == nil or seen[d] == s, format("%q and %q both give %q", tostring(seen[d]), s, d))
+          seen[d] = s
+        end
+      end
+    end
+  end)
+end)
+
+describe("Prometheus series of distinct names", function()
+  it("lnetstat metrics: two interface records give two series", function()
+    local text = format_mod.prometheus({ interfaces = {
+      { name = BAD, operstate = "UP", stats = { rx_bytes = 0 } },
+      { name = GOOD, operstate = "UP", stats = { rx_bytes = 796 } },
+      { name = "a\\b", operstate = "UP", stats = { rx_bytes = 5 } },
+    } }, { prefix = "node" })
+    series_of(text)
+    assert.truthy(text:find('node_network_receive_bytes_total{device="p\\\\xFF\\\\xFE"} 0\n', 1, true), text)
+    assert.truthy(text:find('node_network_receive_bytes_total{device="' .. GOOD .. '"} 796\n', 1, true), text)
+    assert.truthy(text:find('node_network_receive_bytes_total{device="a\\\\\\\\b"} 5\n', 1, true), text)
+  end)
+
+  it("check report: ids x\\255 and xÿ give two series", function()
+    local text = check.report({ files = { "t.lua" }, results = {
+      result("x\255", "t\255", "pass"), result("x\195\191", "t\195\191", "fail"),
+    } }, "prometheus")
+    series_of(text)
+    assert.truthy(text:find('lnetstat_check_attempts{id="x\\\\xFF",title="t\\\\xFF",file="t.lua"} 1', 1, true),
+      text)
+    assert.truthy(text:find('lnetstat_check_attempts{id="x\195\191",title="t\195\191",file="t.lua"} 1', 1, true),
+      text)
+  end)
+
+  root_it("node_exporter's textfile collector keeps both series", function()
+    local ns = helpers.netns_create("lnesc")
+    local dir = helpers.mktemp_dir()
+    local handle
+    finally(function()
+      if handle then
+        helpers.kill(handle.pid, 5, "node-exporter")
+        handle.cleanup()
+      end
+      helpers.netns_delete(ns)
+      helpers.remove_tree(dir)
+    end)
+    must(format("ip -n %s link add %s type veth peer name q0 && ip -n %s link add %s type veth peer name q1",
+      quote(ns), quote(BAD), quote(ns), quote(GOOD)))
+    local inside = "ip netns exec " .. quote(ns) .. " "
+    must(format("%s%s metrics --prefix node -o %s", inside, LNETSTAT, quote(dir .. "/lnetstat.prom")))
+    local f = assert(io.open(dir .. "/checks.prom", "wb"))
+    f:write(check.report({ files = { "t.lua" }, results = {
+      result("x\255", "t", "pass"), result("x\195\191", "t", "fail"),
+    } }, "prometheus"))
+    f:close()
+    local file = must("cat " .. quote(dir .. "/lnetstat.prom"))
+    assert.truthy(file:find('node_network_receive_bytes_total{device="p\\\\xFF\\\\xFE"} 0\n', 1, true), file)
+    assert.truthy(file:find('node_network_receive_bytes_total{device="' .. GOOD .. '"} 0\n', 1, true), file)
+
+    local port = 19111
+    local pid
+    pid, handle = helpers.spawn(format("%sprometheus-node-exporter --web.listen-address=127.0.0.1:%d "
+      .. "--collector.disable-defaults --collector.textfile --collector.textfile.directory=%s",
+      inside, port, quote(dir)))
+    local text
+    for _ = 1, 200 do
+      local out, ok = run(format("%scurl -sf http://127.0.0.1:%d/metrics", inside, port))
+      if ok then text = out break end
+      assert(helpers.alive(pid), "node_exporter exited: " .. handle.stderr())
+      helpers.sleep(0.05)
+    end
+    assert(text, "node_exporter never answered: " .. handle.stderr())
+    assert.is_nil(text:find("collected before", 1, true), text)
+    assert.truthy(text:find("\nnode_textfile_scrape_error 0\n", 1, true), text)
+    -- node_exporter writes a label's backslash as \\ again
+    assert.truthy(text:find('node_network_receive_bytes_total{device="p\\\\xFF\\\\xFE"} 0\n', 1, true), text)
+    assert.truthy(text:find('node_network_receive_bytes_total{device="' .. GOOD .. '"} 0\n', 1, true), text)
+    assert.truthy(text:find('lnetstat_check_attempts{file="t.lua",id="x\\\\xFF",title="t"} 1\n', 1, true), text)
+    assert.truthy(text:find('lnetstat_check_attempts{file="t.lua",id="x\195\191",title="t"} 1\n', 1, true), text)
+    assert.is_nil(handle.stderr():find("collected before", 1, true), handle.stderr())
+  end)
+end)
