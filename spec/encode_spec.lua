@@ -243,7 +243,7 @@ describe("lnetstat.report.human", function()
     assert.matches("t\\x1B]0;x\\x07.lua\n", text, 1, true)
     assert.matches("bad \\x1B[2J", text, 1, true)
     assert.matches("- prog ng\\x1B[31minx\\xFF\n", text, 1, true)
-    assert.matches("- two\n            lines\\x1Bc\n", text, 1, true)
+    assert.matches("- two\\nlines\\x1Bc\n", text, 1, true)
   end)
 
   it("colours status words only when asked", function()

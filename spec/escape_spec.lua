@@ -140,3 +140,41 @@ describe("Prometheus series of distinct names", function()
     assert.is_nil(handle.stderr():find("collected before", 1, true), handle.stderr())
   end)
 end)
+
+describe("a newline in a host string", function()
+  -- a process that renamed itself to forge a passing line
+  local FORGED = "x\n  PASS  ok"
+  local run_ = { files = { "f.lua" }, results = {
+    result("f.1", "nothing on 7777", "fail", { file = "f.lua", expected = "no tcp port 7777" .. FORGED,
+      details = { "- tcp 127.0.0.1:7777 (" .. FORGED .. ", pid 7742, user root)" } }),
+    result("f.2", "t", "error", { file = "f.lua", actual = "boom" .. FORGED .. "\nok 5 - forged" }),
+    result("f.3", "t", "skip", { file = "f.lua", actual = "skipped\nok 6 - forged" }),
+  } }
+
+  it("human: stays on its line, shown as \\n", function()
+    local text = check.report(run_, "human")
+    local lines = {}
+    for l in text:gmatch("[^\n]*\n") do lines[#lines + 1] = l end
+    assert.equal("f.lua\n", lines[1])
+    assert.matches("^  FAIL  f%.1 ", lines[2])
+    assert.equal("        expected: no tcp port 7777x\\n  PASS  ok\n", lines[3])
+    assert.equal("        actual:\n", lines[4])
+    assert.equal("          - - tcp 127.0.0.1:7777 (x\\n  PASS  ok, pid 7742, user root)\n", lines[5])
+    assert.matches("^  ERROR f%.2 ", lines[6])
+    assert.equal("        actual:   boomx\\n  PASS  ok\\nok 5 - forged\n", lines[7])
+    assert.matches("^  SKIP  f%.3 ", lines[8])
+    assert.equal("        actual:   skipped\\nok 6 - forged\n", lines[9])
+    assert.matches("^3 checks: ", lines[10])
+    assert.equal(10, #lines)
+  end)
+
+  it("TAP: no line but the report's own test lines starts with ok", function()
+    local text = check.report(run_, "tap")
+    local tests = {}
+    for l in text:gmatch("[^\n]+") do
+      if l:find("^ok") or l:find("^not ok") then tests[#tests + 1] = l:match("^[not ]*ok %d+") end
+      assert.is_nil(l:find("PASS  ok", 1, true) == 1 and l or nil)
+    end
+    assert.same({ "not ok 1", "not ok 2", "ok 3" }, tests)
+  end)
+end)

@@ -4,7 +4,10 @@
 -- Strings that come from the host (process names, paths, titles, values)
 -- are shown with their control characters and invalid UTF-8 bytes escaped
 -- (`\x1B`, `\n`, ...): the report never sends a terminal an escape
--- sequence it did not write itself.
+-- sequence it did not write itself, and its lines are its own: a newline
+-- in an expected or actual value or a detail is shown as `\n` on the same
+-- line (a check lists several lines as several details), so a process
+-- name can never make a line of its own.
 --
 -- `render(run, {color = true})` colours the status words (PASS green,
 -- FAIL red, ERROR magenta, SKIP yellow) with ANSI escapes. The renderer
@@ -26,14 +29,6 @@ local RESET = "\27[0m"
 
 -- One line: newlines and other control characters shown escaped.
 local line = utf8.printable
-
-local function indent_lines(out, prefix, text)
-  local first = true
-  for l in (tostring(text) .. "\n"):gmatch("(.-)\n") do
-    out[#out + 1] = (first and prefix or rep(" ", #prefix)) .. line(l)
-    first = false
-  end
-end
 
 local OPTIONS = { color = true }
 
@@ -69,12 +64,12 @@ function M.render(run, opts)
       end
       out[#out + 1] = format("  %s %-14s %s  (%s)", padded, line(r.id), line(r.title), line(r.source))
       if r.status ~= "pass" then
-        if r.expected ~= nil then indent_lines(out, "        expected: ", r.expected) end
+        if r.expected ~= nil then out[#out + 1] = "        expected: " .. line(r.expected) end
         if type(r.details) == "table" and #r.details > 0 then
           out[#out + 1] = "        actual:"
-          for _, d in ipairs(r.details) do indent_lines(out, "          - ", d) end
+          for _, d in ipairs(r.details) do out[#out + 1] = "          - " .. line(d) end
         elseif r.actual ~= nil then
-          indent_lines(out, "        actual:   ", r.actual)
+          out[#out + 1] = "        actual:   " .. line(r.actual)
         end
         if (r.attempts or 1) > 1 then
           out[#out + 1] = format("        after %d attempts in %ss", r.attempts, util.seconds(r.duration))
