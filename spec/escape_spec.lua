@@ -178,3 +178,43 @@ describe("a newline in a host string", function()
     assert.same({ "not ok 1", "not ok 2", "ok 3" }, tests)
   end)
 end)
+
+describe("the progress line", function()
+  it("escapes the control bytes of a check file's name", function()
+    local clock, sleep = fake.clock()
+    local shown = {}
+    check.run_string('check("t", function() return false end, { within = 2 })', "\27]0;pwned\7\27[2Jx.lua",
+      { data = fake.data {}, clock = clock, sleep = sleep, log = function() end,
+        progress = function(t) if t then shown[#shown + 1] = t end end })
+    assert.is_true(#shown > 0)
+    for _, t in ipairs(shown) do
+      assert.is_nil(t:find("[%z\1-\31\127]"), t)
+      assert.truthy(t:find("\\x1B]0;pwned\\x07\\x1B[2Jx.1", 1, true), t)
+    end
+  end)
+
+  it("writers send the terminal no control byte but their own", function()
+    local out = {}
+    local w = cli.progress_writer(function(s) out[#out + 1] = s end)
+    w("waiting for '\27]0;x\7': 1 s left")
+    w(nil)
+    assert.same({ "\r\27[Kwaiting for '\\x1B]0;x\\x07': 1 s left", "\r\27[K" }, out)
+  end)
+end)
+
+describe("a check file's bad value in an error", function()
+  for _, src in ipairs {
+    'default_route { via = "\\27[2Jbad" }',
+    'address_present "\\27[2Jbad"',
+  } do
+    it("is escaped: " .. src, function()
+      local clock, sleep = fake.clock()
+      local r = check.run_string(src, "t.lua", { data = fake.data {}, clock = clock, sleep = sleep,
+        log = function() end })
+      local msg = tostring(r.results[1].actual)
+      assert.equal("error", r.results[1].status)
+      assert.is_nil(msg:find("\27", 1, true), msg)
+      assert.truthy(msg:find("'\\x1B[2Jbad'", 1, true), msg)
+    end)
+  end
+end)

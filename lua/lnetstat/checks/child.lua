@@ -160,10 +160,11 @@ end
 function M.main(params)
   local ok, err = xpcall(function()
     local check = require "lnetstat.check"
+    local printable = require("lnetstat.encode.utf8").printable
     local progress
     if params.progress then
       progress = function(text)
-        io.stderr:write("\r\27[K", text or "")
+        io.stderr:write("\r\27[K", text and printable(text) or "")
         io.stderr:flush()
       end
     end

@@ -4,6 +4,7 @@
 local cliargs = require "lnetstat.cliargs"
 local lutil = require "lnetstat.util"
 local child = require "lnetstat.checks.child"
+local printable = require("lnetstat.encode.utf8").printable
 
 local type, ipairs, tostring, tonumber, format, concat =
   type, ipairs, tostring, tonumber, string.format, table.concat
@@ -89,10 +90,11 @@ end
 M.isatty = isatty
 
 --- A progress writer for a terminal: one line rewritten with \r, cleared
--- with nil; writes through write(text).
+-- with nil; writes through write(text). The text's control bytes are
+-- escaped (it names checks, whose ids come from file names).
 function M.progress_writer(write)
   return function(text)
-    write("\r\27[K" .. (text or ""))
+    write("\r\27[K" .. (text and printable(text) or ""))
   end
 end
 

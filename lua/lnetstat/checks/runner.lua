@@ -6,6 +6,7 @@
 -- of readings, the longest window apart.
 -- @module lnetstat.checks.runner
 local util = require "lnetstat.checks.util"
+local printable = require("lnetstat.encode.utf8").printable
 local snapshot = require "lnetstat.checks.snapshot"
 
 local type, ipairs, tostring, pcall, format, min, max, ceil =
@@ -144,8 +145,10 @@ local function wait(run, seconds, label)
   progress(nil)
 end
 
+-- The check ids a wait is for, as a terminal may show them (control
+-- bytes escaped, see lnetstat.encode.utf8 printable).
 local function label_of(list)
-  local first = list[1].result.id
+  local first = printable(list[1].result.id)
   if #list > 1 then return format("'%s' (+%d more)", first, #list - 1) end
   return format("'%s'", first)
 end
