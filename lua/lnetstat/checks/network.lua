@@ -4,6 +4,7 @@
 -- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
+local show = require("lnetstat.util").show
 
 local type, pairs, ipairs, tostring, tonumber, error, format, sub, upper, concat, sort =
   type, pairs, ipairs, tostring, tonumber, error, string.format, string.sub, string.upper, table.concat, table.sort
@@ -216,7 +217,7 @@ function M.install(env, kit)
     if type(text) ~= "string" then bad(fname, 1, "address or CIDR text expected, got " .. type(text), 3) end
     local a, len = text:match("^(.-)/(%d+)$")
     a = a or text
-    if not q.parse_addr(a) then bad(fname, 1, format("malformed address '%s'", text), 3) end
+    if not q.parse_addr(a) then bad(fname, 1, format("malformed address %s", show(text)), 3) end
     return a, len and tonumber(len)
   end
 

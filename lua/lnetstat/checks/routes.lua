@@ -3,6 +3,7 @@
 -- @submodule lnetstat.check
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
+local show = require("lnetstat.util").show
 
 local type, pairs, ipairs, tostring, tonumber, format, find, concat =
   type, pairs, ipairs, tostring, tonumber, string.format, string.find, table.concat
@@ -102,7 +103,7 @@ function M.install(env, kit)
   function env.default_route(opts)
     local o = check_common("default_route", 1, opts, ROUTE_EXTRA)
     if o.via ~= nil and type(o.via) == "string" and not q.parse_addr(o.via) then
-      bad("default_route", 1, format("via must be an address, got '%s'", o.via))
+      bad("default_route", 1, format("via must be an address, got %s", show(o.via)))
     end
     local family = o.family or (type(o.via) == "string" and find(o.via, ":", 1, true) and "inet6") or "inet"
     if family ~= "inet" and family ~= "inet6" then bad("default_route", 1, "family must be inet or inet6") end
