@@ -200,8 +200,8 @@ describe("hardening", function()
       for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
       assert.equal(format("nil\t'%s': not a regular file (a FIFO)\t22", fifo), lines[1])
       assert.equal(format("error\tcannot read: '%s': not a regular file (a FIFO)", fifo), lines[2])
-      assert.equal(format("1\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[3])
-      assert.equal(format("1\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[4])
+      assert.equal(format("2\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[3])
+      assert.equal(format("2\tERROR: cannot read file: %s ('%s': not a regular file (a FIFO))", fifo, fifo), lines[4])
       assert.equal("0\ttrue", lines[5])
     end)
 
@@ -214,7 +214,7 @@ describe("hardening", function()
       out = run(format("timeout -s KILL 15 %s %s tstconfig %s 2>&1; echo \"rc=$?\"", helpers.LUA,
         quote(ROOT .. "bin/lnetstat"), quote(fifo)))
       assert.matches("not a regular file %(a FIFO%)", out)
-      assert.matches("rc=1\n$", out)
+      assert.matches("rc=2\n$", out)
     end)
 
     it("refuses devices, sockets and directories without opening them", function()

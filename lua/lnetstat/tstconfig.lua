@@ -16,7 +16,12 @@
 -- * assert_starts_with / assert_ends_with really compare (0.3 compares the
 --   value with itself, so they always pass); a WARN line says so when one
 --   fails.
--- * A failing run exits 1 (0.3 always exits 0); `--exit-zero` restores 0.
+-- * A failing run exits 1, and 2 when it counted an error (an unreadable
+--   or bad file, data lnetstat could not read); 0.3 always exits 0 and
+--   `--exit-zero` restores that.
+-- * What the report shows of the host or of a file is escaped as the
+--   netstat views escape their cells: control characters and bytes
+--   outside valid UTF-8 become \xNN (\u00NN for C1), never raw bytes.
 -- * keyvalue mode without key_separator splits each line at its first
 --   blank (0.3 throws a NullPointerException).
 --
@@ -52,6 +57,11 @@ local split_lines_file, split_lines_command, read_file, exec_argv =
   source.split_lines_file, source.split_lines_command, source.read_file, source.exec_argv
 
 local lutil = require "lnetstat.util"
+-- What the report shows of the host and of files (values, names, paths,
+-- messages) goes through the views' cell escaper: a control character or
+-- a byte outside valid UTF-8 becomes a visible escape, and a newline in a
+-- value cannot start a false report line.
+local esc = require("lnetstat.netstat.text.inet").cell
 
 local M = { _NAME = "lnetstat.tstconfig", TSTCONFIG_VERSION = "0.3" }
 
@@ -96,7 +106,7 @@ local function new_test(opts, print)
   end
 
   local function err_line(msg)
-    print("ERROR: " .. msg)
+    print("ERROR: " .. esc(msg))
     print("")
   end
 
@@ -119,18 +129,18 @@ local function new_test(opts, print)
     T.failed = T.failed + 1
     print("ASSERTION FAILED")
     if S.filename ~= nil then
-      print(format(" File:      %s", S.filename))
+      print(format(" File:      %s", esc(S.filename)))
     elseif S.command_line ~= nil then
-      print(format(" Command:   %s", S.command_line))
+      print(format(" Command:   %s", esc(S.command_line)))
     end
-    if S.section_name ~= nil then print(format(" Section:   %s", S.section_name)) end
-    if S.property_names ~= nil then print(format(" Property:  %s", joinargs(S.property_names))) end
+    if S.section_name ~= nil then print(format(" Section:   %s", esc(S.section_name))) end
+    if S.property_names ~= nil then print(format(" Property:  %s", esc(joinargs(S.property_names)))) end
     if S.values == nil then
       print(" Value:     <undefined>")
     else
-      print(format(" Value:     %s", joinargs(S.values)))
+      print(format(" Value:     %s", esc(joinargs(S.values))))
     end
-    print(format(" Assertion: %s %s", cmd, joinargs(args or {})))
+    print(format(" Assertion: %s %s", esc(cmd), esc(joinargs(args or {}))))
     print("")
   end
 
@@ -195,14 +205,14 @@ local function new_test(opts, print)
       if not fn then return nil, "netstat emulation is not available (lnetstat.format.netstat missing)" end
       local ok, out, err, code = pcall(fn, rest, { netns = opts.netns })
       if not ok then return nil, "netstat emulation failed: " .. tostring(out) end
-      return out or "", err or "", code or 0
+      return out or "", err or "", code or 0, true
     elseif prog == "ss" then
       local fn = opts.ss or function(a, o)
         return require("lnetstat.ss").render(a, { netns = o.netns, data = opts.data })
       end
       local ok, out, err, code = pcall(fn, rest, { netns = opts.netns })
       if not ok then return nil, "ss emulation failed: " .. tostring(out) end
-      return out or "", err or "", code or 0
+      return out or "", err or "", code or 0, true
     end
     if not opts.exec_commands then
       return nil, "command not run: lnetstat answers netstat and ss itself; "
@@ -226,14 +236,25 @@ local function new_test(opts, print)
   function D.command(args)
     reset()
     S.command_line = joinargs(args)
-    local out, err, code = run_command(args)
+    local out, err, code, own = run_command(args)
     if out == nil then
       T.errors = T.errors + 1
       err_line(err)
       return
     end
-    if code ~= 0 then print("ERROR: Command returned error code: " .. tostring(code)) end
-    if err ~= "" then print("WARN: Command wrote to stderr:\n" .. err) end
+    -- lnetstat's own netstat or ss fails only on a bad command line or on
+    -- data it could not read (a netns that is not one): an error, counted.
+    -- Any other command's code is its own business, printed as in 0.3.
+    if code ~= 0 then
+      if own then T.errors = T.errors + 1 end
+      print("ERROR: Command returned error code: " .. esc(code))
+    end
+    if err ~= "" then
+      -- the command's own lines stay lines; each is escaped
+      local lines = {}
+      for line in (err:gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = esc(line) end
+      print("WARN: Command wrote to stderr:\n" .. concat(lines, "\n") .. "\n")
+    end
     S.lines = split_lines_command(out)
   end
 
@@ -288,7 +309,7 @@ local function new_test(opts, print)
       local n = a:match("^[+-]?%d+$") and tonumber(a)
       if not n then
         -- 0.3 throws NumberFormatException here: printed, not counted
-        print(format('ERROR: java.lang.NumberFormatException: For input string: "%s"', a))
+        print(format('ERROR: java.lang.NumberFormatException: For input string: "%s"', esc(a)))
         return
       end
       pos[i] = n
@@ -322,7 +343,7 @@ local function new_test(opts, print)
       local pat, why, kind = section_pattern(re)
       if not pat then
         if kind == "syntax" then
-          print(format("ERROR: java.util.regex.PatternSyntaxException: %s\n%s", why, re))
+          print(format("ERROR: java.util.regex.PatternSyntaxException: %s\n%s", esc(why), esc(re)))
         else
           T.errors = T.errors + 1
           err_line(format("%s: lnetstat does not match %s: %s", which == "header" and "section_header_pattern"
@@ -423,7 +444,7 @@ local function new_test(opts, print)
     local fn = D[name]
     if not fn then
       print(format("ERROR: java.lang.NoSuchMethodException: com.softwareloop.tstconfig.Test.%s"
-        .. "([Ljava.lang.String;)", tostring(name)))
+        .. "([Ljava.lang.String;)", esc(name)))
       if opts.strict then T.errors = T.errors + 1 end
       return
     end
@@ -472,7 +493,9 @@ end
 --   lnetstat.format.netstat), ss (likewise; default lnetstat.ss.render), exec
 --   (function(argv) -> stdout, stderr, code), data (for lnetstat.ss)
 -- @treturn string the report
--- @treturn number the exit code (0 PASS, 1 FAIL; 0 with exit_zero)
+-- @treturn number the exit code: 0 PASS, 1 an assertion failed, 2 an
+--   error was counted (an unreadable or bad file, unreadable data); 0
+--   whatever the report says with exit_zero
 -- @treturn table counts {tested, passed, failed, errors}
 function M.run(files, opts)
   if type(files) ~= "table" then
@@ -493,11 +516,11 @@ function M.run(files, opts)
   local T = new_test(opts, print)
   for _, file in ipairs(files) do
     print("")
-    print(format("Reading definition file: %s", file))
+    print(format("Reading definition file: %s", esc(file)))
     local text, err = read_file(file, M.MAX_FILE_SIZE)
     if not text then
       T.errors = T.errors + 1
-      print("ERROR: cannot read file: " .. file .. " (" .. tostring(err) .. ")")
+      print("ERROR: cannot read file: " .. esc(file) .. " (" .. esc(err) .. ")")
       print("")
     else
       run_definition(T, text)
@@ -510,7 +533,7 @@ function M.run(files, opts)
   print(format("Assertions passed: %d", T.tested - T.failed))
   print(format("Assertions failed: %d", T.failed))
   print(format("Errors: %d", T.errors))
-  local code = (pass or opts.exit_zero) and 0 or 1
+  local code = (pass or opts.exit_zero) and 0 or T.errors > 0 and 2 or 1
   return concat(out, "\n") .. "\n", code,
     { tested = T.tested, passed = T.tested - T.failed, failed = T.failed, errors = T.errors }
 end
@@ -518,12 +541,14 @@ end
 local USAGE = [[
 usage: lnetstat tstconfig FILE... [--exit-zero] [--exec-commands] [--netns NAME] [--strict]
   Runs Tstconfig definition files with Tstconfig's report.
-  --exit-zero      exit 0 even when the report says FAIL (Tstconfig 0.3 behaviour)
+  --exit-zero      exit 0 whatever the report says (Tstconfig 0.3 behaviour)
   --exec-commands  run `command` lines other than netstat and ss (netstat and ss
                    are answered by lnetstat itself, without sudo)
   --netns NAME     read the data of a network namespace (and run commands in it)
   --strict         count unknown directives as errors
-Exit status: 0 PASS, 1 FAIL, 2 usage error.
+Exit status: 0 PASS, 1 an assertion failed, 2 an error (an unreadable or bad
+file, unreadable data) or a usage error; 0 whatever the report says with
+--exit-zero.
 ]]
 
 --- `lnetstat tstconfig ...`: returns the exit code (never exits).
