@@ -149,7 +149,7 @@ describe("lnetstat command", function()
     assert.matches("did you mean '%-%-listening'%?", err)
     err, code = run_rc(LNETSTAT .. " metrics --out=x 2>&1")
     assert.are.equal(2, code)
-    assert.matches("lnetstat metrics: unknown option '%-%-out'", err)
+    assert.matches("lnetstat metrics: unknown option %-%-out; did you mean '%-%-output'%?", err)
   end)
 
   it("exits 2 when the data cannot be read", function()

@@ -97,8 +97,20 @@ function M.message(msg, long)
   return msg
 end
 
+-- The long option names of parser p (a set), for M.message's suggestion.
+local function long_names(p)
+  local set = {}
+  for _, o in ipairs(p._options or {}) do
+    for _, alias in ipairs(o._aliases or {}) do
+      if alias:sub(1, 2) == "--" then set[alias] = true end
+    end
+  end
+  return set
+end
+
 --- Parses argv with parser p. Returns the arguments table, or nil and the
--- exit code after writing the help (0) or the usage error (2). opts:
+-- exit code after writing the help (0) or the usage error (2; an unknown
+-- option suggests the nearest long name, as M.message words it). opts:
 -- stdout, stderr (file handles; default io.stdout, io.stderr).
 function M.parse(p, argv, opts)
   if type(argv) ~= "table" then
@@ -115,8 +127,22 @@ function M.parse(p, argv, opts)
   local ok, result = p:pparse(strings)
   if ok then return result end
   local name = NAMES[p] or "lnetstat"
-  stderr:write(name, ": ", tostring(result), "\n", "Try '", name, " --help' for more information.\n")
+  stderr:write(name, ": ", M.message(result, long_names(p)), "\n",
+    "Try '", name, " --help' for more information.\n")
   return nil, M.USAGE
+end
+
+--- A --netns value checked (M.check_netns) for a subcommand that takes
+-- one namespace: the value, or nil and the exit code (2) after writing
+-- the usage error to stderr, before anything is read.
+function M.netns_or_usage(name, value, stderr)
+  local v, err = M.check_netns(value)
+  if err then
+    stderr = stderr or io.stderr
+    stderr:write(name, ": ", err, "\n", "Try '", name, " --help' for more information.\n")
+    return nil, M.USAGE
+  end
+  return v
 end
 
 return M

@@ -68,7 +68,8 @@ function M.main(argv)
     return usage_error("--netns all is not supported: one namespace per scrape "
       .. "(run lnetstat metrics once per namespace)")
   end
-  local netns = cliargs.netns(args.netns)
+  local netns, ncode = cliargs.netns_or_usage("lnetstat metrics", args.netns)
+  if ncode then return ncode end
   local ns = require "lnetstat"
   local stats, err = ns.stats { netns = netns }
   if not stats then return fail(tostring(err)) end

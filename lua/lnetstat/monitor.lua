@@ -52,7 +52,9 @@ function M.parse(argv, opts)
       "Try 'lnetstat monitor --help' for more information.\n")
     return nil, cliargs.USAGE
   end
-  local o = { kinds = {}, netns = cliargs.netns(args.netns), json = args.json == true }
+  local netns, ncode = cliargs.netns_or_usage("lnetstat monitor", args.netns, opts and opts.stderr)
+  if ncode then return nil, ncode end
+  local o = { kinds = {}, netns = netns, json = args.json == true }
   local seen = {}
   for _, k in ipairs(args.kinds or {}) do
     if not seen[k] then
