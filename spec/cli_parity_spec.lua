@@ -383,6 +383,27 @@ describe("lnetstat -r -6 against netstat in a private netns", function()
   end)
 end)
 
+describe("lnetstat -v's notes against netstat in a private netns", function()
+  local ns
+
+  setup(function()
+    if helpers.is_root() then ns = helpers.netns_create("lnetstat-v") end
+  end)
+  teardown(function() helpers.netns_delete(ns) end)
+
+  -- netstat names the SCTP family twice with -a (two reads fail), once
+  -- otherwise; stderr compared line for line, in order
+  root_it("stderr is netstat's, the SCTP note once without -a and twice with it", function()
+    for _, args in ipairs { "-v", "-vl", "-vn", "-vln", "-vp", "-va", "-van", "-vla" } do
+      local expected = helpers.netns_run(ns, "netstat " .. args .. " 2>&1 >/dev/null")
+      local actual = helpers.netns_run(ns, LNETSTAT .. " " .. args .. " 2>&1 >/dev/null")
+      assert.are.equal(expected, actual, "stderr of " .. args)
+      local _, sctp = actual:gsub("AF INET %(sctp%)", "")
+      assert.are.equal(args:find("a", 1, true) and 2 or 1, sctp, args)
+    end
+  end)
+end)
+
 -- Examples ------------------------------------------------------------------------
 
 describe("examples", function()

@@ -7,23 +7,41 @@ local run_mod = require "lnetstat.netstat.run"
 local quote, format = helpers.quote, string.format
 
 describe("netstat views on a terminal", function()
-  it("escape control bytes and C1 controls, keep tabs, newlines and UTF-8", function()
-    assert.equal("a\\x1B[2Jb\tc\n\\u009Bd \194\169 \\x0D\\x7F",
+  it("escape control bytes (tabs too) and C1 controls, keep newlines and UTF-8", function()
+    assert.equal("a\\x1B[2Jb\\x09c\n\\u009Bd \194\169 \\x0D\\x7F",
       run_mod.terminal_safe("a\27[2Jb\tc\n\194\155d \194\169 \r\127"))
     local plain = "tcp        0      0 127.0.0.1:22            0.0.0.0:*               LISTEN\n"
     assert.equal(plain, run_mod.terminal_safe(plain))
   end)
 
-  it("escape exactly the control bytes and DEL, byte by byte, and C1 pairs", function()
+  -- the renderers end their lines with newlines and align with spaces:
+  -- every other control, DEL and every byte outside valid UTF-8 (a lone
+  -- 0x9B is the 8-bit CSI) is escaped
+  it("escape exactly the controls, DEL and invalid UTF-8, byte by byte, and C1 pairs", function()
     for b = 0, 255 do
       local c = string.char(b)
-      local control = (b < 32 and b ~= 9 and b ~= 10) or b == 127
-      local want = control and format("\\x%02X", b) or c
+      local escaped = (b < 32 and b ~= 10) or b >= 127
+      local want = escaped and format("\\x%02X", b) or c
       assert.equal(want, run_mod.terminal_safe("x" .. c .. "y"):sub(2, -2), "byte " .. b)
       local pair = "\194" .. c
-      local c1 = b >= 128 and b <= 159
-      assert.equal(c1 and format("\\u%04X", b) or ("\194" .. want), run_mod.terminal_safe(pair), "C2 " .. b)
+      local c1, valid = b >= 128 and b <= 159, b >= 160 and b <= 191
+      assert.equal(c1 and format("\\u%04X", b) or valid and pair or ("\\xC2" .. want),
+        run_mod.terminal_safe(pair), "C2 " .. b)
     end
+    assert.equal("\\x9B2J \\xFF\\xFE \\xE2\\x82 \226\130\172",
+      run_mod.terminal_safe("\1552J \255\254 \226\130 \226\130\172"))
+  end)
+
+  -- a name under /var/run/netns is the host's text too
+  helpers.root_it("--netns all heads each namespace with its name escaped", function()
+    local name = format("lnetstat-h%d\nNamespace: fake\27[1m", helpers.getpid())
+    helpers.must("ip netns add " .. quote(name))
+    finally(function() helpers.netns_delete(name) end)
+    local out = helpers.run(format("%s bin/lnetstat -tln --netns all 2>&1", helpers.LUA))
+    assert.is_nil(out:find("\27", 1, true), out)
+    assert.is_nil(out:find("\nNamespace: fake", 1, true), out)
+    local want = format("\nNamespace: lnetstat-h%d\\x0ANamespace: fake\\x1B[1m\n", helpers.getpid())
+    assert.truthy(out:find(want, 1, true), out)
   end)
 
   it("leave unscanned only the views that show kernel numbers alone", function()

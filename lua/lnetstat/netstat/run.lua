@@ -179,9 +179,11 @@ end
 
 -- The views -----------------------------------------------------------------------
 
+-- net-tools reads SCTP's endpoints (listening) and its associations (the
+-- others) in two tries: -a makes both, and both fail, so its note comes
+-- twice with -a and once otherwise.
+local SCTP_NOTE = "netstat: no support for `AF INET (sctp)' on this system.\n"
 local VERBOSE_NOTES = {
-  "netstat: no support for `AF INET (sctp)' on this system.\n",
-  "netstat: no support for `AF INET (sctp)' on this system.\n",
   "netstat: no support for `AF IPX' on this system.\n",
   "netstat: no support for `AF AX25' on this system.\n",
   "netstat: no support for `AF X25' on this system.\n",
@@ -200,6 +202,8 @@ local function socket_notes(flags, euid, saw_owner)
       or sformat("(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", euid or -1)
   end
   if flags.verbose and not flags.any_type then
+    err[#err + 1] = SCTP_NOTE
+    if flags.all then err[#err + 1] = SCTP_NOTE end
     for _, line in ipairs(VERBOSE_NOTES) do err[#err + 1] = line end
   end
   return concat(err)
@@ -470,22 +474,30 @@ local function json_value(flags, data)
   return sockets or {}
 end
 
--- What the host names (programs, unix paths, interfaces) reaches a terminal
--- with its control bytes escaped: a process called "\27[2J" must not clear
--- the auditor's screen. Tabs and newlines are the table's own; the scan is
--- one pattern match per chunk when there is nothing to escape: the whole
--- chunk is a run of the bytes left as they are (the exact complement of
--- the control bytes, DEL and a C1 lead byte), printable ASCII first in the
--- set so that most bytes pass at its first range. One anchored run is a
--- few times cheaper than searching for a byte outside it: the search
--- starts a match at every position.
+-- The last guard between the views and the terminal. The renderers write
+-- what the host names (programs, users, UNIX paths, interfaces) through
+-- lnetstat.netstat.text.inet's cell(), so a process called "\27[2J" is
+-- already "\x1B[2J"; this scan makes sure that nothing else, whatever its
+-- path, drives the reader's terminal. The one control character the views
+-- produce is the newline that ends each line (they align with spaces, never
+-- tabs): it is kept, and every other one (tab included), DEL, a C1 control
+-- (U+0080..U+009F) and each byte outside valid UTF-8 (a lone 0x9B, the
+-- 8-bit CSI, among them) is written as cell() writes it (\xNN, \u00NN).
+-- Printable ASCII and newlines, nearly every view, pass with one anchored
+-- match (an anchored run is a few times cheaper than a search for a byte
+-- outside it, which starts a match at every position).
 local sfind, sgsub, sbyte = string.find, string.gsub, string.byte
+local utf8 = require "lnetstat.encode.utf8"
 local function control_escape(c) return sformat("\\x%02X", sbyte(c)) end
 local function c1_escape(c) return sformat("\\u%04X", sbyte(c)) end
-local function terminal_safe(text)
-  if sfind(text, "^[ -~\n\t\128-\193\195-\255]*$") then return text end
-  text = sgsub(text, "[%z\1-\8\11-\31\127]", control_escape)
+local function guard_run(text, valid)
+  if not valid then return control_escape(text) end
+  text = sgsub(text, "[%z\1-\9\11-\31\127]", control_escape)
   return (sgsub(text, "\194([\128-\159])", c1_escape))
+end
+local function terminal_safe(text)
+  if sfind(text, "^[ -~\n]*$") then return text end
+  return utf8.map(text, guard_run)
 end
 M.terminal_safe = terminal_safe
 
@@ -527,7 +539,7 @@ local function command_all(flags, opts)
       local one = {}
       for k, v in pairs(flags) do one[k] = v end
       one.netns, one.continuous = t.path, false
-      io.stdout:write(i > 1 and "\n" or "", "Namespace: ", terminal_safe(t.name or "(own)"), "\n")
+      io.stdout:write(i > 1 and "\n" or "", "Namespace: ", t.name and inet.cell(t.name) or "(own)", "\n")
       io.stdout:flush()
       local code = M.command(one, opts)
       if code ~= cliargs.OK and t.name == nil then return code end
