@@ -163,6 +163,21 @@ describe("the man page", function()
     assert.are.same({}, missing(have, want))
   end)
 
+  it("lnetstat -h names every option of the command's parser, and only those", function()
+    local o = require("lnetstat.netstat.flags").options()
+    local want = {}
+    for _, c in ipairs(o.short) do want["-" .. c] = true end
+    for _, name in ipairs(o.long) do want["--" .. name] = true end
+    -- the command's part of the help: what comes before the subcommands
+    local usage = require("lnetstat.cli").USAGE
+    local have = options_in(usage:match("^(.-)\nSubcommands:\n"))
+    assert.are.same({}, missing(want, have))
+    assert.are.same({}, missing(have, want))
+    -- the refused ones are named as refused
+    local refused = options_in(usage:match("\nRefused as not supported[^\n]*\n.-\n%S"))
+    for _, opt in ipairs(o.unsupported) do assert.is_truthy(refused[opt], opt) end
+  end)
+
   it("says which netstat options lnetstat refuses, in its DIFFERENCES section", function()
     local refused = sections["DIFFERENCES FROM NETSTAT"]:match("\n *Not supported.*$")
     assert.is_truthy(refused)

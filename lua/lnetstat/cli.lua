@@ -37,10 +37,14 @@ Sockets (default: connected TCP, UDP, UDP-Lite, raw and UNIX sockets):
   -n, --numeric        numeric addresses, ports and users (also --numeric-hosts,
                        --numeric-ports, --numeric-users)
   -W, --wide           do not truncate addresses
-  -4, --inet           IPv4 only (-A inet, --protocol=inet)
+  -4, --inet           IPv4 only (also --ip, -A inet, --protocol=inet)
   -6, --inet6          IPv6 only (-A inet6)
+  -A, --protocol FAMILIES
+                       comma list of inet (or ip), inet6, unix
+  -N, --symbolic, -d   accepted for netstat's sake; no effect
 Other views:
-  -r, --route          kernel IPv4 routing table (with -6: IPv6)
+  -r, --route          kernel IPv4 routing table (with -6: IPv6; -F, --fib:
+                       the default, no effect)
   -i, --interfaces     interface table (-a: also interfaces that are down)
   -s, --statistics     protocol counters as netstat -s (-t, -u, -w select; -6: IPv6)
   -g, --groups         multicast group memberships
@@ -48,11 +52,16 @@ Options:
   -c, --continuous     repeat every second until interrupted (-cN: every N seconds)
   -v, --verbose        notes about address families this system lacks (stderr)
   --netns NAME         read another network namespace (a name under
-                       /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN)
+                       /var/run/netns, a path or a pid; needs CAP_SYS_ADMIN);
+                       all: this namespace and every named one, one block
+                       each under "Namespace: (own)" / "Namespace: NAME"
   --json               print the records of the view as one JSON document
                        (one per refresh with -c)
   -h, --help           this text
   -V, --version        lnetstat's version
+Refused as not supported (exit 2): -S/--sctp, -M/--masquerade, -C/--cache,
+  -Z/--context, -2/--l2cap, -f/--rfcomm, --ax25, --ipx, --netrom, --ddp,
+  --x25, --rose, --ash, --bluetooth, --econet
 Subcommands:
   check FILE...        run audit check files (see lnetstat.check)
   tstconfig FILE...    run Tstconfig definition files
