@@ -218,3 +218,21 @@ describe("a check file's bad value in an error", function()
     end)
   end
 end)
+
+describe("the command's error lines", function()
+  it("escape a namespace path the host or the user named", function()
+    local dir = must(run("mktemp -d")):gsub("%s+$", "")
+    local path = dir .. "/x\27[31mred"
+    must(run("touch " .. quote(path)))
+    local ok, err = pcall(function()
+      for _, args in ipairs { "metrics --netns ", "-t --netns " } do
+        local out = run(LNETSTAT .. " " .. args .. quote(path) .. " 2>&1 >/dev/null")
+        assert.matches("not a network namespace", out, 1, true)
+        assert.is_nil(out:find("\27", 1, true), out)
+        assert.truthy(out:find("x\\x1B[31mred", 1, true), out)
+      end
+    end)
+    run("rm -rf " .. quote(dir))
+    assert(ok, err)
+  end)
+end)

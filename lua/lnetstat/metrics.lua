@@ -43,7 +43,9 @@ local function parser()
 end
 
 local function fail(msg)
-  io.stderr:write("lnetstat metrics: ", msg, "\n")
+  -- a namespace name or a path in the message comes from the host or the
+  -- user: no raw control bytes to the terminal
+  io.stderr:write("lnetstat metrics: ", require("lnetstat.netstat.text.inet").cell(tostring(msg)), "\n")
   return cliargs.ERROR
 end
 

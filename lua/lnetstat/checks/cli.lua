@@ -19,7 +19,8 @@ usage: lnetstat check FILE... [--format human|tap|junit|json|prometheus]
        lnetstat check --init [--netns NAME] [--output FILE]
   Runs check files (Lua; see lnetstat.check). FILE "-" reads standard input.
   --format, -f     report format (default human)
-  --netns NAME     read the data of a network namespace (name, path or pid)
+  --netns NAME     read the data of a network namespace (name, path or pid;
+                   all: every namespace, merged)
   --output, -o     write the report to FILE (atomically) instead of stdout
   --within S       retry failing checks for up to S seconds (default: no retry;
                    at most 3600)

@@ -532,7 +532,7 @@ local function command_all(flags, opts)
   while true do
     local targets, err = engine.all_namespaces()
     if not targets then
-      io.stderr:write("lnetstat: ", tostring(err), "\n")
+      io.stderr:write("lnetstat: ", terminal_safe(tostring(err)), "\n")
       return cliargs.ERROR
     end
     for i, t in ipairs(targets) do
@@ -589,7 +589,7 @@ function M.command(flags, opts)
     end
     if not text then
       io.stdout:flush()
-      io.stderr:write("lnetstat: ", tostring(err), "\n")
+      io.stderr:write("lnetstat: ", terminal_safe(tostring(err)), "\n")
       return cliargs.ERROR
     end
     -- netstat writes its notes (stderr) before the tables; socket_view
