@@ -529,6 +529,16 @@ describe("lnetstat.check", function()
       local res = one("counter('Tcp.Nope', '<', 1)", { stats = st })
       assert.equal("error", res.status)
       assert.equal("no counter Tcp.Nope in stats()", res.actual)
+      -- netns = "all": one stats table per namespace, never read as one
+      local all = { { { Tcp = { CurrEstab = 1 } }, { netns = "web", Tcp = { CurrEstab = 2 } } } }
+      res = one("counter('Tcp.CurrEstab', '<', 5000)", { stats = all })
+      assert.equal("error", res.status)
+      assert.matches("reads one namespace", res.actual, 1, true)
+      local routes = { ["127.0.0.1"] = { { ROUTE_GET["127.0.0.1"], { netns = "web", dst = "127.0.0.1/32",
+        interface = "lo", type = "local" } } } }
+      res = one("route_to('127.0.0.1', { interface = 'lo' })", { route_get = routes })
+      assert.equal("error", res.status)
+      assert.matches("reads one namespace", res.actual, 1, true)
     end)
 
     it("check() runs a custom function; its errors are error results", function()

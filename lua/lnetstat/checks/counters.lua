@@ -39,6 +39,11 @@ function M.install(env, kit)
   end
 
   local function counter_value(stats, path)
+    -- with netns = "all", stats() answers a list of one table per namespace
+    if type(stats) == "table" and stats[1] ~= nil then
+      data_error(format("counter %s reads one namespace: stats() answered one table per "
+        .. "namespace (netns = \"all\"); check counters with --netns NAME", path))
+    end
     local v = q.get(stats, path)
     if type(v) ~= "number" then
       data_error(format("no counter %s in stats()", path))

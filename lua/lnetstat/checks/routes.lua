@@ -203,6 +203,10 @@ function M.install(env, kit)
           if o.type ~= nil and q.test(o.type, kind, nil, "type") then return "pass", "no route: " .. tostring(err) end
           return "fail", "no route: " .. tostring(err)
         end
+        if r[1] ~= nil then   -- netns = "all": one answer per namespace
+          data_error(format("route_to(%s) reads one namespace: route_get answered one route per "
+            .. "namespace (netns = \"all\"); check routes with --netns NAME", addr))
+        end
         local text = route_text(r)
         if r.prefsrc then text = text .. " src " .. tostring(r.prefsrc) end
         local rtype = r.type or "unicast"
