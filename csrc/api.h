@@ -36,6 +36,11 @@ int l_parse_cidr(lua_State *L);
 
 /* Metatables registered once by luaopen. */
 void session_register(lua_State *L);   /* nl/session.c */
+/* Sets funcs, each a function whose first argument is a session, in the
+ * table on top, each guarded: the session is held for the whole call, a
+ * call on a held session raises "session is busy", and a close() asked
+ * meanwhile happens when the call returns (nl/session.c). */
+void session_setfuncs(lua_State *L, const luaL_Reg *funcs);
 void procfd_register(lua_State *L);    /* source/proc_fd.c */
 /* Vocabulary tables luaopen sets on the module. */
 void route_vocab_push(lua_State *L);   /* record/route.c: core.route_vocab */

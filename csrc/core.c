@@ -9,22 +9,18 @@
 #include "record/socket.h"
 #include "source/watch.h"
 
-static const luaL_Reg core_funcs[] = {
-	{"open", l_open},
-	{"release", l_release},
+/* The functions whose first argument is a session: registered guarded
+ * (session_setfuncs), so that Lua code running inside one of them (a
+ * sink, a route letters table's __index, a finalizer) cannot reuse or
+ * close the session under it. */
+static const luaL_Reg session_funcs[] = {
 	{"route_dump", l_route_dump},
 	{"route_get", l_route_get},
 	{"proc_routes", l_proc_routes},
 	{"sock_diag", l_sock_diag},
 	{"proc_sockets", l_proc_sockets},
-	{"owner_map", l_owner_map},
-	{"attach_owners", l_attach_owners},
-	{"attach_owner", l_attach_owner},
-	{"parse_cidr", l_parse_cidr},
-	{"user_names", l_user_names},
 	{"proc_stats", l_proc_stats},
 	{"proc_groups", l_proc_groups},
-	{"netns_list", l_netns_list},
 	{"netns_nsid", l_netns_nsid},
 	{"links", l_links},
 	{"ifname", l_ifname},
@@ -34,6 +30,18 @@ static const luaL_Reg core_funcs[] = {
 	{"proc_if_inet6", l_proc_if_inet6},
 	{"proc_arp", l_proc_arp},
 	{"watch", l_watch},
+	{NULL, NULL}
+};
+
+static const luaL_Reg core_funcs[] = {
+	{"open", l_open},
+	{"release", l_release},
+	{"owner_map", l_owner_map},
+	{"attach_owners", l_attach_owners},
+	{"attach_owner", l_attach_owner},
+	{"parse_cidr", l_parse_cidr},
+	{"user_names", l_user_names},
+	{"netns_list", l_netns_list},
 	{"write_atomic", l_write_atomic},
 	{"read_file", l_read_file},
 	{NULL, NULL}
@@ -53,6 +61,7 @@ int luaopen_lnetstat_core(lua_State *L)
 	read_register(L);
 	lua_newtable(L);
 	luaL_setfuncs(L, core_funcs, 0);
+	session_setfuncs(L, session_funcs);
 	sock_vocab_push(L);
 	lua_pushliteral(L, LNETSTAT_VERSION);
 	lua_setfield(L, -2, "_VERSION");

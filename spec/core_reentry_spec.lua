@@ -44,7 +44,7 @@ describe("lnetstat.core with Lua code running inside a call", function()
     if farm then farm.cleanup() end
   end)
 
-  it("stops a call whose sink closes its session, and the session is closed", function()
+  it("fails a call whose sink closes its session, and the session is closed", function()
     local out, ok = child([[
       local function try(name, open, call)
         local s = assert(core.open(nil, open))
@@ -66,8 +66,8 @@ describe("lnetstat.core with Lua code running inside a call", function()
     for _, name in ipairs { "unix", "netlink", "proc", "routes", "proc_routes" } do
       local line = out:match("\n?(" .. name .. "\t[^\n]*)")
       assert(line, out)
-      assert.matches(name .. "\tfalse\tlnetstat.core: the session was closed by the sink of a "
-        .. "call reading it\tlnetstat.session %(closed%)\t.*session is closed", line)
+      assert.matches(name .. "\tfalse\tlnetstat.core: the session was closed by Lua code running "
+        .. "inside a call reading it\tlnetstat.session %(closed%)\t.*session is closed", line)
     end
     assert.matches("\nEND\n", out)
   end)
@@ -103,6 +103,56 @@ describe("lnetstat.core with Lua code running inside a call", function()
     end
     assert.matches("\nopen\tlnetstat.session %(open%)\n", out)
     assert.matches("\nEND\n", out)
+  end)
+
+  it("holds the session while a route letters table's __index runs", function()
+    -- no sink: Lua code the call runs on its own, in the middle of
+    -- walking a route dump (or /proc text) that a close would free
+    local out, ok = child([[
+      local function letters(on_miss)
+        return setmetatable({}, { __index = function(t, facts)
+          on_miss()
+          rawset(t, facts, "U")
+          return "U"
+        end })
+      end
+      local function try(name, open, call)
+        local s = assert(core.open(nil, open))
+        print(name .. " close", pcall(call, s, letters(function() s:close() end)))
+        print(name .. " closed", tostring(s))
+        s = assert(core.open(nil, open))
+        print(name .. " nested", pcall(call, s, letters(function() core.links(s) end)))
+        print(name .. " after", tostring(s), (call(s, nil)))
+        s:close()
+      end
+      try("dump", { "route" }, function(s, l) return core.route_dump(s, {}, "inet", -1, nil, l) end)
+      try("get", { "route" }, function(s, l) return core.route_get(s, "127.0.0.1", nil, nil, nil, l) end)
+      print("END")
+    ]])
+    assert(ok, out)
+    for _, name in ipairs { "dump", "get" } do
+      assert.matches("\n?" .. name .. " close\tfalse\tlnetstat.core: the session was closed by Lua "
+        .. "code running inside a call reading it\n", out)
+      assert.matches("\n" .. name .. " closed\tlnetstat.session %(closed%)\n", out)
+      assert.matches("\n" .. name .. " nested\tfalse\t[^\n]*bad argument #1 to '[%w_.]+' "
+        .. "%(session is busy", out)
+      assert.matches("\n" .. name .. " after\tlnetstat.session %(open%)\t[^\n]", out)
+    end
+    assert.matches("\nEND\n", out)
+  end)
+
+  it("says where an argument error of a held call comes from", function()
+    local s = assert(core.open(nil, { "route" }))
+    local ok, err = pcall(function()
+      local r = core.route_dump(s, {}, "bogus", -1)
+      return r
+    end)
+    assert.is_false(ok)
+    assert.matches("core_reentry_spec%.lua:%d+: bad argument #3 to 'route_dump' %(invalid option 'bogus'%)",
+      err)
+    -- and the session was released
+    assert.is_true((core.route_dump(s, {}, "inet", -1)))
+    s:close()
   end)
 
   it("raises the sink's own error, and the session stays usable", function()

@@ -55,13 +55,19 @@ static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, siz
 /* nl/session.c */
 /* The file names under /proc/net, indexed by enum proc_file. */
 extern const char *const proc_file_names[PROC_COUNT];
-/* The open session at idx; raises when it is closed, or busy: Lua code
- * (a sink, a finalizer) runs inside another call reading it. */
+/* The open session at idx; raises when it is closed. A core function
+ * whose first argument is a session is registered guarded
+ * (session_setfuncs), and the guard has refused a session already held
+ * by another call before the function runs. */
 struct session *check_session(lua_State *L, int idx);
+/* The same for a session that is no first argument (w:read's names):
+ * raises also when another call holds it. */
+struct session *check_idle_session(lua_State *L, int idx);
 void session_close(struct session *s);
 void session_register(lua_State *L);
 /* A call that runs Lua code while it reads s holds it for that time (then
- * check_session refuses s, and close() only asks for the close), and
+ * the guard and check_idle_session refuse s, and close() only asks for
+ * the close), and
  * releases it when nothing of s is in use any more; session_release
  * closes it then if close() was asked for meanwhile (idx: where its
  * userdata is) and returns 1. The hold must be released on every path:
@@ -79,12 +85,6 @@ int session_release(lua_State *L, int idx, struct session *s);
 int netns_open(const char *path);
 /* nil, "netns 'PATH': ...", errno for a failure err of netns_open; 3. */
 int push_netns_error(lua_State *L, const char *path, int err);
-/* Calls the sink function below the record on top of the stack with that
- * record, holding the session at stack index 1 meanwhile (when index 1
- * holds a session). An error the sink raises is raised again once the
- * session is released; a close the sink asked for happens then, and stops
- * the call with an error. */
-void session_call_sink(lua_State *L);
 
 /* nl/attr.c: tb[type] = the last attribute of each type below size (the
  * caller zeroes tb); other types are ignored, and the first attribute that

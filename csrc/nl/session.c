@@ -68,19 +68,23 @@ void session_close(struct session *s)
 static const char session_mt_key = 0, session_closed_mt_key = 0;
 
 /* What a session's userdata holds: the session, and what keeps it whole
- * while Lua code runs in the middle of a call reading it (a sink, see
- * session_call_sink; a finalizer during a watch's read). Such code may
- * call the core again with the same session: a second request on its
- * socket, a second read into its /proc buffer, or close() would free or
- * move the bytes the first call is still walking. So while busy, every
- * call on the session raises "session is busy", and close() only asks
- * for the close, which happens once the Lua code has returned. */
+ * while a call reads it. A core call reading a session can run Lua code
+ * in its middle: a sink, the __index of a route letters table, a finalizer
+ * the collector runs during any allocation. Such code may call the core
+ * again with the same session: a second request on its socket, a second
+ * read into its /proc buffer, or close() would free or move the bytes the
+ * first call is still walking. So every core function whose first
+ * argument is a session runs held (session_guard): meanwhile a second
+ * call on it raises "session is busy", and close() only asks for the
+ * close, which happens when the call returns. */
 struct session_box {
 	struct session s;      /* first: a struct session * is a box's address */
 	const char *tag;       /* &session_tag: what box_at recognises */
-	unsigned int busy;     /* Lua code running inside a call reading it */
+	unsigned int busy;     /* held by a call reading it */
 	int close_pending;     /* close() asked while busy */
 };
+
+#define SESSION_BUSY_MSG "session is busy: a call reading it is running Lua code"
 
 static const char session_tag = 0;
 
@@ -90,7 +94,7 @@ static struct session_box *box_of(struct session *s)
 }
 
 /* The box of the session at idx when idx holds one (open or not), else
- * NULL: no metatable lookup (a sink runs per record), only the userdata's
+ * NULL: no metatable lookup (the guard runs per call), only the userdata's
  * size and tag. */
 static struct session_box *box_at(lua_State *L, int idx)
 {
@@ -129,8 +133,15 @@ struct session *check_session(lua_State *L, int idx)
 	}
 	if (s->closed || box_of(s)->close_pending)
 		luaL_argerror(L, idx, "session is closed");
+	return s;
+}
+
+struct session *check_idle_session(lua_State *L, int idx)
+{
+	struct session *s = check_session(L, idx);
+
 	if (box_of(s)->busy > 0)
-		luaL_argerror(L, idx, "session is busy: a call reading it is running Lua code");
+		luaL_argerror(L, idx, SESSION_BUSY_MSG);
 	return s;
 }
 
@@ -186,33 +197,83 @@ int session_release(lua_State *L, int idx, struct session *s)
 	return 1;
 }
 
-void session_call_sink(lua_State *L)
+static int session_guard(lua_State *L);
+
+/* The message handler of a guarded call. An error the guarded function
+ * raises itself (luaL_error, luaL_argerror) lacks what it would say called
+ * directly: its caller is the guard, a C function, so there is no
+ * "file:line:" and an argument error names the function '?'. Both are
+ * taken from the guard and its caller. Errors raised deeper (by a sink)
+ * are left as they are. Levels: 0 this handler, 1 the guarded function, 2
+ * the guard, 3 its caller. */
+static int guard_msgh(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1), *q;
+	lua_Debug ar;
+	int own;
+
+	if (lua_type(L, 1) != LUA_TSTRING || !lua_getstack(L, 2, &ar) || !lua_getinfo(L, "fn", &ar))
+		return 1;
+	own = lua_tocfunction(L, -1) == session_guard;
+	lua_pop(L, 1);
+	if (!own)
+		return 1;
+	if (strncmp(msg, "bad argument #", 14) == 0 && (q = strstr(msg, " to '?'")) != NULL &&
+	    ar.name != NULL) {
+		lua_pushlstring(L, msg, (size_t)(q - msg));
+		lua_pushfstring(L, "%s to '%s'%s", lua_tostring(L, -1), ar.name, q + 7);
+		lua_replace(L, 1);
+		lua_settop(L, 1);
+	}
+	luaL_where(L, 3);
+	lua_insert(L, 1);
+	lua_concat(L, 2);
+	return 1;
+}
+
+/* The registered form of a core function whose first argument is a
+ * session (upvalue 1; upvalue 2 is guard_msgh): one hold for the whole
+ * call. It refuses a session already held (a call from Lua code running
+ * inside another call reading it), holds the session, runs the function
+ * under one lua_pcall, releases it, closes it if close() was asked
+ * meanwhile (then a call that succeeded fails: what it returned may name
+ * what is gone), and raises the function's error again last, so that
+ * nothing stays held. A first argument that is no open session is the
+ * function's own to refuse: it is called in the guard's place. */
+static int session_guard(lua_State *L)
 {
 	struct session_box *b = box_at(L, 1);
-	int status;
+	int n = lua_gettop(L), i, status;
 
-	if (b == NULL || b->s.closed) {
-		lua_call(L, 1, 0);   /* no session at 1: parsing given text (test hooks) */
-		return;
-	}
+	if (b == NULL || b->s.closed || b->close_pending)
+		return lua_tocfunction(L, lua_upvalueindex(1))(L);   /* it refuses the argument */
+	if (b->busy > 0)
+		return luaL_argerror(L, 1, SESSION_BUSY_MSG);
+	luaL_checkstack(L, n + 2, NULL);   /* may raise: nothing held yet */
+	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_pushvalue(L, lua_upvalueindex(1));
+	for (i = 1; i <= n; i++)
+		lua_pushvalue(L, i);
 	b->busy++;
-	status = lua_pcall(L, 1, 0, 0);
-	if (status == LUA_OK && b->busy == 1 && !b->close_pending) {
-		b->busy = 0;
-		return;
+	status = lua_pcall(L, n, LUA_MULTRET, n + 1);
+	if (session_release(L, 1, &b->s) && status == LUA_OK) {
+		lua_pushliteral(L, "lnetstat.core: the session was closed by Lua code "
+				"running inside a call reading it");
+		status = LUA_ERRRUN;
 	}
-	/* The sink raised an error, or closed the session. Either way the
-	 * call stops here: its buffers hold nothing the Lua state needs, and
-	 * an unfinished answer on its socket is read away by the next request
-	 * (nl/dump.c). The close asked for happens now, and the error (the
-	 * sink's own, or one that says what happened) is raised again only
-	 * after that. */
-	if (session_release(L, 1, &b->s) && status == LUA_OK)
-		lua_pushliteral(L, "lnetstat.core: the session was closed by the sink of a call "
-				"reading it");
-	else if (status == LUA_OK)
-		return;
-	lua_error(L);
+	if (status != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L) - n - 1;
+}
+
+void session_setfuncs(lua_State *L, const luaL_Reg *funcs)
+{
+	for (; funcs->name != NULL; funcs++) {
+		lua_pushcfunction(L, funcs->func);
+		lua_pushcfunction(L, guard_msgh);
+		lua_pushcclosure(L, session_guard, 2);
+		lua_setfield(L, -2, funcs->name);
+	}
 }
 
 static int l_session_tostring(lua_State *L)

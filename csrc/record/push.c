@@ -172,14 +172,15 @@ int check_enum(lua_State *L, int idx, const char *const names[])
  * when the sink is a list, passed to it when it is a function (streaming:
  * the record becomes garbage at once instead of staying in memory). The
  * function may call the core again, even with the session the caller is
- * reading (at stack index 1): session_call_sink (nl/session.c) keeps that
- * session whole meanwhile. */
+ * reading: the caller's guard (session_setfuncs, nl/session.c) holds that
+ * session for the whole call, and an error the function raises unwinds to
+ * that guard, which releases it. */
 void append(lua_State *L, int sink_idx, lua_Integer *n)
 {
 	if (lua_type(L, sink_idx) == LUA_TFUNCTION) {
 		lua_pushvalue(L, sink_idx);
 		lua_insert(L, -2);
-		session_call_sink(L);
+		lua_call(L, 1, 0);
 		++*n;
 		return;
 	}

@@ -575,7 +575,7 @@ static int watch_read(lua_State *L)
 static int l_watch_read(lua_State *L)
 {
 	struct watch *w = check_watch(L, 1);
-	struct session *names = check_session(L, 2);
+	struct session *names = check_idle_session(L, 2);
 	lua_Integer timeout = luaL_optinteger(L, 3, 0);
 	int status;
 
