@@ -209,6 +209,8 @@ describe("text and list arguments", function()
       err_of(core.netns_nsid, s, "/proc/self/ns/net\0x"))
     assert.matches("bad argument #1 to .* %(directory contains a NUL byte%)",
       err_of(core.netns_list, "/var/run/netns\0x"))
+    assert.matches("bad argument #2 to .* %(a handle name contains a NUL byte%)",
+      err_of(core.open, nil, { "diag\0x" }))
     -- enum arguments are compared whole: "inet\0x" is no "inet"
     assert.matches("invalid option 'inet'", err_of(core.route_dump, s, {}, "inet\0x", 254))
     assert.matches("invalid option 'tcp'", err_of(core.proc_sockets, s, {}, "tcp\0x", "inet"))

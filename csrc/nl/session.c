@@ -481,11 +481,15 @@ int l_open(lua_State *L)
 	n = (lua_Integer)lua_rawlen(L, 2);
 	for (i = 1; i <= n; i++) {
 		const char *name;
+		size_t len;
 
 		lua_rawgeti(L, 2, (int)i);
-		name = lua_tostring(L, -1);
+		name = lua_tolstring(L, -1, &len);
 		if (name == NULL)
 			return luaL_argerror(L, 2, "names expected");
+		/* compared with strcmp below: "diag\0x" must not pass for "diag" */
+		if (strlen(name) != len)
+			return luaL_argerror(L, 2, "a handle name contains a NUL byte");
 		if (strcmp(name, "diag") == 0)
 			plan.diag = 1;
 		else if (strcmp(name, "route") == 0)
