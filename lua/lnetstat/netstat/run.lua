@@ -486,19 +486,7 @@ end
 -- Printable ASCII and newlines, nearly every view, pass with one anchored
 -- match (an anchored run is a few times cheaper than a search for a byte
 -- outside it, which starts a match at every position).
-local sfind, sgsub, sbyte = string.find, string.gsub, string.byte
-local utf8 = require "lnetstat.encode.utf8"
-local function control_escape(c) return sformat("\\x%02X", sbyte(c)) end
-local function c1_escape(c) return sformat("\\u%04X", sbyte(c)) end
-local function guard_run(text, valid)
-  if not valid then return control_escape(text) end
-  text = sgsub(text, "[%z\1-\9\11-\31\127]", control_escape)
-  return (sgsub(text, "\194([\128-\159])", c1_escape))
-end
-local function terminal_safe(text)
-  if sfind(text, "^[ -~\n]*$") then return text end
-  return utf8.map(text, guard_run)
-end
+local terminal_safe = inet.lines
 M.terminal_safe = terminal_safe
 
 local function write_stdout(text)

@@ -29,11 +29,17 @@ local M = {}
 local function control_escape(c) return sformat("\\x%02X", byte(c)) end
 local function c1_escape(c) return sformat("\\u%04X", byte(c)) end
 
-local function escape_run(text, valid)
-  if not valid then return control_escape(text) end
-  text = gsub(text, "[%z\1-\31\127]", control_escape)
-  return (gsub(text, "\194([\128-\159])", c1_escape))
+-- The utf8.map function that escapes the C0 controls of class `controls`,
+-- DEL and the C1 controls in a valid run, and every byte of an invalid one.
+local function escaper(controls)
+  return function(text, valid)
+    if not valid then return control_escape(text) end
+    text = gsub(text, controls, control_escape)
+    return (gsub(text, "\194([\128-\159])", c1_escape))
+  end
 end
+local escape_run = escaper("[%z\1-\31\127]")
+local escape_run_keep_newline = escaper("[%z\1-\9\11-\31\127]")
 
 --- s (a string, or anything tostring takes) as one printable cell.
 function M.cell(s)
@@ -42,6 +48,15 @@ function M.cell(s)
   return utf8.map(s, escape_run)
 end
 local cell = M.cell
+
+--- text as cell() writes it, but with its newlines kept: the last guard of
+-- a whole view (lnetstat.netstat.run), whose lines end with them. Printable
+-- ASCII and newlines pass with one anchored match.
+function M.lines(text)
+  if find(text, "^[ -~\n]*$") then return text end
+  return utf8.map(text, escape_run_keep_newline)
+end
+
 
 --- The first characters of a cell (what cell() returns) that fit in n
 -- bytes: never part of a UTF-8 character or of an escape, so a cut cell
