@@ -120,6 +120,14 @@ def main():
         return 2
     tmpdir = sys.argv[1]
     abstract = sys.argv[2] if len(sys.argv) > 2 else "lnetstat-scenario-%d" % os.getpid()
+    # The fixed ports 40001-40013 lie in the default ephemeral range: a
+    # connection made before one of them is bound may take it (EADDRINUSE).
+    # The namespace is the spec's own, so move its ephemeral range above them.
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
+            f.write("41000 60999\n")
+    except OSError:
+        pass
 
     def on_term(signum, frame):
         if child_pid:
