@@ -106,8 +106,9 @@ describe("route_get() argument errors", function()
       err_of(ns.route_get, "198.51.100.1", { from = "2001:db8::1" }))
     assert.matches("from must be an address, got 'x'", err_of(ns.route_get, "2001:db8::1", { from = "x" }))
     assert.matches("oif must be an interface name, got number", err_of(ns.route_get, "198.51.100.1", { oif = 3 }))
-    assert.matches("oif must be an interface name, got 'aaaaaaaaaaaaaaaaa'",
-      err_of(ns.route_get, "198.51.100.1", { oif = ("a"):rep(17) }))
+    -- longer than an alternative name can be (127 bytes)
+    assert.matches("oif must be an interface name, got 'aaaaaaaa",
+      err_of(ns.route_get, "198.51.100.1", { oif = ("a"):rep(128) }))
     for _, m in ipairs { -1, 1.5, 2 ^ 32, "5" } do
       assert.matches("mark must be an integer 0%.%.4294967295", err_of(ns.route_get, "198.51.100.1", { mark = m }))
     end

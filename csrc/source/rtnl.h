@@ -18,7 +18,8 @@ enum {
 	LK_IFLA_ALT_IFNAME = 53, LK_IFLA_PERM_ADDRESS = 54,
 	LK_IFLA_PARENT_DEV_NAME = 56, LK_IFLA_PARENT_DEV_BUS_NAME = 57,
 	LK_IFLA_ALLMULTI = 61,
-	LK_TB = 96            /* attribute table size; higher types are ignored */
+	LK_TB = 96,           /* attribute table size; higher types are ignored */
+	LK_ALTIFNAMSIZ = 128  /* an alternative name, with its NUL (linux/if.h) */
 };
 
 struct link_ctx {
@@ -49,6 +50,10 @@ struct nei_ctx {
 int link_msg_cb(const struct nlmsghdr *nlh, void *data);
 int adr_msg_cb(const struct nlmsghdr *nlh, void *data);
 int nei_msg_cb(const struct nlmsghdr *nlh, void *data);
+
+/* source/rtnl_link.c: adds the attribute that names the interface of an
+ * RTM_GETLINK request (name: shorter than LK_ALTIFNAMSIZ). */
+void link_put_name(struct nlmsghdr *nlh, const char *name);
 
 /* source/rtnl_route.c: pushes the record of one route message as
  * routes() builds it (interface names from s) and returns 1; returns 0 and

@@ -168,10 +168,22 @@ int link_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* Names the interface of a request: IFLA_IFNAME holds a name or a short
+ * alternative name (the kernel looks both up); one longer than IFNAMSIZ
+ * can only be an alternative name, sent as IFLA_ALT_IFNAME. */
+void link_put_name(struct nlmsghdr *nlh, const char *name)
+{
+	if (strlen(name) < IF_NAMESIZE)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	else
+		mnl_attr_put_strz(nlh, LK_IFLA_ALT_IFNAME, name);
+}
+
 /* core.links(session [, name]) -> list, interrupted | nil, msg, errno.
  * Without name: the whole RTM_GETLINK dump (interrupted: the kernel set
  * NLM_F_DUMP_INTR, the caller retries). With name: that interface alone
- * (ENODEV when there is none). */
+ * (ENODEV when there is none); name may be an alternative name, up to
+ * 127 bytes. */
 int l_links(lua_State *L)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
@@ -183,7 +195,7 @@ int l_links(lua_State *L)
 	struct link_ctx c;
 	int err;
 
-	if (name != NULL && strlen(name) >= IF_NAMESIZE)
+	if (name != NULL && strlen(name) >= LK_ALTIFNAMSIZ)
 		return push_error(L, "RTM_GETLINK", ENODEV);
 	if (s->route.nl == NULL)
 		return push_error(L, "RTM_GETLINK", ENOTCONN);
@@ -201,7 +213,7 @@ int l_links(lua_State *L)
 						 sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	if (name != NULL)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		link_put_name(nlh, name);
 	err = nl_request(&s->route, nlh, link_msg_cb, &c, &res);
 	if (err != 0)
 		return push_error(L, "RTM_GETLINK", err);

@@ -363,8 +363,8 @@ static int route_link_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-/* The index of interface name in the session's netns (RTM_GETLINK by
- * IFLA_IFNAME): > 0, or a negative errno (-ENODEV: no such interface). */
+/* The index of interface name (or alternative name) in the session's
+ * netns (RTM_GETLINK by name): > 0, or a negative errno (-ENODEV: no such interface). */
 static int route_ifindex(struct session *s, const char *name)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -373,13 +373,13 @@ static int route_ifindex(struct session *s, const char *name)
 	struct nl_result res;
 	int index = 0, err;
 
-	if (name[0] == '\0' || strlen(name) >= IF_NAMESIZE)
+	if (name[0] == '\0' || strlen(name) >= LK_ALTIFNAMSIZ)
 		return -ENODEV;
 	memset(buf, 0, sizeof(buf));   /* libmnl 1.0.4 leaves attribute padding unset */
 	ifi = (struct ifinfomsg *)nl_put_request(buf, &nlh, RTM_GETLINK, NLM_F_REQUEST,
 					sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	link_put_name(nlh, name);   /* a name or an alternative name */
 	err = nl_request(&s->route, nlh, route_link_cb, &index, &res);
 	if (err != 0)
 		return err;

@@ -150,22 +150,36 @@ end
 
 -- The public function of one kind, fname(opts): options checked by parse,
 -- netns = "all" answered once per namespace, fetch(session, q) over
--- rtnetlink or proc_fn(q) from /proc, and with q.interface only that
--- interface's records.
+-- rtnetlink or proc_fn(q) from /proc; each keeps only the records of
+-- q.interface when it is set (see interface_index and by_name).
 local function list_function(fname, parse, fetch, proc_fn)
   local fn
   fn = function(opts)
     local q = options.validate(parse, fname, opts)
     if engine.is_all(q) then return engine.across("list", fn, opts) end
-    local list, err, errno = netlink_or_proc(q, fetch, proc_fn)
-    if not list then return nil, err, errno end
-    local name = q.interface
-    if name then
-      list = keep(list, function(r) return r.interface == name end)
-    end
-    return list
+    return netlink_or_proc(q, fetch, proc_fn)
   end
   return fn
+end
+
+-- The index of the interface q.interface names in the session's netns, as
+-- the kernel resolves a name: its name or one of its alternative names.
+-- Returns the index, false when there is no such interface, or nil,
+-- message, errno.
+local function interface_index(session, q)
+  local l, err, errno = core.links(session, q.interface)
+  if not l then
+    if errno == ENODEV then return false end
+    return nil, err, errno
+  end
+  return l[1] and l[1].index or false
+end
+
+-- The records of list whose interface is named name (the /proc files know
+-- no alternative names), or list itself when name is nil.
+local function by_name(list, name)
+  if name == nil or list == nil then return list end
+  return keep(list, function(r) return r.interface == name end)
 end
 
 -- interfaces() ---------------------------------------------------------------
@@ -266,6 +280,7 @@ local function addresses_proc(q)
     note = note .. "; /proc/net/if_inet6 is missing (IPv6 disabled?)"
   end
   if q.family == "inet" then list = {} end
+  list = by_name(list, q.interface)
   add_partial(list, note)
   if skipped > 0 then
     add_partial(list, format("%d malformed lines of /proc/net/if_inet6 skipped", skipped))
@@ -274,12 +289,18 @@ local function addresses_proc(q)
 end
 
 local function addresses_netlink(session, q)
-  return dump("address", core.addrs, session, q.family)
+  local index, err, errno
+  if q.interface then
+    index, err, errno = interface_index(session, q)
+    if index == nil then return nil, err, errno end
+    if not index then return {} end
+  end
+  return dump("address", core.addrs, session, q.family, index or nil)
 end
 
 --- Interface addresses, flat: each record has interface and index.
 -- @tparam[opt] table opts netns, family ("inet" | "inet6"), source,
---   interface (a name)
+--   interface (a name; over rtnetlink an alternative name too)
 -- @treturn table list of address records, or nil, message, errno
 -- @function addresses
 M.addresses = list_function("addresses", parse_addresses, addresses_netlink, addresses_proc)
@@ -287,7 +308,18 @@ M.addresses = list_function("addresses", parse_addresses, addresses_netlink, add
 -- neighbors() ----------------------------------------------------------------
 
 local function neighbors_netlink(session, q)
-  return dump("neighbour", core.neighs, session, q.family, q.proxy)
+  local index, err, errno
+  if q.interface then
+    index, err, errno = interface_index(session, q)
+    if index == nil then return nil, err, errno end
+    if not index then return {} end
+  end
+  local list
+  list, err, errno = dump("neighbour", core.neighs, session, q.family, q.proxy)
+  if list and index then
+    list = keep(list, function(r) return r.ifindex == index end)
+  end
+  return list, err, errno
 end
 
 -- /proc/net/arp holds the IPv4 cache and the proxy entries together.
@@ -297,7 +329,9 @@ local function neighbors_proc(q)
     local all, skipped, errno = engine.with_session(q.netns, { "proc:arp" }, core.proc_arp)
     if not all then return nil, skipped, errno end
     for _, r in ipairs(all) do
-      if r.proxy == q.proxy then list[#list + 1] = r end
+      if r.proxy == q.proxy and (q.interface == nil or r.interface == q.interface) then
+        list[#list + 1] = r
+      end
     end
     if skipped > 0 then add_partial(list, format("%d malformed lines skipped", skipped)) end
   end
@@ -307,7 +341,8 @@ end
 
 --- Neighbour entries (ARP and NDP caches), or with proxy = true the proxy
 -- entries.
--- @tparam[opt] table opts netns, family, interface, proxy, source ("auto"
+-- @tparam[opt] table opts netns, family, interface (a name; over rtnetlink
+--   an alternative name too), proxy, source ("auto"
 --   default | "netlink" | "proc": /proc/net/arp, IPv4 only)
 -- @treturn table list of neighbour records, or nil, message, errno
 -- @function neighbors

@@ -456,7 +456,8 @@ local function parse_get_args(fname, addr, opts)
   end
   if opts.oif ~= nil then
     options.no_nul(fname, 2, "oif", opts.oif)
-    if type(opts.oif) ~= "string" or opts.oif == "" or #opts.oif > 15 then
+    -- a name (up to 15 bytes) or an alternative name (up to 127)
+    if type(opts.oif) ~= "string" or opts.oif == "" or #opts.oif > 127 then
       options.argerror(fname, 2, "oif must be an interface name, got " .. options.show(opts.oif))
     end
     q.oif = opts.oif
@@ -474,7 +475,7 @@ end
 --- The route the kernel would use for addr, like `ip route get`.
 -- @tparam string addr an IPv4 or IPv6 address
 -- @tparam[opt] table opts netns, from (source address), oif (interface
---   name), mark (fwmark)
+--   name or alternative name), mark (fwmark)
 -- @treturn table one route record, or nil, message, errno (ENETUNREACH,
 --   EHOSTUNREACH, ... when there is no usable route)
 function M.route_get(addr, opts)
