@@ -2,7 +2,7 @@
 -- table in, text out.
 -- @module lnetstat.netstat.text.routes
 
-local ipairs, tonumber, sformat, sub = ipairs, tonumber, string.format, string.sub
+local ipairs, tonumber, sformat, sub, find = ipairs, tonumber, string.format, string.sub, string.find
 local concat = table.concat
 local util_mod = require "lnetstat.format.util"
 local int = util_mod.int
@@ -124,6 +124,9 @@ function M.route_line(r, ctx)
   if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
   if reject then letters = "!" end
   if len == 32 then letters = letters .. "H" end
+  -- an IPv6 gateway of an IPv4 route (RTA_VIA): the file has no room for
+  -- it and prints 0.0.0.0, with the G
+  if gateway and find(gateway, ":", 1, true) then gateway = nil end
   local names, dst_text, gw_text = ctx.names, addr, gateway or "0.0.0.0"
   if names then
     dst_text = names:ipv4_name(addr, "default", len == 32, m[1])
@@ -174,9 +177,25 @@ function M.routes_text(list, flags, opts)
   return concat(out)
 end
 
+-- The hops of an IPv6 route as /proc/net/ipv6_route lists them: a
+-- multipath route is one line per hop (the kernel keeps each hop as a
+-- route of its own), any other route one line.
+local ONE_HOP = { {} }
+local function v6_hops(r)
+  local hops = r.nexthops
+  if hops and #hops > 0 then return hops end
+  return ONE_HOP
+end
+
 --- netstat -r -6 (IPv6 routes of every table). The Ref column is the
 -- kernel's reference count of the route, which rtnetlink does not report:
 -- it shows the record's `refcnt` when there is one, else 1.
+-- The Flag letters are net-tools' from the RTF_* bits the kernel would
+-- print: U (or ! for a reject route), G, D (a default route learned from a
+-- router advertisement), A (learned from one: protocol "ra"), e (it
+-- expires: the record's `expires`), n (local and reject routes). A prefix
+-- route made from an advertised prefix has protocol "kernel" over
+-- rtnetlink, like any other: it shows no A.
 function M.routes6_text(list, flags, opts)
   need_table("routes6_text", 1, list, "list")
   need_table("routes6_text", 2, flags)
@@ -187,22 +206,32 @@ function M.routes6_text(list, flags, opts)
     "Destination                    Next Hop                   Flag Met Ref  Use If\n" }
   for _, r in ipairs(select_routes(list, { inet6 = true })) do
     local addr, len = (r.dst or "::/0"):match("^([^/]+)/?(%d*)$")
-    local nh = r.nexthops and r.nexthops[1]
-    local gateway = r.gateway or (nh and nh.gateway) or "::"
-    local iface = cell(r.interface or (nh and nh.interface) or "lo")
     local reject = ROUTE_REJECT[r.type] or r.type == "blackhole"
-    local letters = reject and "!" or "U"
-    if gateway ~= "::" then letters = letters .. "G" end
-    if r.type == "local" or reject then letters = letters .. "n" end
-    local dst_text, gw_text = addr, gateway
-    if names then dst_text, gw_text = names:ipv6_name(addr), names:ipv6_name(gateway) end
+    local ra = r.protocol == "ra"
+    local tail = ""
+    if ra and r.dst == "::/0" then tail = "D" end
+    if ra then tail = tail .. "A" end
+    if r.expires ~= nil then tail = tail .. "e" end
+    if r.type == "local" or reject then tail = tail .. "n" end
+    local dst_text = addr
+    if names then dst_text = names:ipv6_name(addr) end
+    dst_text = ljust(dst_text .. "/" .. (len ~= "" and len or "128"), 30)
     local metric = int(r.metric)
     if metric > 2147483647 then metric = metric - 4294967296 end
-    -- "%-30s %-26s %-4s %-3d %-1d %6d %s\n" (Use is always 0), by
-    -- concatenation: string.format costs a C formatting call per column
-    out[#out + 1] = ljust(dst_text .. "/" .. (len ~= "" and len or "128"), 30) .. " "
-      .. ljust(gw_text, 26) .. " " .. ljust(letters, 4) .. " " .. ljust(decimal[metric], 3) .. " "
-      .. ljust(decimal[int(r.refcnt or 1)], 1) .. "      0 " .. iface .. "\n"
+    for _, nh in ipairs(v6_hops(r)) do
+      local gateway = nh.gateway or r.gateway or "::"
+      local iface = cell(nh.interface or r.interface or "lo")
+      local letters = reject and "!" or "U"
+      if gateway ~= "::" then letters = letters .. "G" end
+      letters = letters .. tail
+      local gw_text = gateway
+      if names then gw_text = names:ipv6_name(gateway) end
+      -- "%-30s %-26s %-4s %-3d %-1d %6d %s\n" (Use is always 0), by
+      -- concatenation: string.format costs a C formatting call per column
+      out[#out + 1] = dst_text .. " " .. ljust(gw_text, 26) .. " " .. ljust(letters, 4) .. " "
+        .. ljust(decimal[metric], 3) .. " " .. ljust(decimal[int(r.refcnt or 1)], 1)
+        .. "      0 " .. iface .. "\n"
+    end
   end
   return concat(out)
 end

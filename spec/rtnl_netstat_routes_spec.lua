@@ -1,0 +1,140 @@
+-- netstat -r's text from rtnetlink records against net-tools' netstat in a
+-- private namespace, for the routes its /proc files show in their own way:
+-- IPv6 routes that expire (e), routes learned from a router advertisement
+-- (D, A), IPv6 multipath routes (a line per hop), and an IPv4 route whose
+-- gateway is an IPv6 address (0.0.0.0 in the file, with G).
+local ns = require "lnetstat"
+local fmt = require "lnetstat.format"
+local helpers = require "helpers"
+
+local format = string.format
+local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
+
+-- A router advertisement from the peer end: router lifetime 1800 s and a
+-- route information option for 2001:db8:88::/48 (lifetime 4000 s), sent
+-- to all nodes on the given interface.
+local RA_SENDER = [[
+import socket, struct, sys
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+ri = struct.pack("!BBBBI", 24, 3, 48, 0, 4000) + socket.inet_pton(socket.AF_INET6, "2001:db8:88::")
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.sendto(ra + ri, ("ff02::1", 0, 0, socket.if_nametoindex(sys.argv[1])))
+]]
+
+describe("netstat -r text from rtnetlink, against netstat", function()
+  local A, B, script
+
+  setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(function()
+      A = helpers.netns_create("rtnl-nr-a")
+      B = helpers.netns_create("rtnl-nr-b")
+      for _, n in ipairs { A, B } do
+        must(format("ip netns exec %s sysctl -qw net.ipv6.conf.all.accept_dad=0", quote(n)))
+        must(format("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0", quote(n)))
+      end
+      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
+      ip("link add rn0 type veth peer name rn1 netns " .. quote(B))
+      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.rn0.accept_ra=1", quote(A)))
+      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.rn0.accept_ra_rt_info_max_plen=64",
+        quote(A)))
+      ip("link set rn0 up")
+      must(format("ip -n %s link set rn1 up", quote(B)))
+      ip("addr add 198.51.100.1/24 dev rn0")
+      ip("addr add 2001:db8::1/64 dev rn0 nodad")
+      -- a prefix route that expires with its address
+      ip("addr add 2001:db8:4::1/64 dev rn0 nodad valid_lft 3000 preferred_lft 2000")
+      ip("-6 route add 2001:db8:9::/48 via 2001:db8::2 expires 600")
+      ip("-6 route add 2001:db8:c::/48 nexthop via 2001:db8::2 weight 2 nexthop via 2001:db8::3 dev rn0")
+      ip("route add 203.0.113.9/32 via inet6 2001:db8::2 dev rn0")
+      ip("route add 203.0.113.0/24 nexthop via 198.51.100.2 nexthop via 198.51.100.3")
+      script = os.tmpname()
+      local f = assert(io.open(script, "w"))
+      f:write(RA_SENDER)
+      f:close()
+      -- the sender needs rn1's link-local address, made once the link is up
+      for _ = 1, 50 do
+        if must(format("ip -n %s -6 addr show dev rn1 scope link", quote(B))):find("inet6") then
+          break
+        end
+        helpers.sleep(0.1)
+      end
+      must(format("ip netns exec %s python3 %s rn1", quote(B), quote(script)))
+      for _ = 1, 30 do
+        if must(format("ip -n %s -6 route show default proto ra", quote(A))):find("via") then break end
+        helpers.sleep(0.1)
+      end
+    end)
+    if not ok then
+      helpers.netns_delete(A)
+      helpers.netns_delete(B)
+      A, B = nil, nil
+      error(err, 0)
+    end
+  end)
+
+  teardown(function()
+    if script then os.remove(script) end
+    helpers.netns_delete(A)
+    helpers.netns_delete(B)
+  end)
+
+  -- The Ref column is the kernel's reference count, which rtnetlink does
+  -- not report: masked, the rest byte for byte.
+  local function mask_ref(text)
+    return (text:gsub("([^\n]-%S+ +%S+ +%S+ +%-?%d+ +)%d+( +%d+ %S+\n)", "%1R%2"))
+  end
+
+  -- netstat's text and ours, read back to back until they agree (an
+  -- expiry second ticking between the reads changes nothing shown).
+  local function compare(args, render)
+    local expected, actual
+    for _ = 1, 3 do
+      expected = mask_ref(helpers.netns_run(A, "netstat " .. args .. " 2>&1"))
+      actual = mask_ref(render())
+      if expected == actual then break end
+      helpers.sleep(0.3)
+    end
+    assert.are.equal(expected, actual)
+    return actual
+  end
+
+  root_it("the advertisement gave a default route and a route of its own", function()
+    local ra = helpers.json_decode(must(format("ip -n %s -j -6 route show proto ra", quote(A))))
+    local dsts = {}
+    for _, r in ipairs(ra) do dsts[#dsts + 1] = r.dst end
+    table.sort(dsts)
+    assert.same({ "2001:db8:88::/48", "default" }, dsts)
+  end)
+
+  root_it("netstat -rn6: e, D and A letters and a line per hop", function()
+    local out = compare("-rn6", function()
+      local list = assert(ns.routes { netns = A, family = "inet6", table = "all" })
+      return fmt.routes6_text(list, fmt.parse_args { "-rn6" })
+    end)
+    assert.matches("\n2001:db8:4::/64 +:: +Ue +256 ", out)
+    assert.matches("\n2001:db8:9::/48 +2001:db8::2 +UGe +1024 ", out)
+    assert.matches("\n::/0 +fe80:[%x:]+ +UGDAe +1024 ", out)
+    assert.matches("\n2001:db8:88::/48 +fe80:[%x:]+ +UGAe +1024 ", out)
+    assert.matches("\n2001:db8:c::/48 +2001:db8::2 +UG +1024 R +0 rn0\n"
+      .. "2001:db8:c::/48 +2001:db8::3 +UG +1024 R +0 rn0\n", out)
+  end)
+
+  root_it("netstat -rn: an IPv6 gateway of an IPv4 route is 0.0.0.0, with G", function()
+    for _, args in ipairs { "-rn", "-rne", "-rnee" } do
+      local out = compare(args, function()
+        local list = assert(ns.routes { netns = A, family = "inet" })
+        return fmt.routes_text(list, fmt.parse_args { args })
+      end)
+      assert.matches("\n203%.0%.113%.9 +0%.0%.0%.0 +255%.255%.255%.255 UGH ", out)
+    end
+  end)
+end)
+
+describe("rtnl_netstat_routes_spec cleanup", function()
+  root_it("left no network namespace behind", function()
+    local out = must("ip netns list")
+    assert.is_nil(out:find(format("rtnl%%-nr%%-[ab]%%-%d%%-", helpers.getpid())), out)
+  end)
+end)
