@@ -21,7 +21,7 @@ static const char *const key_names[RK_COUNT] = {
 /* The fields without a key, in the order of their RF_ bits. */
 static const char *const extra_names[] = {
 	"nexthops", "metrics", "kernel_flags", "nhid", "expires", "mark", "uid",
-	"iif", "cloned", "rtf",
+	"iif", "cloned", "rtf", "realms",
 };
 typedef char extra_names_match_rf_bits[
 	RF_ALL == (1u << (RK_COUNT + sizeof(extra_names) / sizeof(extra_names[0]))) - 1 ? 1 : -1];
@@ -398,10 +398,21 @@ static void set_metrics(lua_State *L, const struct route_rec *r)
 		lua_pop(L, 1);
 }
 
+/* realms = {from =, to =}: the two realms of RTA_FLOW (ip's "realms
+ * FROM/TO"); 0 is no realm. */
+static void set_realms(lua_State *L, uint32_t flow)
+{
+	lua_createtable(L, 0, 2);
+	set_int(L, "from", flow >> 16);
+	set_int(L, "to", flow & 0xffffu);
+	lua_setfield(L, -2, "realms");
+}
+
 /* nexthops = {...}, each hop with its gateway and interface whatever the
  * route's fields (lnetstat.source.routes reads the first hop's gateway for
  * netstat's G flag). */
-static void set_nexthops(struct rkeys *rk, struct session *s, const struct route_rec *r)
+static void set_nexthops(struct rkeys *rk, struct session *s, const struct route_rec *r,
+			 uint32_t want)
 {
 	lua_State *L = rk->ks.L;
 	struct route_hop hop;
@@ -421,6 +432,8 @@ static void set_nexthops(struct rkeys *rk, struct session *s, const struct route
 		}
 		set_int(L, "weight", hop.weight);
 		set_kernel_flags(L, hop.flags);
+		if (hop.has_flow && (want & RF_REALMS))
+			set_realms(L, hop.flow);
 		lua_rawseti(L, -2, (int)++n);
 	}
 	rk->ks.skip = skip;
@@ -453,7 +466,7 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 	rk_name_or_int(rk, RK_PROTOCOL, route_proto_name(r->protocol), r->protocol);
 	rk_name_or_int(rk, RK_SCOPE, scope_name(r->scope, "universe"), r->scope);
 	if (r->multipath != NULL && (want & RF_NEXTHOPS))
-		set_nexthops(rk, s, r);
+		set_nexthops(rk, s, r, want);
 	if (r->has_metrics && (want & RF_METRICS))
 		set_metrics(L, r);
 	if (r->has_pref)
@@ -464,6 +477,8 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 		set_int(L, "mark", r->mark);
 	if (r->has_uid && (want & RF_UID))
 		set_int(L, "uid", r->uid);
+	if (r->has_flow && (want & RF_REALMS))
+		set_realms(L, r->flow);
 	if (r->has_expires && (want & RF_EXPIRES))
 		set_int(L, "expires", r->expires / r->hz);
 	if (want & RF_KERNEL_FLAGS)

@@ -59,7 +59,8 @@ enum { RX_GATEWAY, RX_IFNAME, RX_TABLE_NAME, RX_FLAGS_KEY, RX_LETTERS, RX_COUNT 
 #define RF_IIF (1u << (RK_COUNT + 7))
 #define RF_CLONED (1u << (RK_COUNT + 8))   /* cloned and cache */
 #define RF_RTF (1u << (RK_COUNT + 9))      /* /proc records: the flags column */
-#define RF_ALL ((1u << (RK_COUNT + 10)) - 1)
+#define RF_REALMS (1u << (RK_COUNT + 10))  /* RTA_FLOW */
+#define RF_ALL ((1u << (RK_COUNT + 11)) - 1)
 
 struct rkeys {
 	struct keyset ks;
@@ -79,6 +80,8 @@ struct route_hop {
 	int ifindex;               /* > 0; else none */
 	int weight;                /* rtnh_hops + 1 */
 	uint32_t flags;            /* RTNH_F_* */
+	int has_flow;
+	uint32_t flow;             /* RTA_FLOW: realm from << 16 | realm to */
 };
 
 /* RTAX_* metrics up to this type have a name (record/route.c). */
@@ -94,8 +97,9 @@ struct route_rec {
 	struct addr dst;           /* all zero when not sent (a default route) */
 	int has_src, has_gateway, has_prefsrc;
 	struct addr src, gateway, prefsrc;   /* gateway: RTA_GATEWAY, else RTA_VIA */
-	int has_oif, has_iif, has_nhid, has_mark, has_uid, has_pref, has_expires;
+	int has_oif, has_iif, has_nhid, has_mark, has_uid, has_pref, has_expires, has_flow;
 	uint32_t oif, iif, nhid, mark, uid;
+	uint32_t flow;             /* RTA_FLOW: realm from << 16 | realm to */
 	uint32_t metric;           /* RTA_PRIORITY; 0 when not sent */
 	unsigned int pref;         /* RTA_PREF */
 	int32_t expires;           /* RTA_CACHEINFO rta_expires, in ticks; 0: none */

@@ -10,6 +10,7 @@
  *  - RTA_METRICS holds u32 values except RTAX_CC_ALGO, a string;
  *  - RTA_MULTIPATH is a packed array of rtnexthop, each followed by its own
  *    attributes; weight = rtnh_hops + 1;
+ *  - RTA_FLOW (realms) packs two u16: from in the high half, to in the low;
  *  - a family-specific dump on a kernel without that family answers with
  *    every family: records are filtered on rtm_family;
  *  - interface names come from the session's netns (session_ifname), and
@@ -128,7 +129,8 @@ static int nh_attr_cb(const struct nlattr *attr, void *data)
 	const struct nlattr **tb = (const struct nlattr **)data;
 	int type = mnl_attr_get_type(attr);
 
-	if (type == RTA_GATEWAY || (type == RTA_VIA && mnl_attr_get_payload_len(attr) >= sizeof(struct rtvia)))
+	if (type == RTA_GATEWAY || type == RTA_FLOW ||
+	    (type == RTA_VIA && mnl_attr_get_payload_len(attr) >= sizeof(struct rtvia)))
 		tb[type] = attr;
 	return MNL_CB_OK;
 }
@@ -153,6 +155,7 @@ static int route_next_hop(const struct route_rec *r, size_t *pos, struct route_h
 	hop->ifindex = nh->rtnh_ifindex;
 	hop->weight = nh->rtnh_hops + 1;
 	hop->flags = nh->rtnh_flags;
+	hop->has_flow = nl_attr_u32(tb[RTA_FLOW], &hop->flow);
 	*pos += RTNH_ALIGN(nh->rtnh_len);
 	return 1;
 }
@@ -203,6 +206,7 @@ static void route_decode_attrs(const struct nlmsghdr *nlh, struct route_rec *r)
 	r->has_nhid = nl_attr_u32(tb[RTA_NH_ID], &r->nhid);
 	r->has_mark = nl_attr_u32(tb[RTA_MARK], &r->mark);
 	r->has_uid = nl_attr_u32(tb[RTA_UID], &r->uid);
+	r->has_flow = nl_attr_u32(tb[RTA_FLOW], &r->flow);
 	if ((r->has_pref = nl_attr_u8(tb[RTA_PREF], &pref)))
 		r->pref = pref;
 	if (nl_attr_copy(tb[RTA_CACHEINFO], &ci, sizeof(ci)) && ci.rta_expires != 0) {

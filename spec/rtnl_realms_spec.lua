@@ -1,0 +1,86 @@
+-- Route realms (RTA_FLOW, `ip route add ... realms FROM/TO`), on a route and
+-- on each hop of a multipath route, against `ip -j route` in a private
+-- namespace.
+local ns = require "lnetstat"
+local helpers = require "helpers"
+
+local format = string.format
+local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
+
+describe("route realms, against ip -j", function()
+  local A, B
+
+  setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(function()
+      A = helpers.netns_create("rtnl-rlm-a")
+      B = helpers.netns_create("rtnl-rlm-b")
+      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
+      ip("link add rr0 type veth peer name rr1 netns " .. quote(B))
+      ip("link set rr0 up")
+      ip("addr add 198.51.100.1/24 dev rr0")
+      ip("route add 203.0.113.1/32 via 198.51.100.2 realms 5/7")
+      ip("route add 203.0.113.2/32 via 198.51.100.2 realm 12")
+      ip("route add 203.0.113.3/32 via 198.51.100.2")
+      ip("route add 203.0.113.4/32 nexthop via 198.51.100.2 realms 3 nexthop via 198.51.100.3 realms 2/9")
+    end)
+    if not ok then
+      helpers.netns_delete(A)
+      helpers.netns_delete(B)
+      A, B = nil, nil
+      error(err, 0)
+    end
+  end)
+
+  teardown(function()
+    helpers.netns_delete(A)
+    helpers.netns_delete(B)
+  end)
+
+  -- ip -j's "flow" object ({from=, to=} as text, from left out when 0) as
+  -- numbers, or nil.
+  local function ip_realms(flow)
+    if flow == nil then return nil end
+    return { from = tonumber(flow.from or "0"), to = tonumber(flow.to) }
+  end
+
+  root_it("gives each route and each hop the realms ip shows", function()
+    local theirs = helpers.json_decode(must(format("ip -n %s -j route show root 203.0.113.0/24",
+      quote(A))))
+    local mine = {}
+    for _, r in ipairs(assert(ns.routes { netns = A, family = "inet" })) do mine[r.dst] = r end
+    local seen = 0
+    for _, t in ipairs(theirs) do
+      local r = assert(mine[t.dst .. "/32"], t.dst)
+      assert.same(ip_realms(t.flow), r.realms)
+      assert.equal(#(t.nexthops or {}), #(r.nexthops or {}))
+      for i, h in ipairs(t.nexthops or {}) do
+        assert.equal(h.gateway, r.nexthops[i].gateway)
+        assert.same(ip_realms(h.flow), r.nexthops[i].realms)
+      end
+      seen = seen + 1
+    end
+    assert.equal(4, seen)
+    assert.same({ from = 5, to = 7 }, mine["203.0.113.1/32"].realms)
+    assert.same({ from = 0, to = 12 }, mine["203.0.113.2/32"].realms)
+    assert.is_nil(mine["203.0.113.3/32"].realms)
+    assert.same({ from = 2, to = 9 }, mine["203.0.113.4/32"].nexthops[2].realms)
+  end)
+
+  root_it("builds realms only when fields asks for it", function()
+    local r = assert(ns.routes { netns = A, family = "inet", fields = { "realms" } })
+    local got = {}
+    for _, x in ipairs(r) do got[x.dst] = x end
+    assert.same({ from = 5, to = 7 }, got["203.0.113.1/32"].realms)
+    assert.is_nil(got["203.0.113.1/32"].gateway)
+    r = assert(ns.routes { netns = A, family = "inet", fields = { "gateway" } })
+    for _, x in ipairs(r) do assert.is_nil(x.realms) end
+  end)
+end)
+
+describe("rtnl_realms_spec cleanup", function()
+  root_it("left no network namespace behind", function()
+    local out = must("ip netns list")
+    assert.is_nil(out:find(format("rtnl%%-rlm%%-[ab]%%-%d%%-", helpers.getpid())), out)
+  end)
+end)
