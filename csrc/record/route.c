@@ -21,7 +21,7 @@ static const char *const key_names[RK_COUNT] = {
 /* The fields without a key, in the order of their RF_ bits. */
 static const char *const extra_names[] = {
 	"nexthops", "metrics", "kernel_flags", "nhid", "expires", "mark", "uid",
-	"iif", "cloned", "rtf", "realms",
+	"iif", "cloned", "rtf", "realms", "tos",
 };
 typedef char extra_names_match_rf_bits[
 	RF_ALL == (1u << (RK_COUNT + sizeof(extra_names) / sizeof(extra_names[0]))) - 1 ? 1 : -1];
@@ -479,6 +479,8 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 		set_int(L, "uid", r->uid);
 	if (r->has_flow && (want & RF_REALMS))
 		set_realms(L, r->flow);
+	if (r->tos != 0 && (want & RF_TOS))
+		set_int(L, "tos", r->tos);   /* the DS field the route matches */
 	if (r->has_expires && (want & RF_EXPIRES))
 		set_int(L, "expires", r->expires / r->hz);
 	if (want & RF_KERNEL_FLAGS)

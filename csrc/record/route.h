@@ -60,7 +60,8 @@ enum { RX_GATEWAY, RX_IFNAME, RX_TABLE_NAME, RX_FLAGS_KEY, RX_LETTERS, RX_COUNT 
 #define RF_CLONED (1u << (RK_COUNT + 8))   /* cloned and cache */
 #define RF_RTF (1u << (RK_COUNT + 9))      /* /proc records: the flags column */
 #define RF_REALMS (1u << (RK_COUNT + 10))  /* RTA_FLOW */
-#define RF_ALL ((1u << (RK_COUNT + 11)) - 1)
+#define RF_TOS (1u << (RK_COUNT + 11))     /* rtm_tos */
+#define RF_ALL ((1u << (RK_COUNT + 12)) - 1)
 
 struct rkeys {
 	struct keyset ks;
@@ -91,7 +92,7 @@ struct route_hop {
  * point into it and live as long as the message callback. */
 struct route_rec {
 	int family;                /* AF_INET or AF_INET6 */
-	unsigned int dst_len, src_len, type, protocol, scope;   /* of struct rtmsg */
+	unsigned int dst_len, src_len, tos, type, protocol, scope;   /* of struct rtmsg */
 	uint32_t flags;            /* rtm_flags: RTM_F_*, RTNH_F_* */
 	uint32_t table;            /* RTA_TABLE, else rtm_table */
 	struct addr dst;           /* all zero when not sent (a default route) */

@@ -174,6 +174,7 @@ static int route_decode_hdr(const struct nlmsghdr *nlh, struct route_rec *r)
 	r->family = rtm->rtm_family;
 	r->dst_len = rtm->rtm_dst_len;
 	r->src_len = rtm->rtm_src_len;
+	r->tos = rtm->rtm_tos;
 	r->type = rtm->rtm_type;
 	r->protocol = rtm->rtm_protocol;
 	r->scope = rtm->rtm_scope;
