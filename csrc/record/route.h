@@ -114,6 +114,11 @@ struct route_rec {
 	 * *pos (0: the first) and moves *pos on; 0 after the last. */
 	const struct nlattr *multipath;   /* NULL: none */
 	int (*next_hop)(const struct route_rec *r, size_t *pos, struct route_hop *hop);
+	/* The hops of a nexthop group (source/rtnl_route.c): multipath is
+	 * its NHA_GROUP, each member looked up in the table of nexthop
+	 * objects at stack index nh_table of nh_L. */
+	lua_State *nh_L;
+	int nh_table;
 };
 
 /* What source/proc_route.c reads from one line of /proc/net/route or

@@ -15,7 +15,8 @@
  *    every family: records are filtered on rtm_family;
  *  - interface names come from the session's netns (session_ifname), and
  *    are loaded before the route dump starts, because loading them is a
- *    request on the same socket. */
+ *    request on the same socket; so are the nexthop objects, for routes
+ *    that name theirs by id only (see "nexthop objects" below). */
 #include "source/proc.h"
 #include "source/rtnl.h"
 #include "nl/nl.h"
@@ -48,6 +49,7 @@ struct route_ctx {
 	long long table;       /* -1: every table */
 	long hz;               /* USER_HZ, for RTA_CACHEINFO expiry */
 	int pushed;            /* get: a record is on the stack */
+	int nh_table;          /* stack index of the nexthop objects; 0: none */
 	uint32_t want;         /* RF_ bits of the fields to build */
 	int size;              /* hash slots of a record: what want can fill */
 };
@@ -222,6 +224,184 @@ static void route_decode_attrs(const struct nlmsghdr *nlh, struct route_rec *r)
 	}
 }
 
+/* ---- nexthop objects ----
+ *
+ * RTM_GETNEXTHOP: the nexthop objects of a netns (`ip nexthop`), for the
+ * routes that name their nexthop by id only. With
+ * net.ipv4.nexthop_compat_mode = 0 (what routing daemons that use nexthop
+ * objects set) the kernel dumps such a route with RTA_NH_ID and nothing
+ * else: no RTA_GATEWAY, RTA_OIF or RTA_MULTIPATH. The route dump loads the
+ * objects first (a request on the same socket cannot run inside the route
+ * dump) and fills the gateway, interface and hops of those routes from
+ * them, as the kernel does in compatibility mode.
+ *
+ * The objects are kept as a Lua table id -> a copy of the object's message
+ * (a string), on the stack of the route dump: nothing is allocated outside
+ * Lua, so a memory error while records are built leaks nothing. */
+
+/* linux/nexthop.h, which older headers lack: struct nhmsg and NHA_*. */
+struct nh_hdr {
+	unsigned char family, scope, protocol, resvd;
+	uint32_t flags;
+};
+enum { NH_A_ID = 1, NH_A_GROUP = 2, NH_A_BLACKHOLE = 4, NH_A_OIF = 5, NH_A_GATEWAY = 6,
+	NH_A_TB = 16 };
+#ifndef RTM_NEWNEXTHOP
+#define RTM_NEWNEXTHOP 104
+#define RTM_GETNEXTHOP 106
+#endif
+/* One entry of NHA_GROUP (struct nexthop_grp): id u32, weight u8 (the
+ * weight minus one), its high byte on kernels with 16-bit weights, u16
+ * reserved. */
+#define NH_GRP_SIZE 8
+/* The loopback device's index, the same in every netns: a blackhole
+ * object's device, as compatibility mode reports it. */
+#define NH_LOOPBACK_IFINDEX 1
+
+struct nh_load_ctx {
+	lua_State *L;
+	int table;
+};
+
+/* The attributes of a copied object message; 0 if it is malformed. */
+static int nh_parse(const char *msg, size_t len, const struct nh_hdr **hdr,
+		    const struct nlattr **tb)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)msg;
+
+	if (len < sizeof(*nlh) || nlh->nlmsg_len != len)
+		return 0;
+	if ((*hdr = (const struct nh_hdr *)nl_msg_hdr(nlh, RTM_NEWNEXTHOP, sizeof(**hdr))) == NULL)
+		return 0;
+	memset(tb, 0, sizeof(*tb) * NH_A_TB);
+	return nl_attrs_parse(nlh, sizeof(**hdr), tb, NH_A_TB) >= 0;
+}
+
+static int nh_load_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nh_load_ctx *c = (struct nh_load_ctx *)data;
+	const struct nlattr *tb[NH_A_TB];
+	const struct nh_hdr *hdr;
+	uint32_t id;
+
+	if (!nh_parse((const char *)nlh, nlh->nlmsg_len, &hdr, tb) ||
+	    !nl_attr_u32(tb[NH_A_ID], &id) || id == 0)
+		return 0;
+	lua_pushlstring(c->L, (const char *)nlh, nlh->nlmsg_len);
+	lua_rawseti(c->L, c->table, (lua_Integer)id);
+	return 0;
+}
+
+/* Pushes a table of the nexthop objects of the session's netns (id -> a
+ * copy of the object's message); returns 1, or 0 when they could not be
+ * read (a kernel without nexthop objects): the table is then empty. */
+static int nexthops_load(lua_State *L, struct session *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nh_hdr *hdr;
+	struct nl_result res;
+	struct nh_load_ctx c;
+	int tries, err = 0;
+
+	lua_newtable(L);
+	c.L = L;
+	c.table = lua_gettop(L);
+	if (s->route.nl == NULL)
+		return 0;
+	for (tries = 0; tries < 5; tries++) {
+		memset(buf, 0, sizeof(buf));
+		hdr = (struct nh_hdr *)nl_put_request(buf, &nlh, RTM_GETNEXTHOP,
+						      NLM_F_REQUEST | NLM_F_DUMP, sizeof(*hdr));
+		hdr->family = AF_UNSPEC;
+		err = nl_request(&s->route, nlh, nh_load_cb, &c, &res);
+		if (err != 0 || !res.interrupted)
+			break;
+	}
+	return err == 0;
+}
+
+/* The object id of the table at stack index table: its message and
+ * attributes; 0 when there is none. The message stays referenced by the
+ * table, so the pointers stay valid while the table is on the stack. */
+static int nh_find(lua_State *L, int table, uint32_t id, const struct nh_hdr **hdr,
+		   const struct nlattr **tb)
+{
+	const char *msg;
+	size_t len;
+
+	lua_rawgeti(L, table, (lua_Integer)id);
+	msg = lua_tolstring(L, -1, &len);
+	lua_pop(L, 1);
+	return msg != NULL && nh_parse(msg, len, hdr, tb);
+}
+
+/* A gateway of the object's family into out; 0 without one. */
+static int nh_gateway(const struct nh_hdr *hdr, const struct nlattr *a, struct addr *out)
+{
+	size_t want = hdr->family == AF_INET ? 4 : hdr->family == AF_INET6 ? 16 : 0;
+
+	if (a == NULL || want == 0 || mnl_attr_get_payload_len(a) != want)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->family = hdr->family;
+	memcpy(out->bytes, mnl_attr_get_payload(a), want);
+	return 1;
+}
+
+/* route_rec.next_hop over a group's NHA_GROUP: each entry's member object
+ * gives the hop's gateway and interface. */
+static int nh_group_next_hop(const struct route_rec *r, size_t *pos, struct route_hop *hop)
+{
+	const unsigned char *p = (const unsigned char *)mnl_attr_get_payload(r->multipath);
+	size_t len = mnl_attr_get_payload_len(r->multipath);
+	const struct nlattr *tb[NH_A_TB];
+	const struct nh_hdr *hdr;
+	uint32_t id, oif;
+
+	if (*pos + NH_GRP_SIZE > len)
+		return 0;
+	memcpy(&id, p + *pos, sizeof(id));
+	memset(hop, 0, sizeof(*hop));
+	hop->weight = 1 + p[*pos + 4] + (p[*pos + 5] << 8);
+	if (nh_find(r->nh_L, r->nh_table, id, &hdr, tb)) {
+		hop->has_gateway = nh_gateway(hdr, tb[NH_A_GATEWAY], &hop->gateway);
+		if (nl_attr_u32(tb[NH_A_OIF], &oif))
+			hop->ifindex = (int)oif;
+		hop->flags = hdr->flags;
+	}
+	*pos += NH_GRP_SIZE;
+	return 1;
+}
+
+/* Fills the gateway and interface (or the hops, for a group) of a route
+ * that names its nexthop by id only, from the table at stack index table;
+ * a route with any of them is left alone. */
+static void route_nexthop_resolve(lua_State *L, int table, struct route_rec *r)
+{
+	const struct nlattr *tb[NH_A_TB];
+	const struct nh_hdr *hdr;
+
+	if (!r->has_nhid || r->has_oif || r->has_gateway || r->multipath != NULL ||
+	    !nh_find(L, table, r->nhid, &hdr, tb))
+		return;
+	if (tb[NH_A_GROUP] != NULL && mnl_attr_get_payload_len(tb[NH_A_GROUP]) >= NH_GRP_SIZE) {
+		r->multipath = tb[NH_A_GROUP];
+		r->next_hop = nh_group_next_hop;
+		r->nh_L = L;
+		r->nh_table = table;
+		return;
+	}
+	if (tb[NH_A_BLACKHOLE] != NULL) {
+		r->has_oif = 1;   /* the kernel sends such packets to loopback */
+		r->oif = NH_LOOPBACK_IFINDEX;
+		return;
+	}
+	r->has_gateway = nh_gateway(hdr, tb[NH_A_GATEWAY], &r->gateway);
+	r->has_oif = nl_attr_u32(tb[NH_A_OIF], &r->oif);
+	r->flags |= hdr->flags;   /* RTNH_F_ONLINK and the like, as compat mode shows them */
+}
+
 static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct route_ctx *c = (struct route_ctx *)data;
@@ -234,6 +414,8 @@ static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 	route_decode_attrs(nlh, &r);
 	if (c->table >= 0 && (long long)r.table != c->table)
 		return 0;
+	if (c->nh_table != 0)
+		route_nexthop_resolve(c->L, c->nh_table, &r);
 	r.hz = c->hz;
 	route_record_push(&c->rk, c->s, &r, c->want, c->size);
 	if (c->list != 0)
@@ -326,15 +508,18 @@ int l_route_dump(lua_State *L)
 	if (c.s->route.nl == NULL)
 		return luaL_argerror(L, 1, "session has no route socket");
 	lua_settop(L, 6);
+	/* Names and nexthop objects first: their dumps must not run inside
+	 * the route dump. A kernel without nexthop objects leaves the table
+	 * empty. */
+	(void)session_ifname(c.s, 0);
+	(void)nexthops_load(L, c.s);
+	c.nh_table = lua_gettop(L);
 	rkeys_push(L, &c.rk, c.want);
 	route_letters_arg(L, 6, &c);
 	c.list = 2;
 	c.n = check_sink(L, 2);
 	start = c.n;
 	c.hz = user_hz();
-
-	/* Names first: the link dump must not run inside the route dump. */
-	(void)session_ifname(c.s, 0);
 
 	/* As ip does: strict checking makes the kernel honour the table filter
 	 * and leave cached exceptions out. Kernels before 4.20 refuse the
