@@ -8,6 +8,8 @@ local fmt = require "lnetstat.format"
 local helpers = require "helpers"
 
 local format = string.format
+local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+local LNETSTAT = helpers.LUA .. " " .. helpers.quote(SPEC .. "../bin/lnetstat")
 local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
 
 -- A router advertisement from the peer end: router lifetime 1800 s and a
@@ -119,6 +121,14 @@ describe("netstat -r text from rtnetlink, against netstat", function()
     assert.matches("\n2001:db8:88::/48 +fe80:[%x:]+ +UGAe +1024 ", out)
     assert.matches("\n2001:db8:c::/48 +2001:db8::2 +UG +1024 R +0 rn0\n"
       .. "2001:db8:c::/48 +2001:db8::3 +UG +1024 R +0 rn0\n", out)
+  end)
+
+  -- The command plans which fields it asks for: the letters need expires
+  -- and protocol among them.
+  root_it("lnetstat -rn6 and -rn print what netstat prints", function()
+    for _, args in ipairs { "-rn6", "-rn" } do
+      compare(args, function() return helpers.netns_run(A, LNETSTAT .. " " .. args .. " 2>&1") end)
+    end
   end)
 
   root_it("netstat -rn: an IPv6 gateway of an IPv4 route is 0.0.0.0, with G", function()

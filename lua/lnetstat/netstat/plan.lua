@@ -86,7 +86,7 @@ function M.new(flags)
     if v6 then
       -- table: where each table ends, for its null entry (lnetstat.netstat.rows)
       p.routes_text = { family = "inet6", table = "all",
-        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table" } }
+        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table", "expires", "protocol" } }
     else
       p.each_route = { family = "inet",
         fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops" } }
