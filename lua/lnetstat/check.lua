@@ -220,6 +220,7 @@ function M.run_source(run, src, name)
   end
   local eok, ee = guarded_pcall(run, function() runner.evaluate(run, ctx) end, "@" .. name)
   local data_n = 0
+  local ids = {}
   for _, entry in ipairs(ctx.checks) do
     if not entry.consumed then
       local r = entry.result
@@ -229,6 +230,16 @@ function M.run_source(run, src, name)
       end
       if r.status == nil then
         r.status, r.actual = "error", "not run: " .. (eok and "the run stopped" or errmsg(ee))
+      end
+      local first = ids[r.id]
+      if first then
+        -- reports, dashboards and baselines tell results apart by id: a
+        -- file that gives two checks one id is a bad check file
+        r.actual = format("duplicate id '%s' (first used at %s); give each check its own id (was %s: %s)",
+          tostring(r.id), first.source or name, tostring(r.status), tostring(r.actual))
+        r.status, r.details = "error", nil
+      elseif r.id ~= nil then
+        ids[r.id] = r
       end
       run.results[#run.results + 1] = r
     end

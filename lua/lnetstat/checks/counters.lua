@@ -64,9 +64,7 @@ function M.install(env, kit)
     local o = check_common("counter_delta", 2, opts, { window = true, max = true, min = true, max_rate = true })
     util.check_window("counter_delta", 2, o.window)
     local window = o.window == nil and 5 or o.window
-    for _, k in ipairs { "max", "min", "max_rate" } do
-      if o[k] ~= nil and type(o[k]) ~= "number" then bad("counter_delta", 2, k .. " must be a number") end
-    end
+    for _, k in ipairs { "max", "min", "max_rate" } do util.check_limit("counter_delta", 2, k, o[k]) end
     local max = o.max
     if max == nil and o.min == nil and o.max_rate == nil then max = 0 end
     local limits = {}
@@ -117,6 +115,7 @@ function M.install(env, kit)
     counter_paths("counter", path)
     check_op("counter", 2, op)
     if type(n) ~= "number" then bad("counter", 3, "number expected, got " .. type(n)) end
+    if n ~= n then bad("counter", 3, "a number expected, got nan") end
     local o = check_common("counter", 4, opts)
     return run_check({
       kind = "counter",

@@ -90,6 +90,24 @@ function M.install(env, kit)
     }, o)
   end
 
+  -- Interface fields whose records hold numbers (every stats.* counter
+  -- too) or a boolean: a plain value of another type ("1500", 1) could
+  -- never be equal, a check that fails with "mtu is 1500, expected 1500".
+  local NUMERIC = { index = true, mtu = true, txqlen = true, ifindex = true }
+  local function check_field_value(k, v)
+    local want
+    if NUMERIC[k] or sub(k, 1, 6) == "stats." then want = "number"
+    elseif k == "up" then want = "boolean" end
+    if not want or type(v) == "function" or q.is_matcher(v) then return end
+    local values = type(v) == "table" and v or { v }
+    for _, x in ipairs(values) do
+      if type(x) ~= want then
+        bad("interface", 1, format("%s must be a %s, a list of them or a matcher, got %s", k, want,
+          type(x) == "string" and show(x) or type(x)))
+      end
+    end
+  end
+
   --- Interface fields: `interface { name = "eth0", mtu = 1500, ["stats.rx_errors"] = 0, up = true }`.
   -- @function interface
   -- @tparam table pat name and the fields expected (dotted paths too)
@@ -113,6 +131,7 @@ function M.install(env, kit)
       end
     end
     sort(checks)
+    for _, k in ipairs(checks) do check_field_value(k, fields[k]) end
     local parts = {}
     for _, k in ipairs(checks) do parts[#parts + 1] = k .. "=" .. describe(fields[k]) end
     local desc = concat(parts, " ")
@@ -160,7 +179,7 @@ function M.install(env, kit)
     name_arg("no_interface_errors", name)
     local o = check_common("no_interface_errors", 2, opts, { drops = true, window = true, max = true })
     util.check_window("no_interface_errors", 2, o.window)
-    if o.max ~= nil and type(o.max) ~= "number" then bad("no_interface_errors", 2, "max must be a number") end
+    util.check_limit("no_interface_errors", 2, "max", o.max)
     local fields = {}
     for _, f in ipairs(ERROR_FIELDS) do fields[#fields + 1] = f end
     if o.drops ~= false then for _, f in ipairs(DROP_FIELDS) do fields[#fields + 1] = f end end
@@ -189,7 +208,15 @@ function M.install(env, kit)
         end
       end
       if #failing > 0 then return "fail", concat(failing, "; "), failing end
-      return "pass", #seen > 0 and format("%d counters <= %s", #seen, num(max)) or "no counters"
+      -- nothing measured (the interface went away during the window) is
+      -- no evidence of a clean interface
+      if #seen == 0 then return "error", format("no interface %s at both readings", where_) end
+      return "pass", format("%d counters <= %s", #seen, num(max))
+    end
+    -- No interface to read: the counters cannot be checked, an error (as
+    -- a counter stats() does not have), never a pass.
+    local function missing(names)
+      return "error", format("no interface %s (have: %s)", where_, concat(names, ", "))
     end
     return run_check({
       kind = "no_interface_errors",
@@ -197,15 +224,16 @@ function M.install(env, kit)
       expected = format("%s <= %s%s", concat(fields, ", "), num(max), window and " (increase)" or ""),
       window = window,
       before = function()
-        return interfaces_named(name, false)
+        local hits, names = interfaces_named(name, false)
+        return { hits = hits, names = names }
       end,
       after = function(before, seconds)
-        if #before == 0 then return "fail", "no interface " .. where_ end
-        return compare_counters(before, interfaces_named(name, false), seconds)
+        if #before.hits == 0 then return missing(before.names) end
+        return compare_counters(before.hits, interfaces_named(name, false), seconds)
       end,
       eval = function()
-        local before = interfaces_named(name, false)
-        if #before == 0 then return "fail", "no interface " .. where_ end
+        local before, names = interfaces_named(name, false)
+        if #before == 0 then return missing(names) end
         return compare_counters(before, before, nil)
       end,
     }, o)

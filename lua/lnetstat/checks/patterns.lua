@@ -6,8 +6,8 @@ local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 local lutil = require "lnetstat.util"
 
-local type, pairs, ipairs, tostring, next, pcall, format, find, concat, sort, insert =
-  type, pairs, ipairs, tostring, next, pcall, string.format, string.find, table.concat, table.sort,
+local type, pairs, ipairs, tostring, next, pcall, format, find, sub, concat, sort, insert =
+  type, pairs, ipairs, tostring, next, pcall, string.format, string.find, string.sub, table.concat, table.sort,
   table.insert
 local is_integer, show = lutil.is_integer, lutil.show
 local describe = util.describe
@@ -111,6 +111,19 @@ local function string_value(v)
   return nil, "a string"
 end
 
+-- The kernel keeps a process name (comm, what records carry as program)
+-- in 16 bytes with the NUL: "systemd-resolved" runs as "systemd-resolve".
+-- A longer program name matches that comm exactly as well as its own.
+local COMM_MAX = 15
+local function program_value(v)
+  if type(v) ~= "string" then return nil, "a string" end
+  if #v <= COMM_MAX then return v end
+  local comm = sub(v, 1, COMM_MAX)
+  return q.matcher(v, function(value)
+    return value == v or value == comm
+  end)
+end
+
 local VALIDATORS = {
   proto = enum_value(PROTOS),
   state = state_value,
@@ -118,7 +131,7 @@ local VALIDATORS = {
   uid = COUNT, inode = COUNT, ifindex = COUNT, recv_q = COUNT, send_q = COUNT, retransmits = COUNT,
   protocol = COUNT, peer_inode = COUNT, portid = COUNT, dst_portid = COUNT, timer_expires_ms = COUNT,
   pid = integer_value(1, "a pid (an integer >= 1)"),
-  program = string_value, command = string_value, path = string_value, interface = string_value,
+  program = program_value, command = string_value, path = string_value, interface = string_value,
   type = string_value, timer = string_value,
   user = function(v)
     if type(v) == "string" or (is_integer(v) and v >= 0) then return v end
@@ -181,6 +194,35 @@ local function check_protos(fname, n, key, v, level)
   return v
 end
 
+-- Adds the field k (the record field field) of a pattern to c.
+local function compile_field(c, fname, n, k, field, v, strict, level)
+  level = level + 1
+  local validate
+  if field == "local_addr" then validate = addr_value(true, strict)
+  elseif field == "remote_addr" then validate = addr_value(false, strict)
+  elseif field == "family" then validate = family_value(strict)
+  else validate = VALIDATORS[field] end
+  local spec = v
+  if validate then spec = checked_spec(fname, n, k, v, validate, level) end
+  if OWNER_FIELDS[field] then
+    c.owner = c.owner or {}
+    c.owner[field] = spec
+    return
+  end
+  c.sock[field] = spec
+  if field == "proto" then c.protos = to_list(v) end
+  if field == "local_port" then
+    if type(v) == "number" then c.ports = { v }
+    elseif is_list(v) then
+      local ports = {}
+      for _, p in ipairs(v) do
+        if type(p) == "number" then ports[#ports + 1] = p else ports = nil; break end
+      end
+      c.ports = ports
+    end
+  end
+end
+
 -- Compiles a socket pattern: { sock = pattern, owner = pattern or nil,
 -- protos = list or nil, desc = text, ports = list of concrete ports or nil }.
 local function compile_socket_pattern(fname, n, pat, aliases, extra_keys, level)
@@ -207,41 +249,29 @@ local function compile_socket_pattern(fname, n, pat, aliases, extra_keys, level)
       bad(fname, n, "pattern keys must be field names", level)
     elseif not (extra_keys and extra_keys[k]) then
       local field = aliases and aliases[k] or k
-      if not SOCKET_FIELDS[field] and not find(field, ".", 1, true) then
+      if type(field) ~= "table" and not SOCKET_FIELDS[field] and not find(field, ".", 1, true) then
         bad(fname, n, format("unknown field '%s'%s", k, suggest(k, SOCKET_FIELDS, aliases or {})), level)
       end
       if type(v) == "table" and not q.is_matcher(v) and next(v) == nil then
         bad(fname, n, format("empty list for '%s'", k), level)
       end
       c.desc_parts[#c.desc_parts + 1] = k .. "=" .. describe(v)
-      local validate
-      if field == "local_addr" then validate = addr_value(true, strict)
-      elseif field == "remote_addr" then validate = addr_value(false, strict)
-      elseif field == "family" then validate = family_value(strict)
-      else validate = VALIDATORS[field] end
-      local spec = v
-      if validate then spec = checked_spec(fname, n, k, v, validate, level) end
-      if OWNER_FIELDS[field] then
-        c.owner = c.owner or {}
-        c.owner[field] = spec
-      else
-        c.sock[field] = spec
-        if field == "proto" then c.protos = to_list(v) end
-        if field == "local_port" then
-          if type(v) == "number" then c.ports = { v }
-          elseif is_list(v) then
-            local ports = {}
-            for _, p in ipairs(v) do
-              if type(p) == "number" then ports[#ports + 1] = p else ports = nil; break end
-            end
-            c.ports = ports
-          end
+      if type(field) == "table" then
+        -- either end of a connection: port = 6667 is local_port or remote_port
+        local a, b = field[1], field[2]
+        local validate = a == "local_addr" and addr_value(false, strict) or VALIDATORS[a]
+        local spec = checked_spec(fname, n, k, v, validate, level)
+        c.sock[#c.sock + 1] = function(r)
+          return q.test(spec, r[a], r, a) or q.test(spec, r[b], r, b)
         end
+      else
+        compile_field(c, fname, n, k, field, v, strict, level)
       end
     end
   end
   -- "tcp/{80, 443} addr=wildcard program=nginx"
-  local proto, port = pat.proto, pat.port or pat.local_port
+  local proto, port = pat.proto, pat.local_port
+  if aliases and aliases.port == "local_port" then port = port or pat.port end
   local head
   if type(proto) == "string" and port ~= nil then
     head = proto .. "/" .. describe(port)
@@ -275,8 +305,20 @@ local function ownerless(r)
   return r.inode == 0 or r.state == "TIME_WAIT"
 end
 
+-- True when the process p (an entry of a record's owners) is one owner
+-- asks for (program, pid, command).
+local function proc_matches(owner, p, r)
+  return (owner.program == nil or q.test(owner.program, p.program, r, "program"))
+    and (owner.pid == nil or q.test(owner.pid, p.pid, r, "pid"))
+    and (owner.command == nil or q.test(owner.command, p.command, r, "command"))
+end
+
 -- "match", "mismatch" or "unknown": does the record's owner satisfy owner?
-local function owner_state(r, owner)
+-- A socket held by several processes (a pre-fork server, a listener a
+-- child inherited) satisfies it when one of them matches, or with every
+-- = true only when all of them match: an allow-list lets no other process
+-- hold an allowed socket.
+local function owner_state(r, owner, every)
   if not owner then return "match" end
   if ownerless(r) and not owners_of(r) then return "mismatch" end
   if owner.user ~= nil then
@@ -293,13 +335,23 @@ local function owner_state(r, owner)
   local procs = owners_of(r)
   if not procs then return "unknown" end
   for _, p in ipairs(procs) do
-    if (owner.program == nil or q.test(owner.program, p.program, r, "program"))
-      and (owner.pid == nil or q.test(owner.pid, p.pid, r, "pid"))
-      and (owner.command == nil or q.test(owner.command, p.command, r, "command")) then
-      return "match"
+    local ok = proc_matches(owner, p, r)
+    if ok and not every then return "match" end
+    if not ok and every then return "mismatch" end
+  end
+  return every and "match" or "mismatch"
+end
+
+-- The owners of r that owner does not ask for, as "name (pid N)" texts.
+local function stray_owners(r, owner)
+  local out = {}
+  if not owner then return out end
+  for _, p in ipairs(owners_of(r) or {}) do
+    if not proc_matches(owner, p, r) then
+      out[#out + 1] = format("%s (pid %s)", tostring(p.program or "?"), tostring(p.pid or "?"))
     end
   end
-  return "mismatch"
+  return out
 end
 
 local function sock_matches(c, r)
@@ -308,9 +360,9 @@ end
 
 -- Full match: "match", "mismatch" (socket matches, owner does not),
 -- "unknown" (socket matches, owner unknown) or nil (socket does not match).
-local function match_socket(c, r)
+local function match_socket(c, r, every)
   if not sock_matches(c, r) then return nil end
-  return owner_state(r, c.owner)
+  return owner_state(r, c.owner, every)
 end
 
 local LISTEN_STATES = { LISTEN = true, UNCONN = true }
@@ -334,6 +386,8 @@ M.check_protos = check_protos
 M.owners_of = owners_of
 M.ownerless = ownerless
 M.owner_state = owner_state
+M.stray_owners = stray_owners
+M.COMM_MAX = COMM_MAX
 M.sock_matches = sock_matches
 M.match_socket = match_socket
 M.LISTEN_STATES = LISTEN_STATES

@@ -62,7 +62,7 @@ function M.install(env, kit)
 
   local function ignored(ignores, r)
     for _, c in ipairs(ignores) do
-      if match_socket(c, r) == "match" then return true end
+      if match_socket(c, r, true) == "match" then return true end
     end
     return false
   end
@@ -119,7 +119,7 @@ function M.install(env, kit)
           if not ignored(ignores, r) then
             local verdict, first_wrong, first_unknown
             for _, c in ipairs(compiled) do
-              local m = match_socket(c, r)
+              local m = match_socket(c, r, true)
               if m then
                 local sat = seen[c.index]
                 sat[(r.proto or "?") .. "/" .. tostring(r.local_port)] = true
@@ -136,7 +136,10 @@ function M.install(env, kit)
               unknown[#unknown + 1] = format("owner unknown: %s; expected %s%s", describe_socket(r),
                 first_unknown.desc, owner_note(list))
             elseif first_wrong then
-              wrong[#wrong + 1] = format("wrong owner: %s; expected %s", describe_socket(r), first_wrong.desc)
+              local stray = patterns.stray_owners(r, first_wrong.owner)
+              wrong[#wrong + 1] = format("wrong owner: %s; expected %s%s", describe_socket(r), first_wrong.desc,
+                #stray > 0 and #stray < #(patterns.owners_of(r) or {}) and ("; also held by " .. concat(stray, ", "))
+                or "")
             else
               unexpected[#unexpected + 1] = "unexpected: " .. describe_socket(r)
             end
@@ -224,7 +227,7 @@ function M.install(env, kit)
   end
 
   local function absence_check(fname, which, what, pat, opts)
-    local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or nil,
+    local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or util.CONN_ALIASES,
       nil)
     local title = which == "listening" and ("nothing listens on " .. c.desc) or ("no connection " .. c.desc)
     kit.need_sockets(protos_of(c), true, which ~= "listening")
@@ -248,7 +251,7 @@ function M.install(env, kit)
   end
 
   local function presence_check(fname, which, what, pat, opts)
-    local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or nil,
+    local c, o = socket_pattern_arg(fname, pat, opts, which == "listening" and LISTEN_ALIASES or util.CONN_ALIASES,
       { count = true })
     if o.count ~= nil and not (is_integer(o.count) and o.count >= 1) then
       bad(fname, 1, "count must be an integer >= 1, got " .. describe(o.count), 2)

@@ -179,6 +179,9 @@ for _, f in ipairs { "proto", "family", "state", "recv_q", "send_q", "local_addr
 end
 local OWNER_FIELDS = { program = true, user = true, pid = true, command = true }
 local LISTEN_ALIASES = { port = "local_port", addr = "local_addr" }
+-- In connection patterns port and addr match either end: "nothing talks
+-- to port 6667" is inbound (local_port) as well as outbound (remote_port).
+local CONN_ALIASES = { port = { "local_port", "remote_port" }, addr = { "local_addr", "remote_addr" } }
 local COMMON_OPTS = { id = true, title = true, within = true, every = true, stable = true, skip = true }
 
 -- "; did you mean 'x'?" or "": lnetstat.util's, whose time does not grow
@@ -193,6 +196,15 @@ local MAX_WAIT = 3600
 local function check_window(fname, n, v)
   if v ~= nil and (type(v) ~= "number" or v ~= v or v <= 0 or v > MAX_WAIT) then
     bad(fname, n, format("window must be a number of seconds > 0 and <= %d, got %s", MAX_WAIT, describe(v)))
+  end
+end
+
+--- Validates a limit option (max, min, max_rate): nil or a finite
+-- number. NaN compares false with everything: a limit of NaN would make
+-- a check that can never fail.
+local function check_limit(fname, n, key, v)
+  if v ~= nil and (type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge) then
+    bad(fname, n, format("%s must be a finite number, got %s", key, describe(v)))
   end
 end
 
@@ -285,11 +297,13 @@ M.default_clock_and_sleep = default_clock_and_sleep
 M.SOCKET_FIELDS = SOCKET_FIELDS
 M.OWNER_FIELDS = OWNER_FIELDS
 M.LISTEN_ALIASES = LISTEN_ALIASES
+M.CONN_ALIASES = CONN_ALIASES
 M.COMMON_OPTS = COMMON_OPTS
 M.split_pattern = split_pattern
 M.suggest = suggest
 M.check_common = check_common
 M.check_window = check_window
+M.check_limit = check_limit
 M.MAX_WAIT = MAX_WAIT
 M.OPS = OPS
 M.compare = compare
