@@ -316,8 +316,9 @@ local function new_test(opts, print)
     end
     S.config.positions = pos
   end
+  -- the names of 0.3's enum, case and all: "TOKENIZED" is an error there
   function D.parse_mode(args)
-    local m = lower(joinargs(args))
+    local m = joinargs(args)
     if m == "tokenized" or m == "fixed" or m == "keyvalue" then
       S.config.parse_mode = m
     else
