@@ -83,8 +83,11 @@ end
 
 local function add_file_error(run, file, msg, stem)
   local line = file_line(msg, file)
+  -- the stem the file's checks are named by (sandbox.make_env), also when
+  -- the file could not be read: its error keeps one id from run to run
+  stem = stem or ((file:match("([^/]+)$") or file):gsub("%.lua$", ""))
   run.results[#run.results + 1] = {
-    id = (stem or file) .. ".file",
+    id = stem .. ".file",
     title = "check file " .. file .. " runs",
     kind = "file",
     file = file,

@@ -289,7 +289,7 @@ function M.install(env, kit)
   end
   --- At least one listener (or `count = n`) matches the pattern.
   -- @function is_listening
-  -- @param pat a socket pattern (count = n: exactly n), or a port number
+  -- @param pat a socket pattern (count = n: at least n of them), or a port number
   -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
   -- @treturn table the result of the check
   -- @usage is_listening { proto = "tcp", port = 443, program = "nginx" }
