@@ -109,3 +109,21 @@ describe("audit check file errors", function()
     assert.equal(2, r.exit_code)
   end)
 end)
+
+describe("audit check --init", function()
+  it("allows every program of a listener several programs hold, and passes where it was made", function()
+    local baseline = require "lnetstat.checks.baseline"
+    local shared = fake.listener("tcp", "0.0.0.0", 22, "systemd", "root", 1, {
+      processes = { { pid = 1, program = "systemd", fd = 40 }, { pid = 812, program = "sshd", fd = 3 },
+        { pid = 813, program = "sshd", fd = 3 } },
+    })
+    local t = { sockets = { shared, fake.listener("tcp", "0.0.0.0", 80, "nginx", "root", 900) },
+      interfaces = IFACES, routes = {} }
+    local text = assert(baseline.generate { data = fake.data(t) })
+    assert.truthy(text:find('{ proto = "tcp", port = 22, program = { "sshd", "systemd" }, user = "root" },', 1, true),
+      text)
+    assert.truthy(text:find('{ proto = "tcp", port = 80, program = "nginx", user = "root" },', 1, true), text)
+    local r = run(text, t)
+    assert.equal(0, r.exit_code, check.report(r, "human"))
+  end)
+end)

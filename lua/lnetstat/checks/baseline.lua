@@ -59,9 +59,29 @@ local function entry_text(e)
   else
     parts[#parts + 1] = "port = { " .. concat(e.ports, ", ") .. " }"
   end
-  if e.program then parts[#parts + 1] = "program = " .. quoted(e.program) end
+  if e.programs and #e.programs > 1 then
+    local names = {}
+    for i, name in ipairs(e.programs) do names[i] = quoted(name) end
+    parts[#parts + 1] = "program = { " .. concat(names, ", ") .. " }"
+  elseif e.program then
+    parts[#parts + 1] = "program = " .. quoted(e.program)
+  end
   if e.user then parts[#parts + 1] = "user = " .. quoted(e.user) end
   return "  { " .. concat(parts, ", ") .. " },"
+end
+
+-- The distinct programs among a socket's owners, sorted.
+local function programs_of(r)
+  local set, out = {}, {}
+  local procs = type(r.processes) == "table" and #r.processes > 0 and r.processes or { { program = r.program } }
+  for _, p in ipairs(procs) do
+    if p.program ~= nil and not set[p.program] then
+      set[p.program] = true
+      out[#out + 1] = p.program
+    end
+  end
+  sort(out)
+  return out
 end
 
 --- The text of a check file for the host (or opts.netns), read through
@@ -85,10 +105,14 @@ function M.generate(opts)
     local client = r.proto == "udp" and r.local_port and r.local_port >= lo and r.local_port <= hi
     if not local_only and not client and r.local_port then
       if not r.program then unknown = unknown + 1 end
-      local key = concat({ r.proto, tostring(r.program), tostring(r.user) }, "\0")
+      -- every program holding the socket: listening_only wants each owner
+      -- allowed (systemd and the daemon it passed a socket to, say)
+      local programs = programs_of(r)
+      local key = concat({ r.proto, concat(programs, "\1"), tostring(r.user) }, "\0")
       local g = groups[key]
       if not g then
-        g = { proto = r.proto, program = r.program, user = r.program and r.user or nil, ports = {}, seen = {} }
+        g = { proto = r.proto, program = r.program, programs = programs, user = r.program and r.user or nil,
+          ports = {}, seen = {} }
         groups[key] = g
         order[#order + 1] = key
       end
