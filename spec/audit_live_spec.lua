@@ -93,6 +93,7 @@ is_listening { proto = "udp", port = 53, state = "UNCONN" }
     expect_status("pass", r[1], "[::]:80 v6only=0 serves 0.0.0.0:80")
     expect_status("pass", r[2], "[::]:80 v6only=0 serves IPv4")
     expect_status("fail", r[3], "strict_family keeps [::] apart from 0.0.0.0")
+    assert.equal("something listens on tcp/80 addr=0.0.0.0 strict_family=true", r[3].title)
     expect_status("fail", r[4], "a v6only [::]:8443 does not serve IPv4")
     expect_status("fail", r[5], "127.0.0.1:443 is not 0.0.0.0:443")
     expect_status("pass", r[6], "127.0.0.1:443 is loopback only")

@@ -237,6 +237,8 @@ local function compile_socket_pattern(fname, n, pat, aliases, extra_keys, level)
     end
   end
   local strict = pat.strict_family == true
+  -- shown: without it the same pattern reads the same and matches more
+  if strict then c.desc_parts[#c.desc_parts + 1] = "strict_family=true" end
   for k, v in pairs(pat) do
     if type(k) == "number" then
       -- array entries are record predicates
