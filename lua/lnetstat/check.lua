@@ -36,6 +36,11 @@
 -- Owners: an assertion that names an owner (program, user, pid, command)
 -- of a socket whose owner is unknown (not readable without root: the list
 -- is `partial`; or in another pid namespace) is an error, never a pass.
+-- program is the kernel's comm, 15 bytes: a longer name also matches its
+-- first 15 bytes. A socket several processes hold satisfies an owner when
+-- one of them matches, except in listening_only (and its ignore), where
+-- every one must: program = {"systemd", "sshd"} allows both.
+-- In no_connection and has_connection, port and addr match either end.
 -- @module lnetstat.check
 local util = require "lnetstat.checks.util"
 local sandbox = require "lnetstat.checks.sandbox"

@@ -77,7 +77,9 @@ function M.install(env, kit)
     return out
   end
 
-  --- Exactly these listeners, no other and none missing.
+  --- Exactly these listeners, no other and none missing. A listener
+  -- several processes hold matches an entry (or the ignore) only when
+  -- each of them has an owner the entry allows.
   -- @function listening_only
   -- @tparam table spec a list of socket patterns (proto, port, addr, program,
   --   user, ... ; optional = true, required = true), plus ignore (a pattern of
@@ -296,7 +298,8 @@ function M.install(env, kit)
   function env.is_listening(pat, opts)
     return presence_check("is_listening", "listening", "listener", pat, opts)
   end
-  --- No connection (a socket that is not listening) matches the pattern.
+  --- No connection (a socket that is not listening) matches the pattern;
+  -- port and addr match either end (local_port, remote_port pick one).
   -- @function no_connection
   -- @param pat a socket pattern, or a port number
   -- @tparam[opt] table opts id, title, within (seconds to retry until it passes), every, stable, skip
