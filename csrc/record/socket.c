@@ -106,7 +106,18 @@ static const unsigned char v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
-/* An IPv4 CIDR also matches IPv4-mapped IPv6 addresses (::ffff:a.b.c.d). */
+/* True when the IPv6 CIDR c is wider than ::ffff:0:0/96 and holds it:
+ * every IPv4 address, as its mapped form, is inside (::/0, ::/80, ...). */
+int cidr_holds_ipv4(const struct cidr *c)
+{
+	return c->set && c->addr.family == AF_INET6 && c->prefixlen < 96 &&
+	       prefix_equal(c->addr.bytes, v4mapped_prefix, c->prefixlen);
+}
+
+/* An IPv4 CIDR also matches IPv4-mapped IPv6 addresses (::ffff:a.b.c.d),
+ * and an IPv6 CIDR the IPv4 addresses whose mapped forms it holds (as
+ * lnetstat.query's cidr does): read_cidr turns ::ffff:a.b.c.d/96+n into
+ * a.b.c.d/n, which leaves the CIDRs wider than ::ffff:0:0/96. */
 static int cidr_match(const struct cidr *c, const struct addr *a)
 {
 	if (!c->set)
@@ -116,6 +127,8 @@ static int cidr_match(const struct cidr *c, const struct addr *a)
 	if (c->addr.family == AF_INET && a->family == AF_INET6 &&
 	    memcmp(a->bytes, v4mapped_prefix, 12) == 0)
 		return prefix_equal(c->addr.bytes, a->bytes + 12, c->prefixlen);
+	if (a->family == AF_INET)
+		return cidr_holds_ipv4(c);
 	return 0;
 }
 
@@ -150,6 +163,15 @@ static void read_cidr(lua_State *L, const char *key, struct cidr *c)
 	text = lua_tolstring(L, -1, &len);
 	if (parse_cidr(text, len, c) != 0)
 		luaL_error(L, "invalid %s '%s'", key, text);
+	/* ::ffff:a.b.c.d/96+n holds exactly what a.b.c.d/n does: IPv4
+	 * sockets and IPv4-mapped IPv6 ones (the kernel's bytecode too). */
+	if (c->addr.family == AF_INET6 && c->prefixlen >= 96 &&
+	    memcmp(c->addr.bytes, v4mapped_prefix, 12) == 0) {
+		memmove(c->addr.bytes, c->addr.bytes + 12, 4);
+		memset(c->addr.bytes + 4, 0, sizeof(c->addr.bytes) - 4);
+		c->addr.family = AF_INET;
+		c->prefixlen -= 96;
+	}
 }
 
 /* A port bound (nil: none). */
@@ -331,7 +353,7 @@ void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t w
 	ks_lit(ks, SK_STATE, state_name(r));
 	if (r->has_queues && (want & F_RECV_Q))
 		ks_int(ks, SK_RECV_Q, r->recv_q);
-	if (r->has_queues && (want & F_SEND_Q))
+	if (r->has_queues && r->has_queues != QUEUES_RECV_ONLY && (want & F_SEND_Q))
 		ks_int(ks, SK_SEND_Q, r->send_q);
 	if (inet && (want & F_LOCAL_ADDR))
 		push_addr(sk, SK_LOCAL_ADDR, SX_LOCAL_ADDR, &r->laddr);
@@ -393,6 +415,13 @@ void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t w
 int is_timewait(const struct sock_rec *r)
 {
 	return r->state == ST_TIME_WAIT || r->timer == 3;
+}
+
+/* Request sockets (SYN_RECV before accept(), inode 0) have no owner of
+ * their own: sock_diag reports uid 0, /proc their listener's. */
+int is_request(const struct sock_rec *r)
+{
+	return r->inode == 0 && (r->state == ST_SYN_RECV || r->state == ST_NEW_SYN_RECV);
 }
 
 void sock_rec_init(struct sock_rec *r, const char *proto, int family)

@@ -42,7 +42,12 @@ void push_sock_record(struct sock_keys *sk, const struct sock_rec *r, uint32_t w
 		      int room);
 void sock_rec_init(struct sock_rec *r, const char *proto, int family);
 int is_timewait(const struct sock_rec *r);
+int is_request(const struct sock_rec *r);
+/* has_queues of a record whose recv_q is known but not its send_q. */
+#define QUEUES_RECV_ONLY 2
 int filter_match(const struct sock_filter *f, const struct sock_rec *r);
+/* An IPv6 CIDR that holds ::ffff:0:0/96, so every IPv4 address too. */
+int cidr_holds_ipv4(const struct cidr *c);
 /* Sets socket_states, socket_fields and socket_fields_all on the table at
  * the top of the stack (the module table). */
 void sock_vocab_push(lua_State *L);

@@ -85,13 +85,15 @@ static void put_ports(struct bc_writer *w, int src, int lo, int hi)
 
 /* The address is in the CIDR (source or destination address). The kernel
  * matches an IPv4 condition against IPv4-mapped IPv6 addresses too, as
- * filter_match does. */
+ * filter_match does. An IPv6 CIDR holding every IPv4 address (::/0) also
+ * matches IPv4 sockets, which no condition of the kernel's says (an IPv6
+ * one rejects them): that one is left to filter_match alone. */
 static void put_cidr(struct bc_writer *w, int src, const struct cidr *c)
 {
 	struct inet_diag_hostcond hc;
 	size_t alen;
 
-	if (!c->set)
+	if (!c->set || cidr_holds_ipv4(c))
 		return;
 	alen = c->addr.family == AF_INET ? 4 : 16;
 	memset(&hc, 0, sizeof(hc));

@@ -57,8 +57,7 @@ int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	r.retransmits = m->idiag_retrans;
 	/* Request sockets (SYN_RECV, inode 0) and time-wait minisocks have no
 	 * uid of their own: sock_diag reports 0 for them. */
-	r.has_uid = !is_timewait(&r) &&
-		    !(r.inode == 0 && (r.state == ST_SYN_RECV || r.state == ST_NEW_SYN_RECV));
+	r.has_uid = !is_timewait(&r) && !is_request(&r);
 	if ((a = tb[INET_DIAG_SKV6ONLY]) != NULL && mnl_attr_get_payload_len(a) >= 1)
 		r.v6only = *(const uint8_t *)mnl_attr_get_payload(a) != 0;
 	if ((a = tb[INET_DIAG_PROTOCOL]) != NULL && mnl_attr_get_payload_len(a) >= 1 &&

@@ -129,6 +129,13 @@ static int parse_inet_line(struct cursor *c, struct proc_parse *pp, struct sock_
 	if (token_dec(c, UINT64_MAX, &v) != 0)
 		return -1;
 	r->inode = v;
+	/* Request sockets (SYN_RECV, inode 0) print their listener's uid:
+	 * they have no owner of their own, and sock_diag reports none. */
+	r->has_uid = r->has_uid && !is_request(r);
+	/* A listener's tx_queue column is 0, not its backlog (which is what
+	 * sock_diag reports as its send queue): /proc has no backlog. */
+	if (r->state == ST_LISTEN && strcmp(r->proto, "tcp") == 0)
+		r->has_queues = QUEUES_RECV_ONLY;
 	if (strcmp(r->proto, "raw") == 0)
 		r->protocol = r->lport;   /* the raw tables print the protocol as the port */
 	return 0;

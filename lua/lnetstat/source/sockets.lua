@@ -442,13 +442,44 @@ local function attach_owner(index, r)
   index.missing = index.missing + core.attach_owner(index.map, index.procs, index.users, r)
 end
 
+-- The hidepid mode of the /proc the owner scan reads when it hides other
+-- users' processes from this one ("invisible" or "ptraceable": their
+-- directories are not listed at all, so the scan cannot count them as
+-- unreadable); nil otherwise, or for root, who sees them all.
+local function hidden_processes()
+  local status = core.read_file("/proc/self/status", 1048576)
+  local euid = status and match(status, "\nUid:%s+%d+%s+(%d+)")
+  if euid == nil or euid == "0" then return nil end
+  local mounts = core.read_file("/proc/self/mountinfo", 16777216)
+  if not mounts then return nil end
+  local mode
+  -- the last mount on /proc is the one seen there
+  for point, fstype, opts in string.gmatch(mounts, "%S+ %S+ %S+ %S+ (%S+) [^\n]- %- (%S+) %S+ (%S+)") do
+    if point == "/proc" and fstype == "proc" then
+      mode = match("," .. opts .. ",", ",hidepid=([^,]+),")
+    end
+  end
+  if mode == "2" or mode == "invisible" or mode == "4" or mode == "ptraceable" then
+    return mode
+  end
+  return nil
+end
+
 -- Says on the result when owners could not all be read.
 local function note_unknown_owners(index, result)
-  if index.unreadable > 0 and index.missing > 0 then
+  if index.missing == 0 then return end
+  if index.unreadable > 0 then
     note_partial(result, format("owners unknown for %d sockets: the open files of %d "
       .. "processes could not be read (errno %d); that needs root or CAP_SYS_PTRACE, "
       .. "and some processes hide them even from root",
       index.missing, index.unreadable, index.errno))
+    return
+  end
+  local mode = hidden_processes()
+  if mode then
+    note_partial(result, format("owners unknown for %d sockets: /proc is mounted with "
+      .. "hidepid=%s, which hides other users' processes from this one (root or the "
+      .. "group of its gid= option sees them)", index.missing, mode))
   end
 end
 
