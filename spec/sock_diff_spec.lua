@@ -35,6 +35,9 @@ c = socket.socket(); c.connect(("127.0.0.1", 43012)); keep.append(c)
 keep.append(d.accept()[0])
 for fam, addr, port in ((socket.AF_INET, "203.0.113.1", 43010), (socket.AF_INET6, "2001:db8::1", 43011)):
     u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((addr, port)); keep.append(u)
+# netlink: one bound into a multicast group, one bound without any
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1)); keep.append(n)
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); keep.append(n)
 print("ready", flush=True)
 signal.sigwait([signal.SIGTERM])
 ]]
@@ -223,6 +226,52 @@ describe("socket records against ss and /proc", function()
         end
       end
     end
+  end)
+
+  -- The kernel sends a bound netlink socket that is in a multicast group
+  -- twice (ss prints it twice); /proc/net/netlink has each socket once.
+  root_it("netlink sockets: each once, the same as /proc and as ss's set", function()
+    local nl = assert(ns.sockets { netns = A, proto = "netlink", process = true })
+    local pr = assert(ns.sockets { netns = A, proto = "netlink", source = "proc" })
+    -- (but for the sock_diag socket of the netlink query itself)
+    local function set(list)
+      local out, n = {}, 0
+      for _, r in ipairs(list) do
+        assert.is_nil(out[r.inode], "inode " .. r.inode .. " listed twice")
+        if not (r.protocol == 4 and r.portid ~= 0) then
+          out[r.inode] = r.protocol .. ":" .. r.portid
+          n = n + 1
+        end
+      end
+      return out, n
+    end
+    local nl_set, n = set(nl)
+    assert.same(set(pr), nl_set)
+    -- ss -A netlink: "UNCONN rq sq proto:portid *" (a portid above 2^31
+    -- printed negative); the grouped socket comes twice there
+    local text = helpers.must(format("ip netns exec %s ss -A netlink -a -n -H", A))
+    local ss_count = {}
+    for proto, portid in text:gmatch("%s(%d+):(%-?%d+)%s+%*") do
+      portid = tonumber(portid)
+      if portid < 0 then portid = portid + 4294967296 end
+      local k = proto .. ":" .. portid
+      ss_count[k] = (ss_count[k] or 0) + 1
+    end
+    local grouped, plain
+    for _, r in ipairs(nl) do
+      if not (r.protocol == 4 and r.portid ~= 0) then
+        assert.is_number(ss_count[r.protocol .. ":" .. r.portid], "ss has " .. r.protocol .. ":" .. r.portid)
+      end
+      if r.program == "python3" then
+        if r.portid == r.pid then grouped = r else plain = r end
+      end
+    end
+    assert.is_table(grouped, "the socket bound into group 1")
+    assert.is_table(plain, "the socket bound without groups")
+    assert.equal(2, ss_count["0:" .. grouped.portid])
+    assert.equal(1, ss_count["0:" .. plain.portid])
+    assert.equal(n, #pr)
+    assert.is_true(n >= 2)
   end)
 
   -- hidepid=invisible hides other users' processes from an unprivileged

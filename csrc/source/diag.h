@@ -23,6 +23,8 @@ struct diag_ctx {
 	int later;              /* one walk into a list: stack index of the list that
 				 * holds its IPv6 records until the walk ends (else 0) */
 	lua_Integer nlater;     /* records in it */
+	int seen;               /* netlink: stack index of the set of inodes listed
+				 * so far (else 0): see dump_netlink */
 	struct sock_filter f;
 	struct sock_keys sk;
 };

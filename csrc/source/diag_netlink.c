@@ -33,6 +33,19 @@ int netlink_msg_cb(const struct nlmsghdr *nlh, void *data)
 	r.has_cookie = 1;
 	r.cookie = (uint64_t)m->ndiag_cookie[1] << 32 | m->ndiag_cookie[0];
 	diag_queues_from_meminfo(tb[NETLINK_DIAG_MEMINFO], &r);
+	if (c->seen != 0) {
+		int listed;
+
+		lua_pushinteger(c->L, (lua_Integer)r.inode);
+		lua_rawget(c->L, c->seen);
+		listed = !lua_isnil(c->L, -1);
+		lua_pop(c->L, 1);
+		if (listed)
+			return 0;
+		lua_pushinteger(c->L, (lua_Integer)r.inode);
+		lua_pushboolean(c->L, 1);
+		lua_rawset(c->L, c->seen);
+	}
 	diag_emit(c, &r);
 	return 0;
 }
@@ -43,10 +56,21 @@ int dump_netlink(struct diag_ctx *c)
 	struct netlink_diag_req *req;
 	struct nlmsghdr *nlh;
 	struct nl_result res;
+	int err;
 
 	req = (struct netlink_diag_req *)diag_request(buf, &nlh, sizeof(*req));
 	req->sdiag_family = AF_NETLINK;
 	req->sdiag_protocol = NDIAG_PROTO_ALL;
 	req->ndiag_show = NDIAG_SHOW_MEMINFO;
-	return nl_request(&c->s->diag, nlh, netlink_msg_cb, c, &res);
+	/* The kernel walks its bound sockets, then those in multicast groups
+	 * without skipping the ones it already sent (its "hashed" test reads
+	 * a list node netlink sockets do not use): a bound socket in a group
+	 * comes twice. ss prints both; /proc/net/netlink lists it once, and
+	 * so does this, by inode (a few hundred sockets at most). */
+	lua_newtable(c->L);
+	c->seen = lua_gettop(c->L);
+	err = nl_request(&c->s->diag, nlh, netlink_msg_cb, c, &res);
+	lua_remove(c->L, c->seen);
+	c->seen = 0;
+	return err;
 }
