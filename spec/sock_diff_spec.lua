@@ -35,6 +35,9 @@ c = socket.socket(); c.connect(("127.0.0.1", 43012)); keep.append(c)
 keep.append(d.accept()[0])
 for fam, addr, port in ((socket.AF_INET, "203.0.113.1", 43010), (socket.AF_INET6, "2001:db8::1", 43011)):
     u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((addr, port)); keep.append(u)
+# unix: an abstract name with a NUL byte and a blank in it
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.bind(b"\0lnetstat-sockdiff\0x y"); a.listen(1)
+keep.append(a)
 # netlink: one bound into a multicast group, one bound without any
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1)); keep.append(n)
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); keep.append(n)
@@ -272,6 +275,33 @@ describe("socket records against ss and /proc", function()
     assert.equal(1, ss_count["0:" .. plain.portid])
     assert.equal(n, #pr)
     assert.is_true(n >= 2)
+  end)
+
+  -- The record keeps the name's bytes; netstat -x shows each NUL of an
+  -- abstract name as "@" (as /proc/net/unix prints it) and cuts the path
+  -- at its first blank.
+  root_it("an abstract unix name with a NUL byte: the record and netstat -x's line", function()
+    local unix_text = require("lnetstat.netstat.text.unix").unix_text
+    local want
+    for line in helpers.must(format("ip netns exec %s netstat -xa", A)):gmatch("[^\n]+") do
+      if line:find("@lnetstat-sockdiff", 1, true) then want = line end
+    end
+    assert.is_string(want)
+    for _, source in ipairs { "netlink", "proc" } do
+      local list = assert(ns.sockets { netns = A, proto = "unix", source = source })
+      local found
+      for _, r in ipairs(list) do
+        if r.path and r.path:find("^@lnetstat%-sockdiff") then found = r end
+      end
+      assert.is_table(found, source)
+      if source == "netlink" then
+        assert.equal("@lnetstat-sockdiff\0x y", found.path)
+      else
+        assert.equal("@lnetstat-sockdiff@x y", found.path)   -- as /proc prints it
+      end
+      local text = unix_text({ found }, { all = true }, { header = false })
+      assert.equal(want .. "\n", text, source)
+    end
   end)
 
   -- hidepid=invisible hides other users' processes from an unprivileged

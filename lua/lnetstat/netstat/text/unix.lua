@@ -84,8 +84,9 @@ function M.unix_text(list, flags, opts)
     local refcnt = 2 + (inode ~= 0 and refs[inode] or 0)
     if inode == 0 and r.state == "ESTABLISHED" then refcnt = refcnt + 1 end
     -- netstat reads the path with sscanf("%s"): up to the first blank;
-    -- the rest escaped (see lnetstat.netstat.text.inet's cell)
-    local path = r.path and cell(r.path:match("^%S*")) or ""
+    -- the rest escaped (see lnetstat.netstat.text.inet's cell). The NUL
+    -- bytes of an abstract name are "@" there, as /proc/net/unix prints them.
+    local path = r.path and cell((r.path:gsub("%z", "@")):match("^%S*")) or ""
     local line = sformat("%-5s %-6d %-11s %-10s %-13s %-8d", "unix", refcnt,
       listening and "[ ACC ]" or "[ ]", UNIX_TYPE[r.type] or "UNKNOWN", unix_state(r), inode)
     if programs then line = line .. sformat(" %-20s", program_field(r)) end
