@@ -41,8 +41,29 @@ keep.append(a)
 # netlink: one bound into a multicast group, one bound without any
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1)); keep.append(n)
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); keep.append(n)
+# a process whose main thread has exited while another one goes on: its
+# own /proc/PID/fd lists nothing, its thread's has the listener
+import ctypes, os, threading, time
+r, w = os.pipe()
+zpid = os.fork()
+if zpid == 0:
+    ctypes.CDLL(None).prctl(1, 9)   # PR_SET_PDEATHSIG: SIGKILL
+    z = socket.socket(); z.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    z.bind(("127.0.0.1", 43020)); z.listen(1)
+    threading.Thread(target=lambda: time.sleep(3600)).start()
+    os.write(w, b"x")
+    ctypes.CDLL(None).pthread_exit(None)
+os.read(r, 1)
+for _ in range(500):
+    with open("/proc/%d/stat" % zpid) as f:
+        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+    time.sleep(0.01)
+print("leader", zpid, flush=True)
 print("ready", flush=True)
 signal.sigwait([signal.SIGTERM])
+os.kill(zpid, signal.SIGKILL)
+os.waitpid(zpid, 0)
 ]]
 
 local CLIENT = [[
@@ -153,7 +174,7 @@ describe("socket records against ss and /proc", function()
     local ss = ss_tcp()
     local nl = assert(ns.sockets { netns = A, proto = "tcp", state = "LISTEN" })
     local pr = assert(ns.sockets { netns = A, proto = "tcp", state = "LISTEN", source = "proc" })
-    assert.equal(4, #nl)
+    assert.equal(5, #nl)
     assert.equal(#nl, #pr)
     local by = {}
     for _, r in ipairs(pr) do by[key(r)] = r end
@@ -301,6 +322,23 @@ describe("socket records against ss and /proc", function()
       end
       local text = unix_text({ found }, { all = true }, { header = false })
       assert.equal(want .. "\n", text, source)
+    end
+  end)
+
+  -- ss -p and netstat -p read /proc/PID/fd alone and show no owner there.
+  root_it("a process whose main thread has exited still owns its sockets", function()
+    local leader = tonumber(shandle.stdout():match("leader (%d+)"))
+    assert.is_number(leader)
+    assert.equal("Z", helpers.read_file(format("/proc/%d/stat", leader)):match("%)%s+(%a)"))
+    for _, source in ipairs { "netlink", "proc" } do
+      for _, process in ipairs { true, "first" } do
+        local list = assert(ns.listening { netns = A, proto = "tcp", local_port = 43020,
+          process = process, source = source })
+        assert.equal(1, #list)
+        assert.equal(leader, list[1].pid, source)
+        assert.equal(leader, list[1].processes[1].pid)
+        assert.is_nil(list.partial)
+      end
     end
   end)
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -250,6 +251,44 @@ static struct owner_map *push_owner_map(lua_State *L, int idx, size_t *wanted)
 	return m;
 }
 
+/* The fd directory of a live thread of process pid, for a process whose
+ * own /proc/PID/fd lists nothing: a thread group leader that has exited
+ * while its other threads go on shows an empty one, though the threads
+ * share their open files. Only a process with more than one thread (the
+ * task directory's link count is 2 plus the threads) is looked into, so a
+ * kernel thread costs one stat. NULL when there is none. */
+static DIR *live_thread_fds(DIR *proc, int pid)
+{
+	char path[64];
+	struct stat st;
+	struct dirent *te;
+	DIR *task, *fds = NULL;
+	int tfd;
+
+	snprintf(path, sizeof(path), "%d/task", pid);
+	if (fstatat(dirfd(proc), path, &st, 0) != 0 || st.st_nlink <= 3)
+		return NULL;
+	tfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return NULL;
+	if ((task = fdopendir(tfd)) == NULL) {
+		close(tfd);
+		return NULL;
+	}
+	while (fds == NULL && (te = readdir(task)) != NULL) {
+		int tid = parse_pid(te->d_name), dfd;
+
+		if (tid <= 0 || tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "%d/fd", tid);
+		dfd = openat(dirfd(task), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0 && (fds = fdopendir(dfd)) == NULL)
+			close(dfd);
+	}
+	closedir(task);
+	return fds;
+}
+
 /* core.owner_map([sockets [, first]]) -> map, unreadable, errno, processes
  * One walk of /proc/PID/fd. map: socket inode -> owners (pid, fd), for
  * attach_owners; processes[pid] = {program=, argv0=} for every pid that
@@ -290,7 +329,7 @@ int l_owner_map(lua_State *L)
 	if (b->proc == NULL)
 		return push_error(L, "opendir /proc", errno);
 	while ((!listed || found < wanted) && (pe = readdir(b->proc)) != NULL) {
-		int pid = parse_pid(pe->d_name), named = 0;
+		int pid = parse_pid(pe->d_name), named = 0, listed_fds = 0, tried_threads = 0;
 
 		if (pid <= 0)
 			continue;
@@ -310,6 +349,7 @@ int l_owner_map(lua_State *L)
 				continue;
 			}
 		}
+	read_fds:
 		while ((fe = readdir(b->fds)) != NULL) {
 			struct owner_slot *s;
 			ssize_t n;
@@ -318,6 +358,7 @@ int l_owner_map(lua_State *L)
 
 			if (fe->d_name[0] == '.')
 				continue;
+			listed_fds = 1;
 			n = readlinkat(dirfd(b->fds), fe->d_name, link, sizeof(link) - 1);
 			if (n < 0 && (errno == EACCES || errno == EPERM)) {
 				/* Listing allowed but links hidden (a protected
@@ -353,6 +394,11 @@ int l_owner_map(lua_State *L)
 		}
 		closedir(b->fds);
 		b->fds = NULL;
+		if (!listed_fds && !tried_threads) {
+			tried_threads = 1;
+			if ((b->fds = live_thread_fds(b->proc, pid)) != NULL)
+				goto read_fds;
+		}
 	}
 	closedir(b->proc);
 	b->proc = NULL;
