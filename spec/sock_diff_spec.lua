@@ -14,6 +14,26 @@ local format = string.format
 local SERVER = [[
 import socket, signal
 keep = []
+# first (it shares no other socket): a process whose main thread has
+# exited while another one goes on: its own /proc/PID/fd lists nothing,
+# its thread's has the listener
+import ctypes, os, threading, time
+r, w = os.pipe()
+zpid = os.fork()
+if zpid == 0:
+    ctypes.CDLL(None).prctl(1, 9)   # PR_SET_PDEATHSIG: SIGKILL
+    z = socket.socket(socket.AF_INET6); z.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    z.bind(("::1", 43020)); z.listen(1)
+    threading.Thread(target=lambda: time.sleep(3600)).start()
+    os.write(w, b"x")
+    ctypes.CDLL(None).pthread_exit(None)
+os.read(r, 1)
+for _ in range(500):
+    with open("/proc/%d/stat" % zpid) as f:
+        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+    time.sleep(0.01)
+print("leader", zpid, flush=True)
 def listen(fam, addr, port, backlog, v6only=None):
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,29 +61,20 @@ keep.append(a)
 # netlink: one bound into a multicast group, one bound without any
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1)); keep.append(n)
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); keep.append(n)
-# a process whose main thread has exited while another one goes on: its
-# own /proc/PID/fd lists nothing, its thread's has the listener
-import ctypes, os, threading, time
-r, w = os.pipe()
-zpid = os.fork()
-if zpid == 0:
-    ctypes.CDLL(None).prctl(1, 9)   # PR_SET_PDEATHSIG: SIGKILL
-    z = socket.socket(); z.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    z.bind(("127.0.0.1", 43020)); z.listen(1)
-    threading.Thread(target=lambda: time.sleep(3600)).start()
-    os.write(w, b"x")
-    ctypes.CDLL(None).pthread_exit(None)
-os.read(r, 1)
-for _ in range(500):
-    with open("/proc/%d/stat" % zpid) as f:
-        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-            break
-    time.sleep(0.01)
-print("leader", zpid, flush=True)
+# raw: ICMPv6, read from /proc/net/raw6 (no v6only there)
+keep.append(socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6))
+# the IPv4 listener at three fds, and every socket above shared with a child
+keep.extend([os.dup(keep[0].fileno()), os.dup(keep[0].fileno())])
+spid = os.fork()
+if spid == 0:
+    ctypes.CDLL(None).prctl(1, 9)
+    signal.sigwait([signal.SIGTERM])
+    os._exit(0)
 print("ready", flush=True)
 signal.sigwait([signal.SIGTERM])
-os.kill(zpid, signal.SIGKILL)
-os.waitpid(zpid, 0)
+for child in (zpid, spid):
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
 ]]
 
 local CLIENT = [[
@@ -339,6 +350,22 @@ describe("socket records against ss and /proc", function()
         assert.equal(leader, list[1].processes[1].pid)
         assert.is_nil(list.partial)
       end
+    end
+  end)
+
+  -- lnetstat.ss (for Tstconfig's `command ss`) byte for byte against ss:
+  -- owners as ss orders them (the last found first), an IPv6 raw socket
+  -- from /proc/net/raw6 (v6only unknown) shown as ss shows a dual-stack
+  -- one. With -p, IPv4 only: ss sees no owner of the exited leader's.
+  root_it("lnetstat.ss prints what ss prints", function()
+    local render = require("lnetstat.ss").render
+    for _, args in ipairs { "-tuwanp4", "-tlnp4", "-uanp", "-wan", "-w6an", "-tan6", "-tuwan", "-tl" } do
+      local argv = {}
+      for w in args:gmatch("%S+") do argv[#argv + 1] = w end
+      local want = helpers.must(format("ip netns exec %s ss %s", A, args))
+      local out, err, code = render(argv, { netns = A })
+      assert.same({ "", 0 }, { err, code }, args)
+      assert.equal(want, out, "ss " .. args)
     end
   end)
 

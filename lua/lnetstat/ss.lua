@@ -42,11 +42,13 @@ local COLUMNS = {
 local LONG = { ["--tcp"] = "t", ["--udp"] = "u", ["--raw"] = "w", ["--listening"] = "l", ["--all"] = "a",
   ["--numeric"] = "n", ["--processes"] = "p", ["--ipv4"] = "4", ["--ipv6"] = "6", ["--no-header"] = "H" }
 
--- The address cell: dual-stack [::] (not v6only) is "*", other IPv6
--- addresses are bracketed; the local one carries %DEVICE when bound.
+-- The address cell: an IPv6 "::" is "*" unless the socket is known to be
+-- v6only (ss takes an unknown one, as from /proc/net/raw6, for dual-stack),
+-- other IPv6 addresses are bracketed; the local one carries %DEVICE when
+-- bound.
 local function address(r, addr, with_device)
   local a = addr or "*"
-  if r.family == "inet6" and r.v6only == false and a == "::" then
+  if r.family == "inet6" and r.v6only ~= true and a == "::" then
     a = "*"
   elseif find(a, ":", 1, true) then
     a = "[" .. a .. "]"
@@ -86,10 +88,12 @@ end
 
 -- The process cell: each owner's name escaped as the netstat views show
 -- it (control characters and bytes outside UTF-8 as \xNN, C1 as \u00NN),
--- so that a name cannot break the line or drive a terminal.
+-- so that a name cannot break the line or drive a terminal. ss lists the
+-- owners last found first: the highest pid, and its highest fd, first.
 local function users(r)
-  local list = {}
-  for _, p in ipairs(r.processes or {}) do
+  local list, procs = {}, r.processes or {}
+  for i = #procs, 1, -1 do
+    local p = procs[i]
     list[#list + 1] = format('("%s",pid=%s,fd=%s)', escape(p.program), tostring(p.pid), tostring(p.fd))
   end
   if #list == 0 then return "" end
