@@ -369,6 +369,47 @@ describe("socket records against ss and /proc", function()
     end
   end)
 
+  -- ss measures a cell when the next one starts: the last row's Process
+  -- cell never widens its column. Two listeners, one of them held at
+  -- four fds (a long owner list), each way round: whichever ss prints
+  -- last, lnetstat.ss lays the table out the same.
+  root_it("lnetstat.ss: a long owner list in the last row, as ss lays it out", function()
+    local render = require("lnetstat.ss").render
+    for _, port in ipairs { 43101, 43102 } do
+      local C, pid, handle, dir = helpers.netns_farm("lnetstat-sockdiff-ss", format([[
+import os, signal, socket
+keep = []
+for port in (43101, 43102):
+    s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(1); keep.append(s)
+    if port == %d:
+        keep.extend(os.dup(s.fileno()) for _ in range(3))
+print("ready", flush=True)
+signal.sigwait([signal.SIGTERM])
+]], port))
+      local ok, err = pcall(function()
+        for _, args in ipairs { "-tlnp", "-tlp", "-tanp" } do
+          local want = helpers.must(format("ip netns exec %s ss %s", C, args))
+          local out = render({ args }, { netns = C })
+          assert.equal(want, out, "ss " .. args .. ", four fds at " .. port)
+        end
+      end)
+      helpers.stop_farm(pid, handle, C, dir)
+      assert(ok, err)
+    end
+  end)
+
+  -- The netstat views against net-tools' netstat, which reads /proc (the
+  -- exited leader's socket is IPv6: with -p, IPv4 only).
+  root_it("lnetstat's netstat views print what netstat prints", function()
+    local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+    local cmd = helpers.LUA .. " " .. helpers.quote(SPEC .. "../bin/lnetstat")
+    for _, args in ipairs { "-tuwanp4", "-tuwan", "-tlnpe4", "-xa", "-wan6", "-uan" } do
+      local want = helpers.must(format("ip netns exec %s netstat %s", A, args))
+      local out = helpers.must(format("%s %s --netns %s", cmd, args, A))
+      assert.equal(want, out, "netstat " .. args)
+    end
+  end)
+
   -- hidepid=invisible hides other users' processes from an unprivileged
   -- caller altogether: the owner scan cannot count them as unreadable.
   root_it("process = true under hidepid says the owners are hidden", function()

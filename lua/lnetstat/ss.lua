@@ -102,13 +102,17 @@ end
 
 -- ss's layout without a terminal: each column as wide as its widest cell
 -- (plus its delimiter unless it is the first column with any width),
--- every cell padded to its column's width.
+-- every cell padded to its column's width. ss measures a cell when the
+-- next one starts, so the very last cell (the last row's Process) does
+-- not count: a long owner list there is not padded to, nor the others to it.
 local function layout(rows, shown)
   local max = {}
   for c = 1, #COLUMNS do max[c] = 0 end
-  for _, row in ipairs(rows) do
+  for i, row in ipairs(rows) do
     for c = 1, #COLUMNS do
-      if shown[c] and #row[c] > max[c] then max[c] = #row[c] end
+      if shown[c] and #row[c] > max[c] and not (i == #rows and c == #COLUMNS) then
+        max[c] = #row[c]
+      end
     end
   end
   local width, first = {}, true
