@@ -60,7 +60,8 @@ a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.bind(b"\0lnetstat-sockd
 keep.append(a)
 # netlink: one bound into a multicast group, one bound without any
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1)); keep.append(n)
-n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); keep.append(n)
+m = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); m.bind((0, 0)); keep.append(m)
+print("netlink", n.getsockname()[0], m.getsockname()[0], flush=True)
 # raw: ICMPv6, read from /proc/net/raw6 (no v6only there)
 keep.append(socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6))
 # the IPv4 listener at three fds, and every socket above shared with a child
@@ -292,14 +293,14 @@ describe("socket records against ss and /proc", function()
       local k = proto .. ":" .. portid
       ss_count[k] = (ss_count[k] or 0) + 1
     end
+    local grouped_id, plain_id = shandle.stdout():match("netlink (%d+) (%d+)")
     local grouped, plain
     for _, r in ipairs(nl) do
       if not (r.protocol == 4 and r.portid ~= 0) then
         assert.is_number(ss_count[r.protocol .. ":" .. r.portid], "ss has " .. r.protocol .. ":" .. r.portid)
       end
-      if r.program == "python3" then
-        if r.portid == r.pid then grouped = r else plain = r end
-      end
+      if r.protocol == 0 and r.portid == tonumber(grouped_id) then grouped = r end
+      if r.protocol == 0 and r.portid == tonumber(plain_id) then plain = r end
     end
     assert.is_table(grouped, "the socket bound into group 1")
     assert.is_table(plain, "the socket bound without groups")

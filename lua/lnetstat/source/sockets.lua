@@ -465,21 +465,24 @@ local function hidden_processes()
   return nil
 end
 
--- Says on the result when owners could not all be read.
+-- Says on the result when owners could not all be read: processes whose
+-- files could not be read, and processes /proc does not even list.
 local function note_unknown_owners(index, result)
   if index.missing == 0 then return end
+  local why = {}
   if index.unreadable > 0 then
-    note_partial(result, format("owners unknown for %d sockets: the open files of %d "
-      .. "processes could not be read (errno %d); that needs root or CAP_SYS_PTRACE, "
-      .. "and some processes hide them even from root",
-      index.missing, index.unreadable, index.errno))
-    return
+    why[#why + 1] = format("the open files of %d processes could not be read (errno %d); "
+      .. "that needs root or CAP_SYS_PTRACE, and some processes hide them even from root",
+      index.unreadable, index.errno)
   end
   local mode = hidden_processes()
   if mode then
-    note_partial(result, format("owners unknown for %d sockets: /proc is mounted with "
-      .. "hidepid=%s, which hides other users' processes from this one (root or the "
-      .. "group of its gid= option sees them)", index.missing, mode))
+    why[#why + 1] = format("/proc is mounted with hidepid=%s, which hides other users' "
+      .. "processes from this one (root or the group of its gid= option sees them)", mode)
+  end
+  if #why > 0 then
+    note_partial(result, format("owners unknown for %d sockets: %s", index.missing,
+      table.concat(why, "; ")))
   end
 end
 
