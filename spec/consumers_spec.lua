@@ -319,7 +319,8 @@ print(json.dumps({"top": keys[-1], "result": result[0], "details": d["results"][
     assert.same({ "tool", "version", "netns", "exit_code", "duration", "summary", "files", "results" }, d.top)
     assert.same({ "id", "title", "status", "expected", "actual", "details", "source", "file", "line",
       "duration", "attempts", "kind" }, d.result)
-    assert.equal("unexpected: tcp 0.0.0.0:8080 (ng\27[31minx\195\191\195\190\1, pid 900, user root)", d.details[1])
+    -- bytes outside UTF-8 as \xHH (one-to-one, see lnetstat.encode.json)
+    assert.equal("unexpected: tcp 0.0.0.0:8080 (ng\27[31minx\\xFF\\xFE\1, pid 900, user root)", d.details[1])
   end)
 
   root_it("lnetstat --json: a unix socket path with bytes 0xff 0xfe is valid JSON", function()
@@ -345,7 +346,7 @@ time.sleep(60)
     local texts = {}
     for i = 1, 2 do texts[i] = helpers.must(format("%s --netns %s -xa --json", LNETSTAT, quote(ns))) end
     assert.equal(texts[1], texts[2])
-    assert.matches('"path":"/tmp/lnenc%-%d+%-\\u00ff\\u00fe%.sock"', texts[1])
+    assert.matches('"path":"/tmp/lnenc%-%d+%-\\\\xFF\\\\xFE%.sock"', texts[1])
     local out, rc = python([[
 import sys, json
 unsorted = []
@@ -360,7 +361,7 @@ print(json.dumps({"paths": [r["path"] for r in d if r.get("path", "").startswith
 ]], texts[1])
     assert.equal(0, rc, out)
     local d = helpers.json_decode(out)
-    assert.same({ (path:gsub("\255\254", "\195\191\195\190")) }, d.paths)
+    assert.same({ (path:gsub("\255\254", "\\xFF\\xFE")) }, d.paths)
     assert.same({}, d.unsorted)   -- object keys in byte order
     assert.is_true(d.keys > 5)
   end)

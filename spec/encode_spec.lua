@@ -84,11 +84,12 @@ describe("lnetstat.encode.json", function()
     end
   end)
 
-  it("strings: escapes, and each byte outside UTF-8 as \\u00XX", function()
-    assert.equal([["a\"b\\c\n\r\t\b\f\u0001\u001b\u007f/"]], json.encode("a\"b\\c\n\r\t\b\f\1\27\127/"))
-    assert.equal([["ok é \u00ff\u00fe"]], json.encode("ok é \255\254"))
+  it("strings: escapes, a backslash doubled, each byte outside UTF-8 as \\xHH", function()
+    -- a backslash is doubled (utf8.distinct) before JSON escapes it
+    assert.equal([["a\"b\\\\c\n\r\t\b\f\u0001\u001b\u007f/"]], json.encode("a\"b\\c\n\r\t\b\f\1\27\127/"))
+    assert.equal([["ok é \\xFF\\xFE"]], json.encode("ok é \255\254"))
     assert.equal('"\240\159\152\128"', json.encode("\240\159\152\128"))   -- valid UTF-8 stays as it is
-    assert.equal('{"\\u00ff":1}', json.encode { ["\255"] = 1 })
+    assert.equal('{"\195\191":2,"\\\\xFF":1}', json.encode { ["\255"] = 1, ["\195\191"] = 2 })   -- raw byte order
   end)
 
   it("Python's strict decoder reads what it writes", function()
@@ -105,7 +106,7 @@ print(json.dumps([d["path"], d["name"], d["list"], d["none"]], ensure_ascii=True
 ]=]) .. " " .. tmp .. " 2>&1")
     os.remove(tmp)
     assert(ok, out)
-    assert.equal('["/tmp/\\u00ff\\u00fe.sock", "ng\\u001b[31minx\\u0001", [1, 0.5, "\\u00e9"], null]\n', out)
+    assert.equal('["/tmp/\\\\xFF\\\\xFE.sock", "ng\\u001b[31minx\\u0001", [1, 0.5, "\\u00e9"], null]\n', out)
   end)
 
   it("the text does not depend on lua-cjson or dkjson being installed", function()
@@ -163,12 +164,13 @@ describe("lnetstat.encode.prometheus", function()
     assert.equal("___", prom.label_name("\255\254\1"))
   end)
 
-  it("one label-value escaper: any bytes in, valid UTF-8 out", function()
-    assert.equal('a\\"b\\\\c\\nd', prom.label_value('a"b\\c\nd'))
-    assert.equal("\195\191\195\190", prom.label_value("\255\254"))
+  it("one label-value escaper: any bytes in, valid UTF-8 out, one-to-one", function()
+    -- the backslash is doubled by utf8.distinct, then each escaped by the format
+    assert.equal('a\\"b\\\\\\\\c\\nd', prom.label_value('a"b\\c\nd'))
+    assert.equal("\\\\xFF\\\\xFE", prom.label_value("\255\254"))
     assert.is_true(utf8.valid(prom.label_value("x\128\200\255")))
     assert.equal("7", prom.label_value(7))
-    assert.equal('{device="eth0",x_y="\195\191"}', prom.labels { { "device", "eth0" }, { "x-y", "\255" } })
+    assert.equal('{device="eth0",x_y="\\\\xFF"}', prom.labels { { "device", "eth0" }, { "x-y", "\255" } })
     assert.equal("", prom.labels {})
   end)
 

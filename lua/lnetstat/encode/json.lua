@@ -13,10 +13,15 @@
 -- * integers exactly (Lua 5.3+ integers, and integral doubles); other
 --   numbers in the shortest form that reads back to the same double;
 --   NaN and the infinities (not JSON) as null;
--- * strings always valid UTF-8: `"`, `\` and control characters escaped
---   (`\n`, `\t`, ..., else `\u00XX`), and a byte that is not part of a
---   valid UTF-8 sequence written as `\u00XX`, the Latin-1 character of the
---   same number (so "\xff" becomes "\u00ff": see lnetstat.encode.utf8);
+-- * strings (object keys and values alike) always valid UTF-8 and
+--   one-to-one: valid UTF-8 as it is, a backslash doubled and a byte that
+--   is not part of a valid UTF-8 sequence written as the four characters
+--   `\xHH` (lnetstat.encode.utf8 `distinct`, the rule of Prometheus label
+--   values), then `"`, `\` and control characters escaped as JSON says
+--   (`\n`, `\t`, ..., else `\u00XX`). So the key "p\xff" is the JSON text
+--   `"p\\xFF"` (read back: p, backslash, xFF) and never the same key as
+--   "pÿ"; reading `\\` as a backslash and `\xHH` as the byte HH in a
+--   decoded string gives the original bytes;
 -- * a table with other keys is an object, as lua-cjson and dkjson write
 --   it: number keys become their text (`{1, 2, x = 3}` is
 --   `{"1":1,"2":2,"x":3}`; a string key wins over the number key that
@@ -70,18 +75,17 @@ local ESCAPES = {
 local function escape_char(c)
   return ESCAPES[c] or format("\\u%04x", byte(c))
 end
-local function escape_invalid(text, valid)
-  if valid then return text end
-  return format("\\u%04x", byte(text))
-end
+local distinct = utf8.distinct
 
 --- A JSON string literal for s (any string; numbers and other values are
--- converted with tostring), quotes included.
+-- converted with tostring), quotes included. The text is `utf8.distinct(s)`
+-- (valid UTF-8 kept, a backslash doubled, a byte outside a valid sequence
+-- written `\xHH`) with JSON's own escapes: two different strings never
+-- give the same literal, as keys or as values.
 function M.string(s)
   if type(s) ~= "string" then s = tostring(s) end
   if find(s, '[%z\1-\31"\\\127-\255]') then
-    s = gsub(s, '[%z\1-\31"\\\127]', escape_char)
-    if find(s, "[\128-\255]") and not utf8.valid(s) then s = utf8.map(s, escape_invalid) end
+    s = gsub(distinct(s), '[%z\1-\31"\\\127]', escape_char)
   end
   return '"' .. s .. '"'
 end

@@ -4,9 +4,10 @@
 --
 -- Every string that comes from the host (an interface name, a check title)
 -- goes through `label_value`, which turns any byte string into valid UTF-8
--- (a byte outside a valid sequence becomes its Latin-1 character, see
--- lnetstat.encode.utf8) and escapes backslash, double quote and newline,
--- the three escapes the format has.
+-- keeping distinct strings distinct (lnetstat.encode.utf8 `distinct`: a
+-- byte outside a valid sequence is written `\xHH`, a backslash doubled)
+-- and then escapes backslash, double quote and newline, the three escapes
+-- the format has. It is the only place label values are escaped.
 --
 --     local prom = require "lnetstat.encode.prometheus"
 --     prom.family("x_up", "1 when up.", "gauge")
@@ -42,10 +43,13 @@ end
 
 local LABEL_ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n" }
 
---- Any value as the text between a label's double quotes: valid UTF-8,
--- with `\`, `"` and newline escaped.
+--- Any value as the text between a label's double quotes, one-to-one:
+-- `utf8.distinct(s)` (valid UTF-8 kept, a backslash doubled, a byte
+-- outside a valid sequence written `\xHH`), then `\`, `"` and newline
+-- escaped as the format says. Two different strings are never the same
+-- label value, so never the same series. Callers pass the raw string.
 function M.label_value(s)
-  return (gsub(utf8.repair(s), '[\\"\n]', LABEL_ESCAPES))
+  return (gsub(utf8.distinct(s), '[\\"\n]', LABEL_ESCAPES))
 end
 
 --- A label set: {{name, value}, ...} (in that order) as `{a="x",b="y"}`,

@@ -1,6 +1,8 @@
 -- JSON output (--json), through lnetstat.encode.json: object keys in byte
 -- order, integers exact, any byte string (a unix socket path, a process
--- name) written as valid UTF-8, control bytes escaped.
+-- name) written as valid UTF-8 and one-to-one (a byte that is not UTF-8 as
+-- `\xHH`, a backslash doubled: two names never read as the same key or
+-- value), control bytes escaped.
 --
 -- A list as the data functions return it (records 1..n, with the result
 -- fields partial, source, sources or netns_errors beside them) is written

@@ -8,15 +8,11 @@ local util_mod = require "lnetstat.format.util"
 local need_table, need_opts, need_known = util_mod.need_table, util_mod.need_opts, util_mod.need_known
 local prom = require "lnetstat.encode.prometheus"
 local regex = require "lnetstat.format.regex"
-local utf8 = require "lnetstat.encode.utf8"
 local value = prom.value
 
--- A device name between a label's double quotes: distinct names give
--- distinct label values (utf8.distinct: a byte that is not UTF-8 is
--- written \xHH, a backslash doubled), then the format's own escapes.
-local function label_value(name)
-  return prom.label_value(utf8.distinct(name))
-end
+-- A device name between a label's double quotes (distinct names give
+-- distinct label values: see lnetstat.encode.prometheus).
+local label_value = prom.label_value
 
 local M = {}
 

@@ -13,11 +13,10 @@
 -- `lnetstat_check_run_success == 0`. Label values are valid UTF-8
 -- whatever bytes an id, title or file name holds, and distinct strings
 -- stay distinct series: valid UTF-8 as it is, a backslash as `\\` and a
--- byte that is not UTF-8 as `\xHH` (see lnetstat.encode.utf8 `distinct`),
--- then escaped as the format says (lnetstat.encode.prometheus).
+-- byte that is not UTF-8 as `\xHH`, then escaped as the format says
+-- (lnetstat.encode.prometheus `label_value`, the one escaper).
 -- @module lnetstat.report.prometheus
 local prom = require "lnetstat.encode.prometheus"
-local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.report.util"
 
 local ipairs, tostring = ipairs, tostring
@@ -25,14 +24,7 @@ local format, concat = string.format, table.concat
 
 local M = {}
 
-local distinct = utf8.distinct
-
--- {{name, value}, ...} as a label set, each value made distinct first.
-local function labels(list)
-  local l = {}
-  for i, kv in ipairs(list) do l[i] = { kv[1], distinct(kv[2]) } end
-  return prom.labels(l)
-end
+local labels = prom.labels
 
 --- Renders a run (see lnetstat.check.run) as Prometheus text.
 function M.render(run)
