@@ -221,7 +221,8 @@ end)
 
 describe("the command's error lines", function()
   it("escape a namespace path the host or the user named", function()
-    local dir = must(run("mktemp -d")):gsub("%s+$", "")
+    local dir = helpers.mktemp_dir()
+    assert.matches("^/.+/", dir .. "/")
     local path = dir .. "/x\27[31mred"
     must(run("touch " .. quote(path)))
     local ok, err = pcall(function()
@@ -232,7 +233,7 @@ describe("the command's error lines", function()
         assert.truthy(out:find("x\\x1B[31mred", 1, true), out)
       end
     end)
-    run("rm -rf " .. quote(dir))
+    helpers.remove_tree(dir)
     assert(ok, err)
   end)
 end)
