@@ -36,7 +36,8 @@ function M.render(run)
   -- directories, or a user id used twice) gets the first #N suffix (N from
   -- 2) that no check of that file has as its id and no earlier repeat got.
   local ids, taken, claimed = {}, {}, {}
-  local function key(id, r) return id .. "\0" .. tostring(r.file) end
+  -- (keyed by the file label's value: a missing file and "" are one label)
+  local function key(id, r) return id .. "\0" .. tostring(r.file or "") end
   for _, r in ipairs(run.results) do taken[key(tostring(r.id), r)] = true end
   for i, r in ipairs(run.results) do
     local id = tostring(r.id)
