@@ -9,8 +9,17 @@
 -- check's file:line is in its <system-out> and its suite's file);
 -- <failure>, <error> and <skipped> message and type. Text is valid XML 1.0
 -- (see lnetstat.encode.xml).
+--
+-- Names identify: a suite's name and file, a test case's name and
+-- classname are one-to-one, as Prometheus labels and JSON strings are
+-- (lnetstat.encode.utf8 `distinct`: valid UTF-8 as it is, a backslash
+-- doubled, a byte outside UTF-8 as `\xHH`; a control character XML cannot
+-- carry is then `\xHH` too), so two checks never share a test case because
+-- of how their bytes were repaired. Messages and bodies are for people: a
+-- byte outside UTF-8 is shown as its Latin-1 character.
 -- @module lnetstat.report.junit
 local xml = require "lnetstat.encode.xml"
+local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.report.util"
 
 local ipairs, tostring, type = ipairs, tostring, type
@@ -20,6 +29,11 @@ local M = {}
 
 local x = xml.text
 local a = xml.attr
+
+-- A name attribute (one-to-one, see above).
+local function name(s)
+  return a(utf8.distinct(s))
+end
 
 local function body(r)
   local lines = {}
@@ -58,11 +72,11 @@ function M.render(run)
     local c = counts(list)
     local classname = (tostring(file):match("([^/]+)$") or file):gsub("%.lua$", "")
     out[#out + 1] = format('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d" '
-      .. 'time="%s" timestamp="%s" file="%s">', a(file), c.tests, c.failures, c.errors, c.skipped,
-      util.seconds(c.time), stamp, a(file))
+      .. 'time="%s" timestamp="%s" file="%s">', name(file), c.tests, c.failures, c.errors, c.skipped,
+      util.seconds(c.time), stamp, name(file))
     for _, r in ipairs(list) do
       local attrs = format('name="%s" classname="%s" time="%s"',
-        a(tostring(r.id) .. ": " .. tostring(r.title)), a(classname), util.seconds(r.duration))
+        name(tostring(r.id) .. ": " .. tostring(r.title)), name(classname), util.seconds(r.duration))
       if r.status == "pass" then
         out[#out + 1] = format("    <testcase %s/>", attrs)
       else
