@@ -224,7 +224,7 @@ describe("the command's error lines", function()
     local dir = helpers.mktemp_dir()
     assert.matches("^/.+/", dir .. "/")
     local path = dir .. "/x\27[31mred"
-    must(run("touch " .. quote(path)))
+    must("touch " .. quote(path))
     local ok, err = pcall(function()
       for _, args in ipairs { "metrics --netns ", "-t --netns " } do
         local out = run(LNETSTAT .. " " .. args .. quote(path) .. " 2>&1 >/dev/null")

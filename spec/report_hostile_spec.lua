@@ -12,7 +12,7 @@ local check = require "lnetstat.check"
 local format_mod = require "lnetstat.format"
 local helpers = require "helpers"
 
-local quote, must, run = helpers.quote, helpers.must, helpers.run
+local quote, run = helpers.quote, helpers.run
 local root_it = helpers.root_it
 local format = string.format
 local PYTHON = "/usr/bin/python3"
