@@ -5,11 +5,12 @@
 -- UTF-8. The rule for text people and parsers read (`repair`): a byte that is not part of a valid
 -- UTF-8 sequence stands for the character of the same number in Latin-1
 -- (U+0080..U+00FF). That repair is readable but not one-to-one: "\xff"
--- and "\xc3\xbf" (valid UTF-8 for U+00FF) both become "ÿ". Where
--- distinct byte strings must stay distinct (Prometheus label values, which
--- name a series), `distinct` is used instead: valid UTF-8 kept, a backslash
--- doubled and every other byte written `\xHH`, which reads back to the
--- original bytes. Overlong forms, surrogates (ED A0..ED BF) and code
+-- and "\xc3\xbf" (valid UTF-8 for U+00FF) both become "ÿ", so it is kept
+-- for text only people read (TAP, the JUnit messages). Where distinct byte
+-- strings must stay distinct (JSON keys and strings, Prometheus label
+-- values, which name a series, JUnit suite and test case names), `distinct`
+-- is used instead: valid UTF-8 kept, a backslash doubled and every other
+-- byte written `\xHH`, which reads back to the original bytes. Overlong forms, surrogates (ED A0..ED BF) and code
 -- points above U+10FFFF are not valid sequences.
 -- @module lnetstat.encode.utf8
 local byte, char, find, sub, format = string.byte, string.char, string.find, string.sub, string.format
