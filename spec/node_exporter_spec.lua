@@ -101,16 +101,20 @@ describe("lnetstat metrics --prefix node beside node_exporter", function()
         inside, EXPORTER, port, args))
       pids[#pids + 1] = h
       -- ready when it answers
+      -- (the exit status from a marker: io.popen's close gives none on Lua 5.1 and LuaJIT)
       for _ = 1, 200 do
-        local _, ok = run(format("%scurl -sf -o /dev/null http://127.0.0.1:%d/metrics", inside, port))
-        if ok then return pid, h end
+        local out = run(format("%scurl -sf -o /dev/null http://127.0.0.1:%d/metrics && echo up", inside, port))
+        if out == "up\n" then return pid, h end
         assert(helpers.alive(pid), "node_exporter exited: " .. h.stderr())
         helpers.sleep(0.05)
       end
       error("node_exporter on port " .. port .. " never answered: " .. h.stderr())
     end
     local function scrape(port)
-      return must(format("%scurl -sf http://127.0.0.1:%d/metrics", inside, port))
+      local out = run(format("%scurl -sf http://127.0.0.1:%d/metrics && echo scrape-ok", inside, port))
+      local body = out:match("^(.*)scrape%-ok\n$")
+      assert(body, "scrape of port " .. port .. " failed: " .. out)
+      return body
     end
 
     local _, a = start(19101, "--no-collector.netstat --no-collector.sockstat --no-collector.netdev "

@@ -18,7 +18,7 @@ local utf8 = require "lnetstat.encode.utf8"
 local util = require "lnetstat.util"
 
 local type, ipairs, tostring = type, ipairs, tostring
-local format, gsub, find = string.format, string.gsub, string.find
+local gsub, find = string.gsub, string.find
 local concat = table.concat
 local huge = math.huge
 local number_text = util.number_text
@@ -86,7 +86,8 @@ function M.family(name, help, kind)
     util.argerror("family", 3, "metric type expected, got " .. util.show(kind))
   end
   name = M.metric_name(name)
-  return format("# HELP %s %s\n# TYPE %s %s\n", name, M.help(help), name, kind)
+  -- concatenated: Lua 5.1's format("%s") stops at a zero byte
+  return "# HELP " .. name .. " " .. M.help(help) .. "\n# TYPE " .. name .. " " .. kind .. "\n"
 end
 
 --- One sample line, newline included: name, labels ({{name, value}, ...}

@@ -196,7 +196,8 @@ function M.prometheus(data, opts)
             if s[k] then v, any = v + s[k], true end
           end
           if any then
-            lines[#lines + 1] = sformat('%s{device="%s"} %s\n', name, label_value(r.name), value(v))
+            -- concatenated: Lua 5.1's format("%s") stops at a zero byte
+            lines[#lines + 1] = name .. '{device="' .. label_value(r.name) .. '"} ' .. value(v) .. "\n"
           end
         end
       end
@@ -210,8 +211,8 @@ function M.prometheus(data, opts)
       local name = p .. "_network_up"
       family(name, "Value is 1 if operstate is 'up', 0 otherwise.", "gauge")
       for _, r in ipairs(sorted) do
-        out[#out + 1] = sformat('%s{device="%s"} %d\n', name, label_value(r.name),
-          r.operstate == "UP" and 1 or 0)
+        out[#out + 1] = name .. '{device="' .. label_value(r.name) .. '"} '
+          .. (r.operstate == "UP" and "1" or "0") .. "\n"
       end
     end
   end

@@ -58,15 +58,16 @@ function M.render(run)
   for i, r in ipairs(run.results) do
     local l = base(i, r)
     l[#l + 1] = { "status", tostring(r.status) }
-    out[#out + 1] = format("lnetstat_check_status%s %d", labels(l), r.status == "pass" and 1 or 0)
+    -- concatenated: Lua 5.1's format("%s") stops at a zero byte
+    out[#out + 1] = "lnetstat_check_status" .. labels(l) .. (r.status == "pass" and " 1" or " 0")
   end
   header("lnetstat_check_duration_seconds", "Time the check took, retries and windows included.")
   for i, r in ipairs(run.results) do
-    out[#out + 1] = format("lnetstat_check_duration_seconds%s %s", labels(base(i, r)), prom.value(r.duration or 0))
+    out[#out + 1] = "lnetstat_check_duration_seconds" .. labels(base(i, r)) .. " " .. prom.value(r.duration or 0)
   end
   header("lnetstat_check_attempts", "Attempts the check needed (more than 1 with within/every retries).")
   for i, r in ipairs(run.results) do
-    out[#out + 1] = format("lnetstat_check_attempts%s %s", labels(base(i, r)), prom.value(r.attempts or 1))
+    out[#out + 1] = "lnetstat_check_attempts" .. labels(base(i, r)) .. " " .. prom.value(r.attempts or 1)
   end
   local s = util.summary(run)
   header("lnetstat_checks", "Checks of the last run by status.")
