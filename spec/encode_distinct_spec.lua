@@ -176,3 +176,45 @@ print(json.dumps(devices, ensure_ascii=True))
     assert.equal(#ifs, #devices)
   end)
 end)
+
+describe("lnetstat --json on a live host", function()
+  helpers.root_it("a process name with a newline, quotes, backslash and a byte 0xff reads back exactly", function()
+    local ns = helpers.netns_create("lnencode")
+    local pid, handle
+    finally(function()
+      if pid then helpers.kill(pid, 5, "python3") end
+      if handle then handle.cleanup() end
+      helpers.netns_delete(ns)
+    end)
+    local comm = "x\n\"\\\255\27y"
+    pid, handle = helpers.spawn(format("ip netns exec %s %s -c %s", quote(ns), PYTHON, quote([[
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 7471))
+s.listen(1)
+with open("/proc/self/comm", "wb") as f:
+    f.write(b'x\n"\\\xff\x1by')
+print("ready", flush=True)
+time.sleep(60)
+]])))
+    assert(handle:wait_ready(10))
+    local lnetstat = helpers.LUA .. " " .. quote(((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./")
+      .. "../bin/lnetstat")
+    local text = helpers.must(format("%s --netns %s -tlnp --json", lnetstat, quote(ns)))
+    local out, rc = consume(PYTHON .. " -c " .. quote([[
+import sys, json
+with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
+    d = json.load(f)
+print(json.dumps([r.get("program") for r in d if r.get("local_port") == 7471], ensure_ascii=True))
+]]), text)
+    assert.equal(0, rc, out)
+    local programs = require("cjson").decode(out)
+    assert.equal(1, #programs)
+    assert.equal(comm, undo(programs[1]))
+    local from_cjson = {}
+    for _, r in ipairs(require("cjson").decode(text)) do
+      if r.local_port == 7471 then from_cjson[#from_cjson + 1] = undo(r.program) end
+    end
+    assert.same({ comm }, from_cjson)
+  end)
+end)
