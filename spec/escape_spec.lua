@@ -238,4 +238,15 @@ describe("the command's error lines", function()
     helpers.remove_tree(dir)
     assert(ok, err)
   end)
+
+  it("show a bad --fields or --devices pattern on one line, without control bytes", function()
+    for _, opt in ipairs { "--fields", "--devices" } do
+      local out = run(LNETSTAT .. " metrics " .. opt .. " " .. quote("a\27[2J(\nx\255") .. " 2>&1 >/dev/null")
+      local first = out:match("^[^\n]*\n")
+      assert.truthy(first and first:find("lnetstat metrics: " .. opt .. ": ", 1, true), out)
+      assert.truthy(first:find('"a\\x1B[2J(\\nx\\xFF"', 1, true), out)
+      assert.is_nil(out:find("[%z\1-\9\11-\31\127-\255]"), out)
+      assert.matches("^Try 'lnetstat metrics %-%-help'", out:sub(#first + 1))
+    end
+  end)
 end)

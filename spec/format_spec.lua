@@ -801,7 +801,18 @@ describe("lnetstat.format.regex", function()
     for _, c in ipairs(cases) do
       assert.are.equal(c[3], assert(regex.compile(c[1]))(c[2]), c[1] .. " on " .. c[2])
     end
-    for _, bad in ipairs { "(", ")", "[z-a]", "\\1", "(?P<n>a)", "*a", "a{3,1}", "[a" } do
+    -- as Go, text and pattern are UTF-8: one character per `.` or class, a
+    -- byte outside a valid sequence is U+FFFD, \w is ASCII
+    local utf = {
+      { "^p.$", "p\195\191", true }, { "^p..$", "p\195\191", false }, { "^.$", "\226\130\172", true },
+      { "^p.$", "p\255", true }, { "^p\239\191\189$", "p\255", true }, { "^[é]$", "é", true },
+      { "^[à-ÿ]+$", "éü", true }, { "^[^a]$", "\195\191", true }, { "^p\\w$", "p\195\191", false },
+      { "^.{2}$", "\240\159\152\128é", true }, { "^.$", "\237\160\128", false },
+    }
+    for _, c in ipairs(utf) do
+      assert.are.equal(c[3], assert(regex.compile(c[1]))(c[2]), c[1] .. " on " .. c[2])
+    end
+    for _, bad in ipairs { "(", ")", "[z-a]", "\\1", "(?P<n>a)", "*a", "a{3,1}", "[a", "a\255", "\\é" } do
       local f, err = regex.compile(bad)
       assert.is_nil(f, bad)
       assert.is_string(err)

@@ -185,4 +185,44 @@ describe("lnetstat metrics --prefix node beside node_exporter", function()
     assert.is_nil(narrow.series["node_netstat_Tcp_OutSegs"])
     assert.is_nil(narrow.series['node_network_receive_bytes_total{device="v1"}'])
   end)
+
+  root_it("--devices reads names as UTF-8 characters, as device-include does", function()
+    local ns = helpers.netns_create("lnencdev")
+    local pid, handle
+    finally(function()
+      if pid then helpers.kill(pid, 5, "node-exporter") end
+      if handle then handle.cleanup() end
+      helpers.netns_delete(ns)
+    end)
+    -- one character after p in "pÿ", "pé" and "p€" (2 and 3 bytes), two in "pab"
+    local names = { "p\195\191", "p\195\169", "p\226\130\172", "pab" }
+    for i, name in ipairs(names) do
+      must(format("ip -n %s link add %s type veth peer name zq%d", quote(ns), quote(name), i))
+    end
+    local inside = "ip netns exec " .. quote(ns) .. " "
+    local port = 19200 + helpers.getpid() % 500
+    pid, handle = helpers.spawn(format("%s%s --web.listen-address=127.0.0.1:%d --collector.disable-defaults "
+      .. "--collector.netdev --collector.netdev.device-exclude= --collector.netdev.device-include='^p.$'",
+      inside, EXPORTER, port))
+    local text
+    for _ = 1, 200 do
+      -- (the exit status from a marker: io.popen's close gives none on Lua 5.1 and LuaJIT)
+      local out = run(format("%scurl -sf http://127.0.0.1:%d/metrics && echo scrape-ok", inside, port))
+      text = out:match("^(.*)scrape%-ok\n$")
+      if text then break end
+      assert(helpers.alive(pid), "node_exporter exited: " .. handle.stderr())
+      helpers.sleep(0.05)
+    end
+    assert(text, "node_exporter never answered: " .. handle.stderr())
+    local function devices(t)
+      local out = {}
+      for d in t:gmatch('\nnode_network_receive_bytes_total{device="([^"]*)"}') do out[#out + 1] = d end
+      table.sort(out)
+      return out
+    end
+    local want = { "p\195\169", "p\195\191", "p\226\130\172" }
+    assert.same(want, devices(text))
+    local mine = must(format("%s%s metrics --prefix node --devices '^p.$'", inside, LNETSTAT))
+    assert.same(want, devices("\n" .. mine))
+  end)
 end)

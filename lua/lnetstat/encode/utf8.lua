@@ -43,6 +43,20 @@ local function sequence(s, i, c, n)
   return len
 end
 
+--- The character at byte i of s (1 <= i <= #s) as regular expressions
+-- read text: its code point and its length in bytes; a byte that is not
+-- part of a valid sequence is U+FFFD, one byte long (as Go reads it).
+function M.rune(s, i)
+  local c = byte(s, i)
+  if c < 0x80 then return c, 1 end
+  local len = sequence(s, i, c, #s)
+  if not len then return 0xFFFD, 1 end
+  if len == 2 then return (c - 0xC0) * 64 + byte(s, i + 1) - 0x80, 2 end
+  local cp = c - (len == 3 and 0xE0 or 0xF0)
+  for j = i + 1, i + len - 1 do cp = cp * 64 + byte(s, j) - 0x80 end
+  return cp, len
+end
+
 --- The UTF-8 encoding of the Latin-1 character of byte b (0x80..0xFF).
 function M.latin1(b)
   return char(0xC0 + (b - b % 64) / 64, 0x80 + b % 64)

@@ -6,7 +6,11 @@
 -- alternation, the quantifiers `* + ? {n} {n,} {n,m}` (a trailing `?` for
 -- the lazy form is accepted: it does not change whether a text matches),
 -- and the anchors `^` and `$`. As Go's MatchString, a pattern matches when
--- it matches anywhere in the text (anchor it to match the whole text).
+-- it matches anywhere in the text (anchor it to match the whole text), and
+-- as Go it reads pattern and text as UTF-8: `.` and a class match one
+-- character (`^p.$` matches "pÿ"), a byte of the text that is not part of
+-- a valid sequence is the character U+FFFD, and a pattern that is not
+-- valid UTF-8 is an error.
 -- Anything else (back references, flags, named groups) is an error.
 --
 -- Matching runs in linear time, as RE2's does: the pattern compiles to a
@@ -19,6 +23,8 @@
 -- @module lnetstat.format.regex
 local type, error, tonumber, ipairs, pcall = type, error, tonumber, ipairs, pcall
 local sub, byte, find = string.sub, string.byte, string.find
+local utf8 = require "lnetstat.encode.utf8"
+local rune = utf8.rune
 
 local M = {}
 
@@ -37,10 +43,13 @@ local MAX_HEIGHT = 1000
 
 local ESCAPES = { t = 9, n = 10, r = 13, f = 12, v = 11 }
 
--- A pattern in a message: quoted, and cut when long.
+-- A pattern in a message: quoted, cut when long, and shown with its
+-- control characters and bytes outside UTF-8 escaped (`\x1B`, `\n`): the
+-- message is one line a terminal can show (string.format's %q keeps a
+-- newline, and on Lua 5.1 every other control byte, as it is).
 local function quoted(pat)
-  if #pat > 60 then return ("%q..."):format(sub(pat, 1, 60)) end
-  return ("%q"):format(pat)
+  if #pat > 60 then return '"' .. utf8.printable(sub(pat, 1, 60)) .. '"...' end
+  return '"' .. utf8.printable(pat) .. '"'
 end
 
 -- Parser: pattern text -> tree of nodes.
@@ -52,6 +61,13 @@ local function parse(pat)
   local function fail(msg)
     error(("%s at offset %d of %s"):format(msg, pos - 1, quoted(pat)), 0)
   end
+  if not utf8.valid(pat) then fail("invalid UTF-8") end
+  -- the character at pos as a code point; pos moves past it
+  local function literal()
+    local cp, n = rune(pat, pos)
+    pos = pos + n
+    return cp
+  end
   local alternation
 
   local function escaped_literal()
@@ -59,7 +75,7 @@ local function parse(pat)
     if c == "" then fail("trailing backslash") end
     pos = pos + 1
     if ESCAPES[c] then return ESCAPES[c] end
-    if find(c, "%w") then fail("unsupported escape \\" .. c) end
+    if find(c, "[%w\128-\255]") then fail("unsupported escape \\" .. c) end
     return byte(c)
   end
 
@@ -86,7 +102,7 @@ local function parse(pat)
       elseif c == "[" and sub(pat, pos, pos + 1) == "[:" then
         fail("POSIX classes are not supported")
       else
-        lo, pos = byte(c), pos + 1
+        lo = literal()
       end
       if lo then
         local hi = lo
@@ -98,7 +114,7 @@ local function parse(pat)
             pos = pos + 1
             hi = escaped_literal()
           else
-            hi, pos = byte(h), pos + 1
+            hi = literal()
           end
           if hi < lo then fail("bad range") end
         end
@@ -147,9 +163,8 @@ local function parse(pat)
     elseif c == "*" or c == "+" or c == "?" or c == "{" then
       fail("missing argument to repetition operator")
     end
-    pos = pos + 1
-    local b = byte(c)
-    return { "char", { { b, b } }, false }
+    local cp = literal()
+    return { "char", { { cp, cp } }, false }
   end
 
   local function quantified()
@@ -230,7 +245,7 @@ local function in_class(node, b)
 end
 
 -- Compiler: tree -> program of a Thompson NFA, in parallel arrays (op,
--- x, y, cls). CHAR consumes one byte of its class, SPLIT goes on at x and
+-- x, y, cls). CHAR consumes one character of its class, SPLIT goes on at x and
 -- at y, JMP at x, BOL/EOL hold at the start/end of the text, MATCH ends.
 local CHAR, SPLIT, JMP, BOL, EOL, MATCH = 1, 2, 3, 4, 5, 6
 
@@ -304,7 +319,7 @@ end
 
 -- Matcher: the NFA simulated over the text (Thompson's construction, run
 -- as in Pike's VM without captures): the set of live instructions moves
--- one byte at a time, so a match costs at most (#text + 1) times the size
+-- one character at a time, so a match costs at most (#text + 1) times the size
 -- of the program, whatever the pattern (no backtracking, nothing
 -- exponential: `(.*)*x` is as cheap as `x`).
 local function matcher(op, x, y, cls)
@@ -346,21 +361,23 @@ local function matcher(op, x, y, cls)
     local clist, nlist = {}, {}
     local clen, hit = add(clist, 0, 1, 1)
     if hit then return true end
-    for i = 1, n do
+    local i = 1
+    while i <= n do
       gen = gen + 1
-      local b = byte(s, i)
+      local cp, w = rune(s, i)
       local nlen = 0
       for t = 1, clen do
         local p = clist[t]
-        if in_class(cls[p], b) then
-          nlen, hit = add(nlist, nlen, p + 1, i + 1)
+        if in_class(cls[p], cp) then
+          nlen, hit = add(nlist, nlen, p + 1, i + w)
           if hit then return true end
         end
       end
       -- a match may start at any position (MatchString)
-      nlen, hit = add(nlist, nlen, 1, i + 1)
+      nlen, hit = add(nlist, nlen, 1, i + w)
       if hit then return true end
       clist, nlist, clen = nlist, clist, nlen
+      i = i + w
     end
     return false
   end
