@@ -425,7 +425,8 @@ describe("lnetstat.format routes and groups", function()
     assert.are.same({ "", "" }, { out, err })
     assert.are.equal(format.routes6_text(list, flags_of("-rn6"), {}), table.concat(chunks))
     assert.are.same({ family = "inet6", table = "all", netns = "web",
-      fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table" } }, asked)
+      fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table", "expires",
+        "protocol" } }, asked)
   end)
   it("prints IPv4 groups before IPv6, device names cut to 10 for IPv4", function()
     local list = {

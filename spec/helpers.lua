@@ -18,12 +18,23 @@ end
 local quote = helpers.quote
 
 --- Runs cmd with /bin/sh; returns its stdout, ok (exit status 0), code.
+-- The shell prints the status after the output: under Lua 5.1 and LuaJIT
+-- a popen handle's close() says nothing of it, and a failed command would
+-- look like a success.
+local RC_MARK = "\031lnetstat%-spec%-rc="
 function helpers.run(cmd)
-  local p = io.popen(cmd, "r")
+  local p = io.popen("{ " .. cmd .. "\n}; printf '\\037lnetstat-spec-rc=%d' \"$?\"", "r")
   if not p then return "", false, -1 end
   local out = p:read("*a") or ""
-  local ok, _, code = p:close()
-  return out, ok == true, code
+  local closed, _, status = p:close()
+  local body, rc = out:match("^(.*)" .. RC_MARK .. "(%d+)$")
+  if body then
+    rc = tonumber(rc)
+    return body, rc == 0, rc
+  end
+  -- no mark: the command ended the shell itself (exit, exec)
+  if status ~= nil then return out, closed == true, status end
+  return out, false, -1
 end
 local run = helpers.run
 
