@@ -142,8 +142,9 @@ int filter_match(const struct sock_filter *f, const struct sock_rec *r)
 		return 0;
 	if (f->rport_lo >= 0 && (!r->has_ports || r->rport < f->rport_lo || r->rport > f->rport_hi))
 		return 0;
-	if ((f->laddr.set || f->raddr.set) &&
-	    r->family != AF_INET && r->family != AF_INET6)
+	if (!f->laddr.set && !f->raddr.set)
+		return 1;
+	if (r->family != AF_INET && r->family != AF_INET6)
 		return 0;
 	return cidr_match(&f->laddr, &r->laddr) && cidr_match(&f->raddr, &r->raddr);
 }
@@ -283,10 +284,13 @@ static void push_path(struct sock_keys *sk, const struct sock_rec *r)
 /* record[key] = text of a (which: 0 local, 1 remote), through the cache. */
 static void push_addr(struct sock_keys *sk, int key, int which, const struct addr *a)
 {
-	size_t len = a->family == AF_INET ? 4 : 16;
+	const struct addr *last = &sk->addr[which];
+	/* fixed sizes: the compiler compares in place, no call */
+	int same = sk->have_addr[which] && last->family == a->family &&
+		   (a->family == AF_INET ? memcmp(last->bytes, a->bytes, 4) == 0
+					 : memcmp(last->bytes, a->bytes, 16) == 0);
 
-	if (!sk->have_addr[which] || sk->addr[which].family != a->family ||
-	    memcmp(sk->addr[which].bytes, a->bytes, len) != 0) {
+	if (!same) {
 		char text[INET6_ADDRSTRLEN];
 
 		lua_pushstring(sk->ks.L, addr_text(a, text));
