@@ -47,26 +47,6 @@ int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, i
 			  nest->nla_len - MNL_ATTR_HDRLEN, tb, size);
 }
 
-/* The scalar and string readers test what mnl_attr_validate tests for
- * their type (a payload of exactly the scalar's size; a string that is
- * not empty and ends with its NUL) without its call and type table: a
- * route record reads four or five scalars. */
-int nl_attr_u32(const struct nlattr *a, uint32_t *out)
-{
-	if (a == NULL || mnl_attr_get_payload_len(a) != sizeof(uint32_t))
-		return 0;
-	*out = mnl_attr_get_u32(a);
-	return 1;
-}
-
-int nl_attr_u8(const struct nlattr *a, uint8_t *out)
-{
-	if (a == NULL || mnl_attr_get_payload_len(a) != sizeof(uint8_t))
-		return 0;
-	*out = mnl_attr_get_u8(a);
-	return 1;
-}
-
 /* A NUL-terminated string attribute, or NULL. */
 const char *nl_attr_str(const struct nlattr *a)
 {

@@ -92,8 +92,24 @@ int push_netns_error(lua_State *L, const char *path, int err);
 int nl_attrs_parse(const struct nlmsghdr *nlh, unsigned int offset,
 		   const struct nlattr **tb, int size);
 int nl_attrs_parse_nested(const struct nlattr *nest, const struct nlattr **tb, int size);
-int nl_attr_u32(const struct nlattr *a, uint32_t *out);
-int nl_attr_u8(const struct nlattr *a, uint8_t *out);
+/* The scalar readers test what mnl_attr_validate tests for their type (a
+ * payload of exactly the scalar's size), inline: a route record reads
+ * seven of them. 1 and *out set, or 0. */
+static inline int nl_attr_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (a == NULL || a->nla_len != NLA_HDRLEN + sizeof(uint32_t))
+		return 0;
+	memcpy(out, (const char *)a + NLA_HDRLEN, sizeof(uint32_t));
+	return 1;
+}
+
+static inline int nl_attr_u8(const struct nlattr *a, uint8_t *out)
+{
+	if (a == NULL || a->nla_len != NLA_HDRLEN + sizeof(uint8_t))
+		return 0;
+	*out = *((const uint8_t *)a + NLA_HDRLEN);
+	return 1;
+}
 const char *nl_attr_str(const struct nlattr *a);
 /* The family header of nlh (hdr_size bytes) when nlh is a message of type
  * long enough to hold it, else NULL. */

@@ -69,13 +69,18 @@ static void rk_addr(struct rkeys *rk, enum rkey k, const struct addr *a)
 	ks_lstr(&rk->ks, (int)k, text, n);
 }
 
-/* The name of interface index (name: its text, NULL when unknown); the
- * last one is kept, as routes come grouped by interface. */
-static void rk_interface(struct rkeys *rk, uint32_t index, const char *name)
+/* The name of interface index in session s (none when unknown); the last
+ * one is kept, as routes come grouped by interface, and looked up only
+ * when the index changes (the session's names do not change in a dump). */
+static void rk_interface(struct rkeys *rk, struct session *s, uint32_t index)
 {
-	if (name == NULL || ks_skipped(&rk->ks, RK_INTERFACE))
+	const char *name;
+
+	if (ks_skipped(&rk->ks, RK_INTERFACE))
 		return;
 	if (rk->ifindex != index || index == 0) {
+		if ((name = session_ifname(s, index)) == NULL)
+			return;
 		lua_pushstring(rk->ks.L, name);
 		lua_replace(rk->ks.L, ks_extra(&rk->ks, RX_IFNAME));
 		rk->ifindex = index;
@@ -229,9 +234,14 @@ static void set_kernel_flags(lua_State *L, uint32_t flags)
 		{RTM_F_OFFLOAD, "rt_offload"}, {RTM_F_TRAP, "rt_trap"},
 		{RTM_F_OFFLOAD_FAILED, "rt_offload_failed"},
 	};
+	const uint32_t named = RTNH_F_DEAD | RTNH_F_ONLINK | RTNH_F_PERVASIVE | RTNH_F_OFFLOAD |
+		RTNH_F_TRAP | RTM_F_NOTIFY | RTNH_F_LINKDOWN | RTNH_F_UNRESOLVED |
+		RTM_F_OFFLOAD | RTM_F_TRAP | RTM_F_OFFLOAD_FAILED;
 	size_t i;
 	int any = 0;
 
+	if (!(flags & named))
+		return;   /* most routes: no word, no walk */
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		if (!(flags & words[i].bit))
 			continue;
@@ -428,7 +438,7 @@ static void set_nexthops(struct rkeys *rk, struct session *s, const struct route
 			rk_gateway(rk, &hop.gateway);
 		if (hop.ifindex > 0) {
 			rk_int(rk, RK_OIF, hop.ifindex);
-			rk_interface(rk, (uint32_t)hop.ifindex, session_ifname(s, (uint32_t)hop.ifindex));
+			rk_interface(rk, s, (uint32_t)hop.ifindex);
 		}
 		set_int(L, "weight", hop.weight);
 		set_kernel_flags(L, hop.flags);
@@ -454,7 +464,7 @@ void route_record_push(struct rkeys *rk, struct session *s, const struct route_r
 		rk_gateway(rk, &r->gateway);
 	if (r->has_oif) {
 		rk_int(rk, RK_OIF, r->oif);
-		rk_interface(rk, r->oif, session_ifname(s, r->oif));
+		rk_interface(rk, s, r->oif);
 	}
 	if (r->has_iif && (want & RF_IIF))
 		set_int(L, "iif", r->iif);

@@ -30,49 +30,62 @@ static size_t addr_ntop4(const unsigned char *b, char *out)
 	return n;
 }
 
-size_t addr_ntop(const struct addr *a, char *out)
+/* One group in hex without leading zeros; the end of what it wrote. */
+static char *put_group(char *p, unsigned int v)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	if (v >= 0x1000)
+		*p++ = hex[v >> 12];
+	if (v >= 0x100)
+		*p++ = hex[(v >> 8) & 0xf];
+	if (v >= 0x10)
+		*p++ = hex[(v >> 4) & 0xf];
+	*p++ = hex[v & 0xf];
+	return p;
+}
+
+size_t addr_ntop(const struct addr *a, char *out)
+{
 	unsigned int w[8];
-	int i, best = -1, best_len = 0, cur = -1, cur_len = 0, shift;
-	size_t n = 0;
+	int i, best = 8, best_len = 0, cur_len = 0;
+	char *p = out;
 
 	if (a->family == AF_INET)
 		return addr_ntop4(a->bytes, out);
-	for (i = 0; i < 8; i++)
-		w[i] = (unsigned int)a->bytes[2 * i] << 8 | a->bytes[2 * i + 1];
 	for (i = 0; i < 8; i++) {
-		if (w[i] == 0) {
-			if (cur < 0)
-				cur = i, cur_len = 0;
-			cur_len++;
-			if (cur_len > best_len)
-				best = cur, best_len = cur_len;
-		} else {
-			cur = -1;
+		w[i] = (unsigned int)a->bytes[2 * i] << 8 | a->bytes[2 * i + 1];
+		if (w[i] != 0) {
+			cur_len = 0;
+		} else if (++cur_len > best_len) {
+			best_len = cur_len;
+			best = i + 1 - cur_len;
 		}
 	}
 	if (best_len < 2)
-		best = -1;
-	for (i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				out[n++] = ':';
-			continue;
-		}
-		if (i != 0)
-			out[n++] = ':';
-		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-			return n + addr_ntop4(a->bytes + 12, out + n);
-		for (shift = 12; shift > 0 && (w[i] >> shift) == 0; shift -= 4)
-			;
-		for (; shift >= 0; shift -= 4)
-			out[n++] = hex[(w[i] >> shift) & 0xf];
+		best = 8, best_len = 0;
+	if (best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+		/* ::a.b.c.d and ::ffff:a.b.c.d */
+		memcpy(p, best_len == 6 ? "::" : "::ffff:", best_len == 6 ? 2 : 7);
+		p += best_len == 6 ? 2 : 7;
+		return (size_t)(p - out) + addr_ntop4(a->bytes + 12, p);
 	}
-	if (best >= 0 && best + best_len == 8)
-		out[n++] = ':';
-	out[n] = '\0';
-	return n;
+	for (i = 0; i < best; i++) {
+		if (i > 0)
+			*p++ = ':';
+		p = put_group(p, w[i]);
+	}
+	if (best < 8) {
+		*p++ = ':';
+		*p++ = ':';
+		for (i = best + best_len; i < 8; i++) {
+			if (i > best + best_len)
+				*p++ = ':';
+			p = put_group(p, w[i]);
+		}
+	}
+	*p = '\0';
+	return (size_t)(p - out);
 }
 
 /* core._addr_ntop(bytes) -> text, glibc's text: lets the specs check the
