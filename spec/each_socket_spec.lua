@@ -117,13 +117,7 @@ describe("each_socket()", function()
 
   -- The file descriptors this process holds (the listing's own pipe is
   -- open while it runs, the same each time).
-  local function open_fds()
-    local p = io.popen("ls /proc/" .. helpers.getpid() .. "/fd")
-    local text = p:read("*a")
-    p:close()
-    local _, n = text:gsub("\n", "")
-    return n
-  end
+  local function open_fds() return helpers.count_fds(helpers.getpid()) end
 
   helpers.root_it("lets an error of the callback through, closes its sockets, stays usable", function()
     -- what earlier specs left to the collector goes now, not in the middle

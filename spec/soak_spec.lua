@@ -20,14 +20,13 @@ local function status()
   local f = assert(io.open("/proc/self/status"))
   local rss = tonumber(f:read("*a"):match("VmRSS:%s*(%d+)"))
   f:close()
-  -- the descriptors of this process: ls runs in a child, the pipe to it is
-  -- open both times
+  -- the descriptors of this process but pipes: the pipe popen makes to
+  -- the counting child may still be open at both ends while it looks
   local stat = assert(io.open("/proc/self/stat"))
   local pid = stat:read("*l"):match("^(%d+)")
   stat:close()
-  local p = assert(io.popen("ls /proc/" .. pid .. "/fd"))
-  local fds = 0
-  for _ in p:lines() do fds = fds + 1 end
+  local p = assert(io.popen("find /proc/" .. pid .. "/fd -mindepth 1 ! -lname 'pipe:*' -printf x"))
+  local fds = #p:read("*a")
   p:close()
   return rss, fds
 end
