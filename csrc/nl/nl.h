@@ -55,6 +55,70 @@ static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, siz
 /* nl/session.c */
 /* The file names under /proc/net, indexed by enum proc_file. */
 extern const char *const proc_file_names[PROC_COUNT];
+
+/* The hold of an object that a call reads while it runs Lua code (a sink,
+ * a route letters table's __index, a finalizer the collector runs during
+ * any allocation). That code may call the core again with the object, or
+ * close it, while the call is still walking its buffers: while an object
+ * is held, a second call on it is refused ("busy") and a close() only
+ * asks for the close, which happens when the last hold ends. One mechanism
+ * for every such call: the guard of the functions that take a session
+ * (session_setfuncs) and w:read, which holds its watch and its names
+ * session. */
+struct hold {
+	unsigned int busy;     /* held by calls reading the object */
+	int close_pending;     /* close() asked while busy */
+	/* Closes the object, whose userdata is at idx, once the last hold of
+	 * it ends after a close was asked. */
+	void (*close)(lua_State *L, int idx, struct hold *h);
+};
+
+/* One object a guarded call holds: its hold and its userdata's absolute
+ * stack index. */
+struct held {
+	struct hold *hold;
+	int idx;
+};
+
+/* A close() of the object of h: 1 when h is held (the close is asked for,
+ * and happens when the last hold ends), 0 when the caller closes now. */
+static inline int hold_defer_close(struct hold *h)
+{
+	if (h->busy == 0)
+		return 0;
+	h->close_pending = 1;
+	return 1;
+}
+
+/* Calls the function under its nargs arguments on top of the stack, as
+ * lua_pcall(L, nargs, LUA_MULTRET, msgh), with the n objects of objs held
+ * for that time (the caller has refused any that is busy or closed); then
+ * releases them and closes each whose close was asked meanwhile. Returns
+ * lua_pcall's status, and *closed the number of objects closed; raises
+ * nothing, so the caller raises the error after everything is released.
+ * Inline: the guard runs once per call, and with n a constant the loops
+ * cost no more than one hold taken by hand. */
+static inline int hold_pcall(lua_State *L, const struct held *objs, int n, int nargs,
+			     int msgh, int *closed)
+{
+	int i, status;
+
+	for (i = 0; i < n; i++)
+		objs[i].hold->busy++;
+	status = lua_pcall(L, nargs, LUA_MULTRET, msgh);
+	*closed = 0;
+	for (i = 0; i < n; i++) {
+		struct hold *h = objs[i].hold;
+
+		if (--h->busy > 0 || !h->close_pending)
+			continue;
+		h->close_pending = 0;
+		h->close(L, objs[i].idx, h);
+		++*closed;
+	}
+	return status;
+}
+
 /* The open session at idx; raises when it is closed. A core function
  * whose first argument is a session is registered guarded
  * (session_setfuncs), and the guard has refused a session already held
@@ -63,17 +127,11 @@ struct session *check_session(lua_State *L, int idx);
 /* The same for a session that is no first argument (w:read's names):
  * raises also when another call holds it. */
 struct session *check_idle_session(lua_State *L, int idx);
+/* The hold of the open session s, for a call that holds it itself
+ * (hold_pcall). */
+struct hold *session_hold(struct session *s);
 void session_close(struct session *s);
 void session_register(lua_State *L);
-/* A call that runs Lua code while it reads s holds it for that time (then
- * the guard and check_idle_session refuse s, and close() only asks for
- * the close), and
- * releases it when nothing of s is in use any more; session_release
- * closes it then if close() was asked for meanwhile (idx: where its
- * userdata is) and returns 1. The hold must be released on every path:
- * the Lua code runs under lua_pcall. */
-void session_hold(struct session *s);
-int session_release(lua_State *L, int idx, struct session *s);
 /* Every way a netns argument can fail to be a network namespace (missing,
  * unreadable, a FIFO, a device, a regular file, another namespace type)
  * gives this one errno and the caller one message, so the answer says

@@ -74,14 +74,13 @@ static const char session_mt_key = 0, session_closed_mt_key = 0;
  * again with the same session: a second request on its socket, a second
  * read into its /proc buffer, or close() would free or move the bytes the
  * first call is still walking. So every core function whose first
- * argument is a session runs held (session_guard): meanwhile a second
- * call on it raises "session is busy", and close() only asks for the
- * close, which happens when the call returns. */
+ * argument is a session runs held (session_guard, hold_pcall): meanwhile
+ * a second call on it raises "session is busy", and close() only asks for
+ * the close, which happens when the call returns. */
 struct session_box {
 	struct session s;      /* first: a struct session * is a box's address */
 	const char *tag;       /* &session_tag: what box_at recognises */
-	unsigned int busy;     /* held by a call reading it */
-	int close_pending;     /* close() asked while busy */
+	struct hold hold;
 };
 
 #define SESSION_BUSY_MSG "session is busy: a call reading it is running Lua code"
@@ -91,6 +90,11 @@ static const char session_tag = 0;
 static struct session_box *box_of(struct session *s)
 {
 	return (struct session_box *)(void *)s;
+}
+
+struct hold *session_hold(struct session *s)
+{
+	return &box_of(s)->hold;
 }
 
 /* The box of the session at idx when idx holds one (open or not), else
@@ -131,7 +135,7 @@ struct session *check_session(lua_State *L, int idx)
 			luaL_argerror(L, idx, "session is closed");
 		s = (struct session *)luaL_checkudata(L, idx, SESSION_MT);   /* raises */
 	}
-	if (s->closed || box_of(s)->close_pending)
+	if (s->closed || box_of(s)->hold.close_pending)
 		luaL_argerror(L, idx, "session is closed");
 	return s;
 }
@@ -140,7 +144,7 @@ struct session *check_idle_session(lua_State *L, int idx)
 {
 	struct session *s = check_session(L, idx);
 
-	if (box_of(s)->busy > 0)
+	if (box_of(s)->hold.busy > 0)
 		luaL_argerror(L, idx, SESSION_BUSY_MSG);
 	return s;
 }
@@ -173,28 +177,19 @@ static int l_session_close(lua_State *L)
 		lua_pushlightuserdata(L, (void *)&session_closed_mt_key);
 		lua_rawget(L, LUA_REGISTRYINDEX);
 		lua_setmetatable(L, 1);
-	} else if (box_of(s)->busy > 0) {
-		box_of(s)->close_pending = 1;   /* done when the Lua code returns */
-	} else {
+	} else if (!hold_defer_close(&box_of(s)->hold)) {   /* held: when the call returns */
 		close_now(L, 1, s);
 	}
 	return 0;
 }
 
-void session_hold(struct session *s)
+/* The close a session's hold does when its last hold ends. */
+static void hold_close_session(lua_State *L, int idx, struct hold *h)
 {
-	box_of(s)->busy++;
-}
+	struct session_box *b = (struct session_box *)(void *)
+		((char *)h - offsetof(struct session_box, hold));
 
-int session_release(lua_State *L, int idx, struct session *s)
-{
-	struct session_box *b = box_of(s);
-
-	if (--b->busy > 0 || !b->close_pending)
-		return 0;
-	b->close_pending = 0;
-	close_now(L, lnetstat_absindex(L, idx), s);
-	return 1;
+	close_now(L, idx, &b->s);
 }
 
 static int session_guard(lua_State *L);
@@ -243,20 +238,22 @@ static int guard_msgh(lua_State *L)
 static int session_guard(lua_State *L)
 {
 	struct session_box *b = box_at(L, 1);
-	int n = lua_gettop(L), i, status;
+	struct held one;
+	int n = lua_gettop(L), i, status, closed;
 
-	if (b == NULL || b->s.closed || b->close_pending)
+	if (b == NULL || b->s.closed || b->hold.close_pending)
 		return lua_tocfunction(L, lua_upvalueindex(1))(L);   /* it refuses the argument */
-	if (b->busy > 0)
+	if (b->hold.busy > 0)
 		return luaL_argerror(L, 1, SESSION_BUSY_MSG);
 	luaL_checkstack(L, n + 2, NULL);   /* may raise: nothing held yet */
 	lua_pushvalue(L, lua_upvalueindex(2));
 	lua_pushvalue(L, lua_upvalueindex(1));
 	for (i = 1; i <= n; i++)
 		lua_pushvalue(L, i);
-	b->busy++;
-	status = lua_pcall(L, n, LUA_MULTRET, n + 1);
-	if (session_release(L, 1, &b->s) && status == LUA_OK) {
+	one.hold = &b->hold;
+	one.idx = 1;
+	status = hold_pcall(L, &one, 1, n, n + 1, &closed);
+	if (closed && status == LUA_OK) {
 		lua_pushliteral(L, "lnetstat.core: the session was closed by Lua code "
 				"running inside a call reading it");
 		status = LUA_ERRRUN;
@@ -283,7 +280,7 @@ static int l_session_tostring(lua_State *L)
 	if (s == NULL)
 		luaL_checkudata(L, 1, SESSION_CLOSED_MT);
 	lua_pushfstring(L, "lnetstat.session (%s)",
-			s == NULL || s->closed || box_of(s)->close_pending ? "closed" : "open");
+			s == NULL || s->closed || box_of(s)->hold.close_pending ? "closed" : "open");
 	return 1;
 }
 
@@ -510,6 +507,7 @@ int l_open(lua_State *L)
 	box = (struct session_box *)lua_newuserdatauv(L, sizeof(*box), 0);
 	memset(box, 0, sizeof(*box));
 	box->tag = &session_tag;
+	box->hold.close = hold_close_session;
 	s = &box->s;
 	for (idx = 0; idx < PROC_COUNT; idx++)
 		s->proc_fd[idx] = -1;

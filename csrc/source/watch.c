@@ -52,10 +52,9 @@ struct watch {
 	struct sock_filter f;    /* the fields of socket records */
 	int closed;
 	/* A read builds Lua tables, and a finalizer the collector runs then
-	 * may call w:close() or w:read(): while busy, read raises and close
-	 * waits for the read to end (l_watch_read). */
-	unsigned int busy;
-	int close_pending;
+	 * may call w:close() or w:read(): while a read holds the watch, read
+	 * raises and close waits for the read to end (l_watch_read). */
+	struct hold hold;
 };
 
 static void watch_close(struct watch *w)
@@ -70,13 +69,21 @@ static void watch_close(struct watch *w)
 	w->epfd = -1;
 }
 
+/* The close a watch's hold does when the read holding it ends. */
+static void hold_close_watch(lua_State *L, int idx, struct hold *h)
+{
+	(void)L;
+	(void)idx;
+	watch_close((struct watch *)(void *)((char *)h - offsetof(struct watch, hold)));
+}
+
 static struct watch *check_watch(lua_State *L, int idx)
 {
 	struct watch *w = (struct watch *)luaL_checkudata(L, idx, WATCH_MT);
 
-	if (w->closed || w->close_pending)
+	if (w->closed || w->hold.close_pending)
 		luaL_argerror(L, idx, "watch is closed");
-	if (w->busy > 0)
+	if (w->hold.busy > 0)
 		luaL_argerror(L, idx, "watch is busy: a read of it is running Lua code");
 	return w;
 }
@@ -85,9 +92,7 @@ static int l_watch_close(lua_State *L)
 {
 	struct watch *w = (struct watch *)luaL_checkudata(L, 1, WATCH_MT);
 
-	if (w->busy > 0)
-		w->close_pending = 1;   /* when the read ends */
-	else
+	if (!hold_defer_close(&w->hold))   /* held: when the read ends */
 		watch_close(w);
 	return 0;
 }
@@ -102,7 +107,7 @@ static int l_watch_tostring(lua_State *L)
 {
 	struct watch *w = (struct watch *)luaL_checkudata(L, 1, WATCH_MT);
 
-	lua_pushfstring(L, "lnetstat.watch (%s)", w->closed || w->close_pending ? "closed" : "open");
+	lua_pushfstring(L, "lnetstat.watch (%s)", w->closed || w->hold.close_pending ? "closed" : "open");
 	return 1;
 }
 
@@ -214,6 +219,7 @@ int l_watch(lua_State *L)
 	w = (struct watch *)lua_newuserdatauv(L, sizeof(*w), 0);
 	memset(w, 0, sizeof(*w));
 	w->epfd = -1;
+	w->hold.close = hold_close_watch;
 	w->kinds = (int)kinds;
 	w->family = AF_UNSPEC;
 	if (!lua_isnoneornil(L, 3))
@@ -577,7 +583,8 @@ static int l_watch_read(lua_State *L)
 	struct watch *w = check_watch(L, 1);
 	struct session *names = check_idle_session(L, 2);
 	lua_Integer timeout = luaL_optinteger(L, 3, 0);
-	int status;
+	struct held two[2];
+	int status, closed;
 
 	lua_settop(L, 2);
 	lua_pushinteger(L, timeout);
@@ -585,14 +592,11 @@ static int l_watch_read(lua_State *L)
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
-	w->busy++;
-	session_hold(names);
-	status = lua_pcall(L, 3, LUA_MULTRET, 0);
-	session_release(L, 2, names);
-	if (--w->busy == 0 && w->close_pending) {
-		w->close_pending = 0;
-		watch_close(w);
-	}
+	two[0].hold = session_hold(names);
+	two[0].idx = 2;
+	two[1].hold = &w->hold;
+	two[1].idx = 1;
+	status = hold_pcall(L, two, 2, 3, 0, &closed);
 	if (status != LUA_OK)
 		lua_error(L);
 	return lua_gettop(L) - 3;
