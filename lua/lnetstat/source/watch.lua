@@ -16,7 +16,7 @@ local util = require "lnetstat.util"
 local links = require "lnetstat.source.links"
 local routes = require "lnetstat.source.routes"
 
-local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
+local type, pairs, ipairs, tostring, error, pcall = type, pairs, ipairs, tostring, error, pcall
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local format, ceil, huge = string.format, math.ceil, math.huge
 
@@ -143,18 +143,27 @@ local function check(self, fname)
   end
 end
 
+-- What fill returns when the watch was closed while it read: a finalizer
+-- the collector ran in the middle of the read (or of completing a link
+-- record, which asks the names session) called close().
+local CLOSED = {}
+
 -- Reads what has arrived (waiting up to ms when nothing has: 0 not at all,
 -- -1 without limit) into the queue. A wait a signal cut short goes on for
 -- what is left of it, once Lua has run (so Ctrl-C ends a CLI at once).
+-- Returns true, or CLOSED, or nil, message, errno.
 local function fill(self, ms)
   local list, interrupted, remaining = self.w:read(self.names, ms)
-  while list and #list == 0 and interrupted and (ms < 0 or remaining > 0) do
+  while list and #list == 0 and interrupted and (ms < 0 or remaining > 0) and not self.closed do
     list, interrupted, remaining = self.w:read(self.names, ms < 0 and -1 or remaining)
   end
+  if self.closed then return CLOSED end
   if not list then return nil, interrupted, remaining end
   local q, n = self.queue, self.tail
   for _, ev in ipairs(list) do
-    complete(self.names, ev)
+    local ok, err = pcall(complete, self.names, ev)
+    if self.closed then return CLOSED end
+    if not ok then error(err, 0) end
     n = n + 1
     q[n] = ev
   end
@@ -181,6 +190,9 @@ end
 function Watch:poll()
   check(self, "poll")
   local ok, err, errno = fill(self, 0)
+  if ok == CLOSED then
+    error("poll: the watch was closed by Lua code running inside the call (a finalizer)", 2)
+  end
   if not ok then return nil, err, errno end
   local out, n = {}, 0
   for i = self.head, self.tail do
@@ -214,6 +226,7 @@ function Watch:events(timeout)
     local ev = shift(self)
     if ev then return ev end
     local ok, err = fill(self, ms)
+    if ok == CLOSED then return nil end -- as at the next step: a closed watch ends the loop
     if not ok then error("watch: " .. tostring(err), 2) end
     return shift(self)
   end
