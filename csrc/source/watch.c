@@ -38,6 +38,9 @@
 /* Datagrams read from one socket per call: a steady stream of events
  * cannot keep a poll() from returning. */
 #define WATCH_BATCH 256
+/* Links gone (RTM_DELLINK) whose names the next read forgets; more in one
+ * read make it forget every name (they are loaded again when asked). */
+#define WATCH_GONE_MAX 64
 
 /* The kinds a watch reports (bits of the kinds argument). */
 enum { W_LINK = 1, W_ADDR = 2, W_ROUTE = 4, W_NEIGH = 8, W_SOCKET = 16 };
@@ -50,6 +53,14 @@ struct watch {
 	int family;              /* AF_UNSPEC: both */
 	long long table;         /* route events of this table; -1: any */
 	struct sock_filter f;    /* the fields of socket records */
+	/* The names session learns each link's name from its messages, so
+	 * that an event read after its link went away still names it. The
+	 * names of links that went away are forgotten at the start of the
+	 * next read (the caller has completed the last read's records by
+	 * then), so that link churn does not grow the map. */
+	uint32_t gone[WATCH_GONE_MAX];
+	unsigned int gone_n;
+	int forget_all;          /* too many gone, or events lost: forget every name */
 	int closed;
 	/* A read builds Lua tables, and a finalizer the collector runs then
 	 * may call w:close() or w:read(): while a read holds the watch, read
@@ -302,6 +313,8 @@ static void emit_overflow(struct batch *b, const char *source)
 {
 	lua_State *L = b->L;
 
+	/* a lost RTM_DELLINK leaves a name the map would keep forever */
+	b->w->forget_all = 1;
 	lua_createtable(L, 0, 3);
 	set_str(L, "kind", "overflow");
 	set_str(L, "source", source);
@@ -319,22 +332,65 @@ static void fresh_name(struct session *names, uint32_t index)
 		names->ifnames.loaded = 0;
 }
 
+/* The names of the links that went away during the last read leave the
+ * map (all of them when that read lost events or saw too many go). */
+static void forget_gone(struct watch *w, struct session *names)
+{
+	struct ifname_map *m = &names->ifnames;
+	unsigned int g;
+	uint32_t i;
+
+	if (w->forget_all) {
+		m->count = 0;
+		m->loaded = 0;
+	}
+	for (g = 0; g < w->gone_n && !w->forget_all; g++) {
+		for (i = 0; i < m->count && m->entries[i].index != w->gone[g]; i++)
+			;
+		if (i < m->count) {
+			memmove(m->entries + i, m->entries + i + 1,
+				(size_t)(m->count - i - 1) * sizeof(*m->entries));
+			m->count--;
+		}
+	}
+	w->gone_n = 0;
+	w->forget_all = 0;
+}
+
 static void on_link(struct batch *b, struct nlmsghdr *nlh, const char *action)
 {
 	const struct ifinfomsg *ifi = (const struct ifinfomsg *)mnl_nlmsg_get_payload(nlh);
 	struct link_ctx c;
 
-	/* Names may have changed: reloaded at the next lookup (the map keeps
-	 * the names of links that went away, for their last events). */
-	b->names->ifnames.loaded = 0;
-	if (!(b->w->kinds & W_LINK) || ifi->ifi_family != AF_UNSPEC)
+	if (ifi->ifi_family != AF_UNSPEC)
 		return;   /* AF_BRIDGE port reports are no interfaces() records */
+	if (action[0] == 'd' && ifi->ifi_index > 0) {
+		if (b->w->gone_n < WATCH_GONE_MAX)
+			b->w->gone[b->w->gone_n++] = (uint32_t)ifi->ifi_index;
+		else
+			b->w->forget_all = 1;
+	}
 	memset(&c, 0, sizeof(c));
 	c.L = b->L;
 	c.s = b->names;
 	c.list = b->scratch;
+	/* The map learns the name (or the new name) from the message itself:
+	 * by the time the events that follow are read, the link may be gone
+	 * from the kernel and from any dump. */
+	c.fill_names = 1;
 	nlh->nlmsg_type = RTM_NEWLINK;   /* the decoder reads both alike */
 	(void)link_msg_cb(nlh, &c);
+	if (c.n == 0 && c.fill_names) {
+		c.fill_names = 0;   /* no room for the name: the record all the same */
+		(void)link_msg_cb(nlh, &c);
+	}
+	if (!(b->w->kinds & W_LINK)) {
+		if (c.n > 0) {
+			lua_pushnil(b->L);
+			lua_rawseti(b->L, b->scratch, 1);
+		}
+		return;
+	}
 	/* ifi_change: ~0 when the kernel announces a new link, the changed
 	 * flags (or 0 for other attributes) when it reports an existing one. */
 	emit(b, c.n, "link", action,
@@ -513,6 +569,7 @@ static int watch_read(lua_State *L)
 	struct batch b;
 	int err = 0;
 
+	forget_gone(w, names);
 	memset(&b, 0, sizeof(b));
 	b.L = L;
 	b.w = w;
