@@ -97,7 +97,6 @@ describe("watch names in a private netns", function()
       ip(cmd)
     end
     local theirs, ours = {}, {}
-    local last = 0
     for _ = 1, 100 do -- until ip monitor has seen gn1 go too
       local text = h.stdout()
       if text:find("Deleted %d+: gn1") then break end
@@ -110,8 +109,7 @@ describe("watch names in a private netns", function()
     repeat
       local evs = assert(w:poll())
       for _, ev in ipairs(evs) do ours[#ours + 1] = watch_event(ev) end
-      last = #evs
-    until last == 0
+    until #evs == 0
     local devs = { gn0 = true, gn1 = true }
     local want = tally(theirs, devs)
     assert.same(want, tally(ours, devs))
