@@ -260,18 +260,7 @@ static int l_with_alloc_limit(lua_State *L)
 	return lua_gettop(L) - 1;
 }
 
-/* ifnames_count(session) -> the entries of the session's ifindex -> name
- * map: what a watch's names session keeps while links come and go. */
-static int l_ifnames_count(lua_State *L)
-{
-	struct session *s = check_session(L, 1);
-
-	lua_pushinteger(L, (lua_Integer)s->ifnames.count);
-	return 1;
-}
-
 static const luaL_Reg testhook_funcs[] = {
-	{"_ifnames_count", l_ifnames_count},
 	{"_with_alloc_limit", l_with_alloc_limit},
 	{"_in_fork", l_in_fork},
 	{"_unshare_net", l_unshare_net},

@@ -106,11 +106,13 @@ static inline int hold_pcall(lua_State *L, const struct held *objs, int n, int n
 	for (i = 0; i < n; i++)
 		objs[i].hold->busy++;
 	status = lua_pcall(L, nargs, LUA_MULTRET, msgh);
+	for (i = 0; i < n; i++)
+		objs[i].hold->busy--;   /* every hold ends before any close runs */
 	*closed = 0;
 	for (i = 0; i < n; i++) {
 		struct hold *h = objs[i].hold;
 
-		if (--h->busy > 0 || !h->close_pending)
+		if (h->busy > 0 || !h->close_pending)
 			continue;
 		h->close_pending = 0;
 		h->close(L, objs[i].idx, h);
