@@ -383,7 +383,7 @@ describe("lnetstat against netstat in a private netns", function()
     -- on the whole host: a process of that user that comes and goes (any
     -- other run as nobody) changes it; read both again when they differ
     local expected, actual
-    for _ = 1, 3 do
+    for _ = 1, 10 do
       expected = helpers.netns_run(state.ns, cmd .. "netstat -tlnp 2>&1 >/dev/null")
       actual = helpers.netns_run(state.ns, cmd .. LNETSTAT .. " -tlnp 2>&1 >/dev/null")
       if expected == actual then break end
