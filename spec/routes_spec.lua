@@ -968,8 +968,14 @@ describe("routes() in a private network namespace", function()
         if r.metrics and (r.metrics.advmss or r.metrics.window or r.metrics.rtt) then
           metrics = { advmss = r.metrics.advmss, window = r.metrics.window, rtt = r.metrics.rtt }
         end
+        -- the file's bits, by name: the kernel sets U, G, H and ! (for two types)
+        local bits = { UP = true }
+        if hop.gateway then bits.GATEWAY = true end
+        if r.dst:find("/32$") then bits.HOST = true end
+        if r.type == "unreachable" or r.type == "prohibit" then bits.REJECT = true end
         want[#want + 1] = { family = "inet", dst = r.dst, gateway = hop.gateway, interface = hop.interface,
-          metric = r.metric, table = 254, table_name = "main", flags = r.flags, metrics = metrics }
+          metric = r.metric, table = 254, table_name = "main", flags = r.flags, metrics = metrics,
+          rtf_flags = bits }
       end
     end
     local function sort(l) table.sort(l, function(a, b) return a.dst .. a.metric < b.dst .. b.metric end) end

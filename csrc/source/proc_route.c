@@ -21,6 +21,8 @@
 
 #include <stdio.h>
 #include <linux/rtnetlink.h>
+#include <linux/route.h>
+#include <linux/ipv6_route.h>
 
 #define PROCROUTE_FIELDS 11
 
@@ -173,18 +175,50 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
 	    rt_hex32(&t[6], &dummy) != 0 || rt_hex32(&t[7], &dummy) != 0 ||
 	    rt_hex32(&t[8], &r->flags) != 0 || plen > 128 || splen > 128)
 		return -1;
-	/* The root's placeholder (fib6_null_entry: ::/0 on lo, metric ~0,
-	 * reject, not up) is not a route; the netlink dump leaves it out. */
-	if (plen == 0 && splen == 0 && r->metric == 0xffffffffu &&
-	    (r->flags & (RTF_BIT_UP | RTF_BIT_REJECT)) == RTF_BIT_REJECT)
-		return 1;
 	r->family = AF_INET6;
 	r->dst_len = (int)plen;
 	r->src_len = (int)splen;
 	r->mtu = r->window = r->irtt = 0;
 	r->dev = n >= 10 ? t[9].p : NULL;
 	r->dev_len = n >= 10 ? t[9].n : 0;
+	/* The root's placeholder (fib6_null_entry: ::/0 on lo, metric ~0,
+	 * reject, not up) is not a route; the netlink dump leaves it out. It
+	 * ends each table without a ::/0 route. */
+	if (plen == 0 && splen == 0 && r->metric == 0xffffffffu &&
+	    (r->flags & (RTF_BIT_UP | RTF_BIT_REJECT)) == RTF_BIT_REJECT)
+		return 1;
 	return 0;
+}
+
+/* The RTF_* bits the two files may show (linux/route.h and
+ * linux/ipv6_route.h), by their kernel names without the prefix. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} rtf_names[] = {
+	{"UP", RTF_UP}, {"GATEWAY", RTF_GATEWAY}, {"HOST", RTF_HOST},
+	{"REINSTATE", RTF_REINSTATE}, {"DYNAMIC", RTF_DYNAMIC}, {"MODIFIED", RTF_MODIFIED},
+	{"MTU", RTF_MTU}, {"WINDOW", RTF_WINDOW}, {"IRTT", RTF_IRTT}, {"REJECT", RTF_REJECT},
+	{"DEFAULT", RTF_DEFAULT}, {"ALLONLINK", RTF_ALLONLINK}, {"ADDRCONF", RTF_ADDRCONF},
+	{"PREFIX_RT", RTF_PREFIX_RT}, {"ANYCAST", RTF_ANYCAST}, {"NONEXTHOP", RTF_NONEXTHOP},
+	{"EXPIRES", RTF_EXPIRES}, {"ROUTEINFO", RTF_ROUTEINFO}, {"CACHE", RTF_CACHE},
+	{"FLOW", RTF_FLOW}, {"POLICY", RTF_POLICY}, {"PCPU", RTF_PCPU}, {"LOCAL", RTF_LOCAL},
+};
+
+/* Sets rtf_flags of the record on top of the stack: the set of the names
+ * of the bits in flags (a bit without a name is left out). */
+static void set_rtf_flags(lua_State *L, uint32_t flags)
+{
+	size_t i;
+
+	lua_createtable(L, 0, 4);
+	for (i = 0; i < sizeof(rtf_names) / sizeof(rtf_names[0]); i++) {
+		if (flags & rtf_names[i].bit) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, rtf_names[i].name);
+		}
+	}
+	lua_setfield(L, -2, "rtf_flags");
 }
 
 /* Hands the routes of text[0..len) to the sink at sink_idx (a list or a
@@ -192,7 +226,7 @@ static int parse_route6_line(const char *p, const char *end, struct proc_route *
  * lines skipped. Never reads past len. */
 static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 				     const char *text, size_t len, lua_Integer *n, uint32_t want,
-				     int size)
+				     int size, int nulls)
 {
 	struct rkeys rk;
 	const char *next = text, *end = text + len, *p, *eol;
@@ -210,26 +244,34 @@ static lua_Integer parse_proc_routes(lua_State *L, int sink_idx, int family,
 			continue;   /* the header line */
 		memset(&r, 0, sizeof(r));
 		ok = family == AF_INET ? parse_route4_line(p, eol, &r) : parse_route6_line(p, eol, &r);
-		if (ok > 0)
+		if (ok > 0 && !nulls)
 			continue;   /* not a route */
-		if (ok != 0) {
+		if (ok < 0) {
 			if (!is_blank(p, eol))
 				skipped++;
 			continue;
 		}
 		proc_route_record_push(&rk, &r, want, size);
+		if (want & RF_RTF)
+			set_rtf_flags(L, r.flags);
+		if (ok > 0) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, "null_entry");
+		}
 		append(L, sink_idx, n);
 	}
 	rkeys_pop(&rk);
 	return skipped;
 }
 
-/* core.proc_routes(session, sink, family[, want]) -> true, skipped, count
- * | nil, msg, errno. Hands to the sink (a list to append to, or a function
- * to call per record) the routes of /proc/net/route ("inet") or
- * /proc/net/ipv6_route ("inet6"), opened in the session's netns by
- * core.open(netns, {"proc:route", "proc:ipv6_route"}); want as for
- * core.route_dump. */
+/* core.proc_routes(session, sink, family[, want[, nulls]]) -> true,
+ * skipped, count | nil, msg, errno. Hands to the sink (a list to append
+ * to, or a function to call per record) the routes of /proc/net/route
+ * ("inet") or /proc/net/ipv6_route ("inet6"), opened in the session's netns
+ * by core.open(netns, {"proc:route", "proc:ipv6_route"}); want as for
+ * core.route_dump (its rtf bit also gives each record rtf_flags, the set
+ * of the RTF_* names of the flags column). With nulls true, the placeholder
+ * lines of ipv6_route (fib6_null_entry) come too, marked null_entry. */
 int l_proc_routes(lua_State *L)
 {
 	struct session *s = check_session(L, 1);
@@ -239,23 +281,24 @@ int l_proc_routes(lua_State *L)
 	lua_Integer start = check_sink(L, 2), n = start, skipped;
 	int err, size;
 	uint32_t want = route_want_arg(L, 4, &size);
+	int nulls = lua_toboolean(L, 5);
 
-	lua_settop(L, 4);
+	lua_settop(L, 5);
 	if (s->proc_fd[pf] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s", proc_file_names[pf]),
 				  ENOENT);
 	if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);
-	skipped = parse_proc_routes(L, 2, family, s->text, len, &n, want, size);
+	skipped = parse_proc_routes(L, 2, family, s->text, len, &n, want, size, nulls);
 	lua_pushboolean(L, 1);
 	lua_pushinteger(L, skipped);
 	lua_pushinteger(L, n - start);   /* records handed to the sink */
 	return 3;
 }
 
-/* core._parse_proc_routes(text, family) -> list, skipped: the same parser
- * over a string, for the fixture specs. */
+/* core._parse_proc_routes(text, family[, nulls]) -> list, skipped: the
+ * same parser over a string, for the fixture specs. */
 int l_parse_proc_routes(lua_State *L)
 {
 	size_t len;
@@ -263,9 +306,11 @@ int l_parse_proc_routes(lua_State *L)
 	int family = route_family_arg(L, 2);
 	lua_Integer skipped, n = 0;
 
+	int nulls = lua_toboolean(L, 3);
+
 	lua_settop(L, 2);
 	lua_newtable(L);
-	skipped = parse_proc_routes(L, 3, family, text, len, &n, RF_ALL, 16);
+	skipped = parse_proc_routes(L, 3, family, text, len, &n, RF_ALL, 16, nulls);
 	lua_pushinteger(L, skipped);
 	return 2;
 }

@@ -24,7 +24,9 @@ local FAMILIES = { inet = true, inet6 = true }
 local TABLES = { main = 254, ["local"] = 255, default = 253, all = -1 }
 local MAIN = 254
 
-local ROUTE_OPTS = { family = true, table = true, netns = true, source = true, fields = true }
+local ROUTE_OPTS = {
+  family = true, table = true, netns = true, source = true, fields = true, null_entries = true,
+}
 
 -- The route vocabulary of the C core: field bits, RTF_* bits, type names.
 local VOCAB = core.route_vocab
@@ -40,6 +42,8 @@ local FIELD_BITS = {}
 for name, bit in pairs(VOCAB.fields) do
   if name ~= "rtf" then FIELD_BITS[name] = bit end
 end
+-- /proc records: the set of the RTF_* names of the file's flags column
+FIELD_BITS.rtf_flags = VOCAB.fields.rtf
 FIELD_BITS.cache = FIELD_BITS.cloned -- set together
 local NO_BIT = { family = true, dst = true, flags = true } -- fields without a C bit
 local FLAG_FACTS = { "interface", "rtf" } -- what proc_flags reads besides family and dst
@@ -62,16 +66,23 @@ local function field_mask(fname, list)
   end
   local mask = 0
   for bit in pairs(bits) do mask = mask + bit end
-  local proc_mask, drop = mask, nil
+  local drop = nil
   if asked.flags then
     for _, name in ipairs(FLAG_FACTS) do
       if not asked[name] then
         drop = drop or {}
         drop[#drop + 1] = name
-        proc_mask = proc_mask + VOCAB.fields[name]
+        bits[VOCAB.fields[name]] = true
       end
     end
+    -- the facts of the letters bring the RTF_* names along
+    if not asked.rtf_flags then
+      drop = drop or {}
+      drop[#drop + 1] = "rtf_flags"
+    end
   end
+  local proc_mask = 0
+  for bit in pairs(bits) do proc_mask = proc_mask + bit end
   return mask, asked.flags == true, proc_mask, drop
 end
 
@@ -224,13 +235,12 @@ function M.route_flags(r)
   return letters_by_facts[facts_of_record(r)]
 end
 
--- Completes a /proc record: flags from the file's bits, and the facts
--- asked for the flags only removed. (Records from rtnetlink come complete.)
+-- Completes a /proc record: flags from the file's bits, the bits
+-- themselves removed (rtf_flags names them), and the facts asked for the
+-- flags only removed. (Records from rtnetlink come complete.)
 local function finish_proc(q, r)
-  if q.flags then
-    r.flags = M.route_flags(r)
-    r.rtf = nil
-  end
+  if q.flags then r.flags = M.route_flags(r) end
+  r.rtf = nil
   local drop = q.drop
   if drop then
     for i = 1, #drop do r[drop[i]] = nil end
@@ -240,7 +250,7 @@ end
 
 -- finish_proc over a list from /proc.
 local function finish_list(q, list, ...)
-  if list and list.source == "proc" and (q.flags or q.drop) then
+  if list and list.source == "proc" then
     for i = 1, #list do finish_proc(q, list[i]) end
   end
   return list, ...
@@ -278,6 +288,10 @@ local function parse_routes_opts(fname, opts)
     q.want, q.flags, q.proc_want, q.drop = field_mask(fname, opts.fields)
   end
   q.letters = q.flags and letters_by_facts or nil
+  if opts.null_entries ~= nil and type(opts.null_entries) ~= "boolean" then
+    options.argerror(fname, 1, "null_entries must be a boolean, got " .. type(opts.null_entries))
+  end
+  q.null_entries = opts.null_entries == true
   return q
 end
 
@@ -349,7 +363,8 @@ local function from_proc(q, sink, result)
       local skip = 0
       for _, fam in ipairs(q.families) do
         if fam == "inet6" or v4 then
-          local ok, n, count = core.proc_routes(session, sink, fam, q.proc_want or q.want)
+          local ok, n, count = core.proc_routes(session, sink, fam, q.proc_want or q.want,
+            fam == "inet6" and q.null_entries)
           if not ok then
             -- No /proc/net/ipv6_route: IPv6 is disabled, so it has no routes;
             -- an explicit family = "inet6" still gets the error.
@@ -384,7 +399,9 @@ end
 --- The routing tables.
 -- @tparam[opt] table opts family ("inet"|"inet6", default both), table
 --   ("main" default | "local" | "default" | "all" | an id), netns, source
---   ("auto" default | "netlink" | "proc")
+--   ("auto" default | "netlink" | "proc"), fields, null_entries (true: a
+--   /proc answer keeps the placeholder lines of /proc/net/ipv6_route, each
+--   marked null_entry = true, where netstat -r -6 shows them)
 -- @treturn table list of route records, or nil, message, errno
 function M.routes(opts)
   local q = options.validate(parse_routes_opts, "routes", opts)
@@ -406,10 +423,7 @@ function M.each_route(opts, fn)
   if engine.is_all(q) then return engine.stream_across(M.each_route, opts, fn) end
   local summary = {}
   -- records from rtnetlink come complete; /proc records are finished here
-  local proc_fn = fn
-  if q.flags or q.drop then
-    proc_fn = function(r) return fn(finish_proc(q, r)) end
-  end
+  local proc_fn = function(r) return fn(finish_proc(q, r)) end
   if q.source == "proc" then
     local count, err, errno = from_proc(q, proc_fn, summary)
     if not count then return nil, err, errno end
