@@ -80,16 +80,20 @@ function M.new(flags)
     p.interfaces = {}
   elseif view == "route" then
     local v6 = flags.inet6 and not flags.inet
-    p.routes = { family = v6 and "inet6" or "inet", table = v6 and "all" or nil }
+    p.routes = { family = v6 and "inet6" or "inet", table = v6 and "all" or nil,
+      null_entries = v6 or nil }
     -- only the fields a line shows (lighter records for a full table, and
     -- no flag letters: the Flags column follows its own rule)
     if v6 then
       -- table: where each table ends, for its null entry (lnetstat.netstat.rows)
-      p.routes_text = { family = "inet6", table = "all",
-        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table", "expires", "protocol" } }
+      -- (rtf_flags and null_entries: the letters and the placeholder lines
+      -- of a /proc answer)
+      p.routes_text = { family = "inet6", table = "all", null_entries = true,
+        fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table", "expires",
+          "protocol", "rtf_flags" } }
     else
       p.each_route = { family = "inet",
-        fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops" } }
+        fields = { "gateway", "interface", "type", "table", "metric", "metrics", "nexthops", "rtf_flags" } }
     end
     p.names = { hosts = not flags.numeric_hosts, ports = false }
   else

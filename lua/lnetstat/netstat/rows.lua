@@ -94,14 +94,18 @@ local ROUTE_HIDDEN = { broadcast = true, multicast = true, ["local"] = true, any
 --- Whether netstat -r shows an IPv4 route: the main table but broadcast,
 -- multicast, local and anycast ones (as /proc/net/route).
 function M.shows_v4(r)
+  local bits = r.rtf_flags
+  if bits and not bits.UP then return false end -- as net-tools reads the file
   return (r.family == nil or r.family == "inet") and (r.table == nil or r.table == 254)
     and not ROUTE_HIDDEN[r.type]
 end
 
---- Whether netstat -r -6 shows an IPv6 route: every table, no clones, no
--- anycast.
+--- Whether netstat -r -6 shows an IPv6 route: every table, no clones
+-- (RTF_CACHE in a /proc record's rtf_flags), no anycast.
 function M.shows_v6(r)
-  return r.family == "inet6" and not r.cloned and r.type ~= "anycast"
+  local bits = r.rtf_flags
+  return r.family == "inet6" and not r.cloned and not (bits and bits.CACHE)
+    and r.type ~= "anycast"
 end
 
 -- The IPv6 tables every namespace has, whether or not they hold a route.
@@ -121,7 +125,8 @@ end
 -- and ends a table that has no ::/0 route with that table's null entry,
 -- main and local always (an empty list too: a namespace without routes).
 -- When a record has no table (the /proc fallback, which cannot name
--- tables), which tables there are is not known: no null entries. An empty
+-- tables), which tables there are is not known: no null entries are made,
+-- those the file has come with the records (routes' null_entries option). An empty
 -- custom table keeps its null entry in /proc but is invisible over
 -- rtnetlink: that one line is missing.
 local function v6_rows(list)

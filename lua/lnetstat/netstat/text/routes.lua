@@ -35,6 +35,31 @@ local M = {}
 -- Route types /proc/net/route marks RTF_REJECT.
 local ROUTE_REJECT = { unreachable = true, prohibit = true }
 
+-- A record read from the /proc files brings the file's RTF_* bits by name
+-- (rtf_flags): the letters are net-tools' of those bits, in its order.
+-- IPv4: U and G, then "!" in place of them, then the rest.
+local V4_AFTER_REJECT = { { "HOST", "H" }, { "REINSTATE", "R" }, { "DYNAMIC", "D" },
+  { "MODIFIED", "M" } }
+local function v4_letters(bits)
+  local letters = (bits.UP and "U" or "") .. (bits.GATEWAY and "G" or "")
+  if bits.REJECT then letters = "!" end
+  for _, l in ipairs(V4_AFTER_REJECT) do
+    if bits[l[1]] then letters = letters .. l[2] end
+  end
+  return letters
+end
+-- IPv6: each bit its letter.
+local V6_LETTERS = { { "UP", "U" }, { "REJECT", "!" }, { "GATEWAY", "G" }, { "HOST", "H" },
+  { "DEFAULT", "D" }, { "ADDRCONF", "A" }, { "CACHE", "C" }, { "ALLONLINK", "a" },
+  { "EXPIRES", "e" }, { "MODIFIED", "m" }, { "NONEXTHOP", "n" }, { "FLOW", "f" } }
+local function v6_letters(bits)
+  local out = {}
+  for _, l in ipairs(V6_LETTERS) do
+    if bits[l[1]] then out[#out + 1] = l[2] end
+  end
+  return concat(out)
+end
+
 -- rprint_fib's line formats for its three layouts (1: -e, 2: default,
 -- 3: -ee); a reject route has no gateway, MSS or interface.
 local ROUTE_FORMAT = {
@@ -119,11 +144,16 @@ function M.route_line(r, ctx)
   local gateway = r.gateway or (nh and nh.gateway)
   -- the name escaped (see lnetstat.netstat.text.inet's cell)
   local iface = cell(r.interface or (nh and nh.interface) or "*")
-  local reject = ROUTE_REJECT[r.type]
-  local letters = "U"
-  if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
-  if reject then letters = "!" end
-  if len == 32 then letters = letters .. "H" end
+  local bits = r.rtf_flags
+  local reject, letters
+  if bits then
+    reject, letters = bits.REJECT, v4_letters(bits)
+  else
+    reject, letters = ROUTE_REJECT[r.type], "U"
+    if gateway and gateway ~= "0.0.0.0" then letters = letters .. "G" end
+    if reject then letters = "!" end
+    if len == 32 then letters = letters .. "H" end
+  end
   -- an IPv6 gateway of an IPv4 route (RTA_VIA): the file has no room for
   -- it and prints 0.0.0.0, with the G
   if gateway and find(gateway, ":", 1, true) then gateway = nil end
@@ -195,7 +225,8 @@ end
 -- router advertisement), A (learned from one: protocol "ra"), e (it
 -- expires: the record's `expires`), n (local and reject routes). A prefix
 -- route made from an advertised prefix has protocol "kernel" over
--- rtnetlink, like any other: it shows no A.
+-- rtnetlink, like any other: it shows no A. A record read from
+-- /proc/net/ipv6_route (with rtf_flags) shows the letters of its bits.
 function M.routes6_text(list, flags, opts)
   need_table("routes6_text", 1, list, "list")
   need_table("routes6_text", 2, flags)
@@ -206,13 +237,16 @@ function M.routes6_text(list, flags, opts)
     "Destination                    Next Hop                   Flag Met Ref  Use If\n" }
   for _, r in ipairs(select_routes(list, { inet6 = true })) do
     local addr, len = (r.dst or "::/0"):match("^([^/]+)/?(%d*)$")
+    local bits = r.rtf_flags
     local reject = ROUTE_REJECT[r.type] or r.type == "blackhole"
-    local ra = r.protocol == "ra"
     local tail = ""
-    if ra and r.dst == "::/0" then tail = "D" end
-    if ra then tail = tail .. "A" end
-    if r.expires ~= nil then tail = tail .. "e" end
-    if r.type == "local" or reject then tail = tail .. "n" end
+    if not bits then
+      local ra = r.protocol == "ra"
+      if ra and r.dst == "::/0" then tail = "D" end
+      if ra then tail = tail .. "A" end
+      if r.expires ~= nil then tail = tail .. "e" end
+      if r.type == "local" or reject then tail = tail .. "n" end
+    end
     local dst_text = addr
     if names then dst_text = names:ipv6_name(addr) end
     dst_text = ljust(dst_text .. "/" .. (len ~= "" and len or "128"), 30)
@@ -221,9 +255,14 @@ function M.routes6_text(list, flags, opts)
     for _, nh in ipairs(v6_hops(r)) do
       local gateway = nh.gateway or r.gateway or "::"
       local iface = cell(nh.interface or r.interface or "lo")
-      local letters = reject and "!" or "U"
-      if gateway ~= "::" then letters = letters .. "G" end
-      letters = letters .. tail
+      local letters
+      if bits then
+        letters = v6_letters(bits)
+      else
+        letters = reject and "!" or "U"
+        if gateway ~= "::" then letters = letters .. "G" end
+        letters = letters .. tail
+      end
       local gw_text = gateway
       if names then gw_text = names:ipv6_name(gateway) end
       -- "%-30s %-26s %-4s %-3d %-1d %6d %s\n" (Use is always 0), by
