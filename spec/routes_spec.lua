@@ -17,14 +17,20 @@ local unpack = table.unpack or unpack
 local fixture = helpers.fixtures("routes")
 local err_of, count_keys = helpers.err_of, helpers.count_keys
 
--- The C parser hands over the file's flags column as it is (rtf); the
+-- The C parser hands over the file's flags column as it is (rtf), and
+-- the kernel names of its bits (rtf_flags, checked against rtf here); the
 -- letters are computed in Lua (route_flags), as routes() does.
 local function lettered(list, ...)
+  local names = require("lnetstat.core").route_vocab.rtf
   for _, r in ipairs(list) do
     assert.is_nil(r.flags)
     assert.is_number(r.rtf)
+    assert.is_table(r.rtf_flags)
+    for name, bit in pairs(names) do
+      assert.equal(r.rtf % (2 * bit) >= bit or nil, r.rtf_flags[name], r.dst .. " " .. name)
+    end
     r.flags = routes_mod.route_flags(r)
-    r.rtf = nil
+    r.rtf, r.rtf_flags = nil, nil
   end
   return list, ...
 end
@@ -408,6 +414,19 @@ describe("/proc/net/ipv6_route parser", function()
     for _, r in ipairs(list) do
       assert.is_false(r.dst == "::/0" and r.metric == 4294967295)
     end
+  end)
+
+  it("keeps the placeholder, marked null_entry, when asked", function()
+    local l = hooks._parse_proc_routes(fixture("ipv6_route"), "inet6", true)
+    assert.equal(10, #l)
+    local nulls = {}
+    for i, r in ipairs(l) do
+      if r.null_entry then nulls[#nulls + 1] = i end
+    end
+    assert.equal(1, #nulls)
+    local null = l[nulls[1]]
+    assert.same({ family = "inet6", dst = "::/0", metric = 4294967295, interface = "lo",
+      rtf = null.rtf, rtf_flags = { REJECT = true, NONEXTHOP = true }, null_entry = true }, null)
   end)
 
   it("counts malformed lines and keeps the good ones", function()
