@@ -424,9 +424,9 @@ describe("lnetstat.format routes and groups", function()
       write = function(text) chunks[#chunks + 1] = text end })
     assert.are.same({ "", "" }, { out, err })
     assert.are.equal(format.routes6_text(list, flags_of("-rn6"), {}), table.concat(chunks))
-    assert.are.same({ family = "inet6", table = "all", netns = "web",
+    assert.are.same({ family = "inet6", table = "all", netns = "web", null_entries = true,
       fields = { "gateway", "interface", "type", "metric", "nexthops", "cloned", "table", "expires",
-        "protocol" } }, asked)
+        "protocol", "rtf_flags" } }, asked)
   end)
   it("prints IPv4 groups before IPv6, device names cut to 10 for IPv4", function()
     local list = {
