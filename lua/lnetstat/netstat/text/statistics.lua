@@ -39,7 +39,8 @@ end
 local IP_TAB = entries {
   "DefaultTTL", "Default TTL is %s", "N", "Forwarding", "Forwarding is %s", "F",
   "ForwDatagrams", "%s forwarded", "N", "FragCreates", "%s fragments created", "O",
-  "FragFails", "%s fragments failed", "O", "FragOKs", "%s fragments received ok", "O",
+  "FragFails", "%s outgoing packets failed fragmentation", "O",
+  "FragOKs", "%s outgoing packets fragmented ok", "O",
   "InAddrErrors", "%s with invalid addresses", "O", "InDelivers", "%s incoming packets delivered", "N",
   "InDiscards", "%s incoming packets discarded", "N", "InHdrErrors", "%s with invalid headers", "O",
   "InReceives", "%s total packets received", "N", "InUnknownProtos", "%s with unknown protocol", "O",
@@ -51,8 +52,9 @@ local IP_TAB = entries {
 }
 
 local IP6_TAB = entries {
-  "Ip6FragCreates", "%s fragments created", "O", "Ip6FragFails", "%s fragments failed", "O",
-  "Ip6FragOKs", "%s fragments received ok", "O", "Ip6InAddrErrors", "%s with invalid addresses", "O",
+  "Ip6FragCreates", "%s fragments created", "O",
+  "Ip6FragFails", "%s outgoing packets failed fragmentation", "O",
+  "Ip6FragOKs", "%s outgoing packets fragmented ok", "O", "Ip6InAddrErrors", "%s with invalid addresses", "O",
   "Ip6InDelivers", "%s incoming packets delivered", "N",
   "Ip6InDiscards", "%s incoming packets discarded", "N",
   "Ip6InHdrErrors", "%s with invalid headers", "O",
@@ -154,7 +156,7 @@ local TCPEXT_TAB = entries {
   "OfoPruned", "%s packets dropped from out-of-order queue because of socket buffer overrun", "O",
   "OutOfWindowIcmps", "%s ICMP packets dropped because they were out-of-window", "O",
   "PAWSActive", "%s active connections rejected because of time stamp", "O",
-  "PAWSEstab", "%s packetes rejected in established connections because of timestamp", "O",
+  "PAWSEstab", "%s packets rejected in established connections because of timestamp", "O",
   "PAWSPassive", "%s passive connections rejected because of time stamp", "O",
   "PruneCalled", "%s packets pruned from receive queue because of socket buffer overrun", "O",
   "RcvPruned", "%s packets pruned from receive queue", "O",
