@@ -355,14 +355,19 @@ local NOT_SNMP = { sockstat = true, partial = true, snmp6 = true }
 for _, g in ipairs(SNMP6_GROUPS) do NOT_SNMP[g] = true end
 
 --- netstat -s: the counters of ns.stats() with netstat's wording. flags:
--- tcp/udp/raw select sections as -t/-u/-w do (all when none is set), inet6
+-- tcp/udp/raw select sections as -t/-u/-w do (all when none of them nor
+-- udplite/sctp is set: -U alone prints only the sections without a table), inet6
 -- (without inet) prints the IPv6 counters as netstat -s -6.
 function M.statistics_text(stats, flags)
   need_table("statistics_text", 1, stats)
   need_opts("statistics_text", 2, flags)
   flags = flags or {}
   local show = { tcp = flags.tcp, udp = flags.udp, raw = flags.raw }
-  if not (show.tcp or show.udp or show.raw) then show.tcp, show.udp, show.raw = true, true, true end
+  -- -U (or -S) alone selects none of netstat's tables: only the sections
+  -- it has no table for are printed, as netstat -sU does
+  if not (show.tcp or show.udp or show.raw or flags.udplite or flags.sctp) then
+    show.tcp, show.udp, show.raw = true, true, true
+  end
   local out = {}
   local state = NUMBER
   local function emit(indent, text) out[#out + 1] = rep(" ", indent) .. text .. "\n" end
