@@ -395,7 +395,9 @@ function M.statistics_text(stats, flags)
         local text
         if kind == NUMBER or (kind == OPT_NUMBER and value ~= 0) then
           text = sformat(e.text, unsigned_text(value))
-        elseif (kind == ICMP_IN or kind == ICMP_OUT) and value > 0 then
+        elseif (kind == ICMP_IN or kind == ICMP_OUT) and value ~= 0 then
+          -- netstat's "val > 0" on an unsigned value: a u64 above 2^63
+          -- is a negative integer here, and is printed too
           text = sformat(e.text, unsigned_text(value))
         end
         if text then emit(INDENT[kind], text) end
