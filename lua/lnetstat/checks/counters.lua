@@ -38,6 +38,18 @@ function M.install(env, kit)
     return paths
   end
 
+  -- IcmpMsg.InType3, Icmp6.OutType135: a per-type ICMP counter, which the
+  -- kernel prints only once it has counted one message of the type. The
+  -- answer is the group whose presence says the file was read (Icmp for
+  -- IcmpMsg, which is absent before the first message; Icmp6 itself).
+  local PER_TYPE_FILE = { IcmpMsg = "Icmp", Icmp6 = "Icmp6" }
+  local function per_type_file(path)
+    local group, dir, n = path:match("^(%w+)%.(%a+)Type(%d+)$")
+    if PER_TYPE_FILE[group] and (dir == "In" or dir == "Out") and #n <= 3 and tonumber(n) <= 255 then
+      return PER_TYPE_FILE[group]
+    end
+  end
+
   local function counter_value(stats, path)
     -- with netns = "all", stats() answers a list of one table per namespace
     if type(stats) == "table" and stats[1] ~= nil then
@@ -45,6 +57,10 @@ function M.install(env, kit)
         .. "namespace (netns = \"all\"); check counters with --netns NAME", path))
     end
     local v = q.get(stats, path)
+    local file_group = v == nil and type(stats) == "table" and per_type_file(path)
+    if file_group and type(stats[file_group]) == "table" then
+      v = 0 -- a type the kernel has not counted yet
+    end
     if type(v) ~= "number" then
       data_error(format("no counter %s in stats()", path))
     end
