@@ -172,7 +172,7 @@ io.write("partial ", tostring(s.partial), "\n")
     local text = read(dir .. "/out/n1")
     for _, line in ipairs { "outgoing packets fragmented ok", "outgoing packets failed fragmentation",
       "packets rejected in established connections because of timestamp",
-      "ICMP input histogram:", "18446744073709550" } do
+      "ICMP input histogram:", INTEGERS and "18446744073709550" or "9007199254" } do
       assert.is_truthy(text:find(line, 1, true), line)
     end
   end)
