@@ -8,7 +8,7 @@ local int, need_table, need_opts = util_mod.int, util_mod.need_table, util_mod.n
 local names_mod = require "lnetstat.netstat.names"
 local select_groups = require("lnetstat.netstat.rows").select_groups
 local inet_mod = require "lnetstat.netstat.text.inet"
-local cell, cut = inet_mod.cell, inet_mod.cut
+local cell = inet_mod.cell
 local new_names, is_mapped, strip_mapped = names_mod.new_names, names_mod.is_mapped, names_mod.strip_mapped
 
 local M = {}
@@ -28,8 +28,8 @@ function M.groups_text(list, flags, opts)
     -- the name escaped (see lnetstat.netstat.text.inet's cell)
     local iface, group = cell(g.interface or ""), g.group or ""
     if g.family == "inet" then
-      -- netstat reads /proc/net/igmp's device column as 10 characters
-      iface = cut(iface, 10)
+      -- netstat reads /proc/net/igmp's device column as 15 characters, up
+      -- to its colon: the whole name (at most 15 bytes), never cut
       if names then group = names:ipv4_name(group) end
     elseif names then
       group = names:ipv6_name(group)
