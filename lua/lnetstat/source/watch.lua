@@ -16,7 +16,7 @@ local util = require "lnetstat.util"
 local links = require "lnetstat.source.links"
 local routes = require "lnetstat.source.routes"
 
-local type, pairs, ipairs, tostring, error, pcall = type, pairs, ipairs, tostring, error, pcall
+local type, pairs, ipairs, next, tostring, error, pcall = type, pairs, ipairs, next, tostring, error, pcall
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local format, ceil, huge = string.format, math.ceil, math.huge
 
@@ -116,19 +116,67 @@ local function parse(fname, kinds, opts)
   return q
 end
 
--- Link records get what interfaces() adds in Lua: master and peer names,
--- the /proc/net/dev sums and their addresses (none once deleted).
--- Route records get their netstat flag letters, as routes() gives them.
-local function complete(names, ev)
-  if ev.kind == "route" then
-    ev.record.flags = routes.route_flags(ev.record)
-    return
+-- A copy of a plain record (its tables copied too), for a second event of
+-- one link in a read: events never share tables.
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do
+    c[k] = type(v) == "table" and copy(v) or v
   end
-  if ev.kind ~= "link" then return end
-  local r = ev.record
-  links.complete_links(names, { r })
-  local addrs = ev.action == "new" and core.addrs(names, nil, r.index) or {}
-  links.attach_addresses({ r }, addrs)
+  return c
+end
+
+-- Completes the records of one read's events, in place. Link records get
+-- what interfaces() adds in Lua: master and peer names, the /proc/net/dev
+-- sums and their addresses (none once deleted); route records get their
+-- netstat flag letters, as routes() gives them. The addresses of every
+-- link reported new come from one address dump for the whole read (of
+-- that interface alone when the read names one), however many link
+-- events it holds.
+local function complete(names, list)
+  local wanted, indexes, distinct = {}, {}, 0
+  for _, ev in ipairs(list) do
+    local r = ev.record
+    if ev.kind == "route" then
+      r.flags = routes.route_flags(r)
+    elseif ev.kind == "link" then
+      links.complete_links(names, { r })
+      r.addresses = {}
+      if ev.action == "new" then
+        wanted[#wanted + 1] = r
+        if r.index ~= nil and not indexes[r.index] then
+          indexes[r.index] = true
+          distinct = distinct + 1
+        end
+      end
+    end
+  end
+  if #wanted == 0 then return end
+  local only = nil
+  if distinct == 1 then only = next(indexes) end
+  local addrs = core.addrs(names, nil, only) or {}
+  local by_index = {}
+  for _, a in ipairs(addrs) do
+    if a.index ~= nil then
+      local l = by_index[a.index]
+      if not l then
+        l = {}
+        by_index[a.index] = l
+      end
+      l[#l + 1] = a
+    end
+  end
+  local used = {}
+  for _, r in ipairs(wanted) do
+    local l = r.index ~= nil and by_index[r.index] or {}
+    if used[l] then
+      local c = {}
+      for i, a in ipairs(l) do c[i] = copy(a) end
+      l = c
+    end
+    used[l] = true
+    links.attach_addresses({ r }, l)
+  end
 end
 
 local Watch = {}
@@ -159,11 +207,11 @@ local function fill(self, ms)
   end
   if self.closed then return CLOSED end
   if not list then return nil, interrupted, remaining end
+  local ok, err = pcall(complete, self.names, list)
+  if self.closed then return CLOSED end
+  if not ok then error(err, 0) end
   local q, n = self.queue, self.tail
   for _, ev in ipairs(list) do
-    local ok, err = pcall(complete, self.names, ev)
-    if self.closed then return CLOSED end
-    if not ok then error(err, 0) end
     n = n + 1
     q[n] = ev
   end
