@@ -92,13 +92,38 @@ describe("lnetstat monitor lines", function()
       record = { addr = "198.51.100.7", cidr = "198.51.100.7/24", interface = "wa0",
         scope = "global", flags = { permanent = true } },
     })
-    assert.equals("route change 203.0.113.0/24 via 198.51.100.3 dev wa0 table main proto boot "
-      .. "scope universe metric 7", monitor.line {
+    -- as ip: no "proto boot", no "scope universe"
+    assert.equals("route change 203.0.113.0/24 via 198.51.100.3 dev wa0 table main metric 7",
+      monitor.line {
         kind = "route", action = "new", change = true,
         record = { dst = "203.0.113.0/24", gateway = "198.51.100.3", interface = "wa0",
           table = 254, table_name = "main", protocol = "boot", scope = "universe", metric = 7,
           type = "unicast" },
       })
+    assert.equals("route new local 2001:db8::1 dev wa0 table local proto kernel metric 0 "
+      .. "linkdown pref medium", monitor.line {
+        kind = "route", action = "new",
+        record = { family = "inet6", dst = "2001:db8::1/128", interface = "wa0", table = 255,
+          table_name = "local", protocol = "kernel", scope = "universe", metric = 0,
+          type = "local", pref = "medium", kernel_flags = { linkdown = true } },
+      })
+    assert.equals("route new default via 198.51.100.1 table 100 proto static", monitor.line {
+      kind = "route", action = "new",
+      record = { family = "inet", dst = "0.0.0.0/0", gateway = "198.51.100.1", table = 100,
+        protocol = "static", scope = "universe", metric = 0, type = "unicast" },
+    })
+    assert.equals("address new 198.51.100.9 peer 198.51.100.10/32 dev wa0 scope global "
+      .. "dynamic noprefixroute", monitor.line {
+        kind = "address", action = "new",
+        record = { addr = "198.51.100.9", cidr = "198.51.100.9/32", prefixlen = 32,
+          peer = "198.51.100.10", interface = "wa0", scope = "global",
+          flags = { noprefixroute = true } },
+      })
+    assert.equals("link new wl0 index 4 <BROADCAST,MULTICAST,UP,RUNNING,LOWER_UP>", monitor.line {
+      kind = "link", action = "new",
+      record = { name = "wl0", index = 4, flags = { UP = true, LOWER_UP = true, RUNNING = true,
+        MULTICAST = true, BROADCAST = true } },
+    })
     assert.equals("neighbor new 198.51.100.9 dev wa0 lladdr 02:00:00:00:00:09 PERMANENT",
       monitor.line {
         kind = "neighbor", action = "new",

@@ -68,14 +68,20 @@ function M.parse(argv, opts)
   return o
 end
 
--- The keys of a set, sorted, joined by commas.
-local function set_text(set)
-  local names = {}
-  for k, v in pairs(set or {}) do
-    if v then names[#names + 1] = tostring(k) end
+-- The names of a set in the order of list, then the others sorted.
+local function ordered(set, list)
+  local out, known = {}, {}
+  for _, k in ipairs(list) do
+    known[k] = true
+    if set and set[k] then out[#out + 1] = k end
   end
-  sort(names)
-  return concat(names, ",")
+  local rest = {}
+  for k, v in pairs(set or {}) do
+    if v and not known[k] then rest[#rest + 1] = tostring(k) end
+  end
+  sort(rest)
+  for _, k in ipairs(rest) do out[#out + 1] = k end
+  return out
 end
 
 local function endpoint(addr, port)
@@ -83,6 +89,27 @@ local function endpoint(addr, port)
   if addr:find(":", 1, true) then addr = "[" .. addr .. "]" end
   return port ~= nil and (addr .. ":" .. port) or addr
 end
+
+-- Link flags in the order ip prints them (RUNNING, which ip leaves out,
+-- after UP).
+local LINK_FLAGS = { "LOOPBACK", "BROADCAST", "POINTOPOINT", "MULTICAST", "NOARP", "ALLMULTI",
+  "PROMISC", "NOTRAILERS", "DEBUG", "MASTER", "SLAVE", "DYNAMIC", "AUTOMEDIA", "PORTSEL", "UP",
+  "RUNNING", "LOWER_UP", "DORMANT", "ECHO" }
+
+-- Address flags in the kernel's bit order, as ip prints them, by the
+-- record's names; ip's own word where it differs. ip shows "dynamic"
+-- where an address is not permanent, and nothing where it is: the line
+-- says "permanent" there.
+local ADDR_FLAGS = { "secondary", "temporary", "nodad", "optimistic", "dadfailed",
+  "homeaddress", "deprecated", "tentative", "permanent", "managetempaddr", "noprefixroute",
+  "mcautojoin", "stable-privacy" }
+local ADDR_WORDS = { homeaddress = "home", managetempaddr = "mngtmpaddr", mcautojoin = "autojoin" }
+local ADDR_RANK = {}
+for i, f in ipairs(ADDR_FLAGS) do ADDR_RANK[f] = i end
+
+-- Route flag words in the order of ip's print_rt_flags.
+local ROUTE_FLAGS = { "dead", "onlink", "pervasive", "offload", "trap", "notify", "linkdown",
+  "unresolved", "rt_offload", "rt_trap", "rt_offload_failed" }
 
 -- The words of one record, by kind.
 local TEXT = {}
@@ -92,37 +119,79 @@ function TEXT.link(r, words)
   words[#words + 1] = "index " .. tostring(r.index)
   if r.mtu then words[#words + 1] = "mtu " .. r.mtu end
   if r.operstate then words[#words + 1] = "state " .. r.operstate end
-  words[#words + 1] = "<" .. set_text(r.flags) .. ">"
+  words[#words + 1] = "<" .. concat(ordered(r.flags, LINK_FLAGS), ",") .. ">"
   if r.kind then words[#words + 1] = "kind " .. r.kind end
   if r.master then words[#words + 1] = "master " .. r.master end
   if r.mac then words[#words + 1] = "link/" .. tostring(r.type or "ether") .. " " .. r.mac end
 end
 
-function TEXT.address(r, words)
-  words[#words + 1] = r.cidr or r.addr
-  if r.peer then words[#words + 1] = "peer " .. r.peer end
-  if r.interface then words[#words + 1] = "dev " .. r.interface end
-  if r.scope then words[#words + 1] = "scope " .. r.scope end
-  local flags = set_text(r.flags)
-  if flags ~= "" then words[#words + 1] = flags end
+-- An address and its prefix length as ip prints a route's destination or
+-- source: without the length when it is the whole address, "default" for
+-- a prefix of length 0 (as a destination).
+local function prefix_text(cidr, default)
+  if type(cidr) ~= "string" then return tostring(cidr) end
+  local addr, len = cidr:match("^(.*)/(%d+)$")
+  if not addr then return cidr end
+  if len == "0" and default then return "default" end
+  local full = addr:find(":", 1, true) and "128" or "32"
+  if len == full then return addr end
+  return cidr
 end
 
+function TEXT.address(r, words)
+  if r.peer then
+    -- ip: the local address, then the peer with the prefix length
+    words[#words + 1] = r.addr or r.cidr
+    words[#words + 1] = "peer " .. r.peer .. (r.prefixlen and ("/" .. r.prefixlen) or "")
+  else
+    words[#words + 1] = r.cidr or r.addr
+  end
+  if r.broadcast then words[#words + 1] = "brd " .. r.broadcast end
+  if r.interface then words[#words + 1] = "dev " .. r.interface end
+  if r.scope then words[#words + 1] = "scope " .. r.scope end
+  local flags = r.flags
+  if type(flags) ~= "table" then return end
+  local dynamic = not flags.permanent
+  for _, f in ipairs(ordered(flags, ADDR_FLAGS)) do
+    if dynamic and ADDR_RANK[f] and ADDR_RANK[f] > ADDR_RANK.permanent then
+      words[#words + 1] = "dynamic"
+      dynamic = false
+    end
+    words[#words + 1] = ADDR_WORDS[f] or f
+  end
+  if dynamic then words[#words + 1] = "dynamic" end
+end
+
+local function route_flags(set, words)
+  for _, f in ipairs(ordered(set, ROUTE_FLAGS)) do words[#words + 1] = f end
+end
+
+-- The words of ip's route line, but for the table: named even when it is
+-- main. ip leaves out proto boot, scope universe and an IPv4 metric of 0.
 function TEXT.route(r, words)
   if r.type and r.type ~= "unicast" then words[#words + 1] = r.type end
-  words[#words + 1] = r.dst
+  words[#words + 1] = prefix_text(r.dst, true)
+  if r.src then words[#words + 1] = "from " .. prefix_text(r.src, false) end
+  if r.nhid then words[#words + 1] = "nhid " .. tostring(r.nhid) end
   if r.gateway then words[#words + 1] = "via " .. r.gateway end
   if r.interface then words[#words + 1] = "dev " .. r.interface end
   if r.table_name or r.table then words[#words + 1] = "table " .. tostring(r.table_name or r.table) end
-  if r.protocol then words[#words + 1] = "proto " .. tostring(r.protocol) end
-  if r.scope then words[#words + 1] = "scope " .. tostring(r.scope) end
+  if r.protocol and r.protocol ~= "boot" then words[#words + 1] = "proto " .. tostring(r.protocol) end
+  if r.scope and r.scope ~= "universe" then words[#words + 1] = "scope " .. tostring(r.scope) end
   if r.prefsrc then words[#words + 1] = "src " .. r.prefsrc end
-  if r.metric and r.metric ~= 0 then words[#words + 1] = "metric " .. r.metric end
+  -- IPv6 routes always carry their metric; IPv4 ones only when it is set
+  if r.metric and (r.metric ~= 0 or r.family == "inet6") then
+    words[#words + 1] = "metric " .. r.metric
+  end
+  route_flags(r.kernel_flags, words)
   for _, hop in ipairs(r.nexthops or {}) do
     words[#words + 1] = "nexthop"
     if hop.gateway then words[#words + 1] = "via " .. hop.gateway end
     if hop.interface then words[#words + 1] = "dev " .. hop.interface end
     words[#words + 1] = "weight " .. tostring(hop.weight)
+    route_flags(hop.kernel_flags, words)
   end
+  if r.pref then words[#words + 1] = "pref " .. tostring(r.pref) end
 end
 
 function TEXT.neighbor(r, words)
@@ -130,7 +199,12 @@ function TEXT.neighbor(r, words)
   if r.interface then words[#words + 1] = "dev " .. r.interface end
   if r.mac then words[#words + 1] = "lladdr " .. r.mac end
   if r.router then words[#words + 1] = "router" end
-  words[#words + 1] = r.state
+  if r.proxy then words[#words + 1] = "proxy" end
+  if type(r.states) == "table" and #r.states > 0 then
+    for _, st in ipairs(r.states) do words[#words + 1] = tostring(st) end
+  else
+    words[#words + 1] = r.state
+  end
 end
 
 function TEXT.socket(r, words)
