@@ -18,7 +18,8 @@ local routes = require "lnetstat.source.routes"
 
 local type, pairs, ipairs, next, tostring, error, pcall = type, pairs, ipairs, next, tostring, error, pcall
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
-local format, ceil, huge = string.format, math.ceil, math.huge
+local format, ceil, floor, huge = string.format, math.ceil, math.floor, math.huge
+local open = io.open
 
 local M = {}
 
@@ -94,7 +95,12 @@ local function parse(fname, kinds, opts)
   end
   q.mask = mask
   q.sockets = seen.sockets == true
-  q.rtnl = mask ~= KINDS.sockets.bit or not q.sockets
+  -- The link group keeps the interface names of the events current. A
+  -- watch of sockets alone subscribes to it too (the C core takes the
+  -- route socket for a link kind only), and its link events, unasked
+  -- for, are dropped.
+  q.hide_links = mask == KINDS.sockets.bit
+  if q.hide_links then q.mask = mask + KINDS.links.bit end
   -- an option's error names the argument it came in
   q.netns = options.netns(fname, at.netns or 1, merged.netns)
   if q.netns == options.ALL_NETNS then
@@ -196,17 +202,58 @@ end
 -- record, which asks the names session) called close().
 local CLOSED = {}
 
+-- Milliseconds since boot from /proc/uptime (hundredths of seconds), or
+-- nil when it cannot be read.
+local function uptime_ms()
+  local f = open("/proc/uptime", "r")
+  if not f then return nil end
+  local text = f:read("*l")
+  f:close()
+  local secs = tonumber(text and text:match("^(%d+%.?%d*)"))
+  return secs and floor(secs * 1000 + 0.5) or nil
+end
+
+-- The events of a read a watch of sockets alone reports: the link group
+-- only keeps the interface names current (a lost link event makes the core
+-- forget them all, so its overflow is no loss of socket events).
+local function asked_for(list)
+  local kept = {}
+  for _, ev in ipairs(list) do
+    if ev.kind == "socket" or (ev.kind == "overflow" and ev.source ~= "rtnetlink") then
+      kept[#kept + 1] = ev
+    end
+  end
+  return kept
+end
+
 -- Reads what has arrived (waiting up to ms when nothing has: 0 not at all,
 -- -1 without limit) into the queue. A wait a signal cut short goes on for
 -- what is left of it, once Lua has run (so Ctrl-C ends a CLI at once).
 -- Returns true, or CLOSED, or nil, message, errno.
 local function fill(self, ms)
-  local list, interrupted, remaining = self.w:read(self.names, ms)
-  while list and #list == 0 and interrupted and (ms < 0 or remaining > 0) and not self.closed do
-    list, interrupted, remaining = self.w:read(self.names, ms < 0 and -1 or remaining)
+  -- a watch of sockets alone waits on through the link events it drops,
+  -- for what is left of ms by the clock of /proc/uptime
+  local start = self.hide_links and ms > 0 and uptime_ms() or nil
+  local list
+  while true do
+    local interrupted, remaining
+    list, interrupted, remaining = self.w:read(self.names, ms)
+    while list and #list == 0 and interrupted and (ms < 0 or remaining > 0) and not self.closed do
+      list, interrupted, remaining = self.w:read(self.names, ms < 0 and -1 or remaining)
+    end
+    if self.closed then return CLOSED end
+    if not list then return nil, interrupted, remaining end
+    if not self.hide_links or #list == 0 then break end
+    list = asked_for(list)
+    if #list > 0 or ms == 0 then break end
+    if ms > 0 and start then
+      local now = uptime_ms()
+      if now then
+        ms, start = ms - (now - start), now
+        if ms <= 0 then break end -- the time is up: nothing to report
+      end
+    end
   end
-  if self.closed then return CLOSED end
-  if not list then return nil, interrupted, remaining end
   local ok, err = pcall(complete, self.names, list)
   if self.closed then return CLOSED end
   if not ok then error(err, 0) end
@@ -318,8 +365,7 @@ end
 -- @treturn table a watch (events, poll, fd, close), or nil, message, errno
 function M.watch(kinds, opts)
   local q = options.validate(parse, "watch", kinds, opts)
-  local handles = {}
-  if q.rtnl then handles[#handles + 1] = "route" end
+  local handles = { "route" }
   if q.sockets then handles[#handles + 1] = "diag" end
   local sub, err, errno = core.open(q.netns, handles)
   if not sub then return nil, err, errno end
@@ -341,7 +387,7 @@ function M.watch(kinds, opts)
     return nil, "watch: " .. err, errno
   end
   return setmetatable({ w = w, names = names, queue = {}, head = 1, tail = 0, kinds = q.kinds,
-    closed = false }, Watch)
+    hide_links = q.hide_links, closed = false }, Watch)
 end
 
 return M
