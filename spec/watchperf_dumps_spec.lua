@@ -131,6 +131,33 @@ describe("watch read cost (private netns)", function()
     assert.same({ "127.0.0.1/8", "::1/128" }, addr_keys(evs[1].record.addresses))
   end)
 
+  helpers.root_it("reads an interrupted address dump again and says when it cannot read one", function()
+    local w = assert(ns.watch { "links", netns = NS })
+    finally(function() w:close() end)
+    assert.same({}, assert(w:poll()))
+    local orig, calls, fail = core.addrs, 0, false
+    core.addrs = function(...)
+      calls = calls + 1
+      if fail then return nil, "RTM_GETADDR: Operation not permitted", 1 end
+      local list = orig(...)
+      return list, calls == 1 -- the first as the kernel flags a dump that raced a change
+    end
+    finally(function() core.addrs = orig end)
+    must(format("ip -n %s link set lo mtu 65200", quote(NS)))
+    local evs = assert(w:poll())
+    assert.equals(1, #evs)
+    assert.equals(2, calls)
+    assert.is_nil(evs[1].partial)
+    assert.same({ "127.0.0.1/8", "::1/128" }, addr_keys(evs[1].record.addresses))
+    fail = true
+    must(format("ip -n %s link set lo mtu 65300", quote(NS)))
+    evs = assert(w:poll())
+    core.addrs = orig
+    assert.equals(1, #evs)
+    assert.same({}, evs[1].record.addresses)
+    assert.matches("^addresses unread: RTM_GETADDR: Operation not permitted", evs[1].partial)
+  end)
+
   helpers.root_it("sends one RTM_GETADDR and at most one RTM_GETLINK for a burst (strace)", function()
     local batch = os.tmpname()
     finally(function() os.remove(batch) end)

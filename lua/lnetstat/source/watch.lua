@@ -8,13 +8,15 @@
 -- the records of interfaces(), addresses(), routes(), neighbors() and
 -- sockets(). A receive queue that overflowed gives one event
 -- `{ kind = "overflow", source = "rtnetlink"|"sock_diag", message = ... }`:
--- events were lost, the caller re-reads the state.
+-- events were lost, the caller re-reads the state. A link event whose
+-- addresses could not be read says so in `partial` (its addresses empty).
 -- @module lnetstat.source.watch
 local core = require "lnetstat.core"
 local options = require "lnetstat.options"
 local util = require "lnetstat.util"
 local links = require "lnetstat.source.links"
 local routes = require "lnetstat.source.routes"
+local engine = require "lnetstat.source.engine"
 
 local type, pairs, ipairs, next, tostring, error, pcall = type, pairs, ipairs, next, tostring, error, pcall
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
@@ -140,7 +142,7 @@ end
 -- that interface alone when the read names one), however many link
 -- events it holds.
 local function complete(names, list)
-  local wanted, indexes, distinct = {}, {}, 0
+  local wanted, events, indexes, distinct = {}, {}, {}, 0
   for _, ev in ipairs(list) do
     local r = ev.record
     if ev.kind == "route" then
@@ -150,6 +152,7 @@ local function complete(names, list)
       r.addresses = {}
       if ev.action == "new" then
         wanted[#wanted + 1] = r
+        events[#events + 1] = ev
         if r.index ~= nil and not indexes[r.index] then
           indexes[r.index] = true
           distinct = distinct + 1
@@ -160,7 +163,13 @@ local function complete(names, list)
   if #wanted == 0 then return end
   local only = nil
   if distinct == 1 then only = next(indexes) end
-  local addrs = core.addrs(names, nil, only) or {}
+  -- a dump the kernel flags interrupted is read again, as interfaces()
+  -- does; one that fails or never settles is said on the events it touches
+  local addrs, err = engine.retry("address", core.addrs, names, nil, only)
+  local note = addrs and addrs.partial
+  if not addrs then
+    addrs, note = {}, "addresses unread: " .. tostring(err)
+  end
   local by_index = {}
   for _, a in ipairs(addrs) do
     if a.index ~= nil then
@@ -182,6 +191,9 @@ local function complete(names, list)
     end
     used[l] = true
     links.attach_addresses({ r }, l)
+  end
+  if note then
+    for _, ev in ipairs(events) do ev.partial = note end
   end
 end
 
