@@ -67,6 +67,14 @@ int main(int argc, char **argv)
 	if (!err && script < argc) {
 		lua_settop(L, 1);
 		status = luaL_loadfile(L, argv[script]);
+		/* the script's arguments go on the stack: room for all of them
+		 * first (busted is given every spec file, far more than the
+		 * LUA_MINSTACK slots a C function may use unchecked) */
+		if (status == LUA_OK && !lua_checkstack(L, argc - script)) {
+			fprintf(stderr, "asan-lua: too many arguments\n");
+			lua_close(L);
+			return 1;
+		}
 		if (status == LUA_OK)
 			for (i = script + 1; i < argc; i++)
 				lua_pushstring(L, argv[i]);
