@@ -5,53 +5,88 @@
 --
 -- Every function here is a short blocking call into the kernel (netlink,
 -- /proc/net) or, for audit, the run of one check file.
+--
+-- Requiring this module loads every module listeners, snapshot and metrics
+-- use (lnetstat loads its data modules on their first call otherwise): a
+-- server that requires it at start reads no Lua file at run time, where
+-- HAProxy forbids blocking file I/O and a chrooted process finds none.
 -- @module lnetstat.embed
 local ns = require "lnetstat"
 local json = require "lnetstat.encode.json"
 local options = require "lnetstat.options"
 local sockets = require "lnetstat.source.sockets"
+require "lnetstat.source.counters"
+require "lnetstat.source.links"
+local prometheus = require("lnetstat.format.prometheus").prometheus
 
-local type, ipairs, tostring, pcall = type, ipairs, tostring, pcall
+local type, pairs, ipairs, tostring, pcall, error = type, pairs, ipairs, tostring, pcall, error
 
 local M = {}
 
 -- The options each function takes.
 local KNOWN = {
-  ["embed.listeners"] = { netns = true, proto = true },
-  ["embed.snapshot"] = { netns = true },
-  ["embed.metrics"] = { netns = true, prefix = true },
-  ["embed.audit"] = { netns = true, file = true },
+  listeners = { netns = true, proto = true },
+  snapshot = { netns = true },
+  metrics = { netns = true, prefix = true },
+  audit = { netns = true, file = true },
 }
 
--- Validates opts (nil or a table of fname's options) for the public
--- function fname, as the data functions it calls would, so that an error
--- names the function the caller called; returns the options, proto as a
--- list.
-local function parse(fname, opts)
-  opts = options.check(fname, opts, KNOWN[fname])
-  local out = { netns = opts.netns, prefix = opts.prefix, file = opts.file }
-  local netns = options.netns(fname, 1, opts.netns)
-  if opts.proto ~= nil then
-    out.proto = options.enum_list(fname, 1, "proto", opts.proto, sockets.PROTOS)
+-- Validates opts (nil or a table) as the function kind of this module
+-- would, as the data functions it calls would, so that an error names
+-- fname, the function the caller called; extra: a set of further option
+-- names fname takes (checked by the caller). Returns the options, proto as
+-- a list.
+local function parse(kind, fname, opts, extra, n)
+  n = n or 1
+  local known = KNOWN[kind]
+  if extra then
+    known = {}
+    for k in pairs(KNOWN[kind]) do known[k] = true end
+    for k in pairs(extra) do known[k] = true end
   end
-  if fname == "embed.metrics" then
+  opts = options.check(fname, opts, known, n)
+  local out = { netns = opts.netns, prefix = opts.prefix, file = opts.file }
+  local netns = options.netns(fname, n, opts.netns)
+  if opts.proto ~= nil then
+    out.proto = options.enum_list(fname, n, "proto", opts.proto, sockets.PROTOS)
+  end
+  if kind == "metrics" then
     if netns == options.ALL_NETNS then
-      options.argerror(fname, 1, "netns 'all' is not supported: one namespace per scrape")
+      options.argerror(fname, n, "netns 'all' is not supported: one namespace per scrape")
     end
     local p = opts.prefix
     if p ~= nil and (type(p) ~= "string" or not p:match("^[%a_:][%w_:]*$")) then
-      options.argerror(fname, 1, "prefix must be a metric name prefix, got " .. options.show(p))
+      options.argerror(fname, n, "prefix must be a metric name prefix, got " .. options.show(p))
     end
-  elseif fname == "embed.audit" and type(opts.file) ~= "string" then
-    options.argerror(fname, 1, "file must be the path of a check file")
+  elseif kind == "audit" and type(opts.file) ~= "string" then
+    options.argerror(fname, n, "file must be the path of a check file")
   end
   return out
 end
 
--- opts for the public function fname, validated; errors are raised at the
--- caller's line.
-local function check_opts(fname, opts)
-  return options.validate(parse, fname, opts)
+-- opts for the public function embed.kind, validated; errors are raised at
+-- the caller's line.
+local function check_opts(kind, opts)
+  return options.validate(parse, kind, "embed." .. kind, opts)
+end
+
+--- Validates the options a server helper takes before it calls kind
+-- ("listeners", "snapshot", "metrics" or "audit") with them, as kind would
+-- check them, with errors naming fname (the function the caller called)
+-- at the caller's line: a configuration mistake shows when the server
+-- loads its configuration, not at the first request or sample.
+-- @tparam string kind the function of this module the options are for
+-- @tparam string fname the name errors give
+-- @param opts nil or a table of options
+-- @tparam[opt] table extra a set of further option names fname takes
+-- @tparam[opt=1] integer n the argument number opts is to fname
+-- @treturn table the options, proto as a list
+function M.check_options(kind, fname, opts, extra, n)
+  if not KNOWN[kind] then
+    error("bad argument #1 to 'check_options' (listeners, snapshot, metrics or audit expected, got "
+      .. options.show(kind) .. ")", 2)
+  end
+  return options.validate(parse, kind, fname, opts, extra, n)
 end
 
 -- The fields the endpoints show (proto, family and state always come).
@@ -73,7 +108,7 @@ end
 --   (default {"tcp", "udp"})
 -- @treturn table the list, or nil, message
 function M.listeners(opts)
-  opts = check_opts("embed.listeners", opts)
+  opts = check_opts("listeners", opts)
   local protos = opts.proto or { "tcp", "udp" }
   -- TCP asked for LISTEN alone: the kernel then walks only its listening
   -- hash (state "listening" would add CLOSE, which walks every
@@ -103,20 +138,26 @@ end
 -- @tparam[opt] table opts netns
 -- @treturn table the snapshot, or nil, message
 function M.snapshot(opts)
-  opts = check_opts("embed.snapshot", opts)
+  opts = check_opts("snapshot", opts)
   local list, err = M.listeners { netns = opts.netns }
   if not list then return nil, err end
   local netns = opts.netns ~= "all" and opts.netns or nil
   local st, serr = ns.stats { only = { "Tcp", "TcpExt" }, netns = netns }
   if not st then return nil, "stats: " .. tostring(serr) end
   local tcp, ext = st.Tcp or {}, st.TcpExt or {}
+  -- counters that did not come (a chrooted server has no /proc/net) are
+  -- said so, not left for the reader to notice
+  local partial = list.partial
+  local function note(text) partial = partial and (partial .. "; " .. text) or text end
+  if st.partial then note("stats: " .. tostring(st.partial)) end
+  if not st.Tcp or not st.TcpExt then note("stats: no Tcp or TcpExt counters (is /proc/net readable?)") end
   return {
     time = os.time(),
     listening = list,
     counters = { CurrEstab = tcp.CurrEstab, ActiveOpens = tcp.ActiveOpens,
       PassiveOpens = tcp.PassiveOpens, ListenOverflows = ext.ListenOverflows,
       ListenDrops = ext.ListenDrops },
-    partial = list.partial,
+    partial = partial,
   }
 end
 
@@ -125,14 +166,13 @@ end
 -- @tparam[opt] table opts netns, prefix ("lnetstat" default | "node")
 -- @treturn string the text, or nil, message
 function M.metrics(opts)
-  opts = check_opts("embed.metrics", opts)
+  opts = check_opts("metrics", opts)
   local stats, err = ns.stats { netns = opts.netns }
   if not stats then return nil, "stats: " .. tostring(err) end
   local ifs
   ifs, err = ns.interfaces { netns = opts.netns, addresses = false }
   if not ifs then return nil, "interfaces: " .. tostring(err) end
-  local format_mod = require "lnetstat.format"
-  local ok, text = pcall(format_mod.prometheus, { stats = stats, interfaces = ifs }, { prefix = opts.prefix })
+  local ok, text = pcall(prometheus, { stats = stats, interfaces = ifs }, { prefix = opts.prefix })
   if not ok then return nil, tostring(text) end
   return text
 end
@@ -143,7 +183,7 @@ end
 -- @tparam table opts file (the check file), netns; sleep(seconds) for the
 --   checks that retry
 function M.audit(opts, sleep)
-  opts = check_opts("embed.audit", opts)
+  opts = check_opts("audit", opts)
   local check = require "lnetstat.check"
   local run = check.run({ opts.file }, { netns = opts.netns, sleep = sleep })
   return run.exit_code == 0, run, check.report(run, "json")
