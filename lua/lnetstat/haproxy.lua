@@ -21,7 +21,7 @@
 -- luacheck: read globals core
 local embed = require "lnetstat.embed"
 
-local type, tostring, tonumber, error, ipairs = type, tostring, tonumber, error, ipairs
+local type, tostring, tonumber, error, ipairs, pairs, pcall = type, tostring, tonumber, error, ipairs, pairs, pcall
 local format = string.format
 
 local M = {}
@@ -59,17 +59,25 @@ end
 
 --- Registers a task that samples now and then every opts.interval seconds
 -- (default 1; core.msleep between samples). opts.netns: the namespace to
--- sample (a name, a path, a pid or "all").
+-- sample (a name, a path, a pid or "all"). The options are checked here,
+-- when HAProxy loads the file. A sample that raises an error is recorded
+-- as the thread's last error (last()) and logged; the task goes on.
 function M.register_task(opts)
+  embed.check_options("snapshot", "register_task", opts, { interval = true })
   local interval = opts and opts.interval or 1
-  if type(interval) ~= "number" or interval <= 0 then
+  if type(interval) ~= "number" or interval <= 0 or interval ~= interval or interval == math.huge then
     error("bad argument #1 to 'register_task' (interval must be a number of seconds > 0)", 2)
   end
   state.netns = opts and opts.netns
+  local ms = math.max(1, math.floor(interval * 1000 + 0.5))
   core.register_task(function()
     while true do
-      M.sample()
-      core.msleep(math.floor(interval * 1000 + 0.5))
+      local ok, err = pcall(M.sample)
+      if not ok then
+        state.error = tostring(err)
+        core.Alert("lnetstat sampler: " .. state.error)
+      end
+      core.msleep(ms)
     end
   end)
 end
@@ -88,6 +96,14 @@ end
 -- task samples (opts.live = true: always fresh).
 function M.register_service(name, opts)
   check_name("register_service", name)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'register_service' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  for k in pairs(opts or {}) do
+    if k ~= "live" then
+      error(format("bad argument #2 to 'register_service' (unknown option '%s')", tostring(k)), 2)
+    end
+  end
   local live = opts and opts.live
   core.register_service(name, "http", function(applet)
     local snap, err = state.snapshot, state.error
@@ -104,6 +120,7 @@ end
 -- interfaces, the families of `lnetstat metrics`. opts: netns, prefix.
 function M.register_metrics(name, opts)
   check_name("register_metrics", name)
+  embed.check_options("metrics", "register_metrics", opts, nil, 2)
   local mopts = { netns = opts and opts.netns, prefix = opts and opts.prefix }
   core.register_service(name, "http", function(applet)
     local text, err = embed.metrics(mopts)
