@@ -65,7 +65,15 @@ local function sample(dict, key, netns)
   if snap then
     snap.time = ngx.now()
     snap.pid = ngx.worker.pid()
-    dict:set(key, embed.json(snap))
+    local ok, err2 = dict:set(key, embed.json(snap))
+    if not ok then
+      -- a dict too small for the snapshot: said, not a stale one served
+      err = "cannot store the snapshot in the shared dict: " .. tostring(err2)
+      dict:delete(key)
+      dict:set(key .. ":error", err)
+      ngx.log(ngx.ERR, "lnetstat sampler: ", err)
+      return
+    end
     dict:delete(key .. ":error")
   else
     dict:set(key .. ":error", err)
@@ -79,6 +87,8 @@ end
 -- (a name, a path, a pid or "all").
 -- @treturn boolean true when this worker samples, or nil, message
 function M.start_sampler(opts)
+  -- checked here, in init_worker_by_lua, not by every tick of the timer
+  embed.check_options("snapshot", "start_sampler", opts, { dict = true, key = true, interval = true, worker = true })
   local dict, key = shared("start_sampler", opt(opts, "dict")), opt(opts, "key")
   local interval, netns = opt(opts, "interval"), opts and opts.netns
   if type(interval) ~= "number" or interval <= 0 then
