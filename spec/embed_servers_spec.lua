@@ -344,7 +344,7 @@ http {
   end
 
   it("workers forked from a master that asked the kernel: right answers, fds and memory steady over "
-    .. "2000 requests", function()
+    .. "1500 requests", function()
     local dir, port = base .. "/fork", free_port()
     config(dir, port, "1m", [[
         local ns = require "lnetstat"

@@ -15,8 +15,11 @@
 -- cannot yield); the services answer from it too, or ask the kernel when no
 -- task samples. HAProxy forbids blocking calls at run time: these are
 -- short ones (listeners only, well under a millisecond; the README states
--- the cost per request). Do not chroot: a chrooted process cannot open
--- /proc/net (netlink still works).
+-- the cost per request). The register functions check their options when
+-- HAProxy loads the file (haproxy -c reports a mistake). Chrooted, the
+-- listeners and the fetches work (netlink); the counters cannot be read
+-- (no /proc/net): the sample says so in partial, and the metrics service
+-- lacks the netstat families.
 -- @module lnetstat.haproxy
 -- luacheck: read globals core
 local embed = require "lnetstat.embed"
