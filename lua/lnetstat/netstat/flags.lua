@@ -59,15 +59,21 @@ local function new_flags()
   }
 end
 
--- Applies an address family name (-A/--protocol, --inet, -4, -6).
-local function set_family(flags, list)
-  for af in list:gmatch("[^,]+") do
+-- Applies an address family list (-A/--protocol, --inet, -4, -6) and
+-- appends each family to order, as netstat builds its family list (-s and
+-- -r check it): every name counts, an empty one too ("-A inet," names the
+-- family "", which netstat does not know).
+local function set_family(flags, list, order)
+  for af in (list .. ","):gmatch("([^,]*),") do
     if af == "inet" or af == "ip" then
       flags.inet = true
+      order[#order + 1] = "inet"
     elseif af == "inet6" then
       flags.inet6 = true
+      order[#order + 1] = "inet6"
     elseif af == "unix" then
       flags.unix = true
+      order[#order + 1] = "unix"
     elseif AF_UNSUPPORTED[af] then
       return nil, sformat("lnetstat: address family `%s' is not supported.", af)
     else
@@ -77,7 +83,7 @@ local function set_family(flags, list)
   return true
 end
 
-local function apply(flags, key, value)
+local function apply(flags, key, value, order)
   if key == "a" then flags.all = true
   elseif key == "l" then flags.listening = true
   elseif key == "c" then
@@ -95,8 +101,8 @@ local function apply(flags, key, value)
   elseif key == "@" then flags.numeric_ports = true
   elseif key == "#" then flags.numeric_users = true
   elseif key == "o" then flags.timers = true
-  elseif key == "6" then flags.inet6 = true
-  elseif key == "4" then flags.inet = true
+  elseif key == "6" then return set_family(flags, "inet6", order)
+  elseif key == "4" then return set_family(flags, "inet", order)
   elseif key == "V" then flags.version = true
   elseif key == "v" then flags.verbose = true
   elseif key == "r" then flags.route = true
@@ -104,13 +110,13 @@ local function apply(flags, key, value)
   elseif key == "u" then flags.udp = true
   elseif key == "U" then flags.udplite = true
   elseif key == "w" then flags.raw = true
-  elseif key == "x" then flags.unix = true
+  elseif key == "x" then return set_family(flags, "unix", order)
   elseif key == "h" then flags.help = true
   elseif key == "s" then flags.statistics = true
-  elseif key == "A" then return set_family(flags, value)
+  elseif key == "A" then return set_family(flags, value, order)
   elseif key == "json" then flags.json = true
   elseif key == "netns" then flags.netns = value:match("^%d+$") and tonumber(value) or value  -- a pid
-  elseif sub(key, 1, 3) == "af:" then return set_family(flags, sub(key, 4))
+  elseif sub(key, 1, 3) == "af:" then return set_family(flags, sub(key, 4), order)
   elseif UNSUPPORTED[key] then
     return nil, sformat("lnetstat: %s: not supported", UNSUPPORTED[key])
   end
@@ -162,6 +168,7 @@ function M.parse_args(argv, opts)
   end
   local exact = opts and opts.exact
   local flags = new_flags()
+  local order = {}   -- the address families in the order given
   local i, n = 1, #argv
   if n > 0 and type(argv[1]) == "string" and (argv[1] == "netstat" or argv[1]:match("/netstat$")) then
     i = 2
@@ -215,7 +222,7 @@ function M.parse_args(argv, opts)
       elseif value ~= nil then
         return usage_error(sformat("lnetstat: option '--%s' doesn't allow an argument", name))
       end
-      local ok, err = apply(flags, spec[1], value)
+      local ok, err = apply(flags, spec[1], value, order)
       if not ok then return nil, err, err:match("^Unknown") and 1 or 3 end
     elseif sub(a, 1, 1) == "-" and #a > 1 then
       local j = 2
@@ -230,16 +237,16 @@ function M.parse_args(argv, opts)
               return usage_error(sformat("lnetstat: option requires an argument -- '%s'", c))
             end
           end
-          local ok, err = apply(flags, c, value)
+          local ok, err = apply(flags, c, value, order)
           if not ok then return nil, err, err:match("^Unknown") and 1 or 3 end
           break
         elseif c == "c" then
           -- lnetstat extension: -cN refreshes every N seconds.
           local digits = a:match("^%d+", j + 1)
-          apply(flags, "c", digits and tonumber(digits))
+          apply(flags, "c", digits and tonumber(digits), order)
           j = j + (digits and #digits or 0)
         elseif SHORT_KNOWN[c] then
-          local ok, err = apply(flags, c)
+          local ok, err = apply(flags, c, nil, order)
           if not ok then return usage_error(err) end
         else
           return usage_error(sformat("lnetstat: invalid option -- '%s'", c))
@@ -253,6 +260,15 @@ function M.parse_args(argv, opts)
   local modes = (flags.interfaces and 1 or 0) + (flags.route and 1 or 0) + (flags.statistics and 1 or 0)
   if modes > 1 then
     return usage_error("lnetstat: -i, -r and -s cannot be combined")
+  end
+  -- netstat -s reads the counters of one family: inet or inet6, named
+  -- once; -r has no table for unix
+  if flags.statistics and #order > 0
+    and not (#order == 1 and (order[1] == "inet" or order[1] == "inet6")) then
+    return nil, "lnetstat: No statistics support for specified address family: " .. concat(order, ","), 1
+  end
+  if flags.route and flags.unix then
+    return usage_error("No routing for address family `unix'.")
   end
   -- netstat's defaults: a family (or -s) without a socket type means every
   -- inet type (SCTP aside: flags.sctp stays false, lnetstat reads no SCTP
