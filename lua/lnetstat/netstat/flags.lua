@@ -281,6 +281,9 @@ function M.parse_args(argv, opts)
     and not (flags.inet or flags.inet6) then
     flags.inet, flags.inet6 = true, true
   end
+  -- the families named, in their order (each time named): -r shows a
+  -- table for each
+  flags.families = order
   flags.any_type = flags.tcp or flags.udp or flags.udplite or flags.raw
     or flags.unix or flags.groups
   return flags

@@ -335,12 +335,27 @@ end
 -- held); with opts.write and -r -6, routes() builds only the fields the
 -- lines show; otherwise collect and render. Returns stdout_text,
 -- stderr_text or nil, message, errno. opts: netns, lnetstat, files, names,
--- write.
+-- write. Two families or more named (-r -4 -6, -A inet6,inet: the
+-- flags.families of parse_args) show a table each, in their order, as
+-- netstat does.
 function M.route_view(flags, opts)
   need_table("route_view", 1, flags)
   need_opts("route_view", 2, opts)
   opts = opts or {}
   local netns = view_netns("route_view", flags, opts)
+  local families = flags.families
+  if type(families) == "table" and #families > 1 then
+    local texts = {}
+    for i, af in ipairs(families) do
+      local one = {}
+      for k, v in pairs(flags) do one[k] = v end
+      one.families, one.inet, one.inet6 = nil, af == "inet", af == "inet6"
+      local text, notes, errno = M.route_view(one, opts)
+      if not text then return nil, notes, errno end
+      texts[i] = text
+    end
+    return concat(texts), ""
+  end
   local p = plan_mod.new(flags)
   local write = opts.write
   if write and p.routes_text then
@@ -441,6 +456,8 @@ function M.netstat(argv, opts)
     out, err = M.render(flags, opts.data, opts)
   elseif plan_mod.view_of(flags) == "sockets" then
     out, err, errno = M.socket_view(flags, opts)
+  elseif plan_mod.view_of(flags) == "route" then
+    out, err, errno = M.route_view(flags, opts)
   else
     local data
     data, err, errno = M.collect(flags, opts)
