@@ -123,9 +123,11 @@ M.MAX_FILE_SIZE = require("lnetstat.util").READ_MAX
 -- The longest within/stable/window a check may ask for, in seconds.
 M.MAX_WAIT = util.MAX_WAIT
 
--- Instructions between two looks at the clock; every function call (C
--- functions too: string.rep, string.find, a data call) looks as well.
+-- Instructions between two looks at the clock; function calls (C
+-- functions too: string.rep, string.find, a data call) look as well, one
+-- in CALLS_PER_LOOK.
 local HOOK_EVERY = 1000
+local CALLS_PER_LOOK = 64
 
 -- Runs fn (the loading or the evaluation of the check file named
 -- chunkname) under pcall with the run's CPU and memory budgets. Once a
@@ -163,8 +165,18 @@ local function guarded_pcall(run, fn, chunkname)
   local start = os.clock() - (run.cpu_used or 0)
   local mem_kb = mem and mem > 0 and mem * 1024 or nil
   local old_hook, old_mask, old_count = debug.gethook()
-  local function hook()
+  -- Every call is an event (a loop of heavy C calls runs no instructions
+  -- to count), but reading the CPU clock is a system call: on calls it is
+  -- read every CALLS_PER_LOOK-th one, which a loop of C calls still
+  -- reaches within milliseconds.
+  local calls = 0
+  local function hook(event)
     if not run.budget_spent then
+      if event ~= "count" then
+        calls = calls + 1
+        if calls < CALLS_PER_LOOK then return end
+        calls = 0
+      end
       if limit and limit > 0 and os.clock() - start > limit then
         run.budget_spent = format("CPU limit of %g s exceeded: the check file used more than %g s of CPU "
           .. "(an endless loop?); see --cpu-limit", limit, limit)
