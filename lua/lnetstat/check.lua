@@ -128,6 +128,7 @@ M.MAX_WAIT = util.MAX_WAIT
 -- in CALLS_PER_LOOK.
 local HOOK_EVERY = 1000
 local CALLS_PER_LOOK = 64
+local LOOK_GAP = 0.002
 
 -- Runs fn (the loading or the evaluation of the check file named
 -- chunkname) under pcall with the run's CPU and memory budgets. Once a
@@ -166,18 +167,26 @@ local function guarded_pcall(run, fn, chunkname)
   local mem_kb = mem and mem > 0 and mem * 1024 or nil
   local old_hook, old_mask, old_count = debug.gethook()
   -- Every call is an event (a loop of heavy C calls runs no instructions
-  -- to count), but reading the CPU clock is a system call: on calls it is
-  -- read every CALLS_PER_LOOK-th one, which a loop of C calls still
-  -- reaches within milliseconds.
-  local calls = 0
+  -- to count), but reading the CPU clock is a system call: calls look at
+  -- it one in `every`, which doubles (up to CALLS_PER_LOOK) while looks
+  -- come less than LOOK_GAP s of CPU apart and drops to 1 once they come
+  -- further apart (heavy calls).
+  local calls, every, last = 0, 1, start
   local function hook(event)
     if not run.budget_spent then
       if event ~= "count" then
         calls = calls + 1
-        if calls < CALLS_PER_LOOK then return end
+        if calls < every then return end
         calls = 0
       end
-      if limit and limit > 0 and os.clock() - start > limit then
+      local now = os.clock()
+      if now - last > LOOK_GAP then
+        every = 1
+      elseif every < CALLS_PER_LOOK then
+        every = every * 2
+      end
+      last = now
+      if limit and limit > 0 and now - start > limit then
         run.budget_spent = format("CPU limit of %g s exceeded: the check file used more than %g s of CPU "
           .. "(an endless loop?); see --cpu-limit", limit, limit)
       elseif mem_kb and collectgarbage("count") > mem_kb then
