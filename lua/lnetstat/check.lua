@@ -125,7 +125,7 @@ M.MAX_WAIT = util.MAX_WAIT
 
 -- Instructions between two looks at the clock; function calls (C
 -- functions too: string.rep, string.find, a data call) look as well, one
--- in CALLS_PER_LOOK.
+-- in up to CALLS_PER_LOOK (see guarded_pcall).
 local HOOK_EVERY = 1000
 local CALLS_PER_LOOK = 64
 local LOOK_GAP = 0.002
