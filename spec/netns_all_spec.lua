@@ -16,15 +16,17 @@ local HERE = ((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./")
 -- one process holds the listeners of every namespace
 local LISTENERS = "python3 " .. quote(HERE .. "fixtures/listeners.py")
 
--- A port nothing in this namespace uses, above the ephemeral range.
-local function free_port()
-  local used = {}
+-- Ports nothing in the caller's namespace uses, above the ephemeral range:
+-- a listener of the host on a fixed port would read as one of this spec's.
+local function free_ports(count)
+  local used, ports = {}, {}
   for _, f in ipairs { "tcp", "tcp6" } do
     local text = helpers.read_file("/proc/net/" .. f) or ""
     for hex in text:gmatch("\n%s*%d+: %x+:(%x%x%x%x) ") do used[tonumber(hex, 16)] = true end
   end
   for port = 61000 + PID % 3000, 64999 do
-    if not used[port] then return port end
+    if not used[port] then ports[#ports + 1] = port end
+    if #ports == count then return (table.unpack or unpack)(ports) end
   end
   error("no free port")
 end
@@ -39,7 +41,7 @@ describe("netns = 'all'", function()
   local A, B, procs = nil, nil, {}
   -- each namespace's own port, bridge and route: a record of one found in
   -- the other would show a mix-up
-  local PORT_A, PORT_B = 45001, 45002
+  local PORT_A, PORT_B
   local BR_A, BR_B = "nsA" .. PID % 100000, "nsB" .. PID % 100000
   local NET_A, NET_B = "198.51.100.0/25", "198.51.100.128/25"
   local own_port
@@ -55,6 +57,7 @@ describe("netns = 'all'", function()
 
   setup(function()
     if not helpers.is_root() then return end
+    PORT_A, PORT_B, own_port = free_ports(3)
     A = helpers.netns_create("lnetstat-allA")
     B = helpers.netns_create("lnetstat-allB")
     for _, t in ipairs { { A, BR_A, NET_A, PORT_A }, { B, BR_B, NET_B, PORT_B } } do
@@ -62,7 +65,6 @@ describe("netns = 'all'", function()
       helpers.must(format("ip -n %s link add %s type bridge && ip -n %s link set %s up "
         .. "&& ip -n %s route add %s dev %s", n, br, n, br, n, net, br))
     end
-    own_port = free_port()
     start(format("%s %s:127.0.0.1:%d %s:127.0.0.1:%d -:127.0.0.1:%d", LISTENERS, A, PORT_A,
       B, PORT_B, own_port))
   end)
