@@ -337,13 +337,27 @@ describe("lnetstat.query", function()
       assert.is_nil(r.note)
       -- a counter that went down was reset: rate from the current value, flagged
       assert.equal(1, r.TcpExt.ListenOverflows)
-      assert.same({ "Tcp.CurrEstab", "TcpExt.ListenOverflows" }, resets)
+      -- a gauge that went down fell: a signed change, no reset
+      assert.equal(-0.5, r.Tcp.CurrEstab)
+      assert.same({ "TcpExt.ListenOverflows" }, resets)
     end)
     it("deltas like rates over one second", function()
       local d, resets = q.delta(prev, cur)
       assert.equal(60, d.Tcp.InSegs)
       assert.equal(2, d.TcpExt.ListenOverflows)
-      assert.equal(2, #resets)
+      assert.equal(-1, d.Tcp.CurrEstab)
+      assert.same({ "TcpExt.ListenOverflows" }, resets)
+    end)
+    it("take every sockstat value and the Tcp and Ip settings as gauges", function()
+      local a = { sockstat = { sockets_used = 90, TCP = { inuse = 9, tw = 40, mem = 12, mem_bytes = 49152 } },
+        Tcp = { MaxConn = -1, RtoMin = 200 }, Ip = { Forwarding = 1, DefaultTTL = 64, InReceives = 5 } }
+      local b = { sockstat = { sockets_used = 70, TCP = { inuse = 3, tw = 2, mem = 4, mem_bytes = 16384 } },
+        Tcp = { MaxConn = -1, RtoMin = 100 }, Ip = { Forwarding = 2, DefaultTTL = 60, InReceives = 1 } }
+      local d, resets = q.delta(a, b)
+      assert.same({ sockets_used = -20, TCP = { inuse = -6, tw = -38, mem = -8, mem_bytes = -32768 } }, d.sockstat)
+      assert.same({ MaxConn = 0, RtoMin = -100 }, d.Tcp)
+      assert.same({ Forwarding = 1, DefaultTTL = -4, InReceives = 1 }, d.Ip)
+      assert.same({ "Ip.InReceives" }, resets)
     end)
     it("validate their arguments", function()
       assert.matches("bad argument #3 to 'rate'", err_of(q.rate, prev, cur, 0))

@@ -177,13 +177,22 @@ end
 
 -- Counters ---------------------------------------------------------------------
 
-local function walk_delta(prev, cur, prefix, out, resets, per)
+-- Values that go down as well as up (levels, not counts): their change is
+-- signed and a fall is no reset. The kernel's gauges among the counters of
+-- stats(): Tcp's CurrEstab and RFC 2012 settings, Ip's settings, and every
+-- value of sockstat (sockets in use, orphans, TIME-WAITs, pages of memory).
+local GAUGES = {
+  CurrEstab = true, RtoAlgorithm = true, RtoMin = true, RtoMax = true, MaxConn = true,
+  Forwarding = true, DefaultTTL = true,
+}
+
+local function walk_delta(prev, cur, prefix, out, resets, per, gauges)
   for k, v in pairs(cur) do
     local path = prefix and (prefix .. "." .. tostring(k)) or tostring(k)
     local p = prev[k]
     if type(v) == "number" and type(p) == "number" then
       local d = v - p
-      if d < 0 then
+      if d < 0 and not (gauges or GAUGES[k]) then
         -- counter reset (or wrap): count from zero
         d = v
         resets[#resets + 1] = path
@@ -191,7 +200,7 @@ local function walk_delta(prev, cur, prefix, out, resets, per)
       out[k] = per and d / per or d
     elseif type(v) == "table" and type(p) == "table" then
       local sub_out = {}
-      walk_delta(p, v, path, sub_out, resets, per)
+      walk_delta(p, v, path, sub_out, resets, per, gauges or k == "sockstat")
       if next(sub_out) ~= nil then out[k] = sub_out end
     end
   end
@@ -205,8 +214,10 @@ end
 --- Increases of counters between two snapshots (nested tables such as
 -- stats() results or interface stats). A counter lower than before was
 -- reset: its increase is counted from zero (the current value) and its path
--- is listed in the second result. Counters missing from either snapshot
--- are left out.
+-- is listed in the second result. Gauges (Tcp.CurrEstab, the RFC 2012
+-- settings such as Tcp.MaxConn and Ip.Forwarding, everything under
+-- sockstat) give their signed change and are never resets. Counters
+-- missing from either snapshot are left out.
 -- @treturn table deltas, same shape
 -- @treturn table resets: sorted list of dotted paths ("TcpExt.ListenOverflows")
 -- @tparam table prev the earlier snapshot
@@ -222,8 +233,8 @@ function M.delta(prev, cur)
 end
 
 --- Per-second rates of counters between two snapshots taken `seconds`
--- apart; resets as in delta (rate from the current value alone, path in
--- the second result).
+-- apart; resets and gauges as in delta (a reset's rate from the current
+-- value alone, its path in the second result).
 -- @tparam table prev the earlier snapshot
 -- @tparam table cur the later snapshot
 -- @tparam number seconds the time between them
