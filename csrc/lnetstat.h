@@ -91,6 +91,7 @@ struct session {
 	struct nlsock diag;
 	struct nlsock route;
 	int proc_fd[PROC_COUNT];
+	int proc_err[PROC_COUNT];   /* why a file asked for did not open (errno), or 0 */
 	char *text;           /* scratch buffer for /proc reads */
 	size_t text_size;
 	struct ifname_map ifnames;

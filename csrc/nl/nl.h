@@ -56,6 +56,13 @@ static inline const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, siz
 /* The file names under /proc/net, indexed by enum proc_file. */
 extern const char *const proc_file_names[PROC_COUNT];
 
+/* Why /proc/net file pf of s is not open: the errno its open gave
+ * (ENOENT when the namespace has no such file, or it was not asked for). */
+static inline int session_proc_errno(const struct session *s, int pf)
+{
+	return s->proc_err[pf] != 0 ? s->proc_err[pf] : ENOENT;
+}
+
 /* The hold of an object that a call reads while it runs Lua code (a sink,
  * a route letters table's __index, a finalizer the collector runs during
  * any allocation). That code may call the core again with the object, or

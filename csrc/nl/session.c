@@ -310,6 +310,7 @@ static int open_handles(struct session *s, const struct open_plan *p)
 		 * netns, not the one this thread just entered. */
 		snprintf(path, sizeof(path), "/proc/thread-self/net/%s", proc_file_names[i]);
 		s->proc_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+		s->proc_err[i] = s->proc_fd[i] < 0 ? errno : 0;
 	}
 	return 0;
 }

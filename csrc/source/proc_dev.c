@@ -155,7 +155,8 @@ int pdev_read(lua_State *L, int which, pdev_line_fn fn)
 
 	if (s->proc_fd[which] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s",
-						     proc_file_names[which]), ENOENT);
+						     proc_file_names[which]),
+				  session_proc_errno(s, which));
 	if ((err = proc_read_all(s, s->proc_fd[which], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s",
 						     proc_file_names[which]), err);

@@ -286,7 +286,7 @@ int l_proc_routes(lua_State *L)
 	lua_settop(L, 5);
 	if (s->proc_fd[pf] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s", proc_file_names[pf]),
-				  ENOENT);
+				  session_proc_errno(s, pf));
 	if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);

@@ -381,7 +381,7 @@ int l_proc_sockets(lua_State *L)
 
 	if (pp.s->proc_fd[pf] < 0)
 		return push_error(L, lua_pushfstring(L, "open /proc/net/%s", proc_file_names[pf]),
-				  ENOENT);
+				  session_proc_errno(pp.s, pf));
 	if ((err = proc_read_all(pp.s, pp.s->proc_fd[pf], &len)) != 0)
 		return push_error(L, lua_pushfstring(L, "read /proc/net/%s", proc_file_names[pf]),
 				  err);

@@ -310,8 +310,13 @@ int l_proc_stats(lua_State *L)
 	stat_parse_init(&sp, L, out, "");
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		pf = files[i];
-		if (s->proc_fd[pf] < 0)
+		sp.file = proc_file_names[pf];
+		if (s->proc_fd[pf] < 0) {
+			/* absent (no IPv6): no groups; unopenable: a gap to name */
+			if (session_proc_errno(s, pf) != ENOENT)
+				stat_problem(&sp, "cannot open: %s", strerror(session_proc_errno(s, pf)));
 			continue;
+		}
 		if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
 			return push_error(L, lua_pushfstring(L, "read /proc/net/%s",
 							     proc_file_names[pf]), err);

@@ -232,12 +232,15 @@ end
 local function read_dev(session)
   local list, skipped, errno = core.proc_dev(session)
   if not list then return nil, skipped, errno end
-  local addrs, askipped = core.proc_if_inet6(session)
+  local addrs, askipped, aerrno = core.proc_if_inet6(session)
+  -- no if_inet6 at all (IPv6 disabled) is no error; one that failed is
+  if not addrs then return list, skipped, nil, 0, aerrno ~= 2 and askipped or nil end
   return list, skipped, addrs, askipped
 end
 
 local function interfaces_proc(q)
-  local list, skipped, addrs, askipped = engine.with_session(q.netns, { "dev", "if_inet6" }, read_dev)
+  local list, skipped, addrs, askipped, afailed = engine.with_session(q.netns, { "dev", "if_inet6" },
+    read_dev)
   if not list then return nil, skipped, addrs end
   if q.name then
     list = keep(list, function(r) return r.name == q.name end)
@@ -250,7 +253,9 @@ local function interfaces_proc(q)
   if q.addresses then
     attach_addresses(list, addrs or {})
     add_partial(list, PROC_ADDR_GAPS)
-    if not addrs then
+    if afailed then
+      add_partial(list, afailed)
+    elseif not addrs then
       add_partial(list, "/proc/net/if_inet6 is missing (IPv6 disabled?)")
     elseif askipped > 0 then
       add_partial(list, format("%d malformed lines of /proc/net/if_inet6 skipped", askipped))
