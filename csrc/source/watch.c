@@ -286,6 +286,7 @@ struct batch {
 	int events;     /* stack index of the events list */
 	int scratch;    /* stack index of the scratch list */
 	lua_Integer n;  /* events so far */
+	uint32_t nameless;   /* an index the names were reloaded for in vain */
 };
 
 /* Turns the record a decoder appended to the scratch list (if any) into an
@@ -325,11 +326,16 @@ static void emit_overflow(struct batch *b, const char *source)
 }
 
 /* The name of ifindex must be current: an interface that appeared since
- * the names were loaded makes the next lookup load them again. */
-static void fresh_name(struct session *names, uint32_t index)
+ * the names were loaded makes them load again, once per index and read:
+ * the events about a link already gone (its addresses, neighbours and
+ * routes going with it) do not each reload the names in vain. */
+static void fresh_name(struct batch *b, uint32_t index)
 {
-	if (index > 0 && session_ifname(names, index) == NULL)
-		names->ifnames.loaded = 0;
+	if (index == 0 || index == b->nameless || session_ifname(b->names, index) != NULL)
+		return;
+	b->names->ifnames.loaded = 0;
+	if (session_ifname(b->names, index) == NULL)
+		b->nameless = index;
 }
 
 /* The names of the links that went away during the last read leave the
@@ -404,7 +410,7 @@ static void on_addr(struct batch *b, struct nlmsghdr *nlh, const char *action)
 
 	if (!(b->w->kinds & W_ADDR))
 		return;
-	fresh_name(b->names, ifa->ifa_index);
+	fresh_name(b, ifa->ifa_index);
 	memset(&c, 0, sizeof(c));
 	c.L = b->L;
 	c.s = b->names;
@@ -423,7 +429,7 @@ static void on_neigh(struct batch *b, struct nlmsghdr *nlh, const char *action)
 	    (b->w->family != AF_UNSPEC && ndm->ndm_family != b->w->family))
 		return;
 	if (ndm->ndm_ifindex > 0)
-		fresh_name(b->names, (uint32_t)ndm->ndm_ifindex);
+		fresh_name(b, (uint32_t)ndm->ndm_ifindex);
 	memset(&c, 0, sizeof(c));
 	c.L = b->L;
 	c.s = b->names;
@@ -445,7 +451,7 @@ static void on_route(struct batch *b, struct nlmsghdr *nlh, const char *action)
 		return;   /* cached exceptions are not routes() records */
 	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
 		if (mnl_attr_get_type(a) == RTA_OIF && nl_attr_u32(a, &oif))
-			fresh_name(b->names, oif);
+			fresh_name(b, oif);
 	}
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	if (route_push_msg(b->L, b->names, nlh, b->w->table)) {
