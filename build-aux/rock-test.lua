@@ -93,7 +93,7 @@ local lpath = luadir .. "/?.lua;" .. luadir .. "/?/init.lua;"
 local cpath = libdir .. "/?.so;"
 local ok = sh(("cd %s && env -u LUA_PATH_5_2 -u LUA_CPATH_5_2 -u LUA_PATH_5_3 -u LUA_CPATH_5_3 "
   .. "-u LUA_PATH_5_4 -u LUA_CPATH_5_4 LUA_PATH=%s LUA_CPATH=%s "
-  .. "%s /usr/bin/busted --lpath=%s --cpath=%s %s %s"):format(
+  .. "%s /usr/bin/busted --helper=spec/finally_stack.lua --lpath=%s --cpath=%s %s %s"):format(
   quote(tmp), quote(lpath .. ";"), quote(cpath .. ";"), quote(interp),
   quote(lpath .. "spec/?.lua"), quote(cpath), table.concat(files, " "), table.concat(extra, " ")))
 sh("rm -rf " .. quote(tmp))
