@@ -289,7 +289,7 @@ static DIR *live_thread_fds(DIR *proc, int pid)
 	return fds;
 }
 
-/* core.owner_map([sockets [, first]]) -> map, unreadable, errno, processes
+/* core.owner_map([sockets [, first]]) -> map, unreadable, errno, processes, seen, unlisted
  * One walk of /proc/PID/fd. map: socket inode -> owners (pid, fd), for
  * attach_owners; processes[pid] = {program=, argv0=} for every pid that
  * owns one of them. sockets, if given, is a list of socket records: only
@@ -300,7 +300,13 @@ static DIR *live_thread_fds(DIR *proc, int pid)
  * lowest fd, which is the one netstat -p prints), and a scan for a list of
  * sockets stops at the process where the last of them is found.
  * unreadable counts processes whose fd list could not be read (other
- * users' processes without privilege). */
+ * users' processes without privilege), unlisted those of them whose fd
+ * directory would not even open (the others list their files but hide
+ * where they lead, as some do even from root). seen counts the sockets
+ * the walk met in processes other than the caller's, wanted or not. The
+ * two tell what netstat's note on -p tells: whether some processes could
+ * not be read, and whether any socket's owner could. A scan stopped early
+ * undercounts both. */
 int l_owner_map(lua_State *L)
 {
 	struct dirbox *b;
@@ -308,7 +314,8 @@ int l_owner_map(lua_State *L)
 	struct owner_map *m;
 	char path[48], link[64];
 	size_t wanted = 0, found = 0;
-	int map, names, first, listed;
+	lua_Integer seen = 0, unlisted = 0;
+	int map, names, first, listed, self = (int)getpid();
 	int unreadable = 0, first_err = 0;
 
 	if (!lua_isnoneornil(L, 1))
@@ -341,6 +348,7 @@ int l_owner_map(lua_State *L)
 				/* A process that exited meanwhile is not a gap. */
 				if (errno != ENOENT && errno != ESRCH) {
 					unreadable++;
+					unlisted++;
 					if (first_err == 0)
 						first_err = errno;
 				}
@@ -374,6 +382,8 @@ int l_owner_map(lua_State *L)
 			inode = strtoull(link + 8, &end, 10);
 			if (*end != ']' || inode == 0 || inode > INT64_MAX)
 				continue;
+			if (pid != self)
+				seen++;
 			s = listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
 			if (s == NULL)
 				return luaL_error(L, "owners: out of memory");
@@ -406,7 +416,9 @@ int l_owner_map(lua_State *L)
 	lua_pushinteger(L, unreadable);
 	lua_pushinteger(L, first_err);
 	lua_pushvalue(L, names);
-	return 4;
+	lua_pushinteger(L, seen);
+	lua_pushinteger(L, unlisted);
+	return 6;
 }
 
 /* Pushes the name of uid, or false when it has none. */

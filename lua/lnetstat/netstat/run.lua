@@ -191,12 +191,17 @@ local VERBOSE_NOTES = {
   "netstat: no support for `AF ROSE' on this system.\n",
 }
 
--- What netstat writes to stderr in a socket view: the "-p" note when not
--- root (which of its two notes depends on whether any owner could be read
--- at all), and with -v the address families this system lacks.
-local function socket_notes(flags, euid, saw_owner)
+-- What netstat writes to stderr in a socket view: the "-p" note when some
+-- process's fd directory could not be opened (which of its two notes depends on
+-- whether any socket's owner could be read at all, in the whole walk of
+-- /proc), and with -v the address families this system lacks. scan: the
+-- owner walk's facts (each_socket's summary.owner_scan); without one (the
+-- records came from elsewhere), the note goes by euid and the records.
+local function socket_notes(flags, euid, saw_owner, scan)
   local err = {}
-  if flags.programs and euid ~= 0 then
+  local noted = euid ~= 0
+  if scan then noted, saw_owner = scan.unlisted > 0, scan.sockets > 0 end
+  if flags.programs and noted then
     err[#err + 1] = saw_owner and "(Not all processes could be identified, non-owned process info\n"
       .. " will not be shown, you would have to be root to see it all.)\n"
       or sformat("(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", euid or -1)
@@ -247,7 +252,7 @@ function M.socket_view(flags, opts)
   end
   local ropts = M.text_opts(p, opts)
   local c = inet_context(shown, ropts)
-  local unix_list, saw_owner = {}, false
+  local unix_list, saw_owner, scan = {}, false, nil
   if inet_view then emit(inet_header(shown)) end
   if data.sockets then
     local list = data.sockets
@@ -281,7 +286,7 @@ function M.socket_view(flags, opts)
       for i = 1, nlater do emit(later[i]) end
       later, nlater = {}, 0
     end
-    local count, err, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
+    local count, summary, errno = ns.each_socket(call_opts(p.sockets, netns, true), function(r)
       local proto = r.proto
       if nlater > 0 and proto ~= later_proto then flush_later() end
       local line
@@ -308,8 +313,9 @@ function M.socket_view(flags, opts)
         end
       end
     end)
-    if not count then return nil, err, errno end
+    if not count then return nil, summary, errno end
     flush_later()
+    scan = summary.owner_scan
   end
   if p.groups then
     local groups = data.groups
@@ -322,7 +328,7 @@ function M.socket_view(flags, opts)
     emit(groups_text(groups, shown, ropts))
   end
   if unix_view then emit(unix_text(unix_list, shown, ropts)) end
-  local notes = socket_notes(flags, euid, saw_owner)
+  local notes = socket_notes(flags, euid, saw_owner, scan)
   if write then
     if n > 0 then write_out() end
     return "", notes

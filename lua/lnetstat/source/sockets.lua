@@ -423,12 +423,12 @@ local function command_name(argv0)
 end
 
 local function owner_index(sockets, process)
-  local map, unreadable, errno, procs = core.owner_map(sockets, process == "first")
+  local map, unreadable, errno, procs, seen, unlisted = core.owner_map(sockets, process == "first")
   if not map then return nil, unreadable, errno end
   -- each process's command, derived once; the C core copies it to owners
   for _, p in pairs(procs) do p.command = command_name(p.argv0) end
   return { map = map, procs = procs, users = {}, unreadable = unreadable, errno = errno,
-    missing = 0 }
+    seen = seen, unlisted = unlisted, missing = 0 }
 end
 
 -- Sets user, and pid, program and processes, on the records of a list
@@ -694,7 +694,12 @@ local function stream_sockets(q, fn)
   count, messages, errno = dump_sockets(q, sink, summary)
   if not count then return nil, messages, errno end
   summary.messages = messages
-  if index then note_unknown_owners(index, summary) end
+  if index then
+    note_unknown_owners(index, summary)
+    -- the walk of every process's files, as a whole: what netstat's note on
+    -- -p says (whether any process was unreadable, any owner readable)
+    summary.owner_scan = { unlisted = index.unlisted, unreadable = index.unreadable, sockets = index.seen }
+  end
   return count, summary
 end
 
