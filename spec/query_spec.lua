@@ -348,6 +348,16 @@ describe("lnetstat.query", function()
       assert.equal(-1, d.Tcp.CurrEstab)
       assert.same({ "TcpExt.ListenOverflows" }, resets)
     end)
+    it("count a u64 counter across 2^63 (a negative integer) as an increase, and its fall as a reset", function()
+      if not math.ult then return end   -- integers: Lua 5.3 and later
+      local top, wrapped = math.maxinteger - 9, math.mininteger + 5   -- 2^63 - 10, 2^63 + 5
+      local d, resets = q.delta({ IpExt = { InOctets = top } }, { IpExt = { InOctets = wrapped } })
+      assert.equal(15, d.IpExt.InOctets)
+      assert.same({}, resets)
+      d, resets = q.delta({ IpExt = { InOctets = wrapped } }, { IpExt = { InOctets = 3 } })
+      assert.equal(3, d.IpExt.InOctets)
+      assert.same({ "IpExt.InOctets" }, resets)
+    end)
     it("take every sockstat value and the Tcp and Ip settings as gauges", function()
       local a = { sockstat = { sockets_used = 90, TCP = { inuse = 9, tw = 40, mem = 12, mem_bytes = 49152 } },
         Tcp = { MaxConn = -1, RtoMin = 200 }, Ip = { Forwarding = 1, DefaultTTL = 64, InReceives = 5 } }

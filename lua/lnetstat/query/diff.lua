@@ -8,6 +8,8 @@ local base = require "lnetstat.query.base"
 local argerror, describe, get, check_list, less =
   base.argerror, base.describe, base.get, base.check_list, base.less
 
+local ult, math_type = math.ult, math.type
+
 local M = {}
 
 -- Diff --------------------------------------------------------------------------
@@ -192,7 +194,12 @@ local function walk_delta(prev, cur, prefix, out, resets, per, gauges)
     local p = prev[k]
     if type(v) == "number" and type(p) == "number" then
       local d = v - p
-      if d < 0 and not (gauges or GAUGES[k]) then
+      -- a u64 counter past 2^63 reads as a negative integer (its two's
+      -- complement): integers compare unsigned, and their difference wraps
+      -- to the increase
+      local fell = d < 0
+      if ult and math_type(v) == "integer" and math_type(p) == "integer" then fell = ult(v, p) end
+      if fell and not (gauges or GAUGES[k]) then
         -- counter reset (or wrap): count from zero
         d = v
         resets[#resets + 1] = path
