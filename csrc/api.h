@@ -33,6 +33,8 @@ int l_attach_owner(lua_State *L);
 int l_user_names(lua_State *L);
 /* record/push.c */
 int l_parse_cidr(lua_State *L);
+/* record/link.c */
+int l_link_stat_names(lua_State *L);
 
 /* Metatables registered once by luaopen. */
 void session_register(lua_State *L);   /* nl/session.c */

@@ -40,6 +40,7 @@ static const luaL_Reg core_funcs[] = {
 	{"attach_owners", l_attach_owners},
 	{"attach_owner", l_attach_owner},
 	{"parse_cidr", l_parse_cidr},
+	{"link_stat_names", l_link_stat_names},
 	{"user_names", l_user_names},
 	{"netns_list", l_netns_list},
 	{"write_atomic", l_write_atomic},

@@ -5,6 +5,7 @@
 #include "record/push.h"
 #include "record/attr.h"
 #include "nl/nl.h"
+#include "api.h"
 
 #include <stdio.h>
 #include <arpa/inet.h>
@@ -104,6 +105,21 @@ static const char *const link_stat_names[] = {
 	"rx_nohandler", "rx_otherhost_dropped",
 };
 #define LINK_NSTATS (sizeof(link_stat_names) / sizeof(link_stat_names[0]))
+
+/* core.link_stat_names() -> the names the stats of a link record can have,
+ * in the kernel's order (the list that knows them all: a check names its
+ * counters from it). */
+int l_link_stat_names(lua_State *L)
+{
+	size_t i;
+
+	lua_createtable(L, (int)LINK_NSTATS, 0);
+	for (i = 0; i < LINK_NSTATS; i++) {
+		lua_pushstring(L, link_stat_names[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
 
 /* Pushes stats = {...} from the struct the kernel sent (stats.bits = 64
  * or 32). The struct grows across kernels: only the fields the kernel sent

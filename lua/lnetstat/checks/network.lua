@@ -5,6 +5,8 @@
 local q = require "lnetstat.query"
 local util = require "lnetstat.checks.util"
 local show = require("lnetstat.util").show
+local suggest = require("lnetstat.util").suggest
+local links = require "lnetstat.source.links"
 
 local type, pairs, ipairs, tostring, tonumber, error, format, sub, upper, concat, sort =
   type, pairs, ipairs, tostring, tonumber, error, string.format, string.sub, string.upper, table.concat, table.sort
@@ -94,7 +96,23 @@ function M.install(env, kit)
   -- too) or a boolean: a plain value of another type ("1500", 1) could
   -- never be equal, a check that fails with "mtu is 1500, expected 1500".
   local NUMERIC = { index = true, mtu = true, txqlen = true, ifindex = true }
+  -- A counter name with a typo could only ever fail ("stats.rx_errorz is
+  -- nil"): the check file is wrong, and says so where it is written.
+  local stat_names
+  local function check_stat_name(name)
+    stat_names = stat_names or links.stat_names()
+    if not stat_names[name] then
+      local best = suggest(tostring(name), stat_names)
+      bad("interface", 1, format("unknown interface counter %s%s", show("stats." .. tostring(name)),
+        best and format("; did you mean 'stats.%s'?", best) or ""))
+    end
+  end
   local function check_field_value(k, v)
+    if k == "stats" and type(v) == "table" and not q.is_matcher(v) then
+      for name in pairs(v) do check_stat_name(name) end
+    elseif sub(k, 1, 6) == "stats." then
+      check_stat_name(sub(k, 7))
+    end
     local want
     if NUMERIC[k] or sub(k, 1, 6) == "stats." then want = "number"
     elseif k == "up" then want = "boolean" end

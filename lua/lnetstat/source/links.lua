@@ -131,6 +131,14 @@ local function add_proc_sums(stats)
     "tx_heartbeat_errors")
 end
 
+--- The names an interface record's stats can have, as a set: the kernel's
+-- counters, the /proc/net/dev sums (rx_drop, rx_frame, tx_carrier) and bits.
+function M.stat_names()
+  local set = { bits = true, rx_drop = true, rx_frame = true, tx_carrier = true }
+  for _, name in ipairs(core.link_stat_names()) do set[name] = true end
+  return set
+end
+
 local function attach_addresses(list, addrs)
   local by_index, by_name = {}, {}
   for _, r in ipairs(list) do
