@@ -63,7 +63,9 @@ INST_MANDIR ?= $(PREFIX)/share/man/man1
 # The installed command's first line: the interpreter the module is built for.
 LUA_INTERP ?= $(or $(shell command -v $(LUA) 2>/dev/null),/usr/bin/env $(LUA))
 
-BUSTED = $(LUA) /usr/bin/busted
+# LNETSTAT_SPEC_RUN marks every process a run of the suite starts: a spec
+# file that leaves one running fails the run (spec/suite_guard.lua).
+BUSTED = LNETSTAT_SPEC_RUN=$$$$ $(LUA) /usr/bin/busted
 
 # A failed link must not leave a broken core.so that looks up to date.
 .DELETE_ON_ERROR:
@@ -127,7 +129,7 @@ test-matrix: matrix
 	@for v in 5.1 5.3 luajit; do \
 		if [ $$v = luajit ]; then lua=luajit; else lua=lua$$v; fi; \
 		echo "== busted under $$lua"; \
-		$$lua /usr/bin/busted --cpath="build/$$v/?.so" spec || exit 1; \
+		LNETSTAT_SPEC_RUN=$$$$ $$lua /usr/bin/busted --cpath="build/$$v/?.so" spec || exit 1; \
 	done
 
 bench:
@@ -287,7 +289,7 @@ check-memory:
 		LDFLAGS='$(ASAN_SAN)' all testhooks $(ASAN_DIR)/bin/lua5.4
 	PATH="$(CURDIR)/$(ASAN_DIR)/bin:$$PATH" ASAN_LUA_ARGV0=lua5.4 \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LNETSTAT_SPEC_RUN=$$$$ \
 		$(ASAN_DIR)/lua /usr/bin/busted --cpath='$(ASAN_DIR)/?.so' $(ASAN_SPECS)
 	@for v in $(VALGRIND_VIEWS); do \
 		echo "== valgrind bin/lnetstat $$v"; \

@@ -92,8 +92,8 @@ io.stdout:write(("rock-test: %s from %s and %s\n"):format(interp, luadir, libdir
 local lpath = luadir .. "/?.lua;" .. luadir .. "/?/init.lua;"
 local cpath = libdir .. "/?.so;"
 local ok = sh(("cd %s && env -u LUA_PATH_5_2 -u LUA_CPATH_5_2 -u LUA_PATH_5_3 -u LUA_CPATH_5_3 "
-  .. "-u LUA_PATH_5_4 -u LUA_CPATH_5_4 LUA_PATH=%s LUA_CPATH=%s "
-  .. "%s /usr/bin/busted --helper=spec/finally_stack.lua --lpath=%s --cpath=%s %s %s"):format(
+  .. "-u LUA_PATH_5_4 -u LUA_CPATH_5_4 LUA_PATH=%s LUA_CPATH=%s LNETSTAT_SPEC_RUN=$$ "
+  .. "%s /usr/bin/busted --helper=spec/suite_guard.lua --lpath=%s --cpath=%s %s %s"):format(
   quote(tmp), quote(lpath .. ";"), quote(cpath .. ";"), quote(interp),
   quote(lpath .. "spec/?.lua"), quote(cpath), table.concat(files, " "), table.concat(extra, " ")))
 sh("rm -rf " .. quote(tmp))

@@ -1,4 +1,4 @@
--- The suite's busted helper (spec/finally_stack.lua, named in .busted):
+-- The suite's busted helper (spec/suite_guard.lua, named in .busted):
 -- every function a test hands to finally() runs, last-registered first.
 -- busted alone keeps only the last one, which once left a spec's process
 -- running after the spec.
