@@ -47,6 +47,12 @@ function helpers.must(cmd)
   return out
 end
 
+--- Runs cmd with /bin/sh; returns its stdout and its exit code (a number).
+function helpers.run_rc(cmd)
+  local out, _, code = run(cmd)
+  return out, code
+end
+
 local cached_pid
 --- The pid of this Lua process (the parent of the shell popen starts).
 function helpers.getpid()
@@ -106,6 +112,25 @@ function helpers.root_it(name, fn)
   return pending_(name .. " (needs root)")
 end
 
+--- setup() and teardown() of a describe block whose tests need root (call
+-- it in the block's body). When root, setup runs build(); when build
+-- raises, cleanup() runs first and the error goes on, so that a scenario
+-- made halfway leaves nothing behind. teardown runs cleanup() whatever
+-- happened (also when not root, or after that failed build): cleanup must
+-- undo only what was made, and never raise. Returns nothing.
+function helpers.root_setup(build, cleanup)
+  local api = require "busted"
+  api.setup(function()
+    if not helpers.is_root() then return end
+    local ok, err = pcall(build)
+    if not ok then
+      cleanup()
+      error(err, 0)
+    end
+  end)
+  api.teardown(function() cleanup() end)
+end
+
 --- Sleeps for the given seconds (fractions allowed).
 function helpers.sleep(seconds)
   os.execute(format("sleep %.3f", seconds))
@@ -129,9 +154,7 @@ function helpers.netns_create(prefix)
   return name
 end
 
---- Deletes a namespace; never raises. Returns true when it is gone.
-function helpers.netns_delete(name)
-  if name == nil then return true end
+local function netns_delete_one(name)
   local ok, res = pcall(function()
     run("ip netns delete " .. quote(name) .. " >/dev/null 2>&1")
     local list = run("ip netns list 2>/dev/null")
@@ -143,9 +166,68 @@ function helpers.netns_delete(name)
   return ok and res
 end
 
+--- Deletes each namespace named (nil names, of a setup that stopped early,
+-- are skipped); never raises. Returns true when all of them are gone.
+function helpers.netns_delete(...)
+  local all = true
+  for i = 1, select("#", ...) do
+    local name = select(i, ...)
+    if name ~= nil and not netns_delete_one(name) then all = false end
+  end
+  return all
+end
+
 --- Runs cmd inside the namespace (ip netns exec); returns stdout, ok, code.
 function helpers.netns_run(name, cmd)
   return run("ip netns exec " .. quote(name) .. " " .. cmd)
+end
+
+--- Runs `ip -n NETNS ARGS`; returns its output, raises when it fails.
+function helpers.ip(netns, args)
+  return helpers.must("ip -n " .. quote(netns) .. " " .. args)
+end
+
+--- `ip -n NETNS -j ARGS`, decoded from JSON; raises when ip fails.
+function helpers.ip_json(netns, args)
+  return helpers.json_decode(helpers.ip(netns, "-j " .. args))
+end
+
+--- Sets sysctls inside netns: each further argument is one "name=value"
+-- (quoted here), all of them in one `sysctl -qw`. Returns its output;
+-- raises when it fails.
+function helpers.sysctl(netns, ...)
+  local args = {}
+  for i = 1, select("#", ...) do args[i] = quote(select(i, ...)) end
+  return helpers.must(format("ip netns exec %s sysctl -qw %s", quote(netns), concat(args, " ")))
+end
+
+--- Two interface names for a veth pair, unique to this process: tag, the
+-- pid (7 digits at most: an interface name holds 15 bytes), then "a" and
+-- "b". Returns both.
+function helpers.veth_names(tag)
+  local id = helpers.getpid() % 10000000
+  return tag .. id .. "a", tag .. id .. "b"
+end
+
+--- The lines of `ip netns list` that name a namespace netns_create made in
+-- this process from one of the given prefixes, joined by newlines; nil
+-- when there is none. A spec ends with assert.is_nil(netns_leftover(...)):
+-- its teardown deleted every namespace it made.
+function helpers.netns_leftover(...)
+  local out = helpers.must("ip netns list")
+  local pid = helpers.getpid()
+  local left = {}
+  for line in out:gmatch("[^\n]+") do
+    for i = 1, select("#", ...) do
+      local made = format("%s-%d-", select(i, ...), pid)
+      if line:sub(1, #made) == made then
+        left[#left + 1] = line
+        break
+      end
+    end
+  end
+  if #left > 0 then return concat(left, "\n") end
+  return nil
 end
 
 -- Processes ----------------------------------------------------------------
@@ -291,14 +373,16 @@ function helpers.spawn_listener()
 end
 
 --- Writes script (python3 source) to dir/farm.py and runs it inside network
--- namespace netns; waits up to 20 s for its "ready" line. Returns pid,
--- handle; raises when it does not get ready.
-function helpers.spawn_farm(netns, dir, script)
+-- namespace netns, with the further arguments (quoted here) as its
+-- arguments; waits up to 20 s for its "ready" line. Returns pid, handle;
+-- raises when it does not get ready.
+function helpers.spawn_farm(netns, dir, script, ...)
   local f = assert(io.open(dir .. "/farm.py", "w"))
   f:write(script)
   f:close()
-  local pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", netns,
-    quote(dir .. "/farm.py")))
+  local args = { quote(dir .. "/farm.py") }
+  for i = 1, select("#", ...) do args[#args + 1] = quote(select(i, ...)) end
+  local pid, handle = helpers.spawn(format("ip netns exec %s python3 %s", netns, concat(args, " ")))
   local ready, out = handle:wait_ready(20)
   if not ready then
     helpers.kill(pid, 5, "farm.py")
@@ -334,6 +418,92 @@ function helpers.stop_farm(pid, handle, netns, dir)
   if handle then pcall(handle.cleanup) end
   helpers.netns_delete(netns)
   if dir then helpers.remove_tree(dir) end
+end
+
+--- Creates a network namespace named from prefix and starts cmd in it
+-- (spawn of `ip netns exec NETNS cmd`); waits up to timeout seconds (10)
+-- for its "ready" line. Returns netns, pid, handle (for netns_stop). On a
+-- failure it undoes what it made, then raises the error.
+function helpers.netns_spawn(prefix, cmd, timeout)
+  local netns, pid, handle
+  local ok, err = pcall(function()
+    netns = helpers.netns_create(prefix)
+    pid, handle = helpers.spawn("ip netns exec " .. quote(netns) .. " " .. cmd)
+    assert(handle:wait_ready(timeout or 10))
+  end)
+  if not ok then
+    helpers.netns_stop(pid, handle, netns)
+    error(err, 0)
+  end
+  return netns, pid, handle
+end
+
+--- Stops what netns_spawn started: the process by its pid (helpers.kill),
+-- the handle's temp files, then the namespace. Each may be nil (a setup
+-- that stopped early); never raises, returns nothing.
+function helpers.netns_stop(pid, handle, netns)
+  if pid then helpers.kill(pid) end
+  if handle then pcall(handle.cleanup) end
+  helpers.netns_delete(netns)
+end
+
+--- Stops each pid given (nil ones and repeats skipped), in order, with
+-- helpers.kill(pid, 5, match): a scenario's process, and the pids it
+-- reported (its own, when a wrapper stood between, and a child's). Never
+-- raises; returns nothing.
+function helpers.kill_each(match, ...)
+  local done = {}
+  for i = 1, select("#", ...) do
+    local pid = select(i, ...)
+    if pid ~= nil and not done[pid] then
+      done[pid] = true
+      helpers.kill(pid, 5, match)
+    end
+  end
+end
+
+--- Starts `ip -n NETNS monitor link address route neigh`; returns pid,
+-- handle (see spawn). handle.stop() stops it by its pid and removes its
+-- temp files: a test hands it to finally().
+function helpers.spawn_ip_monitor(netns)
+  local pid, handle = helpers.spawn(format("ip -n %s monitor link address route neigh", quote(netns)))
+  function handle.stop()
+    helpers.kill(pid, 5, "monitor")
+    handle.cleanup()
+  end
+  return pid, handle
+end
+
+--- The NUD states `ip monitor` ends a neighbour's line with (a set).
+helpers.NUD_STATES = {
+  PERMANENT = true, REACHABLE = true, STALE = true, FAILED = true, NOARP = true,
+  INCOMPLETE = true, DELAY = true, PROBE = true, NONE = true,
+}
+
+-- netstat as the oracle ------------------------------------------------------
+
+--- text with the Ref column of netstat -r's lines masked as R: the
+-- kernel's reference count moves between two reads, and rtnetlink does not
+-- report it.
+function helpers.mask_route_ref(text)
+  return (text:gsub("([^\n]-%S+ +%S+ +%S+ +%-?%d+ +)%d+( +%d+ %S+\n)", "%1R%2"))
+end
+
+--- Asserts that `netstat ARGS` in netns prints what render() returns, the
+-- two read back to back up to three times until they agree (a counter or
+-- an expiry may move between the reads); mask (optional) is applied to
+-- both texts first. Returns render's text (masked).
+function helpers.compare_netstat(netns, args, render, mask)
+  mask = mask or function(text) return text end
+  local expected, actual
+  for _ = 1, 3 do
+    expected = mask(helpers.netns_run(netns, "netstat " .. args .. " 2>&1"))
+    actual = mask(render())
+    if expected == actual then break end
+    helpers.sleep(0.3)
+  end
+  require("luassert").are.equal(expected, actual)
+  return actual
 end
 
 -- JSON (scenario facts) -------------------------------------------------------
@@ -512,6 +682,11 @@ function helpers.inet_key(proto, laddr, lport, raddr, rport)
   return format("%s %s:%d %s:%d", proto, laddr, lport, raddr, rport)
 end
 
+--- inet_key of a socket record (proto, local and remote address and port).
+function helpers.record_key(r)
+  return helpers.inet_key(r.proto, r.local_addr, r.local_port, r.remote_addr, r.remote_port)
+end
+
 --- Sorted list of keys of a table (for messages).
 function helpers.keys(t)
   local out = {}
@@ -549,6 +724,41 @@ elseif _VERSION == "Lua 5.1" then
   helpers.LUA, helpers.BUILD = "lua5.1", "5.1"
 elseif _VERSION == "Lua 5.3" then
   helpers.LUA, helpers.BUILD = "lua5.3", "5.3"
+end
+
+--- This suite's folder (spec/, from the path helpers.lua was loaded from)
+-- and the checkout around it, each ending with "/"; LNETSTAT, the command
+-- that runs the checkout's bin/lnetstat with this suite's interpreter.
+helpers.SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
+helpers.ROOT = helpers.SPEC .. "../"
+helpers.LNETSTAT = helpers.LUA .. " " .. quote(helpers.ROOT .. "bin/lnetstat")
+
+--- The lines of text, each without its newline (a last line without one
+-- is left out).
+function helpers.lines_of(text)
+  local t = {}
+  for line in text:gmatch("([^\n]*)\n") do t[#t + 1] = line end
+  return t
+end
+
+--- Splits a netstat-like text into its header lines (titles, column
+-- heads: the lines that match one of the Lua patterns in head_patterns),
+-- in order, and its body lines, sorted (the row order within a protocol is
+-- the kernel's). Returns head, body.
+function helpers.split_head(text, head_patterns)
+  local head, body = {}, {}
+  for _, line in ipairs(helpers.lines_of(text)) do
+    local is_head = false
+    for _, p in ipairs(head_patterns) do
+      if line:match(p) then
+        is_head = true
+        break
+      end
+    end
+    if is_head then head[#head + 1] = line else body[#body + 1] = line end
+  end
+  table.sort(body)
+  return head, body
 end
 
 --- The number of keys of a table.
