@@ -7,7 +7,7 @@ local hooks = require "lnetstat.testhooks"
 local helpers = require "helpers"
 
 local format = string.format
-local quote, must, run = helpers.quote, helpers.must, helpers.run
+local quote, must = helpers.quote, helpers.must
 
 local fixture = helpers.fixtures("links")
 local err_of, count = helpers.err_of, helpers.count_keys
@@ -26,10 +26,7 @@ local function sorted_keys(t)
 end
 
 -- ip -j in a namespace, decoded.
-local function ip_json(netns, args)
-  local out = must(format("ip -n %s -j %s", quote(netns), args))
-  return helpers.json_decode(out)
-end
+local ip_json = helpers.ip_json
 
 
 describe("links: /proc/net/dev fixtures", function()
@@ -348,46 +345,36 @@ for i in range(5): s.sendto(b"x" * 100, ("198.51.100.2", 9))']]
 
 describe("links in a private netns", function()
   local A, B
-  setup(function()
-    if not helpers.is_root() then return end
+  helpers.root_setup(function()
     A = helpers.netns_create("lnx-a")
     B = helpers.netns_create("lnx-b")
-    local ok, err = pcall(function()
-      local function ip(ns_, cmd) must("ip -n " .. quote(ns_) .. " " .. cmd) end
-      ip(A, "link add veth0 type veth peer name veth1")
-      ip(A, "link set veth1 netns " .. quote(B))
-      ip(A, "link add br0 type bridge")
-      ip(A, "link add veth2 type veth peer name veth3")
-      ip(A, "link set veth2 master br0")
-      ip(A, "link set veth0 mtu 1400 up")
-      ip(A, "link set br0 up")
-      ip(A, "link set veth2 up") -- veth3 stays down: veth2 is LOWERLAYERDOWN
-      ip(A, "link set dev veth0 alias 'the uplink'")
-      ip(A, "link property add dev veth0 altname lnx-uplink")
-      ip(B, "link set veth1 up")
-      ip(A, "addr add 198.51.100.1/24 broadcast 198.51.100.255 label veth0:web dev veth0")
-      ip(A, "addr add 198.51.100.3/24 dev veth0") -- secondary
-      ip(A, "addr add 2001:db8::1/64 dev veth0 nodad")
-      ip(A, "addr add 2001:db8:1::1/64 dev veth0 nodad noprefixroute") -- a flag beyond u8
-      ip(A, "addr add 2001:db8:2::1/64 dev veth0 nodad valid_lft 3600 preferred_lft 1800")
-      ip(A, "addr add 203.0.113.1 peer 203.0.113.2 dev br0")
-      ip(B, "addr add 198.51.100.2/24 dev veth1")
-      ip(A, "neigh add 198.51.100.9 lladdr 02:00:00:00:00:09 dev veth0 nud permanent")
-      ip(A, "neigh add 198.51.100.10 lladdr 02:00:00:00:00:0a dev veth0 nud permanent router")
-      ip(A, "neigh add 2001:db8::9 lladdr 02:00:00:00:00:19 dev veth0 nud permanent")
-      ip(A, "neigh add proxy 198.51.100.50 dev veth0")
-      must("ip netns exec " .. quote(A) .. " " .. TRAFFIC)
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      A, B = nil, nil
-      error(err, 0)
-    end
-  end)
-  teardown(function()
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+    local ip = helpers.ip
+    ip(A, "link add veth0 type veth peer name veth1")
+    ip(A, "link set veth1 netns " .. quote(B))
+    ip(A, "link add br0 type bridge")
+    ip(A, "link add veth2 type veth peer name veth3")
+    ip(A, "link set veth2 master br0")
+    ip(A, "link set veth0 mtu 1400 up")
+    ip(A, "link set br0 up")
+    ip(A, "link set veth2 up") -- veth3 stays down: veth2 is LOWERLAYERDOWN
+    ip(A, "link set dev veth0 alias 'the uplink'")
+    ip(A, "link property add dev veth0 altname lnx-uplink")
+    ip(B, "link set veth1 up")
+    ip(A, "addr add 198.51.100.1/24 broadcast 198.51.100.255 label veth0:web dev veth0")
+    ip(A, "addr add 198.51.100.3/24 dev veth0") -- secondary
+    ip(A, "addr add 2001:db8::1/64 dev veth0 nodad")
+    ip(A, "addr add 2001:db8:1::1/64 dev veth0 nodad noprefixroute") -- a flag beyond u8
+    ip(A, "addr add 2001:db8:2::1/64 dev veth0 nodad valid_lft 3600 preferred_lft 1800")
+    ip(A, "addr add 203.0.113.1 peer 203.0.113.2 dev br0")
+    ip(B, "addr add 198.51.100.2/24 dev veth1")
+    ip(A, "neigh add 198.51.100.9 lladdr 02:00:00:00:00:09 dev veth0 nud permanent")
+    ip(A, "neigh add 198.51.100.10 lladdr 02:00:00:00:00:0a dev veth0 nud permanent router")
+    ip(A, "neigh add 2001:db8::9 lladdr 02:00:00:00:00:19 dev veth0 nud permanent")
+    ip(A, "neigh add proxy 198.51.100.50 dev veth0")
+    must("ip netns exec " .. quote(A) .. " " .. TRAFFIC)
+  end, function()
+    helpers.netns_delete(A, B)
+    A, B = nil, nil
   end)
 
   -- The counters of two ip -j -s -s -d link readings are the same.
@@ -750,10 +737,6 @@ end)
 
 describe("links: cleanup", function()
   helpers.root_it("deleted the scenario's namespaces", function()
-    local list = run("ip netns list")
-    local pid = tostring(helpers.getpid())
-    for line in list:gmatch("[^\n]+") do
-      assert.is_nil(line:match("^lnx%-[ab]%-" .. pid .. "%-"), line)
-    end
+    assert.is_nil(helpers.netns_leftover("lnx-a", "lnx-b"))
   end)
 end)

@@ -8,8 +8,7 @@ local fmt = require "lnetstat.format"
 local helpers = require "helpers"
 
 local format = string.format
-local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
-local ROOT = SPEC .. "../"
+local ROOT = helpers.ROOT
 local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
 
 -- A preloaded library that refuses rtnetlink sockets as a seccomp filter
@@ -30,13 +29,6 @@ int socket(int domain, int type, int protocol)
 	return (int)syscall(SYS_socket, domain, type, protocol);
 }
 ]]
-
--- The Ref column is the kernel's reference count, which moves between two
--- reads (and which rtnetlink does not report): masked, the rest byte for
--- byte.
-local function mask_ref(text)
-  return (text:gsub("([^\n]-%S+ +%S+ +%S+ +%-?%d+ +)%d+( +%d+ %S+\n)", "%1R%2"))
-end
 
 describe("records from the /proc files render as netstat -r renders them", function()
   local r4 = fmt.routes_text
@@ -87,66 +79,48 @@ end)
 describe("netstat -r text from /proc, against netstat", function()
   local A, B, dir, shim
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      dir = helpers.mktemp_dir()
-      local src = dir .. "/refuse_rtnl.c"
-      local f = assert(io.open(src, "w"))
-      f:write(REFUSE_RTNL)
-      f:close()
-      shim = dir .. "/refuse_rtnl.so"
-      must(format("cc -shared -fPIC -o %s %s", quote(shim), quote(src)))
-      A = helpers.netns_create("procroutes-a")
-      B = helpers.netns_create("procroutes-b")
-      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
-      ip("link add pr0 type veth peer name pr1 netns " .. quote(B))
-      ip("link set pr0 up")
-      must(format("ip -n %s link set pr1 up", quote(B)))
-      ip("addr add 198.51.100.1/24 dev pr0")
-      ip("addr add 2001:db8::1/64 dev pr0 nodad")
-      ip("route add default via 198.51.100.254")
-      ip("route add 203.0.113.64/26 via 198.51.100.2")
-      ip("route add 203.0.113.9/32 via inet6 2001:db8::2 dev pr0")
-      ip("route add unreachable 203.0.113.10/32")
-      ip("route add prohibit 203.0.113.16/28")
-      ip("route add blackhole 203.0.113.32/28")
-      ip("route add throw 203.0.113.48/28")
-      ip("-6 route add unreachable 2001:db8:1::/48")
-      ip("-6 route add prohibit 2001:db8:2::/48")
-      ip("-6 route add blackhole 2001:db8:3::/48")
-      ip("-6 route add throw 2001:db8:5::/48")
-      ip("-6 route add 2001:db8:9::/48 via 2001:db8::2 expires 600")
-      ip("-6 route add 2001:db8:c::/48 nexthop via 2001:db8::2 nexthop via 2001:db8::3 dev pr0")
-      -- a custom table: its own placeholder line in ipv6_route
-      ip("-6 route add 2001:db8:d::/48 via 2001:db8::2 table 100")
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      helpers.remove_tree(dir)
-      A, B = nil, nil
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+  helpers.root_setup(function()
+    dir = helpers.mktemp_dir()
+    local src = dir .. "/refuse_rtnl.c"
+    local f = assert(io.open(src, "w"))
+    f:write(REFUSE_RTNL)
+    f:close()
+    shim = dir .. "/refuse_rtnl.so"
+    must(format("cc -shared -fPIC -o %s %s", quote(shim), quote(src)))
+    A = helpers.netns_create("procroutes-a")
+    B = helpers.netns_create("procroutes-b")
+    local function ip(cmd) helpers.ip(A, cmd) end
+    ip("link add pr0 type veth peer name pr1 netns " .. quote(B))
+    ip("link set pr0 up")
+    helpers.ip(B, "link set pr1 up")
+    ip("addr add 198.51.100.1/24 dev pr0")
+    ip("addr add 2001:db8::1/64 dev pr0 nodad")
+    ip("route add default via 198.51.100.254")
+    ip("route add 203.0.113.64/26 via 198.51.100.2")
+    ip("route add 203.0.113.9/32 via inet6 2001:db8::2 dev pr0")
+    ip("route add unreachable 203.0.113.10/32")
+    ip("route add prohibit 203.0.113.16/28")
+    ip("route add blackhole 203.0.113.32/28")
+    ip("route add throw 203.0.113.48/28")
+    ip("-6 route add unreachable 2001:db8:1::/48")
+    ip("-6 route add prohibit 2001:db8:2::/48")
+    ip("-6 route add blackhole 2001:db8:3::/48")
+    ip("-6 route add throw 2001:db8:5::/48")
+    ip("-6 route add 2001:db8:9::/48 via 2001:db8::2 expires 600")
+    ip("-6 route add 2001:db8:c::/48 nexthop via 2001:db8::2 nexthop via 2001:db8::3 dev pr0")
+    -- a custom table: its own placeholder line in ipv6_route
+    ip("-6 route add 2001:db8:d::/48 via 2001:db8::2 table 100")
+  end, function()
+    helpers.netns_delete(A, B)
     helpers.remove_tree(dir)
+    A, B, dir = nil, nil, nil
   end)
 
-  -- netstat's text and ours, read back to back until they agree.
+  -- netstat's text and ours, read back to back until they agree; the Ref
+  -- column, the kernel's reference count which moves between two reads
+  -- (and which rtnetlink does not report), masked: the rest byte for byte.
   local function compare(args, render)
-    local expected, actual
-    for _ = 1, 3 do
-      expected = mask_ref(helpers.netns_run(A, "netstat " .. args .. " 2>&1"))
-      actual = mask_ref(render())
-      if expected == actual then break end
-      helpers.sleep(0.3)
-    end
-    assert.are.equal(expected, actual)
-    return actual
+    return helpers.compare_netstat(A, args, render, helpers.mask_route_ref)
   end
 
   -- The command in A with rtnetlink refused.
@@ -165,9 +139,8 @@ describe("netstat -r text from /proc, against netstat", function()
 
   root_it("lnetstat -rn, -rne, -rnee and -rn6 with rtnetlink refused print what netstat prints",
     function()
-    local lnetstat = helpers.LUA .. " " .. quote(ROOT .. "bin/lnetstat")
     for _, args in ipairs { "-rn", "-rne", "-rnee", "-rn6" } do
-      local out = compare(args, function() return refused(lnetstat .. " " .. args .. " 2>&1") end)
+      local out = compare(args, function() return refused(helpers.LNETSTAT .. " " .. args .. " 2>&1") end)
       if args == "-rn6" then
         assert.matches("\n2001:db8:1::/48 +:: +!n +1024 ", out)
         assert.matches("\n2001:db8:9::/48 +2001:db8::2 +UGe +1024 ", out)
@@ -253,7 +226,6 @@ end)
 
 describe("procroutes_netstat_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("procroutes%%-[ab]%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("procroutes-a", "procroutes-b"))
   end)
 end)

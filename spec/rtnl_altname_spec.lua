@@ -7,7 +7,7 @@ local ns = require "lnetstat"
 local helpers = require "helpers"
 
 local format = string.format
-local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
+local quote, root_it = helpers.quote, helpers.root_it
 
 -- 16 and 127 bytes: past IFNAMSIZ, and the longest the kernel takes
 local LONG = "rtnl-alt-longer-than-ifnamsiz"
@@ -17,42 +17,29 @@ local SHORT = "rtnl-short"
 describe("interfaces named by an alternative name, against ip -j", function()
   local A, B
 
-  local function ip_json(args)
-    return helpers.json_decode(must(format("ip -n %s -j %s", quote(A), args)))
-  end
+  local function ip_json(args) return helpers.ip_json(A, args) end
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      A = helpers.netns_create("rtnl-alt-a")
-      B = helpers.netns_create("rtnl-alt-b")
-      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
-      ip("link set lo up")
-      ip("link add ra0 type veth peer name ra1 netns " .. quote(B))
-      ip("link add rb0 type veth peer name rb1")
-      ip(format("link property add dev ra0 altname %s altname %s altname %s",
-        quote(SHORT), quote(LONG), quote(LONGEST)))
-      ip("link set ra0 up")
-      ip("link set rb0 up")
-      must(format("ip -n %s link set ra1 up", quote(B)))
-      ip("addr add 198.51.100.1/24 dev ra0")
-      ip("addr add 2001:db8::1/64 dev ra0 nodad")
-      ip("addr add 203.0.113.1/24 dev rb0")
-      ip("neigh add 198.51.100.7 lladdr 02:00:00:00:00:07 dev ra0 nud permanent")
-      ip("neigh add 2001:db8::7 lladdr 02:00:00:00:00:17 dev ra0 nud permanent")
-      ip("neigh add 203.0.113.7 lladdr 02:00:00:00:00:27 dev rb0 nud permanent")
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      A, B = nil, nil
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+  helpers.root_setup(function()
+    A = helpers.netns_create("rtnl-alt-a")
+    B = helpers.netns_create("rtnl-alt-b")
+    local function ip(cmd) helpers.ip(A, cmd) end
+    ip("link set lo up")
+    ip("link add ra0 type veth peer name ra1 netns " .. quote(B))
+    ip("link add rb0 type veth peer name rb1")
+    ip(format("link property add dev ra0 altname %s altname %s altname %s",
+      quote(SHORT), quote(LONG), quote(LONGEST)))
+    ip("link set ra0 up")
+    ip("link set rb0 up")
+    helpers.ip(B, "link set ra1 up")
+    ip("addr add 198.51.100.1/24 dev ra0")
+    ip("addr add 2001:db8::1/64 dev ra0 nodad")
+    ip("addr add 203.0.113.1/24 dev rb0")
+    ip("neigh add 198.51.100.7 lladdr 02:00:00:00:00:07 dev ra0 nud permanent")
+    ip("neigh add 2001:db8::7 lladdr 02:00:00:00:00:17 dev ra0 nud permanent")
+    ip("neigh add 203.0.113.7 lladdr 02:00:00:00:00:27 dev rb0 nud permanent")
+  end, function()
+    helpers.netns_delete(A, B)
+    A, B = nil, nil
   end)
 
   root_it("ip knows the interface by each of its alternative names", function()
@@ -169,7 +156,6 @@ end)
 
 describe("rtnl_altname_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("rtnl%%-alt%%-[ab]%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("rtnl-alt-a", "rtnl-alt-b"))
   end)
 end)

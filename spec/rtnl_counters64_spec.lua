@@ -5,9 +5,6 @@
 local ns = require "lnetstat"
 local helpers = require "helpers"
 
--- the checkout, from this file's path (bin/lnetstat loads its modules)
-local ROOT = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../"
-
 local format = string.format
 local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
 
@@ -29,30 +26,22 @@ c.close(); t.join()
 describe("64-bit interface counters", function()
   local A, script
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      A = helpers.netns_create("rtnl-c64")
-      script = os.tmpname()
-      local f = assert(io.open(script, "w"))
-      f:write(BLAST)
-      f:close()
-      must(format("ip netns exec %s python3 %s", quote(A), quote(script)))
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      A = nil
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
+  helpers.root_setup(function()
+    A = helpers.netns_create("rtnl-c64")
+    script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(BLAST)
+    f:close()
+    must(format("ip netns exec %s python3 %s", quote(A), quote(script)))
+  end, function()
     if script then os.remove(script) end
+    script = nil
     helpers.netns_delete(A)
+    A = nil
   end)
 
   local function ip_lo()
-    return helpers.json_decode(must(format("ip -n %s -s -j link show lo", quote(A))))[1].stats64
+    return helpers.ip_json(A, "-s link show lo")[1].stats64
   end
 
   root_it("are read whole over rtnetlink and from /proc/net/dev, as ip reads them", function()
@@ -70,12 +59,11 @@ describe("64-bit interface counters", function()
   end)
 
   root_it("show in netstat -ie's text as netstat shows them", function()
-    local lnetstat = helpers.LUA .. " " .. quote(ROOT .. "bin/lnetstat")
     local function lo_block(text)
       return text:match("\n?(lo: .-\n)\n") or text
     end
     local expected = lo_block(helpers.netns_run(A, "netstat -ie 2>&1"))
-    local actual = lo_block(helpers.netns_run(A, lnetstat .. " -ie 2>&1"))
+    local actual = lo_block(helpers.netns_run(A, helpers.LNETSTAT .. " -ie 2>&1"))
     assert.matches("RX packets %d+  bytes %d%d%d%d%d%d%d%d%d%d+ %(%d[%d.]* GiB%)", expected)
     assert.equal(expected, actual)
   end)
@@ -83,7 +71,6 @@ end)
 
 describe("rtnl_counters64_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("rtnl%%-c64%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("rtnl-c64"))
   end)
 end)

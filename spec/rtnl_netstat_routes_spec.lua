@@ -8,8 +8,7 @@ local fmt = require "lnetstat.format"
 local helpers = require "helpers"
 
 local format = string.format
-local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
-local LNETSTAT = helpers.LUA .. " " .. helpers.quote(SPEC .. "../bin/lnetstat")
+local LNETSTAT = helpers.LNETSTAT
 local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
 
 -- A router advertisement from the peer end: router lifetime 1800 s and a
@@ -27,83 +26,56 @@ s.sendto(ra + ri, ("ff02::1", 0, 0, socket.if_nametoindex(sys.argv[1])))
 describe("netstat -r text from rtnetlink, against netstat", function()
   local A, B, script
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      A = helpers.netns_create("rtnl-nr-a")
-      B = helpers.netns_create("rtnl-nr-b")
-      for _, n in ipairs { A, B } do
-        must(format("ip netns exec %s sysctl -qw net.ipv6.conf.all.accept_dad=0", quote(n)))
-        must(format("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0", quote(n)))
-      end
-      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
-      ip("link add rn0 type veth peer name rn1 netns " .. quote(B))
-      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.rn0.accept_ra=1", quote(A)))
-      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.rn0.accept_ra_rt_info_max_plen=64",
-        quote(A)))
-      ip("link set rn0 up")
-      must(format("ip -n %s link set rn1 up", quote(B)))
-      ip("addr add 198.51.100.1/24 dev rn0")
-      ip("addr add 2001:db8::1/64 dev rn0 nodad")
-      -- a prefix route that expires with its address
-      ip("addr add 2001:db8:4::1/64 dev rn0 nodad valid_lft 3000 preferred_lft 2000")
-      ip("-6 route add 2001:db8:9::/48 via 2001:db8::2 expires 600")
-      ip("-6 route add 2001:db8:c::/48 nexthop via 2001:db8::2 weight 2 nexthop via 2001:db8::3 dev rn0")
-      ip("route add 203.0.113.9/32 via inet6 2001:db8::2 dev rn0")
-      ip("route add 203.0.113.0/24 nexthop via 198.51.100.2 nexthop via 198.51.100.3")
-      script = os.tmpname()
-      local f = assert(io.open(script, "w"))
-      f:write(RA_SENDER)
-      f:close()
-      -- the sender needs rn1's link-local address, made once the link is up
-      for _ = 1, 50 do
-        if must(format("ip -n %s -6 addr show dev rn1 scope link", quote(B))):find("inet6") then
-          break
-        end
-        helpers.sleep(0.1)
-      end
-      must(format("ip netns exec %s python3 %s rn1", quote(B), quote(script)))
-      for _ = 1, 30 do
-        if must(format("ip -n %s -6 route show default proto ra", quote(A))):find("via") then break end
-        helpers.sleep(0.1)
-      end
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      A, B = nil, nil
-      error(err, 0)
+  helpers.root_setup(function()
+    A = helpers.netns_create("rtnl-nr-a")
+    B = helpers.netns_create("rtnl-nr-b")
+    for _, n in ipairs { A, B } do
+      helpers.sysctl(n, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
     end
-  end)
-
-  teardown(function()
+    local function ip(cmd) helpers.ip(A, cmd) end
+    ip("link add rn0 type veth peer name rn1 netns " .. quote(B))
+    helpers.sysctl(A, "net.ipv6.conf.rn0.accept_ra=1", "net.ipv6.conf.rn0.accept_ra_rt_info_max_plen=64")
+    ip("link set rn0 up")
+    helpers.ip(B, "link set rn1 up")
+    ip("addr add 198.51.100.1/24 dev rn0")
+    ip("addr add 2001:db8::1/64 dev rn0 nodad")
+    -- a prefix route that expires with its address
+    ip("addr add 2001:db8:4::1/64 dev rn0 nodad valid_lft 3000 preferred_lft 2000")
+    ip("-6 route add 2001:db8:9::/48 via 2001:db8::2 expires 600")
+    ip("-6 route add 2001:db8:c::/48 nexthop via 2001:db8::2 weight 2 nexthop via 2001:db8::3 dev rn0")
+    ip("route add 203.0.113.9/32 via inet6 2001:db8::2 dev rn0")
+    ip("route add 203.0.113.0/24 nexthop via 198.51.100.2 nexthop via 198.51.100.3")
+    script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(RA_SENDER)
+    f:close()
+    -- the sender needs rn1's link-local address, made once the link is up
+    for _ = 1, 50 do
+      if helpers.ip(B, "-6 addr show dev rn1 scope link"):find("inet6") then break end
+      helpers.sleep(0.1)
+    end
+    must(format("ip netns exec %s python3 %s rn1", quote(B), quote(script)))
+    for _ = 1, 30 do
+      if helpers.ip(A, "-6 route show default proto ra"):find("via") then break end
+      helpers.sleep(0.1)
+    end
+  end, function()
     if script then os.remove(script) end
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+    script = nil
+    helpers.netns_delete(A, B)
+    A, B = nil, nil
   end)
-
-  -- The Ref column is the kernel's reference count, which rtnetlink does
-  -- not report: masked, the rest byte for byte.
-  local function mask_ref(text)
-    return (text:gsub("([^\n]-%S+ +%S+ +%S+ +%-?%d+ +)%d+( +%d+ %S+\n)", "%1R%2"))
-  end
 
   -- netstat's text and ours, read back to back until they agree (an
-  -- expiry second ticking between the reads changes nothing shown).
+  -- expiry second ticking between the reads changes nothing shown); the
+  -- Ref column, the kernel's reference count which rtnetlink does not
+  -- report, masked.
   local function compare(args, render)
-    local expected, actual
-    for _ = 1, 3 do
-      expected = mask_ref(helpers.netns_run(A, "netstat " .. args .. " 2>&1"))
-      actual = mask_ref(render())
-      if expected == actual then break end
-      helpers.sleep(0.3)
-    end
-    assert.are.equal(expected, actual)
-    return actual
+    return helpers.compare_netstat(A, args, render, helpers.mask_route_ref)
   end
 
   root_it("the advertisement gave a default route and a route of its own", function()
-    local ra = helpers.json_decode(must(format("ip -n %s -j -6 route show proto ra", quote(A))))
+    local ra = helpers.ip_json(A, "-6 route show proto ra")
     local dsts = {}
     for _, r in ipairs(ra) do dsts[#dsts + 1] = r.dst end
     table.sort(dsts)
@@ -144,7 +116,6 @@ end)
 
 describe("rtnl_netstat_routes_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("rtnl%%-nr%%-[ab]%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("rtnl-nr-a", "rtnl-nr-b"))
   end)
 end)

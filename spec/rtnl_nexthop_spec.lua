@@ -8,56 +8,42 @@ local ns = require "lnetstat"
 local fmt = require "lnetstat.format"
 local helpers = require "helpers"
 
-local format = string.format
-local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
+local quote, root_it = helpers.quote, helpers.root_it
 
 describe("routes through nexthop objects, compatibility mode off", function()
   local A, B
 
   local function compat(on)
-    must(format("ip netns exec %s sysctl -qw net.ipv4.nexthop_compat_mode=%d", quote(A), on and 1 or 0))
+    helpers.sysctl(A, "net.ipv4.nexthop_compat_mode=" .. (on and 1 or 0))
   end
 
-  local function ip_json(args)
-    return helpers.json_decode(must(format("ip -n %s -j %s", quote(A), args)))
-  end
+  local function ip_json(args) return helpers.ip_json(A, args) end
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      A = helpers.netns_create("rtnl-nh-a")
-      B = helpers.netns_create("rtnl-nh-b")
-      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
-      ip("link add rh0 type veth peer name rh1 netns " .. quote(B))
-      ip("link set rh0 up")
-      must(format("ip -n %s link set rh1 up", quote(B)))   -- carrier: nexthops need it
-      ip("addr add 198.51.100.1/24 dev rh0")
-      ip("addr add 2001:db8::1/64 dev rh0 nodad")
-      ip("nexthop add id 1 via 198.51.100.2 dev rh0")
-      ip("nexthop add id 2 via 198.51.100.3 dev rh0")
-      ip("nexthop add id 3 blackhole")
-      ip("nexthop add id 4 via 2001:db8::5 dev rh0")
-      ip("nexthop add id 5 via 2001:db8::6 dev rh0")
-      ip("nexthop add id 10 group 1,3/2")
-      ip("nexthop add id 11 group 4/5,7")
-      ip("route add 203.0.113.1/32 nhid 1")
-      ip("route add 203.0.113.2/32 nhid 10")
-      ip("route add 203.0.113.3/32 nhid 3")
-      ip("route add 203.0.113.4/32 nhid 4")   -- an IPv4 route via an IPv6 nexthop
-      ip("-6 route add 2001:db8:60::/48 nhid 4")
-      ip("-6 route add 2001:db8:61::/48 nhid 11")
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      A, B = nil, nil
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+  helpers.root_setup(function()
+    A = helpers.netns_create("rtnl-nh-a")
+    B = helpers.netns_create("rtnl-nh-b")
+    local function ip(cmd) helpers.ip(A, cmd) end
+    ip("link add rh0 type veth peer name rh1 netns " .. quote(B))
+    ip("link set rh0 up")
+    helpers.ip(B, "link set rh1 up")   -- carrier: nexthops need it
+    ip("addr add 198.51.100.1/24 dev rh0")
+    ip("addr add 2001:db8::1/64 dev rh0 nodad")
+    ip("nexthop add id 1 via 198.51.100.2 dev rh0")
+    ip("nexthop add id 2 via 198.51.100.3 dev rh0")
+    ip("nexthop add id 3 blackhole")
+    ip("nexthop add id 4 via 2001:db8::5 dev rh0")
+    ip("nexthop add id 5 via 2001:db8::6 dev rh0")
+    ip("nexthop add id 10 group 1,3/2")
+    ip("nexthop add id 11 group 4/5,7")
+    ip("route add 203.0.113.1/32 nhid 1")
+    ip("route add 203.0.113.2/32 nhid 10")
+    ip("route add 203.0.113.3/32 nhid 3")
+    ip("route add 203.0.113.4/32 nhid 4")   -- an IPv4 route via an IPv6 nexthop
+    ip("-6 route add 2001:db8:60::/48 nhid 4")
+    ip("-6 route add 2001:db8:61::/48 nhid 11")
+  end, function()
+    helpers.netns_delete(A, B)
+    A, B = nil, nil
   end)
 
   -- What decides where a route goes, from ip -j route (gateway or via,
@@ -142,21 +128,15 @@ describe("routes through nexthop objects, compatibility mode off", function()
 
   root_it("netstat -rn's text matches netstat (which reads /proc)", function()
     compat(false)
-    local expected, actual
-    for _ = 1, 3 do
-      expected = helpers.netns_run(A, "netstat -rn 2>&1")
-      actual = fmt.routes_text(assert(ns.routes { netns = A, family = "inet" }), fmt.parse_args { "-rn" })
-      if expected == actual then break end
-      helpers.sleep(0.3)
-    end
-    assert.equal(expected, actual)
+    local actual = helpers.compare_netstat(A, "-rn", function()
+      return fmt.routes_text(assert(ns.routes { netns = A, family = "inet" }), fmt.parse_args { "-rn" })
+    end)
     assert.matches("\n203%.0%.113%.1 +198%.51%.100%.2 +255%.255%.255%.255 UGH .- rh0\n", actual)
   end)
 end)
 
 describe("rtnl_nexthop_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("rtnl%%-nh%%-[ab]%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("rtnl-nh-a", "rtnl-nh-b"))
   end)
 end)

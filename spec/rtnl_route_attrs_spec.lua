@@ -6,39 +6,27 @@
 local ns = require "lnetstat"
 local helpers = require "helpers"
 
-local format = string.format
-local quote, must, root_it = helpers.quote, helpers.must, helpers.root_it
+local quote, root_it = helpers.quote, helpers.root_it
 
 describe("route realms and tos, against ip -j", function()
   local A, B
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(function()
-      A = helpers.netns_create("rtnl-rta-a")
-      B = helpers.netns_create("rtnl-rta-b")
-      local function ip(cmd) must(format("ip -n %s %s", quote(A), cmd)) end
-      ip("link add rr0 type veth peer name rr1 netns " .. quote(B))
-      ip("link set rr0 up")
-      ip("addr add 198.51.100.1/24 dev rr0")
-      ip("route add 203.0.113.1/32 via 198.51.100.2 realms 5/7")
-      ip("route add 203.0.113.2/32 via 198.51.100.2 realm 12")
-      ip("route add 203.0.113.3/32 via 198.51.100.2")
-      ip("route add 203.0.113.4/32 nexthop via 198.51.100.2 realms 3 nexthop via 198.51.100.3 realms 2/9")
-      ip("route add 203.0.113.5/32 tos 0x10 via 198.51.100.2")
-      ip("route add 203.0.113.5/32 via 198.51.100.3")
-    end)
-    if not ok then
-      helpers.netns_delete(A)
-      helpers.netns_delete(B)
-      A, B = nil, nil
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
-    helpers.netns_delete(A)
-    helpers.netns_delete(B)
+  helpers.root_setup(function()
+    A = helpers.netns_create("rtnl-rta-a")
+    B = helpers.netns_create("rtnl-rta-b")
+    local function ip(cmd) helpers.ip(A, cmd) end
+    ip("link add rr0 type veth peer name rr1 netns " .. quote(B))
+    ip("link set rr0 up")
+    ip("addr add 198.51.100.1/24 dev rr0")
+    ip("route add 203.0.113.1/32 via 198.51.100.2 realms 5/7")
+    ip("route add 203.0.113.2/32 via 198.51.100.2 realm 12")
+    ip("route add 203.0.113.3/32 via 198.51.100.2")
+    ip("route add 203.0.113.4/32 nexthop via 198.51.100.2 realms 3 nexthop via 198.51.100.3 realms 2/9")
+    ip("route add 203.0.113.5/32 tos 0x10 via 198.51.100.2")
+    ip("route add 203.0.113.5/32 via 198.51.100.3")
+  end, function()
+    helpers.netns_delete(A, B)
+    A, B = nil, nil
   end)
 
   -- ip -j's "flow" object ({from=, to=} as text, from left out when 0) as
@@ -49,8 +37,7 @@ describe("route realms and tos, against ip -j", function()
   end
 
   root_it("gives each route and each hop the realms ip shows", function()
-    local theirs = helpers.json_decode(must(format("ip -n %s -j route show root 203.0.113.0/24",
-      quote(A))))
+    local theirs = helpers.ip_json(A, "route show root 203.0.113.0/24")
     local mine = {}
     for _, r in ipairs(assert(ns.routes { netns = A, family = "inet" })) do
       if r.dst ~= "203.0.113.5/32" then mine[r.dst] = r end
@@ -76,7 +63,7 @@ describe("route realms and tos, against ip -j", function()
   end)
 
   root_it("tells two routes apart by the tos they match, as ip does", function()
-    local theirs = helpers.json_decode(must(format("ip -n %s -j route show 203.0.113.5/32", quote(A))))
+    local theirs = helpers.ip_json(A, "route show 203.0.113.5/32")
     local mine = {}
     for _, r in ipairs(assert(ns.routes { netns = A, family = "inet" })) do
       if r.dst == "203.0.113.5/32" then mine[#mine + 1] = r end
@@ -113,7 +100,6 @@ end)
 
 describe("rtnl_route_attrs_spec cleanup", function()
   root_it("left no network namespace behind", function()
-    local out = must("ip netns list")
-    assert.is_nil(out:find(format("rtnl%%-rta%%-[ab]%%-%d%%-", helpers.getpid())), out)
+    assert.is_nil(helpers.netns_leftover("rtnl-rta-a", "rtnl-rta-b"))
   end)
 end)
