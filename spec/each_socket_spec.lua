@@ -30,15 +30,11 @@ describe("each_socket()", function()
 
   setup(function()
     if not helpers.is_root() then return end
-    netns = helpers.netns_create("lnetstat-each")
-    pid, handle = helpers.spawn("ip netns exec " .. netns .. " " .. SCENARIO)
-    assert(handle:wait_ready(10))
+    netns, pid, handle = helpers.netns_spawn("lnetstat-each", SCENARIO)
   end)
 
   teardown(function()
-    if pid then helpers.kill(pid) end
-    if handle then handle.cleanup() end
-    helpers.netns_delete(netns)
+    helpers.netns_stop(pid, handle, netns)
   end)
 
   helpers.root_it("hands over the same records as sockets(), owners included", function()

@@ -19,15 +19,11 @@ describe("raw sockets", function()
 
   setup(function()
     if not helpers.is_root() then return end
-    netns = helpers.netns_create("lnetstat-raw")
-    pid, handle = helpers.spawn("ip netns exec " .. netns .. " " .. RAW_SOCKETS)
-    assert(handle:wait_ready(10))
+    netns, pid, handle = helpers.netns_spawn("lnetstat-raw", RAW_SOCKETS)
   end)
 
   teardown(function()
-    if pid then helpers.kill(pid) end
-    if handle then handle.cleanup() end
-    helpers.netns_delete(netns)
+    helpers.netns_stop(pid, handle, netns)
   end)
 
   helpers.root_it("come from the kernel's answer or, without raw_diag, from /proc", function()
