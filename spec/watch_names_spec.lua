@@ -9,11 +9,7 @@ local helpers = require "helpers"
 local format = string.format
 local quote, must = helpers.quote, helpers.must
 
--- The NUD states ip monitor ends a neighbour line with.
-local NUD = {
-  PERMANENT = true, REACHABLE = true, STALE = true, FAILED = true, NOARP = true,
-  INCOMPLETE = true, DELAY = true, PROBE = true, NONE = true,
-}
+local NUD = helpers.NUD_STATES
 
 -- "kind action dev" of one event line of ip monitor (nil: not about an
 -- interface, or a continuation line).
@@ -52,24 +48,16 @@ end
 
 describe("watch names in a private netns", function()
   local NS
-  setup(function()
-    if not helpers.is_root() then return end
-    NS = helpers.netns_create("lnwatchnames")
-  end)
-  teardown(function()
-    helpers.netns_delete(NS)
-  end)
+  helpers.root_setup(function() NS = helpers.netns_create("lnwatchnames") end,
+    function() helpers.netns_delete(NS) end)
 
-  local function ip(cmd) must(format("ip -n %s %s", quote(NS), cmd)) end
+  local function ip(cmd) helpers.ip(NS, cmd) end
 
   helpers.root_it("names the interface of events read after the link went away, as ip monitor", function()
     local w = assert(ns.watch { "links", "addresses", "routes", "neighbors", netns = NS })
     finally(function() w:close() end)
-    local pid, h = helpers.spawn(format("ip -n %s monitor link address route neigh", quote(NS)))
-    finally(function()
-      helpers.kill(pid, 5, "monitor")
-      h.cleanup()
-    end)
+    local _, h = helpers.spawn_ip_monitor(NS)
+    finally(h.stop)
     -- a marker on lo: ip monitor listens once it reports it
     ip("route add 203.0.113.250/32 dev lo")
     for _ = 1, 100 do

@@ -10,12 +10,8 @@ local monitor = require "lnetstat.monitor"
 local helpers = require "helpers"
 
 local format = string.format
-local quote, must = helpers.quote, helpers.must
 
-local NUD = {
-  PERMANENT = true, REACHABLE = true, STALE = true, FAILED = true, NOARP = true,
-  INCOMPLETE = true, DELAY = true, PROBE = true, NONE = true,
-}
+local NUD = helpers.NUD_STATES
 
 local function split(s)
   local t = {}
@@ -102,23 +98,16 @@ end
 
 describe("lnetstat monitor text against ip monitor (private netns)", function()
   local NS
-  setup(function()
-    if helpers.is_root() then NS = helpers.netns_create("lnwatchperfmon") end
-  end)
-  teardown(function()
-    helpers.netns_delete(NS)
-  end)
+  helpers.root_setup(function() NS = helpers.netns_create("lnwatchperfmon") end,
+    function() helpers.netns_delete(NS) end)
 
-  local function ip(cmd) must(format("ip -n %s %s", quote(NS), cmd)) end
+  local function ip(cmd) helpers.ip(NS, cmd) end
 
   helpers.root_it("prints the words ip monitor prints for each event", function()
     local w = assert(ns.watch { "links", "addresses", "routes", "neighbors", netns = NS })
     finally(function() w:close() end)
-    local pid, h = helpers.spawn(format("ip -n %s monitor link address route neigh", quote(NS)))
-    finally(function()
-      helpers.kill(pid, 5, "monitor")
-      h.cleanup()
-    end)
+    local _, h = helpers.spawn_ip_monitor(NS)
+    finally(h.stop)
     -- a marker: ip monitor listens once it reports it (it subscribes at
     -- its own pace: one more marker route each time it has not)
     local MARK
