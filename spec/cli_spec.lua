@@ -12,24 +12,8 @@ local root_it = helpers.root_it
 local quote = helpers.quote
 local format = string.format
 
-local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
-local ROOT = SPEC .. "../"
-local LUA = helpers.LUA
-local LNETSTAT = LUA .. " " .. quote(ROOT .. "bin/lnetstat")
-
--- Runs cmd; returns its output and exit code (the shell reports it: under
--- Lua 5.1 a pipe's close does not).
-local function run_rc(cmd)
-  local out = helpers.run(cmd .. "; echo \"lnetstat-spec-rc=$?\"")
-  local body, rc = out:match("^(.-)lnetstat%-spec%-rc=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
-
-local function lines_of(text)
-  local t = {}
-  for line in text:gmatch("([^\n]*)\n") do t[#t + 1] = line end
-  return t
-end
+local SPEC, ROOT, LNETSTAT = helpers.SPEC, helpers.ROOT, helpers.LNETSTAT
+local run_rc = helpers.run_rc
 
 -- The lines of a netstat-like text split into header lines (titles and
 -- column headers) and body lines.
@@ -37,18 +21,7 @@ local HEADER = {
   "^Active ", "^Proto ", "^Kernel ", "^Destination ", "^Iface ", "^IPv6/IPv4 Group",
   "^Interface ", "^%-%-%-", "^%a[%w]*:$",
 }
-local function split(text)
-  local head, body = {}, {}
-  for _, line in ipairs(lines_of(text)) do
-    local is_head = false
-    for _, p in ipairs(HEADER) do
-      if line:match(p) then is_head = true break end
-    end
-    if is_head then head[#head + 1] = line else body[#body + 1] = line end
-  end
-  table.sort(body)
-  return head, body
-end
+local function split(text) return helpers.split_head(text, HEADER) end
 
 -- sock_diag (and so ss and lnetstat) does not see a UNIX connection that
 -- is not accepted yet; netstat reads it from /proc/net/unix.
@@ -250,14 +223,11 @@ describe("lnetstat against netstat in a private netns", function()
     for _, key in ipairs { "scenario", "extra" } do
       local s = state[key]
       if s then
-        helpers.kill(s.pid, 5, s.match)
-        if s.reported and s.reported ~= s.pid then helpers.kill(s.reported, 5, s.match) end
-        if s.child then helpers.kill(s.child, 5, s.match) end
+        helpers.kill_each(s.match, s.pid, s.reported, s.child)
         pcall(s.handle.cleanup)
       end
     end
-    helpers.netns_delete(state.ns)
-    helpers.netns_delete(state.peer)
+    helpers.netns_delete(state.ns, state.peer)
     if state.tmpdir then helpers.remove_tree(state.tmpdir) end
     state = {}
   end
@@ -276,8 +246,7 @@ describe("lnetstat against netstat in a private netns", function()
     state.ns = NS
     local PEER = helpers.netns_create("lnetstat-clipeer")
     state.peer = PEER
-    local id = helpers.getpid() % 10000000
-    local va, vb = "lnc" .. id .. "a", "lnc" .. id .. "b"
+    local va, vb = helpers.veth_names("lnc")
     local must = helpers.must
     must(format("ip link add %s netns %s type veth peer name %s netns %s", va, NS, vb, PEER))
     must(format("ip -n %s addr add 203.0.113.1/24 dev %s", NS, va))
@@ -290,7 +259,7 @@ describe("lnetstat against netstat in a private netns", function()
     must(format("ip -n %s route add 203.0.113.77 via 203.0.113.2 dev %s", NS, va))
     must(format("ip -n %s route add unreachable 198.51.100.128/25", NS))
     must(format("ip -n %s route add 192.0.2.64/26 via 203.0.113.2 dev %s metric 5 advmss 1400", NS, va))
-    must(format("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0", PEER))
+    helpers.sysctl(PEER, "net.ipv4.ip_forward=0")
     state.tmpdir = helpers.mktemp_dir()
     start("scenario", format("ip netns exec %s python3 %s %s lnetstat-cli-%d", NS,
       quote(SPEC .. "scenario.py"), state.tmpdir, helpers.getpid()), "scenario.py")
@@ -299,16 +268,7 @@ describe("lnetstat against netstat in a private netns", function()
     helpers.sleep(2)   -- IPv6 autoconfiguration and MLD reports settle
   end
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(build)
-    if not ok then
-      cleanup()
-      error(err, 0)
-    end
-  end)
-
-  teardown(cleanup)
+  helpers.root_setup(build, cleanup)
 
   local function netstat(args)
     return (helpers.netns_run(state.ns, "netstat " .. args .. " 2>&1"))

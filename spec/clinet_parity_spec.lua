@@ -16,9 +16,8 @@ local root_it = helpers.root_it
 local quote = helpers.quote
 local format = string.format
 
-local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
-local ROOT = SPEC .. "../"
-local LNETSTAT = helpers.LUA .. " " .. quote(ROOT .. "bin/lnetstat")
+local LNETSTAT = helpers.LNETSTAT
+local run_rc, lines_of = helpers.run_rc, helpers.lines_of
 
 local flags_mod = require "lnetstat.netstat.flags"
 
@@ -187,12 +186,6 @@ while True:
     time.sleep(100)
 ]==]
 
-local function lines_of(text)
-  local t = {}
-  for line in text:gmatch("([^\n]*)\n") do t[#t + 1] = line end
-  return t
-end
-
 local HEADER = { "^Active ", "^Proto ", "^Kernel ", "^Destination ", "^Iface ", "^IPv6/IPv4 Group",
   "^Interface ", "^%-%-%-" }
 
@@ -200,65 +193,37 @@ local HEADER = { "^Active ", "^Proto ", "^Kernel ", "^Destination ", "^Iface ", 
 -- connection that is not accepted yet (netstat reads /proc/net/unix), and
 -- remaining times move.
 local function normal(text)
-  text = text:gsub("%(%d+%.%d%d/%d+/%d+%)", "(T/R/P)")
-  local head, body = {}, {}
-  for _, line in ipairs(lines_of(text)) do
-    local is_head = false
-    for _, p in ipairs(HEADER) do
-      if line:match(p) then is_head = true break end
-    end
-    if is_head then head[#head + 1] = line
-    elseif not line:match("^unix  %d+ +%[ %] +%u+ +CONNECTING +0 ") then body[#body + 1] = line end
+  local head, lines = helpers.split_head((text:gsub("%(%d+%.%d%d/%d+/%d+%)", "(T/R/P)")), HEADER)
+  local body = {}
+  for _, line in ipairs(lines) do
+    if not line:match("^unix  %d+ +%[ %] +%u+ +CONNECTING +0 ") then body[#body + 1] = line end
   end
-  table.sort(body)
   return table.concat(head, "\n") .. "\n--\n" .. table.concat(body, "\n")
 end
 
 describe("lnetstat against netstat, flag by flag, in a private netns", function()
   local ns, pid, handle, dir
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local id = helpers.getpid() % 10000000
-    local va, vb = "lcs" .. id .. "a", "lcs" .. id .. "b"
-    local ok, err = pcall(function()
-      ns = helpers.netns_create("lnetstat-clinet")
-      local must = helpers.must
-      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0", ns))
-      must(format("ip netns exec %s sysctl -qw net.ipv6.conf.all.accept_dad=0", ns))
-      must(format("ip -n %s link add %s type veth peer name %s", ns, va, vb))
-      must(format("ip -n %s addr add 203.0.113.1/24 dev %s", ns, va))
-      must(format("ip -n %s addr add 2001:db8:1234:5678::1/64 dev %s nodad", ns, va))
-      must(format("ip -n %s link set %s up", ns, va))
-      must(format("ip -n %s link set %s up", ns, vb))
-      must(format("ip -n %s route add 198.51.100.0/24 via 203.0.113.2 dev %s", ns, va))
-      must(format("ip -n %s route add 2001:db8:99::/48 via 2001:db8:1234:5678::2 dev %s", ns, va))
-      dir = helpers.mktemp_dir()
-      must("chmod 755 " .. quote(dir))
-      local f = assert(io.open(dir .. "/farm.py", "w"))
-      f:write(FARM)
-      f:close()
-      pid, handle = helpers.spawn(format("ip netns exec %s python3 %s %s", ns,
-        quote(dir .. "/farm.py"), va))
-      local ready, out = handle:wait_ready(20)
-      assert(ready, out)
-    end)
-    if not ok then
-      helpers.stop_farm(pid, handle, ns, dir)
-      ns = nil
-      error(err, 0)
-    end
+  helpers.root_setup(function()
+    local va, vb = helpers.veth_names("lcs")
+    ns = helpers.netns_create("lnetstat-clinet")
+    helpers.sysctl(ns, "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
+    local function ip(cmd) helpers.ip(ns, cmd) end
+    ip(format("link add %s type veth peer name %s", va, vb))
+    ip(format("addr add 203.0.113.1/24 dev %s", va))
+    ip(format("addr add 2001:db8:1234:5678::1/64 dev %s nodad", va))
+    ip(format("link set %s up", va))
+    ip(format("link set %s up", vb))
+    ip(format("route add 198.51.100.0/24 via 203.0.113.2 dev %s", va))
+    ip(format("route add 2001:db8:99::/48 via 2001:db8:1234:5678::2 dev %s", va))
+    dir = helpers.mktemp_dir()
+    helpers.must("chmod 755 " .. quote(dir))
+    pid, handle = helpers.spawn_farm(ns, dir, FARM, va)
+  end, function()
+    helpers.stop_farm(pid, handle, ns, dir)
+    ns, pid, handle, dir = nil, nil, nil, nil
   end)
 
-  teardown(function()
-    if ns then helpers.stop_farm(pid, handle, ns, dir) end
-  end)
-
-  local function run_rc(cmd)
-    local out = helpers.run(cmd .. "; echo \"clinet-rc=$?\"")
-    local body, rc = out:match("^(.-)clinet%-rc=(%d+)\n$")
-    return body or out, tonumber(rc)
-  end
   local function both(args)
     local n_out, n_rc = run_rc(format("ip netns exec %s netstat %s 2>/dev/null", ns, args))
     local l_out, l_rc = run_rc(format("ip netns exec %s %s %s 2>/dev/null", ns, LNETSTAT, args))

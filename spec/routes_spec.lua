@@ -619,12 +619,11 @@ describe("routes() in a private network namespace", function()
   local have_congctl = false
 
   local function cleanup()
-    helpers.netns_delete(state.ns)
-    helpers.netns_delete(state.peer)
+    helpers.netns_delete(state.ns, state.peer)
     state = {}
   end
 
-  local function ip(args) return helpers.must("ip -n " .. NS .. " " .. args) end
+  local function ip(args) return helpers.ip(NS, args) end
 
   local function build()
     NS = helpers.netns_create("lnetstat-rt")
@@ -633,19 +632,18 @@ describe("routes() in a private network namespace", function()
     state.peer = PEER
     -- no DAD: link-local addresses (and their local routes) settle at once
     for _, n in ipairs { NS, PEER } do
-      helpers.must(format("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0 "
-        .. "net.ipv6.conf.all.accept_dad=0", n))
+      helpers.sysctl(n, "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
     end
     ip(format("link add rtv0 type veth peer name rtv1 netns %s", PEER))
     ip("link add rtbr0 type bridge")
     ip("link set rtv0 up")
     ip("link set rtbr0 up")
-    helpers.must(format("ip -n %s link set rtv1 up", PEER))
+    helpers.ip(PEER, "link set rtv1 up")
     ip("addr add 198.51.100.1/24 dev rtv0")
     ip("addr add 203.0.113.1/24 dev rtbr0")
     ip("addr add 2001:db8:1::1/64 dev rtv0 nodad")
-    helpers.must(format("ip -n %s addr add 198.51.100.2/24 dev rtv1", PEER))
-    helpers.must(format("ip -n %s addr add 2001:db8:1::2/64 dev rtv1 nodad", PEER))
+    helpers.ip(PEER, "addr add 198.51.100.2/24 dev rtv1")
+    helpers.ip(PEER, "addr add 2001:db8:1::2/64 dev rtv1 nodad")
 
     ip("route add default via 198.51.100.254")
     ip("route add 203.0.113.128/25 via 198.51.100.2 metric 50 mtu 1400 advmss 1360 window 65535 "
@@ -671,16 +669,7 @@ describe("routes() in a private network namespace", function()
     ip("-6 route add 2001:db8:9::/48 dev rtv0 pref high metric 5")
   end
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(build)
-    if not ok then
-      cleanup()
-      error(err, 0)
-    end
-  end)
-
-  teardown(cleanup)
+  helpers.root_setup(build, cleanup)
 
   -- ip's view of every table (both families), and ours, taken until two of
   -- ip's snapshots around ours agree (nothing should change, but the

@@ -26,9 +26,7 @@ local inet_key = helpers.inet_key
 -- scenario.py next to this file, whatever the working directory
 local SCENARIO = ((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./") .. "scenario.py"
 
-local function rkey(r)
-  return inet_key(r.proto, r.local_addr, r.local_port, r.remote_addr, r.remote_port)
-end
+local rkey = helpers.record_key
 
 -- Indexes a list of inet records by key; duplicates are an error.
 local function index(list, what)
@@ -98,14 +96,9 @@ describe("sockets() in a private netns", function()
   local function cleanup()
     -- Never raises: every step is protected.
     -- by pid, and only while the pid still runs the scenario
-    if state.pid then helpers.kill(state.pid, 5, "scenario.py") end
-    if state.reported_pid and state.reported_pid ~= state.pid then
-      helpers.kill(state.reported_pid, 5, "scenario.py")
-    end
-    if state.child_pid then helpers.kill(state.child_pid, 5, "scenario.py") end
+    helpers.kill_each("scenario.py", state.pid, state.reported_pid, state.child_pid)
     if state.handle then pcall(state.handle.cleanup) end
-    helpers.netns_delete(state.ns)
-    helpers.netns_delete(state.peer)
+    helpers.netns_delete(state.ns, state.peer)
     if state.tmpdir then helpers.remove_tree(state.tmpdir) end
     state = {}
   end
@@ -117,15 +110,14 @@ describe("sockets() in a private netns", function()
     state.peer = PEER
     -- A veth pair towards PEER, which has no 198.51.100.7 and does not
     -- forward: a SYN routed there is never answered (SYN_SENT).
-    local id = helpers.getpid() % 10000000
-    local va, vb = "lnv" .. id .. "a", "lnv" .. id .. "b"
+    local va, vb = helpers.veth_names("lnv")
     helpers.must(format("ip link add %s netns %s type veth peer name %s netns %s", va, NS, vb, PEER))
     helpers.must(format("ip -n %s addr add %s/24 dev %s", NS, VETH_ADDR, va))
     helpers.must(format("ip -n %s link set %s up", NS, va))
     helpers.must(format("ip -n %s addr add %s/24 dev %s", PEER, VETH_PEER_ADDR, vb))
     helpers.must(format("ip -n %s link set %s up", PEER, vb))
     helpers.must(format("ip -n %s route add %s via %s dev %s", NS, SYN_DST_NET, VETH_PEER_ADDR, va))
-    helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0", PEER))
+    helpers.sysctl(PEER, "net.ipv4.ip_forward=0")
 
     tmpdir = helpers.mktemp_dir()
     state.tmpdir = tmpdir
@@ -139,18 +131,7 @@ describe("sockets() in a private netns", function()
     assert(facts.pid == pid, format("scenario pid %s is not the spawned pid %d", tostring(facts.pid), pid))
   end
 
-  setup(function()
-    if not helpers.is_root() then return end
-    local ok, err = pcall(build)
-    if not ok then
-      cleanup()
-      error(err, 0)
-    end
-  end)
-
-  teardown(function()
-    cleanup()
-  end)
+  helpers.root_setup(build, cleanup)
 
   -- The scenario's sockets that must be seen by both sides (so that two
   -- empty lists never "agree").
