@@ -39,10 +39,7 @@ describe("sock_diag receives", function()
     helpers.stop_farm(pid, handle, NS, tmpdir)
   end)
 
-  local function key(r)
-    return helpers.inet_key(r.proto, r.local_addr, r.local_port, r.remote_addr, r.remote_port)
-      .. " " .. r.state
-  end
+  local function key(r) return helpers.record_key(r) .. " " .. r.state end
 
   -- Runs script (after `local ns = require "lnetstat"`) in a separate
   -- process under strace; returns what it wrote and, for the sock_diag

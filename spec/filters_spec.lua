@@ -54,9 +54,9 @@ describe("kernel-side socket filters", function()
   setup(function()
     if not helpers.is_root() then return end
     NS, pid, handle, tmpdir = helpers.netns_farm("lnetstat-filt", FARM, function(netns)
-      helpers.must(format("ip -n %s addr add 2001:db8::1/64 dev lo nodad", netns))
+      helpers.ip(netns, "addr add 2001:db8::1/64 dev lo nodad")
       -- client ports above every port the farm listens on
-      helpers.must(format("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 60000'", netns))
+      helpers.sysctl(netns, "net.ipv4.ip_local_port_range=50000 60000")
     end)
   end)
 
@@ -64,10 +64,7 @@ describe("kernel-side socket filters", function()
     helpers.stop_farm(pid, handle, NS, tmpdir)
   end)
 
-  local function key(r)
-    return helpers.inet_key(r.proto, r.local_addr, r.local_port, r.remote_addr, r.remote_port)
-      .. " " .. r.state
-  end
+  local function key(r) return helpers.record_key(r) .. " " .. r.state end
 
   -- Runs opts through each_socket (netlink) and sockets (source "proc");
   -- asserts that the kernel sent exactly the matching sockets and that both
