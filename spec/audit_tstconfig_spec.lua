@@ -5,6 +5,7 @@
 -- group words, CRLF line ends are line ends.
 local tstconfig = require "lnetstat.tstconfig"
 local helpers = require "helpers"
+local scratch = require "scratch"
 
 describe("Tstconfig definition files", function()
   local dir
@@ -12,13 +13,7 @@ describe("Tstconfig definition files", function()
   setup(function() dir = helpers.mktemp_dir() end)
   teardown(function() helpers.remove_tree(dir) end)
 
-  local function write(name, text)
-    local path = dir .. "/" .. name
-    local f = assert(io.open(path, "wb"))
-    f:write(text)
-    f:close()
-    return path
-  end
+  local function write(name, text) return scratch.write(dir .. "/" .. name, text) end
 
   -- Runs a definition; returns the report, the code and the counts.
   local function run(def, opts)

@@ -5,6 +5,7 @@
 -- costs nothing, and NaN, infinities and huge option names are rejected.
 -- Needs root (CI is root: nothing is skipped there).
 local helpers = require "helpers"
+local scratch = require "scratch"
 local ns = require "lnetstat"
 local q = require "lnetstat.query"
 local util = require "lnetstat.util"
@@ -21,11 +22,7 @@ local CORE_SO = ROOT .. "build/" .. helpers.BUILD .. "/lnetstat/core.so"
 
 local tmpdir
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = scratch.write
 
 local function mode_of(path)
   return (must("stat -c %a " .. quote(path)):gsub("%s+$", ""))

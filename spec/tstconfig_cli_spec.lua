@@ -3,28 +3,15 @@
 -- or a file's control bytes or invalid UTF-8 to the terminal.
 local tstconfig = require "lnetstat.tstconfig"
 local helpers = require "helpers"
+local scratch = require "scratch"
 
 local root_it = helpers.root_it
 
 -- A writable handle that keeps what is written.
-local function sink()
-  local s = { parts = {} }
-  function s:write(...)
-    for _, v in ipairs { ... } do self.parts[#self.parts + 1] = tostring(v) end
-    return self
-  end
-  function s:text() return table.concat(self.parts) end
-  return s
-end
+local sink = scratch.sink
 
 local dir
-local function write(name, text)
-  local path = dir .. "/" .. name
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local function write(name, text) return scratch.write(dir .. "/" .. name, text) end
 
 -- main(argv, opts) -> code, stdout, stderr
 local function main(argv, opts)

@@ -5,6 +5,7 @@
 local tstconfig = require "lnetstat.tstconfig"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
+local scratch = require "scratch"
 
 local root_it = helpers.root_it
 local format = string.format
@@ -371,11 +372,7 @@ describe("lnetstat.tstconfig", function()
   end)
 
   describe("main()", function()
-    local function sink()
-      local buf = {}
-      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
-        text = function() return table.concat(buf) end }
-    end
+    local sink = scratch.sink
     it("parses its flags and returns the exit code", function()
       local out, err = sink(), sink()
       local netstat = function() return NETSTAT_PLNT, "", 0 end

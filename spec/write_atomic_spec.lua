@@ -4,6 +4,7 @@
 -- replaced regular file keeps its mode, its owner and its group (as far
 -- as the writer may give them), so a reader let in by the group still is.
 local helpers = require "helpers"
+local scratch = require "scratch"
 local util = require "lnetstat.util"
 
 local root_it = helpers.root_it
@@ -13,11 +14,7 @@ local format = string.format
 local HERE = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local ROOT = HERE .. "../"
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = scratch.write
 
 -- "type uid:gid mode" of path, not following a symlink
 local function stat(path)
