@@ -5,23 +5,15 @@
 local check = require "lnetstat.check"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
+local records = require "records"
 
 local quote = helpers.quote
 
-local L, C = fake.listener, fake.connection
 local HERE = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local EXAMPLES = HERE .. "../examples/audit/"
 
-local HOST = {
-  L("tcp", "0.0.0.0", 22, "sshd", "root", 812),
-  L("tcp", "::", 22, "sshd", "root", 812, { v6only = true }),
-  L("tcp", "::", 80, "nginx", "root", 900),
-  L("tcp", "::", 443, "nginx", "root", 900),
-  L("tcp", "127.0.0.1", 5432, "postgres", "postgres", 1000),
-  L("udp", "127.0.0.1", 323, "chronyd", "_chrony", 700),
-  C("198.51.100.1", 22, "203.0.113.9", 50000, "ESTABLISHED", "sshd", 1500),
-  C("198.51.100.1", 41000, "198.51.100.53", 53, "TIME_WAIT"),
-}
+-- sshd, nginx, postgres and chrony listening, two connections
+local HOST = records.web_host()
 local IFACES = {
   { name = "lo", index = 1, flags = { UP = true, RUNNING = true }, operstate = "UNKNOWN",
     stats = { rx_errors = 0, tx_errors = 0, rx_dropped = 0, tx_dropped = 0 } },
@@ -33,13 +25,7 @@ local function calls_of(data)
   return n
 end
 
-local function run(src, t, opts)
-  local clock, sleep, state = fake.clock()
-  local data = fake.data(t or {})
-  local o = { data = data, clock = clock, sleep = sleep, log = function() end }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return check.run_string(src, "t.lua", o), data, state
-end
+local run = records.run
 
 describe("lnetstat.check snapshots", function()
   it("examples/audit/web.lua reads the sockets once, with owners, for its 7 checks", function()

@@ -5,6 +5,8 @@
 local check = require "lnetstat.check"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
+local records = require "records"
+local scratch = require "scratch"
 
 local root_it = helpers.root_it
 local format = string.format
@@ -15,13 +17,7 @@ local ROOT = HERE .. "../"
 local EXAMPLES = ROOT .. "examples/audit/"
 
 -- Runs check source against fake data; returns the run, the data and the clock.
-local function run(src, t, opts)
-  local clock, sleep, state = fake.clock()
-  local data = fake.data(t or {})
-  local o = { data = data, clock = clock, sleep = sleep, log = function() end }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return check.run_string(src, "t.lua", o), data, state
-end
+local run = records.run
 
 local function one(src, t, opts)
   local r, data, state = run(src, t, opts)
@@ -35,21 +31,8 @@ local function details(res)
 end
 
 -- A host: sshd on 22, nginx on a dual-stack [::] 80/443, postgres on
--- loopback, chrony's UDP on loopback.
-local function web_host(extra)
-  local s = {
-    L("tcp", "0.0.0.0", 22, "sshd", "root", 812),
-    L("tcp", "::", 22, "sshd", "root", 812, { v6only = true }),
-    L("tcp", "::", 80, "nginx", "root", 900),
-    L("tcp", "::", 443, "nginx", "root", 900),
-    L("tcp", "127.0.0.1", 5432, "postgres", "postgres", 1000),
-    L("udp", "127.0.0.1", 323, "chronyd", "_chrony", 700),
-    C("198.51.100.1", 22, "203.0.113.9", 50000, "ESTABLISHED", "sshd", 1500),
-    C("198.51.100.1", 41000, "198.51.100.53", 53, "TIME_WAIT"),
-  }
-  for _, r in ipairs(extra or {}) do s[#s + 1] = r end
-  return s
-end
+-- loopback, chrony's UDP on loopback (and the records of a list extra).
+local web_host = records.web_host
 
 local IFACES = {
   { name = "lo", index = 1, mtu = 65536, flags = { UP = true, LOOPBACK = true, RUNNING = true, LOWER_UP = true },
@@ -1099,22 +1082,12 @@ print(len(fams), len(st.samples), st.samples[4].labels["title"].count("\n"))
 
   -- The command ----------------------------------------------------------------------
   describe("main()", function()
-    local function sink()
-      local buf = {}
-      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
-        text = function() return table.concat(buf) end }
-    end
+    local sink = scratch.sink
     local tmpdir
     setup(function() tmpdir = helpers.mktemp_dir() end)
     teardown(function() helpers.remove_tree(tmpdir) end)
 
-    local function write(name, text)
-      local path = tmpdir .. "/" .. name
-      local f = assert(io.open(path, "w"))
-      f:write(text)
-      f:close()
-      return path
-    end
+    local function write(name, text) return scratch.write(tmpdir .. "/" .. name, text) end
 
     local function main(argv, t)
       local out, err = sink(), sink()
