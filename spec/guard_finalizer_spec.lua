@@ -13,9 +13,10 @@
 -- set to finish a cycle at every step, until one has run inside the read
 -- (it sees the watch busy; the tests assert that it did).
 local helpers = require "helpers"
+local namespaces = require "namespaces"
 
 local format = string.format
-local quote, must = helpers.quote, helpers.must
+local quote = helpers.quote
 
 -- What every child script starts with: core and ns, and
 --   finalizer(fn)  an object whose finalizer calls fn (a proxy on 5.1,
@@ -166,15 +167,7 @@ end)
 describe("a finalizer that closes a watch inside a read of it", function()
   local NS
   setup(function()
-    if not helpers.is_root() then return end
-    NS = helpers.netns_create("lnguard")
-    local ok, err = pcall(must, format("ip -n %s link add gw0 type veth peer name gw1 && "
-      .. "ip -n %s link set gw0 up", quote(NS), quote(NS)))
-    if not ok then
-      helpers.netns_delete(NS)
-      NS = nil
-      error(err, 0)
-    end
+    NS = namespaces.prepared("lnguard", { "link add gw0 type veth peer name gw1", "link set gw0 up" })
   end)
   teardown(function()
     helpers.netns_delete(NS)

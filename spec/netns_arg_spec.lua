@@ -3,6 +3,7 @@
 -- a private namespace (a listener on port 4711 and an interface lnx0 that
 -- only it has) whichever of the three forms names it.
 local helpers = require "helpers"
+local namespaces = require "namespaces"
 
 local quote, must = helpers.quote, helpers.must
 local root_it = helpers.root_it
@@ -25,14 +26,12 @@ describe("--netns", function()
   end)
 
   root_it("a name, a path and a pid name the same namespace everywhere", function()
-    local ns = helpers.netns_create("lnarg")
-    local dir = helpers.mktemp_dir()
+    local ns, dir, remove = namespaces.with_dir("lnarg")
     local pid, h
     finally(function()
       if pid then helpers.kill(pid, 5, "python3") end
       if h then h.cleanup() end
-      helpers.netns_delete(ns)
-      helpers.remove_tree(dir)
+      remove()
     end)
     must(format("ip -n %s link add lnx0 type veth peer name lnx1", quote(ns)))
     pid, h = helpers.spawn(format("ip netns exec %s python3 -c %s", quote(ns), quote(

@@ -3,6 +3,7 @@
 -- events(), fd(), close(), overflow and argument errors.
 local ns = require "lnetstat"
 local helpers = require "helpers"
+local namespaces = require "namespaces"
 
 local format = string.format
 local quote, must, run = helpers.quote, helpers.must, helpers.run
@@ -134,18 +135,8 @@ end)
 describe("watch in a private netns", function()
   local NS
   setup(function()
-    if not helpers.is_root() then return end
-    NS = helpers.netns_create("lnw")
-    local ok, err = pcall(function()
-      must(format("ip -n %s link add wa0 type veth peer name wa1", quote(NS)))
-      must(format("ip -n %s link set wa0 up", quote(NS)))
-      must(format("ip -n %s addr add 198.51.100.1/24 dev wa0", quote(NS)))
-    end)
-    if not ok then
-      helpers.netns_delete(NS)
-      NS = nil
-      error(err, 0)
-    end
+    NS = namespaces.prepared("lnw", { "link add wa0 type veth peer name wa1", "link set wa0 up",
+      "addr add 198.51.100.1/24 dev wa0" })
   end)
   teardown(function()
     helpers.netns_delete(NS)
