@@ -10,6 +10,8 @@ local check = require "lnetstat.check"
 local format_mod = require "lnetstat.format"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
+local consumers = require "consumers"
+local scratch = require "scratch"
 
 local root_it = helpers.root_it
 local quote = helpers.quote
@@ -20,7 +22,6 @@ local SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 local ROOT = SPEC .. "../"
 local LUA = helpers.LUA
 local LNETSTAT = LUA .. " " .. quote(ROOT .. "bin/lnetstat")
-local PYTHON = "/usr/bin/python3"
 
 -- A process name that clears the screen's colours, with invalid UTF-8.
 local EVIL = "ng\27[31minx\255\254\1"
@@ -49,27 +50,7 @@ local function mixed_run()
   return check.run_string(SOURCE, "t.lua", { data = data, clock = clock, sleep = sleep, log = function() end })
 end
 
-local function write_tmp(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
--- Runs cmd with the file holding text as its last argument; returns the
--- output (stdout and stderr) and the exit code.
-local function consume(cmd, text)
-  local path = write_tmp(text)
-  local out = helpers.run(cmd .. " " .. quote(path) .. " 2>&1; echo \"consumer-rc=$?\"")
-  os.remove(path)
-  local body, rc = out:match("^(.-)consumer%-rc=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
-
-local function python(script, text)
-  return consume(PYTHON .. " -c " .. quote(script), text)
-end
+local consume, python = consumers.consume, consumers.python
 
 describe("report consumers", function()
   local run
@@ -239,16 +220,7 @@ print(json.dumps({"tests": x.tests, "failures": x.failures, "errors": x.errors, 
     assert.equal("", out)
   end)
 
-  -- promtool exits 3 for naming remarks alone: lnetstat metrics keeps the
-  -- kernel's counter names (node_netstat_Tcp_ActiveOpens, as node_exporter
-  -- does), which it calls camelCase. Anything else is a failure.
-  local function promtool_accepts(text)
-    local out, rc = consume("promtool check metrics <", text)
-    for line in out:gmatch("[^\n]+") do
-      assert.matches("^[%w_:]+ metric names should be written in 'snake_case' not 'camelCase'$", line)
-    end
-    assert(rc == 0 or (rc == 3 and out ~= ""), format("promtool exit %s: %s", tostring(rc), out))
-  end
+  local promtool_accepts = consumers.promtool_accepts
 
   it("Prometheus metrics text: interface names with any bytes parse", function()
     local text = format_mod.prometheus {
@@ -295,9 +267,10 @@ print(json.dumps({"tests": x.tests, "failures": x.failures, "errors": x.errors, 
       "r.started = 0",
       "io.write(check.report(r, " .. format("%q", fmt) .. "))",
     }, "\n")
-    local path = write_tmp(script)
-    local out = helpers.must(LUA .. " " .. quote(path))
+    local path = scratch.temp(script)
+    local ok, out = pcall(helpers.must, LUA .. " " .. quote(path))
     os.remove(path)
+    if not ok then error(out, 0) end
     return out
   end
 
@@ -335,7 +308,7 @@ print(json.dumps({"top": keys[-1], "result": result[0], "details": d["results"][
       helpers.netns_delete(ns)
     end)
     local literal = "b'" .. path:gsub("[\128-\255]", function(c) return format("\\x%02x", c:byte()) end) .. "'"
-    pid, handle = helpers.spawn(format("ip netns exec %s %s -c %s", quote(ns), PYTHON, quote(format([[
+    pid, handle = helpers.spawn(format("ip netns exec %s %s -c %s", quote(ns), consumers.PYTHON, quote(format([[
 import socket, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(%s)

@@ -9,10 +9,10 @@ local utf8 = require "lnetstat.encode.utf8"
 local format_mod = require "lnetstat.format"
 local check = require "lnetstat.check"
 local helpers = require "helpers"
+local consumers = require "consumers"
 
 local quote = helpers.quote
 local format = string.format
-local PYTHON = "/usr/bin/python3"
 
 -- Byte strings that a lossy repair would merge: "p\xff" and "pÿ" (valid
 -- UTF-8 for U+00FF), the text "\xFF" and the byte 0xFF, backslashes.
@@ -23,39 +23,8 @@ local NAMES = {
 }
 
 -- The inverse of utf8.distinct: `\\` is a backslash, `\xHH` the byte HH.
-local function undo(s)
-  local out, i = {}, 1
-  while i <= #s do
-    local c = s:sub(i, i)
-    if c ~= "\\" then
-      out[#out + 1], i = c, i + 1
-    elseif s:sub(i + 1, i + 1) == "\\" then
-      out[#out + 1], i = "\\", i + 2
-    else
-      local hex = s:sub(i + 1, i + 3):match("^x(%x%x)$")
-      assert(hex, "a backslash that is no escape in " .. s)
-      out[#out + 1], i = string.char(tonumber(hex, 16)), i + 4
-    end
-  end
-  return table.concat(out)
-end
-
-local function write_tmp(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
--- Runs cmd with a file holding text as its last argument: output and exit code.
-local function consume(cmd, text)
-  local path = write_tmp(text)
-  local out = helpers.run(cmd .. " " .. quote(path) .. " 2>&1; echo \"consumer-rc=$?\"")
-  os.remove(path)
-  local body, rc = out:match("^(.-)consumer%-rc=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
+local undo = consumers.undo_distinct
+local consume, python = consumers.consume, consumers.python
 
 describe("utf8.distinct reads back", function()
   it("undo(distinct(s)) == s for every name, and the text is valid UTF-8", function()
@@ -99,7 +68,7 @@ describe("JSON: distinct strings stay distinct through real parsers", function()
   end)
 
   it("Python's strict json decoder reads every key, one-to-one", function()
-    local out, rc = consume(PYTHON .. " -c " .. quote([[
+    local out, rc = python([[
 import sys, json
 pairs_seen = []
 def hook(pairs):
@@ -110,7 +79,7 @@ with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
 # every key and value back as UTF-8 bytes, written as \u escapes
 print(json.dumps({"pairs": pairs_seen[0], "keys": len(d["object"]), "object": d["object"],
                   "list": d["list"]}, ensure_ascii=True))
-]]), doc)
+]], doc)
     assert.equal(0, rc, out)
     local d = require("cjson").decode(out)
     assert.equal(#NAMES, d.pairs)
@@ -158,7 +127,7 @@ describe("Prometheus label values: one escape, in one place", function()
     assert.equal(0, rc, out)
     assert.equal("", out)
     -- the series promtool's parser sees (Python's client has the same parser rules)
-    out, rc = consume(PYTHON .. " -c " .. quote([[
+    out, rc = python([[
 import sys, json
 from prometheus_client.parser import text_string_to_metric_families
 # newline="": a carriage return inside a label value is no line end
@@ -167,7 +136,7 @@ with open(sys.argv[1], encoding="utf-8", errors="strict", newline="") as f:
 devices = [s.labels["device"] for fam in text_string_to_metric_families(text)
            if fam.name == "lnetstat_network_up" for s in fam.samples]
 print(json.dumps(devices, ensure_ascii=True))
-]]), text)
+]], text)
     assert.equal(0, rc, out)
     local devices = require("cjson").decode(out)
     local seen = {}
@@ -187,7 +156,7 @@ describe("lnetstat --json on a live host", function()
       helpers.netns_delete(ns)
     end)
     local comm = "x\n\"\\\255\27y"
-    pid, handle = helpers.spawn(format("ip netns exec %s %s -c %s", quote(ns), PYTHON, quote([[
+    pid, handle = helpers.spawn(format("ip netns exec %s %s -c %s", quote(ns), consumers.PYTHON, quote([[
 import socket, time
 s = socket.socket()
 s.bind(("127.0.0.1", 7471))
@@ -201,12 +170,12 @@ time.sleep(60)
     local lnetstat = helpers.LUA .. " " .. quote(((debug.getinfo(1, "S").source:match("^@(.*/)")) or "./")
       .. "../bin/lnetstat")
     local text = helpers.must(format("%s --netns %s -tlnp --json", lnetstat, quote(ns)))
-    local out, rc = consume(PYTHON .. " -c " .. quote([[
+    local out, rc = python([[
 import sys, json
 with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
     d = json.load(f)
 print(json.dumps([r.get("program") for r in d if r.get("local_port") == 7471], ensure_ascii=True))
-]]), text)
+]], text)
     assert.equal(0, rc, out)
     local programs = require("cjson").decode(out)
     assert.equal(1, #programs)

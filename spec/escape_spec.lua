@@ -8,6 +8,9 @@ local utf8 = require "lnetstat.encode.utf8"
 local cli = require "lnetstat.checks.cli"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
+local consumers = require "consumers"
+local namespaces = require "namespaces"
+local scratch = require "scratch"
 
 local quote, must, run = helpers.quote, helpers.must, helpers.run
 local root_it = helpers.root_it
@@ -93,45 +96,20 @@ describe("Prometheus series of distinct names", function()
   end)
 
   root_it("node_exporter's textfile collector keeps both series", function()
-    local ns = helpers.netns_create("lnesc")
-    local dir = helpers.mktemp_dir()
-    local handle
-    finally(function()
-      if handle then
-        helpers.kill(handle.pid, 5, "node-exporter")
-        handle.cleanup()
-      end
-      helpers.netns_delete(ns)
-      helpers.remove_tree(dir)
-    end)
+    local ns, dir, remove = namespaces.with_dir("lnesc")
+    finally(remove)
     must(format("ip -n %s link add %s type veth peer name q0 && ip -n %s link add %s type veth peer name q1",
       quote(ns), quote(BAD), quote(ns), quote(GOOD)))
     local inside = "ip netns exec " .. quote(ns) .. " "
     must(format("%s%s metrics --prefix node -o %s", inside, LNETSTAT, quote(dir .. "/lnetstat.prom")))
-    local f = assert(io.open(dir .. "/checks.prom", "wb"))
-    f:write(check.report({ files = { "t.lua" }, results = {
+    scratch.write(dir .. "/checks.prom", check.report({ files = { "t.lua" }, results = {
       result("x\255", "t", "pass"), result("x\195\191", "t", "fail"),
     } }, "prometheus"))
-    f:close()
     local file = must("cat " .. quote(dir .. "/lnetstat.prom"))
     assert.truthy(file:find('node_network_receive_bytes_total{device="p\\\\xFF\\\\xFE"} 0\n', 1, true), file)
     assert.truthy(file:find('node_network_receive_bytes_total{device="' .. GOOD .. '"} 0\n', 1, true), file)
 
-    local port = 19111
-    local pid
-    pid, handle = helpers.spawn(format("%sprometheus-node-exporter --web.listen-address=127.0.0.1:%d "
-      .. "--collector.disable-defaults --collector.textfile --collector.textfile.directory=%s",
-      inside, port, quote(dir)))
-    local text
-    for _ = 1, 200 do
-      -- (the exit status from the marker: io.popen's close gives none on Lua 5.1 and LuaJIT)
-      local out = run(format("%scurl -sf http://127.0.0.1:%d/metrics && echo scrape-ok", inside, port))
-      local body = out:match("^(.*)scrape%-ok\n$")
-      if body then text = body break end
-      assert(helpers.alive(pid), "node_exporter exited: " .. handle.stderr())
-      helpers.sleep(0.05)
-    end
-    assert(text, "node_exporter never answered: " .. handle.stderr())
+    local text, stderr = consumers.node_exporter(ns, dir, 19111)
     assert.is_nil(text:find("collected before", 1, true), text)
     assert.truthy(text:find("\nnode_textfile_scrape_error 0\n", 1, true), text)
     -- node_exporter writes a label's backslash as \\ again
@@ -139,7 +117,7 @@ describe("Prometheus series of distinct names", function()
     assert.truthy(text:find('node_network_receive_bytes_total{device="' .. GOOD .. '"} 0\n', 1, true), text)
     assert.truthy(text:find('lnetstat_check_attempts{file="t.lua",id="x\\\\xFF",title="t"} 1\n', 1, true), text)
     assert.truthy(text:find('lnetstat_check_attempts{file="t.lua",id="x\195\191",title="t"} 1\n', 1, true), text)
-    assert.is_nil(handle.stderr():find("collected before", 1, true), handle.stderr())
+    assert.is_nil(stderr:find("collected before", 1, true), stderr)
   end)
 end)
 

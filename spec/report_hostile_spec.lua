@@ -11,11 +11,13 @@
 local check = require "lnetstat.check"
 local format_mod = require "lnetstat.format"
 local helpers = require "helpers"
+local consumers = require "consumers"
+local namespaces = require "namespaces"
+local scratch = require "scratch"
 
-local quote, run = helpers.quote, helpers.run
+local quote = helpers.quote
 local root_it = helpers.root_it
 local format = string.format
-local PYTHON = "/usr/bin/python3"
 
 local HOSTILE = {
   "p\255", "p\195\191", "a\\b", "a\\", "q\"x", "nl\nok 9 - forged", "cr\rx", "tab\tx", "nul\0x",
@@ -48,39 +50,8 @@ end
 
 -- The inverse of lnetstat.encode.utf8 `distinct`: `\\` is a backslash,
 -- `\xHH` the byte HH.
-local function undo(s)
-  local out, i = {}, 1
-  while i <= #s do
-    local c = s:sub(i, i)
-    if c ~= "\\" then
-      out[#out + 1], i = c, i + 1
-    elseif s:sub(i + 1, i + 1) == "\\" then
-      out[#out + 1], i = "\\", i + 2
-    else
-      local hex = s:sub(i + 1, i + 3):match("^x(%x%x)$")
-      assert(hex, "a backslash that is no escape in " .. s)
-      out[#out + 1], i = string.char(tonumber(hex, 16)), i + 4
-    end
-  end
-  return table.concat(out)
-end
-
-local function write_tmp(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
--- Runs cmd with a file holding text as its last argument: output and exit code.
-local function consume(cmd, text)
-  local path = write_tmp(text)
-  local out = run(cmd .. " " .. quote(path) .. " 2>&1; echo \"consumer-rc=$?\"")
-  os.remove(path)
-  local body, rc = out:match("^(.-)consumer%-rc=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
+local undo = consumers.undo_distinct
+local consume, python = consumers.consume, consumers.python
 
 local function decode(text) return require("cjson").decode(text) end
 
@@ -139,7 +110,7 @@ print JSON::PP->new->canonical->encode({ tests => \@tests, errors => [$p->parse_
     local out, rc = consume("xmllint --noout", xml)
     assert.equal(0, rc, out)
     assert.equal("", out)
-    out, rc = consume(PYTHON .. " -c " .. quote([=[
+    out, rc = python([=[
 import sys, json, junitparser
 x = junitparser.JUnitXml.fromfile(sys.argv[1])
 cases = []
@@ -148,7 +119,7 @@ for s in x:
         cases.append([s.name, c.classname, c.name, [type(k).__name__ for k in c.result]])
 print(json.dumps({"tests": x.tests, "failures": x.failures, "errors": x.errors, "skipped": x.skipped,
                   "cases": cases}, ensure_ascii=True))
-]=]), xml)
+]=], xml)
     assert.equal(0, rc, out)
     local d = decode(out)
     local c = expected_counts()
@@ -168,12 +139,12 @@ print(json.dumps({"tests": x.tests, "failures": x.failures, "errors": x.errors, 
 
   it("JSON: Python's strict decoder and lua-cjson read every id back exactly", function()
     local text = check.report(r, "json")
-    local out, rc = consume(PYTHON .. " -c " .. quote([=[
+    local out, rc = python([=[
 import sys, json
 with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
     d = json.load(f)
 print(json.dumps([[x["id"], x["file"], x["details"]] for x in d["results"]], ensure_ascii=True))
-]=]), text)
+]=], text)
     assert.equal(0, rc, out)
     local from_python = decode(out)
     local from_cjson = decode(text).results
@@ -189,14 +160,14 @@ print(json.dumps([[x["id"], x["file"], x["details"]] for x in d["results"]], ens
 
   -- The series of Prometheus text as Python's parser reads them.
   local function python_series(text)
-    local out, rc = consume(PYTHON .. " -c " .. quote([=[
+    local out, rc = python([=[
 import sys, json
 from prometheus_client.parser import text_string_to_metric_families
 with open(sys.argv[1], encoding="utf-8", errors="strict", newline="") as f:
     text = f.read()
 print(json.dumps([[s.name, s.labels] for fam in text_string_to_metric_families(text) for s in fam.samples],
                  ensure_ascii=True))
-]=]), text)
+]=], text)
     assert.equal(0, rc, out)
     return decode(out)
   end
@@ -222,46 +193,21 @@ print(json.dumps([[s.name, s.labels] for fam in text_string_to_metric_families(t
   end)
 
   root_it("Prometheus: node_exporter's textfile collector keeps every series", function()
-    local ns = helpers.netns_create("lnencode")
-    local dir = helpers.mktemp_dir()
-    local pid, handle
-    finally(function()
-      if pid then helpers.kill(pid, 5, "node-exporter") end
-      if handle then handle.cleanup() end
-      helpers.netns_delete(ns)
-      helpers.remove_tree(dir)
-    end)
+    local ns, dir, remove = namespaces.with_dir("lnencode")
+    finally(remove)
     local report = check.report(r, "prometheus")
-    local f = assert(io.open(dir .. "/checks.prom", "wb"))
-    f:write(report)
-    f:close()
+    scratch.write(dir .. "/checks.prom", report)
     -- interface names from the same list, as lnetstat metrics writes them
     local ifs = {}
     for _, s in ipairs(HOSTILE) do
       if #s > 0 and #s < 16 then ifs[#ifs + 1] = { name = s, operstate = "UP", stats = { rx_bytes = #s } } end
     end
     local metrics = format_mod.prometheus({ interfaces = ifs }, { prefix = "lnetstat" })
-    f = assert(io.open(dir .. "/metrics.prom", "wb"))
-    f:write(metrics)
-    f:close()
-    local inside = "ip netns exec " .. quote(ns) .. " "
-    local port = 19000 + helpers.getpid() % 1000
-    pid, handle = helpers.spawn(format("%sprometheus-node-exporter --web.listen-address=127.0.0.1:%d "
-      .. "--collector.disable-defaults --collector.textfile --collector.textfile.directory=%s",
-      inside, port, quote(dir)))
-    local text
-    for _ = 1, 200 do
-      -- (the exit status from the marker: io.popen's close gives none on Lua 5.1 and LuaJIT)
-      local out = run(format("%scurl -sf http://127.0.0.1:%d/metrics && echo scrape-ok", inside, port))
-      local body = out:match("^(.*)scrape%-ok\n$")
-      if body then text = body break end
-      assert(helpers.alive(pid), "node_exporter exited: " .. handle.stderr())
-      helpers.sleep(0.05)
-    end
-    assert(text, "node_exporter never answered: " .. handle.stderr())
+    scratch.write(dir .. "/metrics.prom", metrics)
+    local text, stderr = consumers.node_exporter(ns, dir, 19000 + helpers.getpid() % 1000)
     assert.truthy(text:find("\nnode_textfile_scrape_error 0\n", 1, true), text)
     assert.is_nil(text:find("collected before", 1, true), text)
-    assert.is_nil(handle.stderr():find("level=error", 1, true), handle.stderr())
+    assert.is_nil(stderr:find("level=error", 1, true), stderr)
     -- node_exporter serves exactly the series of both files
     local want, got = {}, {}
     local function add(set, series)
