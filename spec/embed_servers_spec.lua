@@ -9,66 +9,17 @@
 -- of every server process where they were. Every server listens on a free
 -- loopback port and is stopped by its pid.
 local helpers = require "helpers"
-local cjson = require "cjson"
+local servers = require "servers"
+local scratch = require "scratch"
 
 local format = string.format
 local quote = helpers.quote
 
 local ROOT = (helpers.must("pwd"):gsub("%s+$", ""))
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  assert(f:write(text))
-  assert(f:close())
-end
-
--- The ports any TCP or UDP socket of this netns uses.
-local function used_ports()
-  local used = {}
-  for _, name in ipairs { "tcp", "tcp6", "udp", "udp6" } do
-    local text = read_file("/proc/net/" .. name) or ""
-    for hex in text:gmatch("\n%s*%d+: %x+:(%x%x%x%x) ") do used[tonumber(hex, 16)] = true end
-  end
-  return used
-end
-
-math.randomseed(os.time() + helpers.getpid() * 7)
-local taken = {}
--- A free port above the kernel's default ephemeral range.
-local function free_port()
-  local used = used_ports()
-  for _ = 1, 200 do
-    local port = math.random(61100, 64999)
-    if not used[port] and not taken[port] then
-      taken[port] = true
-      return port
-    end
-  end
-  error("no free port in 61100-64999")
-end
-
--- GET over loopback: status (0 without an HTTP answer) and body.
-local GET = [[python3 -c 'import sys, http.client
-try:
-    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
-    c.request("GET", sys.argv[2]); r = c.getresponse(); b = r.read(); code = r.status
-except Exception as e:
-    code, b = 0, str(e).encode()
-sys.stdout.write("%d\n" % code); sys.stdout.buffer.write(b)' ]]
-
-local function http_get(port, path)
-  local out = helpers.run(format("%s %d %s 2>&1", GET, port, quote(path)))
-  local code, body = out:match("^(%d+)\n(.*)$")
-  return tonumber(code) or 0, body or out
-end
+local read_file, write_file = helpers.read_file, scratch.write
+local free_port, http_get, get_json = servers.free_port, servers.http_get, servers.get_json
+local has_listener = servers.find_listener
 
 -- n rounds of GETs of every path over keep-alive connections (a new one
 -- every 50 requests, as a client pool would): "STATUS COUNT" lines.
@@ -88,30 +39,6 @@ local function load(port, n, paths)
   return helpers.must(LOAD .. format(" %d %d %s", port, n, table.concat(paths, " ")))
 end
 
-local function wait_http(pid, port, path, what, log)
-  for _ = 1, 150 do
-    if not helpers.alive(pid) then error(format("%s exited at start:\n%s", what, log()), 0) end
-    if http_get(port, path) ~= 0 then return end
-    helpers.sleep(0.1)
-  end
-  error(format("%s does not answer on 127.0.0.1:%d:\n%s", what, port, log()), 0)
-end
-
-local function get_json(port, path, want)
-  local code, body = http_get(port, path)
-  assert(code == (want or 200), format("GET %s: status %d:\n%s", path, code, body))
-  local ok, doc = pcall(cjson.decode, body)
-  assert(ok, format("GET %s: not JSON:\n%s", path, body))
-  return doc
-end
-
-local function has_listener(list, port)
-  for _, s in ipairs(list) do
-    if s.proto == "tcp" and s.local_port == port and s.local_addr == "127.0.0.1" then return true end
-  end
-  return false
-end
-
 -- The open fds and the resident memory (KiB) of a process.
 local function usage(pid)
   local fds = tonumber(helpers.must(format("ls /proc/%d/fd | wc -l", pid)):match("%d+"))
@@ -125,11 +52,20 @@ local function lua_env(v)
     quote(ROOT .. "/build/" .. v .. "/?.so;;"))
 end
 
--- Runs cmd; its output (stdout and stderr) and exit status.
-local function run_rc(cmd)
-  local out = helpers.run(cmd .. " 2>&1; echo \"exit=$?\"")
-  local body, rc = out:match("^(.*)exit=(%d+)\n$")
-  return body or out, tonumber(rc)
+-- Starts a server in dir on port with start (servers.start_haproxy or
+-- servers.start_nginx) and the checkout's modules for Lua v; it is stopped
+-- at the end of the test. Returns its log() and its pid.
+local function start_server(start, v, dir, port)
+  local server = start(dir, port, lua_env(v))
+  finally(server.stop)
+  return server.log, server.pid
+end
+
+-- Builds lnetstat.core for Lua v (make LUA_VERSION=v) in the checkout;
+-- returns a fresh directory for the servers (servers.workdir).
+local function checkout_workdir(v)
+  helpers.must("make -s LUA_VERSION=" .. v .. " all")
+  return servers.workdir()
 end
 
 -- the sample fetch lua.lnetstat_listeners, answered on /fetch
@@ -138,11 +74,7 @@ local FETCH_RULE = "    http-request return status 200 content-type text/plain l
 
 describe("embedding in HAProxy 2.6 (Lua 5.3)", function()
   local base
-  setup(function()
-    helpers.must("make -s LUA_VERSION=5.3 all")
-    base = helpers.mktemp_dir()
-    helpers.must("chmod 755 " .. quote(base))
-  end)
+  setup(function() base = checkout_workdir("5.3") end)
   teardown(function() helpers.remove_tree(base) end)
 
   -- Writes dir/haproxy.cfg (global lines, then a frontend on port with
@@ -167,18 +99,7 @@ frontend fe
     return dir .. "/haproxy.cfg"
   end
 
-  -- Starts haproxy in dir; returns pid, handle, log().
-  local function start(dir, port)
-    local pid, h = helpers.spawn(format("env -C %s %s haproxy -db -f haproxy.cfg", quote(dir), lua_env("5.3")))
-    local function log() return h.stdout() .. h.stderr() end
-    wait_http(pid, port, "/static", "haproxy", log)
-    return pid, h, log
-  end
-
-  local function stop(pid, h)
-    if pid then helpers.kill(pid, 3, "haproxy") end
-    if h then h.cleanup() end
-  end
+  local function start(dir, port) return start_server(servers.start_haproxy, "5.3", dir, port) end
 
   it("chrooted (no /proc, no Lua files at run time): listeners, fetches and a snapshot that says "
     .. "what is missing", function()
@@ -189,8 +110,7 @@ frontend fe
     http-request use-service lua.lnetstat if { path /lnetstat/snapshot }
     http-request use-service lua.lnetstat_live if { path /lnetstat/listeners }
 ]] .. FETCH_RULE)
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log = start(dir, port)
     local doc = get_json(port, "/lnetstat/listeners")
     assert(has_listener(doc.listening, port), "own port not listed:\n" .. log())
     local body
@@ -222,8 +142,7 @@ end
 lh.register_task { interval = 0.1 }
 lh.register_fetches "lnetstat"
 ]], FETCH_RULE)
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log = start(dir, port)
     local n = 0
     for _ = 1, 50 do
       local _, body = http_get(port, "/fetch")
@@ -249,7 +168,7 @@ lh.register_fetches "lnetstat"
       local dir = base .. "/bad"
       config(dir, free_port(), "    lua-load-per-thread lnetstat.lua",
         "local lh = require 'lnetstat.haproxy'\n" .. case[1] .. "\n", "")
-      local out, rc = run_rc(format("env -C %s %s haproxy -c -f haproxy.cfg", quote(dir), lua_env("5.3")))
+      local out, rc = servers.check_haproxy(dir, lua_env("5.3"))
       assert.are_not.equal(0, rc, case[1] .. ":\n" .. out)
       assert(out:find(case[2], 1, true), case[1] .. ":\n" .. out)
       assert.matches("lnetstat%.lua:2:", out)
@@ -264,8 +183,7 @@ lh.register_fetches "lnetstat"
     http-request use-service lua.lnetstat_live if { path /lnetstat/listeners }
     http-request use-service lua.lnetstat_metrics if { path /metrics }
 ]])
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log, pid = start(dir, port)
     local paths = { "/lnetstat/listeners", "/metrics", "/lnetstat/snapshot" }
     load(port, 300, paths)   -- every thread's state warmed up
     local fds0, rss0 = usage(pid)
@@ -280,11 +198,7 @@ end)
 
 describe("embedding in nginx with lua-nginx-module (LuaJIT)", function()
   local base
-  setup(function()
-    helpers.must("make -s LUA_VERSION=luajit all")
-    base = helpers.mktemp_dir()
-    helpers.must("chmod 755 " .. quote(base))
-  end)
+  setup(function() base = checkout_workdir("luajit") end)
   teardown(function() helpers.remove_tree(base) end)
 
   -- Writes dir/nginx.conf: several workers, the shared dict of size dict,
@@ -317,25 +231,7 @@ http {
 ]], dict, init, init_worker, port, locations or ""))
   end
 
-  local function start(dir, port)
-    local pid, h = helpers.spawn(format("env %s nginx -p %s -e %s -c %s", lua_env("luajit"), quote(dir .. "/"),
-      quote(dir .. "/logs/error.log"), quote(dir .. "/nginx.conf")))
-    local function log() return (read_file(dir .. "/logs/error.log") or "") .. h.stdout() .. h.stderr() end
-    wait_http(pid, port, "/static", "nginx", log)
-    return pid, h, log
-  end
-
-  local function stop(pid, h)
-    if pid and helpers.alive(pid) then
-      helpers.run(format("kill -QUIT %d >/dev/null 2>&1", pid))
-      for _ = 1, 100 do
-        if not helpers.alive(pid) then break end
-        helpers.sleep(0.05)
-      end
-      helpers.kill(pid, 3, "nginx")
-    end
-    if h then h.cleanup() end
-  end
+  local function start(dir, port) return start_server(servers.start_nginx, "luajit", dir, port) end
 
   local function workers(pid)
     local out = {}
@@ -351,8 +247,7 @@ http {
         require "lnetstat.openresty"
         assert(ns.sockets { proto = "tcp", state = "LISTEN" })]],
       [[require("lnetstat.openresty").start_sampler { interval = 0.2 }]])
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log, pid = start(dir, port)
     local ws = workers(pid)
     assert.equal(3, #ws)
     local paths = { "/lnetstat/listeners", "/lnetstat/snapshot" }
@@ -384,8 +279,7 @@ print("ready", flush=True); time.sleep(600)']])
     assert(hh:wait_ready(20))
     local dir, port = base .. "/small", free_port()
     config(dir, port, "32k", "", [[require("lnetstat.openresty").start_sampler { interval = 0.2 }]])
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log = start(dir, port)
     local doc
     for _ = 1, 30 do
       doc = get_json(port, "/lnetstat/snapshot", 503)
@@ -399,8 +293,7 @@ print("ready", flush=True); time.sleep(600)']])
   it("option mistakes of start_sampler are logged when the workers start", function()
     local dir, port = base .. "/bad", free_port()
     config(dir, port, "1m", "", [[require("lnetstat.openresty").start_sampler { intervall = 5 }]])
-    local pid, h, log = start(dir, port)
-    finally(function() stop(pid, h) end)
+    local log = start(dir, port)
     local text
     for _ = 1, 30 do
       text = log()

@@ -7,6 +7,9 @@
 -- the audit endpoint answering 200 and 503. Each handler's cost per
 -- request is measured against a static answer of the same server.
 local helpers = require "helpers"
+local servers = require "servers"
+local consumers = require "consumers"
+local scratch = require "scratch"
 local cjson = require "cjson"
 
 local format = string.format
@@ -15,118 +18,20 @@ local quote = helpers.quote
 local ROOT = (helpers.must("pwd"):gsub("%s+$", ""))
 local LNETSTAT = "lua5.4 " .. quote(ROOT .. "/bin/lnetstat")
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  assert(f:write(text))
-  assert(f:close())
-end
-
--- The ports any TCP or UDP socket of this netns uses.
-local function used_ports()
-  local used = {}
-  for _, name in ipairs { "tcp", "tcp6", "udp", "udp6" } do
-    local text = read_file("/proc/net/" .. name) or ""
-    for hex in text:gmatch("\n%s*%d+: %x+:(%x%x%x%x) ") do used[tonumber(hex, 16)] = true end
-  end
-  return used
-end
-
-math.randomseed(os.time() + helpers.getpid())
-local taken = {}
--- A free port above the kernel's default ephemeral range (32768-60999).
-local function free_port()
-  local used = used_ports()
-  for _ = 1, 200 do
-    local port = math.random(61100, 64999)
-    if not used[port] and not taken[port] then
-      taken[port] = true
-      return port
-    end
-  end
-  error("no free port in 61100-64999")
-end
-
--- GET over loopback (python3, no proxy): status (0 when there was no HTTP
--- answer), body, content type.
-local GET = [[python3 -c 'import sys, urllib.request, urllib.error
-o = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    r = o.open(sys.argv[1], timeout=10); code, body, ct = r.status, r.read(), r.headers.get("content-type")
-except urllib.error.HTTPError as e:
-    code, body, ct = e.code, e.read(), e.headers.get("content-type")
-except Exception as e:
-    code, body, ct = 0, str(e).encode(), ""
-sys.stdout.write("%d %s\n" % (code, ct)); sys.stdout.buffer.write(body)' ]]
-
-local function http_get(port, path)
-  local out = helpers.run(GET .. quote(format("http://127.0.0.1:%d%s", port, path)) .. " 2>&1")
-  local code, ctype, body = out:match("^(%d+) ([^\n]*)\n(.*)$")
-  return tonumber(code) or 0, body or out, ctype
-end
-
--- Waits until pid answers HTTP (any status) on port; raises with log() when
--- it exits or stays silent.
-local function wait_http(pid, port, path, what, log)
-  for _ = 1, 150 do
-    if not helpers.alive(pid) then
-      error(format("%s exited at start:\n%s", what, log()), 0)
-    end
-    if http_get(port, path) ~= 0 then return end
-    helpers.sleep(0.1)
-  end
-  error(format("%s does not answer on 127.0.0.1:%d after 15 s:\n%s", what, port, log()), 0)
-end
+local read_file, write_file = helpers.read_file, scratch.write
+local free_port, http_get, find_listener = servers.free_port, servers.http_get, servers.find_listener
 
 -- GET path and decode its JSON; asserts the status and the content type.
 local function get_json(port, path, want)
-  local code, body, ctype = http_get(port, path)
-  assert(code == (want or 200), format("GET %s: status %d, body:\n%s", path, code, body))
+  local doc, ctype = servers.get_json(port, path, want)
   assert.matches("^application/json", ctype)
-  local ok, doc = pcall(cjson.decode, body)
-  assert(ok, format("GET %s: not JSON (%s):\n%s", path, tostring(doc), body))
   return doc
-end
-
--- The entry of list for a TCP listener on 127.0.0.1:port, if any.
-local function find_listener(list, port)
-  for _, s in ipairs(list) do
-    if s.local_port == port and s.local_addr == "127.0.0.1" and s.proto == "tcp" then return s end
-  end
 end
 
 local function ports_of(list)
   local out = {}
   for _, s in ipairs(list) do out[#out + 1] = format("%s %s:%s %s", s.proto, s.local_addr, s.local_port, s.state) end
   return table.concat(out, ", ")
-end
-
--- Runs cmd; returns its output (stdout and stderr) and exit status (echoed:
--- Lua 5.1's popen close does not give it).
-local function run_rc(cmd)
-  local out = helpers.run(cmd .. " 2>&1; echo \"exit=$?\"")
-  local body, rc = out:match("^(.*)exit=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
-
--- promtool exits 3 for naming remarks alone: the metrics keep the kernel's
--- counter names (Tcp_ActiveOpens, as node_exporter does), which it calls
--- camelCase. Anything else is a failure.
-local function promtool_accepts(dir, text)
-  local file = dir .. "/metrics.txt"
-  write_file(file, text)
-  local out, rc = run_rc("promtool check metrics < " .. quote(file))
-  for line in out:gmatch("[^\n]+") do
-    assert.matches("^[%w_:]+ metric names should be written in 'snake_case' not 'camelCase'$", line)
-  end
-  assert(rc == 0 or (rc == 3 and out ~= ""), format("promtool exit %s: %s", tostring(rc), out))
 end
 
 -- The metric families (# TYPE lines) of a Prometheus text.
@@ -246,8 +151,7 @@ describe("embedding", function()
   local base
 
   setup(function()
-    base = helpers.mktemp_dir()
-    helpers.must("chmod 755 " .. quote(base))
+    base = servers.workdir()
     build_rocks(base)
   end)
 
@@ -269,13 +173,7 @@ describe("embedding", function()
   end)
 
   describe("examples/openresty", function()
-    local dir, port, pid, handle
-
-    local function log()
-      return format("--- logs/error.log\n%s\n--- stdout\n%s\n--- stderr\n%s",
-        read_file(dir .. "/logs/error.log") or "(none)",
-        handle and handle.stdout() or "", handle and handle.stderr() or "")
-    end
+    local dir, port, server
 
     setup(function()
       dir = base .. "/nginx"
@@ -290,23 +188,11 @@ describe("embedding", function()
       write_file(dir .. "/audit.lua", (assert(read_file(ROOT .. "/examples/openresty/audit.lua"))
         :gsub("61080", tostring(port))))
       helpers.must("chmod 644 " .. quote(dir .. "/nginx.conf") .. " " .. quote(dir .. "/audit.lua"))
-      pid, handle = helpers.spawn(format("env %s nginx -p %s -e %s -c %s", lua_env(TREES.luajit, "5.1"),
-        quote(dir .. "/"), quote(dir .. "/logs/error.log"), quote(dir .. "/nginx.conf")))
-      wait_http(pid, port, "/static", "nginx", log)
+      server = servers.start_nginx(dir, port, lua_env(TREES.luajit, "5.1"))
     end)
 
-    teardown(function()
-      if pid then
-        -- graceful stop of the master (the spawned pid) and its workers
-        if helpers.alive(pid) then helpers.run(format("kill -QUIT %d >/dev/null 2>&1", pid)) end
-        for _ = 1, 100 do
-          if not helpers.alive(pid) then break end
-          helpers.sleep(0.05)
-        end
-        helpers.kill(pid, 3, "nginx")
-      end
-      if handle then handle.cleanup() end
-    end)
+    -- a graceful stop of the master and its workers
+    teardown(function() if server then server.stop() end end)
 
     it("serves the sampler's snapshot from the shared dict, and the sampler keeps sampling", function()
       local code, body
@@ -315,7 +201,7 @@ describe("embedding", function()
         if code == 200 then break end
         helpers.sleep(0.1)
       end
-      assert(code == 200, format("no snapshot after 5 s: status %d, %s\n%s", code, body, log()))
+      assert(code == 200, format("no snapshot after 5 s: status %d, %s\n%s", code, body, server.log()))
       local snap = cjson.decode(body)
       local own = find_listener(snap.listening, port)
       assert(own, format("port %d not in the snapshot: %s", port, ports_of(snap.listening)))
@@ -353,7 +239,7 @@ describe("embedding", function()
       assert.matches("^text/plain; version=0%.0%.4", ctype)
       local text = same_families(port)
       assert.matches("\nlnetstat_network_up{device=\"lo\"} [01]\n", "\n" .. text)
-      promtool_accepts(dir, text)
+      consumers.promtool_accepts(text)
     end)
 
     it("audit: 200 with the JSON report when the check file passes, 503 when it fails", function()
@@ -371,7 +257,7 @@ describe("embedding", function()
     end)
 
     it("costs per request (server CPU over 200, against a static answer)", function()
-      local med = measure("nginx", port, tree_pids(pid), "/static", { "/lnetstat/snapshot",
+      local med = measure("nginx", port, tree_pids(server.pid), "/static", { "/lnetstat/snapshot",
         "/lnetstat/listeners", "/metrics", "/lnetstat/audit" }, 200)
       for _, p in ipairs { "/lnetstat/snapshot", "/lnetstat/listeners", "/metrics", "/lnetstat/audit" } do
         assert.is_number(med[p], p)
@@ -383,17 +269,12 @@ describe("embedding", function()
     it("logged no Lua error", function()
       local text = read_file(dir .. "/logs/error.log") or ""
       assert.is_nil(text:match("%[error%][^\n]*") or text:match("%[alert%][^\n]*")
-        or text:match("%[emerg%][^\n]*"), log())
+        or text:match("%[emerg%][^\n]*"), server.log())
     end)
   end)
 
   describe("examples/haproxy", function()
-    local dir, port, pid, handle
-
-    local function log()
-      return format("--- stdout\n%s\n--- stderr\n%s", handle and handle.stdout() or "",
-        handle and handle.stderr() or "")
-    end
+    local dir, port, server
 
     setup(function()
       dir = base .. "/haproxy"
@@ -412,16 +293,12 @@ describe("embedding", function()
       write_file(dir .. "/haproxy.cfg", cfg)
       write_file(dir .. "/lnetstat.lua", assert(read_file(ROOT .. "/examples/haproxy/lnetstat.lua")))
       local env = lua_env(TREES["5.3"], "5.3")
-      local out, rc = run_rc(format("env -C %s %s haproxy -c -f haproxy.cfg", quote(dir), env))
+      local out, rc = servers.check_haproxy(dir, env)
       assert(rc == 0, "haproxy -c failed:\n" .. out)
-      pid, handle = helpers.spawn(format("env -C %s %s haproxy -db -f haproxy.cfg", quote(dir), env))
-      wait_http(pid, port, "/static", "haproxy", log)
+      server = servers.start_haproxy(dir, port, env)
     end)
 
-    teardown(function()
-      if pid then helpers.kill(pid, 3, "haproxy") end
-      if handle then handle.cleanup() end
-    end)
+    teardown(function() if server then server.stop() end end)
 
     it("answers the task's snapshot and the live listeners as JSON, its own port among them", function()
       for _, path in ipairs { "/lnetstat/snapshot", "/lnetstat/listeners" } do
@@ -472,12 +349,12 @@ while time.time() < end:
 
     it("serves /metrics that promtool reads, with the families of lnetstat metrics", function()
       local text = same_families(port)
-      promtool_accepts(dir, text)
+      consumers.promtool_accepts(text)
     end)
 
     it("costs per request (server CPU over 200, against a static answer)", function()
       local paths = { "/lnetstat/snapshot", "/lnetstat/listeners", "/metrics", "/fetch" }
-      local med = measure("haproxy", port, tree_pids(pid), "/static", paths, 200)
+      local med = measure("haproxy", port, tree_pids(server.pid), "/static", paths, 200)
       for _, p in ipairs(paths) do
         assert.is_number(med[p], p)
         assert.is_true(med[p] < 100, p .. " costs " .. tostring(med[p]) .. " ms of CPU")
