@@ -48,14 +48,6 @@ function servers.workdir()
   return dir
 end
 
--- Runs cmd (shell text); returns its output (stdout and stderr) and its
--- exit status (echoed: Lua 5.1's popen close does not give it).
-local function run_rc(cmd)
-  local out = helpers.run(cmd .. " 2>&1; echo \"exit=$?\"")
-  local body, rc = out:match("^(.*)exit=(%d+)\n$")
-  return body or out, tonumber(rc)
-end
-
 -- GET over loopback (python3's http.client: no proxy): "STATUS TYPE" on a
 -- line, then the body; status 0 and the error when there was no HTTP answer.
 local GET = [[python3 -c 'import sys, http.client
@@ -145,9 +137,12 @@ local function start(what, cmd, port, log_of, stop_pid)
 end
 
 --- `haproxy -c` on dir/haproxy.cfg (run in dir, with env, the LUA_PATH
--- and LUA_CPATH assignments): its output and exit status.
+-- and LUA_CPATH assignments): its output (stdout and stderr) and exit
+-- status (echoed: Lua 5.1's popen close does not give it).
 function servers.check_haproxy(dir, env)
-  return run_rc(format("env -C %s %s haproxy -c -f haproxy.cfg", quote(dir), env))
+  local out = helpers.run(format("env -C %s %s haproxy -c -f haproxy.cfg 2>&1; echo \"exit=$?\"", quote(dir), env))
+  local body, rc = out:match("^(.*)exit=(%d+)\n$")
+  return body or out, tonumber(rc)
 end
 
 --- Starts haproxy in the foreground in dir with dir/haproxy.cfg, env
