@@ -9,7 +9,6 @@ local cli = require "lnetstat.checks.cli"
 local fake = require "fixtures.check.fake"
 local helpers = require "helpers"
 local consumers = require "consumers"
-local namespaces = require "namespaces"
 local scratch = require "scratch"
 
 local quote, must, run = helpers.quote, helpers.must, helpers.run
@@ -96,7 +95,7 @@ describe("Prometheus series of distinct names", function()
   end)
 
   root_it("node_exporter's textfile collector keeps both series", function()
-    local ns, dir, remove = namespaces.with_dir("lnesc")
+    local ns, dir, remove = helpers.netns_with_dir("lnesc")
     finally(remove)
     must(format("ip -n %s link add %s type veth peer name q0 && ip -n %s link add %s type veth peer name q1",
       quote(ns), quote(BAD), quote(ns), quote(GOOD)))

@@ -13,7 +13,6 @@
 -- set to finish a cycle at every step, until one has run inside the read
 -- (it sees the watch busy; the tests assert that it did).
 local helpers = require "helpers"
-local namespaces = require "namespaces"
 
 local format = string.format
 local quote = helpers.quote
@@ -166,12 +165,11 @@ end)
 
 describe("a finalizer that closes a watch inside a read of it", function()
   local NS
-  setup(function()
-    NS = namespaces.prepared("lnguard", { "link add gw0 type veth peer name gw1", "link set gw0 up" })
-  end)
-  teardown(function()
-    helpers.netns_delete(NS)
-  end)
+  helpers.root_setup(function()
+    NS = helpers.netns_create("lnguard")
+    helpers.ip(NS, "link add gw0 type veth peer name gw1")
+    helpers.ip(NS, "link set gw0 up")
+  end, function() helpers.netns_delete(NS) end)
 
   -- Shell commands that make n route events (adds, then deletes) in NS.
   local function routes(n, verb)

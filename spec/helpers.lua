@@ -177,6 +177,23 @@ function helpers.netns_delete(...)
   return all
 end
 
+--- For one test: creates a namespace named from prefix (netns_create) and
+-- a temp directory (mktemp_dir). Returns the namespace's name, the
+-- directory's path and a function that deletes both and never raises (for
+-- finally()); raises, leaving nothing behind, when either cannot be made.
+function helpers.netns_with_dir(prefix)
+  local ns = helpers.netns_create(prefix)
+  local ok, dir = pcall(helpers.mktemp_dir)
+  if not ok then
+    helpers.netns_delete(ns)
+    error(dir, 0)
+  end
+  return ns, dir, function()
+    helpers.netns_delete(ns)
+    helpers.remove_tree(dir)
+  end
+end
+
 --- Runs cmd inside the namespace (ip netns exec); returns stdout, ok, code.
 function helpers.netns_run(name, cmd)
   return run("ip netns exec " .. quote(name) .. " " .. cmd)

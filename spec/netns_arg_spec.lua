@@ -3,7 +3,6 @@
 -- a private namespace (a listener on port 4711 and an interface lnx0 that
 -- only it has) whichever of the three forms names it.
 local helpers = require "helpers"
-local namespaces = require "namespaces"
 
 local quote, must = helpers.quote, helpers.must
 local root_it = helpers.root_it
@@ -26,7 +25,7 @@ describe("--netns", function()
   end)
 
   root_it("a name, a path and a pid name the same namespace everywhere", function()
-    local ns, dir, remove = namespaces.with_dir("lnarg")
+    local ns, dir, remove = helpers.netns_with_dir("lnarg")
     local pid, h
     finally(function()
       if pid then helpers.kill(pid, 5, "python3") end

@@ -12,7 +12,6 @@ local check = require "lnetstat.check"
 local format_mod = require "lnetstat.format"
 local helpers = require "helpers"
 local consumers = require "consumers"
-local namespaces = require "namespaces"
 local scratch = require "scratch"
 
 local quote = helpers.quote
@@ -193,7 +192,7 @@ print(json.dumps([[s.name, s.labels] for fam in text_string_to_metric_families(t
   end)
 
   root_it("Prometheus: node_exporter's textfile collector keeps every series", function()
-    local ns, dir, remove = namespaces.with_dir("lnencode")
+    local ns, dir, remove = helpers.netns_with_dir("lnencode")
     finally(remove)
     local report = check.report(r, "prometheus")
     scratch.write(dir .. "/checks.prom", report)

@@ -3,7 +3,6 @@
 -- events(), fd(), close(), overflow and argument errors.
 local ns = require "lnetstat"
 local helpers = require "helpers"
-local namespaces = require "namespaces"
 
 local format = string.format
 local quote, must, run = helpers.quote, helpers.must, helpers.run
@@ -134,13 +133,13 @@ end)
 
 describe("watch in a private netns", function()
   local NS
-  setup(function()
-    NS = namespaces.prepared("lnw", { "link add wa0 type veth peer name wa1", "link set wa0 up",
-      "addr add 198.51.100.1/24 dev wa0" })
-  end)
-  teardown(function()
-    helpers.netns_delete(NS)
-  end)
+  helpers.root_setup(function()
+    NS = helpers.netns_create("lnw")
+    for _, cmd in ipairs { "link add wa0 type veth peer name wa1", "link set wa0 up",
+      "addr add 198.51.100.1/24 dev wa0" } do
+      helpers.ip(NS, cmd)
+    end
+  end, function() helpers.netns_delete(NS) end)
 
   local function ip(cmd) must(format("ip -n %s %s", quote(NS), cmd)) end
 
