@@ -33,6 +33,11 @@ describe("interface{} counter names", function()
       1, true)
   end)
 
+  it("leaves a nested pattern's array entries, which test the whole stats table, alone", function()
+    local res = one("interface { name = 'eth0', stats = { function(t) return t.rx_errors == 0 end } }")
+    assert.equal("pass", res.status)
+  end)
+
   it("takes the kernel's counters, /proc/net/dev's sums and bits", function()
     local res = one("interface { name = 'eth0', ['stats.rx_errors'] = 0, ['stats.rx_drop'] = 0, "
       .. "stats = { tx_errors = 0, bits = 64, rx_nohandler = q.absent } }")

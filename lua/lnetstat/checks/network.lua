@@ -109,7 +109,10 @@ function M.install(env, kit)
   end
   local function check_field_value(k, v)
     if k == "stats" and type(v) == "table" and not q.is_matcher(v) then
-      for name in pairs(v) do check_stat_name(name) end
+      -- (array entries test the whole stats table: no names to check)
+      for name in pairs(v) do
+        if type(name) == "string" then check_stat_name(name) end
+      end
     elseif sub(k, 1, 6) == "stats." then
       check_stat_name(sub(k, 7))
     end
