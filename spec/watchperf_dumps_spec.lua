@@ -158,12 +158,17 @@ describe("watch read cost (private netns)", function()
     assert.matches("^addresses unread: RTM_GETADDR: Operation not permitted", evs[1].partial)
   end)
 
-  helpers.root_it("sends one RTM_GETADDR and at most one RTM_GETLINK for a burst (strace)", function()
+  -- Runs, in a child under strace, a watch of kinds on NS that reads once,
+  -- then applies the ip -batch lines and reads again; report (Lua source)
+  -- prints what the test needs from that read's events (evs). Returns what
+  -- the child printed and the RTM_GETADDR and RTM_GETLINK requests it sent
+  -- after its first read.
+  local function traced_read(kinds, lines, report)
     local batch = os.tmpname()
     finally(function() os.remove(batch) end)
     local script = format([[
       local pid = io.open("/proc/self/stat"):read("*l"):match("^(%%d+)")
-      local w = assert(ns.watch { "links", "addresses", "routes", "neighbors", netns = %q })
+      local w = assert(ns.watch { %s, netns = %q })
       assert(w:poll())
       print("mark " .. pid)
       io.stdout:flush()
@@ -173,17 +178,13 @@ describe("watch read cost (private netns)", function()
       f:close()
       assert(os.execute(%q))
       local evs = assert(w:poll())
-      local links = 0
-      for _, ev in ipairs(evs) do if ev.kind == "link" then links = links + 1 end end
-      print("links " .. links)
+      %s
       w:close()
-    ]], NS, batch, table.concat(burst_lines(2), "\n") .. "\n",
-      format("ip -n %s -batch %s", quote(NS), quote(batch)))
+    ]], kinds, NS, batch, table.concat(lines, "\n") .. "\n",
+      format("ip -n %s -batch %s", quote(NS), quote(batch)), report)
     local out, trace = helpers.strace_lua("sendto,sendmsg,openat", script)
     local pid = out:match("mark (%d+)")
     assert.truthy(pid, out .. trace)
-    local links = tonumber(out:match("links (%d+)"))
-    assert.is_true(links >= 4 * PAIRS, out)
     local after, getaddr, getlink = false, 0, 0
     for line in trace:gmatch("[^\n]+") do
       if line:match("^" .. pid .. " ") then
@@ -196,6 +197,16 @@ describe("watch read cost (private netns)", function()
       end
     end
     assert.is_true(after, trace)
+    return out, getaddr, getlink
+  end
+
+  helpers.root_it("sends one RTM_GETADDR and at most one RTM_GETLINK for a burst (strace)", function()
+    local out, getaddr, getlink = traced_read('"links", "addresses", "routes", "neighbors"', burst_lines(2), [[
+      local links = 0
+      for _, ev in ipairs(evs) do if ev.kind == "link" then links = links + 1 end end
+      print("links " .. links)]])
+    local links = tonumber(out:match("links (%d+)"))
+    assert.is_true(links >= 4 * PAIRS, out)
     assert.equals(1, getaddr)
     assert.is_true(getlink <= 1, "link reloads: " .. getlink)
   end)
@@ -203,46 +214,19 @@ describe("watch read cost (private netns)", function()
   helpers.root_it("names the addresses of a link gone before its events are read, reloading at most once", function()
     -- the link comes and goes between two reads: its name comes from its
     -- own link message, not from a reload that can no longer find it
-    local batch = os.tmpname()
-    finally(function() os.remove(batch) end)
     local lines = { "link add wgone type bridge" }
     for i = 1, 20 do lines[#lines + 1] = format("addr add 203.0.113.%d/32 dev wgone", i) end
     lines[#lines + 1] = "link del wgone"
-    local script = format([[
-      local pid = io.open("/proc/self/stat"):read("*l"):match("^(%%d+)")
-      local w = assert(ns.watch { "addresses", netns = %q })
-      assert(w:poll())
-      print("mark " .. pid)
-      io.stdout:flush()
-      io.open("/proc/self/comm", "w") -- a marker in the trace: an openat after the first read
-      local f = io.open(%q, "w")
-      f:write(%q)
-      f:close()
-      assert(os.execute(%q))
-      local evs = assert(w:poll())
+    local out, _, getlink = traced_read('"addresses"', lines, [[
       local named = 0
       for _, ev in ipairs(evs) do
         if ev.kind == "address" and ev.record.interface == "wgone" then named = named + 1 end
       end
-      print("addresses " .. #evs .. " named " .. named)
-      w:close()
-    ]], NS, batch, table.concat(lines, "\n") .. "\n", format("ip -n %s -batch %s", quote(NS), quote(batch)))
-    local out, trace = helpers.strace_lua("sendto,sendmsg,openat", script)
-    local pid = out:match("mark (%d+)")
-    assert.truthy(pid, out .. trace)
+      print("addresses " .. #evs .. " named " .. named)]])
     local events, named = out:match("addresses (%d+) named (%d+)")
     events, named = tonumber(events), tonumber(named)
     assert.is_true(events >= 40, out)   -- 20 added, 20 deleted
     assert.equals(events, named)
-    local after, getlink = false, 0
-    for line in trace:gmatch("[^\n]+") do
-      if line:match("^" .. pid .. " ") then
-        if line:find("/proc/self/comm", 1, true) then after = true end
-        local t = line:match("nlmsg_type=([%w_]+)")
-        if after and (t == "RTM_GETLINK" or t == "0x12") then getlink = getlink + 1 end
-      end
-    end
-    assert.is_true(after, trace)
     assert.is_true(getlink <= 1, "link reloads for " .. events .. " events: " .. getlink)
   end)
 end)
