@@ -24,6 +24,9 @@ void stat_problem(struct stat_parse *sp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Pushes the partial reason (or nil when the parse was clean). */
 void push_partial(struct stat_parse *sp);
+/* For /proc/net file pf of session s, asked for but not open: names it
+ * as a problem on sp unless the namespace just lacks it (no IPv6). */
+void stat_unopened(struct stat_parse *sp, const struct session *s, int pf);
 void stat_parse_init(struct stat_parse *sp, lua_State *L, int out, const char *file);
 
 /* source/proc_dev.c */

@@ -172,12 +172,7 @@ int l_proc_groups(lua_State *L)
 		int pf = v6 ? PROC_IGMP6 : PROC_IGMP;
 
 		if (s->proc_fd[pf] < 0) {
-			/* absent (no IPv6): no groups; unopenable: a gap to name */
-			if (session_proc_errno(s, pf) != ENOENT) {
-				mp.sp.file = proc_file_names[pf];
-				stat_problem(&mp.sp, "cannot open: %s",
-					     strerror(session_proc_errno(s, pf)));
-			}
+			stat_unopened(&mp.sp, s, pf);
 			continue;
 		}
 		if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)

@@ -40,6 +40,16 @@ void stat_problem(struct stat_parse *sp, const char *fmt, ...)
 	va_end(ap);
 }
 
+void stat_unopened(struct stat_parse *sp, const struct session *s, int pf)
+{
+	int err = session_proc_errno(s, pf);
+
+	if (err == ENOENT)
+		return;
+	sp->file = proc_file_names[pf];
+	stat_problem(sp, "cannot open: %s", strerror(err));
+}
+
 /* Pushes the partial reason (or nil when the parse was clean). */
 void push_partial(struct stat_parse *sp)
 {
@@ -310,11 +320,8 @@ int l_proc_stats(lua_State *L)
 	stat_parse_init(&sp, L, out, "");
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		pf = files[i];
-		sp.file = proc_file_names[pf];
 		if (s->proc_fd[pf] < 0) {
-			/* absent (no IPv6): no groups; unopenable: a gap to name */
-			if (session_proc_errno(s, pf) != ENOENT)
-				stat_problem(&sp, "cannot open: %s", strerror(session_proc_errno(s, pf)));
+			stat_unopened(&sp, s, pf);
 			continue;
 		}
 		if ((err = proc_read_all(s, s->proc_fd[pf], &len)) != 0)
