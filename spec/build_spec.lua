@@ -40,10 +40,11 @@ describe("C modules", function()
   it("lnetstat.core offers the public functions and no test hook", function()
     local names = functions(core)
     assert.same({
-      "addrs", "attach_owner", "attach_owners", "ifname", "link_stat_names", "links", "neighs", "netns_list",
-      "netns_nsid", "open", "owner_map", "parse_cidr", "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6",
-      "proc_routes", "proc_sockets", "proc_stats", "read_file", "release", "route_dump", "route_get",
-      "sock_diag", "user_names", "watch", "write_atomic",
+      "addrs", "attach_owner", "attach_owners", "cancel_owner_map", "finish_owner_map", "ifname",
+      "link_stat_names", "links", "neighs", "netns_list", "netns_nsid", "open", "owner_map", "parse_cidr",
+      "proc_arp", "proc_dev", "proc_groups", "proc_if_inet6", "proc_routes", "proc_sockets", "proc_stats",
+      "read_file", "release", "route_dump", "route_get", "sock_diag", "start_owner_map", "user_names",
+      "watch", "write_atomic",
     }, names)
     for _, name in ipairs(names) do
       assert.is_nil(name:find("^_"), name)

@@ -1,5 +1,5 @@
 /* Directory handles that a Lua error cannot leak (source/proc_fd.c
- * registers the metatable; source/netns_dir.c uses it too). */
+ * registers the metatable; source/netns_dir.c uses it). */
 #ifndef LNETSTAT_SOURCE_DIRBOX_H
 #define LNETSTAT_SOURCE_DIRBOX_H
 

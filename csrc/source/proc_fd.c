@@ -1,11 +1,17 @@
 /* Socket inode -> owning processes, by walking /proc/PID/fd (what ss -p and
- * netstat -p do), and uid -> user name. */
+ * netstat -p do), on the calling thread or on a helper thread beside the
+ * socket dump; and uid -> user name. */
 #include "record/class.h"
 #include "record/push.h"
 #include "source/dirbox.h"
 #include "api.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -60,7 +66,7 @@ static ssize_t read_small(int dirfd_, const char *name, char *out, size_t size)
  * What netstat prints (its "command") is derived from argv0 in Lua. Both
  * are read, and the directory closed, before anything is pushed: a memory
  * error raised by the pushes must not leave the descriptor open. */
-static void push_names(lua_State *L, DIR *proc, int pid)
+static void push_names(lua_State *L, int pid)
 {
 	/* comm: TASK_COMM_LEN (16) bytes, up to 64 for a kernel worker's
 	 * name; argv[0] of at most a page is all netstat shows of it */
@@ -68,8 +74,8 @@ static void push_names(lua_State *L, DIR *proc, int pid)
 	ssize_t ncomm, ncmd;
 	int pfd;
 
-	snprintf(path, sizeof(path), "%d", pid);
-	pfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return;
 	ncomm = read_small(pfd, "comm", comm, sizeof(comm));
@@ -128,12 +134,6 @@ static int owner_map_close(lua_State *L)
 	m->entry = NULL;
 	m->mask = m->used = m->entries = m->room = 0;
 	return 0;
-}
-
-void procfd_register(lua_State *L)
-{
-	class_register(L, DIRBOX_MT, dirbox_close, NULL, NULL);
-	class_register(L, OWNER_MAP_MT, owner_map_close, NULL, NULL);
 }
 
 static size_t inode_hash(uint64_t inode, size_t mask)
@@ -218,39 +218,6 @@ static int map_add_owner(struct owner_map *m, struct owner_slot *s, int pid, int
 	return 0;
 }
 
-/* Pushes an empty map sized for the inodes of the records in the list at
- * idx (records without one are skipped; none: every socket is wanted) and
- * returns it; *wanted: the distinct inodes in it. */
-static struct owner_map *push_owner_map(lua_State *L, int idx, size_t *wanted)
-{
-	size_t n = idx != 0 ? (size_t)lua_rawlen(L, idx) : 0, slots = 64, i;
-	struct owner_map *m = (struct owner_map *)lua_newuserdatauv(L, sizeof(*m), 0);
-
-	memset(m, 0, sizeof(*m));
-	luaL_getmetatable(L, OWNER_MAP_MT);
-	lua_setmetatable(L, -2);
-	while (slots / 2 < n && slots <= SIZE_MAX / 4)
-		slots *= 2;
-	if (map_resize(m, slots) != 0)
-		luaL_error(L, "owners: out of memory");
-	for (i = 1; i <= n; i++) {
-		lua_Integer inode = 0;
-
-		lua_rawgeti(L, idx, (int)i);
-		if (lua_type(L, -1) == LUA_TTABLE) {
-			lua_getfield(L, -1, "inode");
-			if (lua_type(L, -1) == LUA_TNUMBER)
-				inode = lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
-		if (inode > 0 && map_add_slot(m, (uint64_t)inode) == NULL)
-			luaL_error(L, "owners: out of memory");
-	}
-	*wanted = m->used;   /* the map held nothing else */
-	return m;
-}
-
 /* The fd directory of a live thread of process pid, for a process whose
  * own /proc/PID/fd lists nothing: a thread group leader that has exited
  * while its other threads go on shows an empty one, though the threads
@@ -289,6 +256,275 @@ static DIR *live_thread_fds(DIR *proc, int pid)
 	return fds;
 }
 
+/* One walk of /proc/PID/fd, in C memory only: nothing in it calls Lua,
+ * so it can run on a helper thread while the caller's thread dumps the
+ * sockets (start_owner_map). Its userdata (OWNER_JOB_MT) owns the map's
+ * arrays until they move to an owner map userdata, and its __gc stops and
+ * joins a thread still running, so neither a Lua error nor an abandoned
+ * job leaks memory or a thread.
+ * listed: only the inodes already in map are wanted (the map's slots were
+ * made before the walk); otherwise every socket met is added. first: each
+ * socket gets its first owner only, and a listed walk stops once every
+ * wanted inode has one. */
+#define OWNER_JOB_MT "lnetstat.owner_job"
+
+struct owner_walk {
+	struct owner_map map;
+	int listed, first;
+	size_t wanted, found;
+	lua_Integer seen, unlisted;
+	int unreadable, first_err;
+	int proc_err;   /* opendir("/proc") failed: its errno */
+	int nomem;      /* the walk stopped for want of memory */
+	int stop;       /* set (atomically) to end a thread's walk early */
+};
+
+struct owner_job {
+	struct owner_walk w;
+	pthread_t thread;
+	pid_t starter;   /* the process that started the thread */
+	int running;     /* a thread was started and not yet joined */
+};
+
+static void owner_walk(struct owner_walk *w)
+{
+	struct owner_map *m = &w->map;
+	struct dirent *pe, *fe;
+	char path[48], link[64];
+	int self = (int)getpid();
+	unsigned int links = 0;
+	DIR *proc = opendir("/proc"), *fds;
+
+	if (proc == NULL) {
+		w->proc_err = errno;
+		return;
+	}
+	while ((!w->listed || w->found < w->wanted) && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED) &&
+	       (pe = readdir(proc)) != NULL) {
+		int pid = parse_pid(pe->d_name), listed_fds = 0, tried_threads = 0, dfd;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/fd", pid);
+		dfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || (fds = fdopendir(dfd)) == NULL) {
+			/* A process that exited meanwhile is not a gap. */
+			if (errno != ENOENT && errno != ESRCH) {
+				w->unreadable++;
+				w->unlisted++;
+				if (w->first_err == 0)
+					w->first_err = errno;
+			}
+			if (dfd >= 0)
+				close(dfd);
+			continue;
+		}
+	read_fds:
+		while ((fe = readdir(fds)) != NULL) {
+			struct owner_slot *s;
+			ssize_t n;
+			char *end;
+			unsigned long long inode;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			/* a cancelled walk ends within a thousand links, however
+			 * many files one process holds */
+			if ((++links & 1023) == 0 && __atomic_load_n(&w->stop, __ATOMIC_RELAXED))
+				break;
+			listed_fds = 1;
+			n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+			if (n < 0 && (errno == EACCES || errno == EPERM)) {
+				/* Listing allowed but links hidden (a protected
+				 * process): its sockets' owners are unknown. */
+				w->unreadable++;
+				if (w->first_err == 0)
+					w->first_err = errno;
+				break;
+			}
+			if (n < 9 || memcmp(link, "socket:[", 8) != 0)
+				continue;
+			link[n] = '\0';
+			inode = strtoull(link + 8, &end, 10);
+			if (*end != ']' || inode == 0 || inode > INT64_MAX)
+				continue;
+			if (pid != self)
+				w->seen++;
+			s = w->listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
+			if (s == NULL) {
+				w->nomem = 1;
+				break;
+			}
+			if (s->inode != (uint64_t)inode || (w->first && s->head != 0))
+				continue;   /* not wanted, or its first owner is known */
+			if (map_add_owner(m, s, pid, atoi(fe->d_name)) != 0) {
+				w->nomem = 1;
+				break;
+			}
+			/* with first, only a socket without an owner gets here */
+			if (w->first && ++w->found == w->wanted && w->listed)
+				break;   /* the last wanted socket: no process after this one is read */
+		}
+		closedir(fds);
+		if (w->nomem)
+			break;
+		if (!listed_fds && !tried_threads) {
+			tried_threads = 1;
+			if ((fds = live_thread_fds(proc, pid)) != NULL)
+				goto read_fds;
+		}
+	}
+	closedir(proc);
+}
+
+static void *owner_walk_thread(void *arg)
+{
+	owner_walk((struct owner_walk *)arg);
+	return NULL;
+}
+
+/* Waits for the job's thread, if it still runs; with stop, asks its walk
+ * to end first. A process forked while the thread ran has no such thread
+ * (and its copy of the walk's memory may be half-updated): it neither
+ * waits nor frees. Returns 0 when the job's memory may be used. */
+static int job_join(struct owner_job *j, int stop)
+{
+	if (!j->running)
+		return 0;
+	if (j->starter != getpid())
+		return -1;
+	if (stop)
+		__atomic_store_n(&j->w.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(j->thread, NULL);
+	j->running = 0;
+	return 0;
+}
+
+static int owner_job_close(lua_State *L)
+{
+	struct owner_job *j = (struct owner_job *)luaL_checkudata(L, 1, OWNER_JOB_MT);
+
+	if (job_join(j, 1) != 0) {
+		j->running = 0;   /* a forked copy: the memory is left as it is */
+		memset(&j->w.map, 0, sizeof(j->w.map));
+		return 0;
+	}
+	free(j->w.map.slot);
+	free(j->w.map.entry);
+	memset(&j->w.map, 0, sizeof(j->w.map));
+	return 0;
+}
+
+/* Pushes a new job, its map sized for the inodes of the records in the list
+ * at idx (records without one are skipped; idx 0: every socket is wanted). */
+static struct owner_job *push_owner_job(lua_State *L, int idx)
+{
+	size_t n = idx != 0 ? (size_t)lua_rawlen(L, idx) : 0, slots = 64, i;
+	struct owner_job *j = (struct owner_job *)lua_newuserdatauv(L, sizeof(*j), 0);
+
+	memset(j, 0, sizeof(*j));
+	luaL_getmetatable(L, OWNER_JOB_MT);
+	lua_setmetatable(L, -2);
+	while (slots / 2 < n && slots <= SIZE_MAX / 4)
+		slots *= 2;
+	if (map_resize(&j->w.map, slots) != 0)
+		luaL_error(L, "owners: out of memory");
+	for (i = 1; i <= n; i++) {
+		lua_Integer inode = 0;
+
+		lua_rawgeti(L, idx, (int)i);
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			lua_getfield(L, -1, "inode");
+			if (lua_type(L, -1) == LUA_TNUMBER)
+				inode = lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		if (inode > 0 && map_add_slot(&j->w.map, (uint64_t)inode) == NULL)
+			luaL_error(L, "owners: out of memory");
+	}
+	j->w.listed = idx != 0;
+	j->w.wanted = j->w.map.used;   /* the map held nothing else */
+	return j;
+}
+
+/* Sets processes[pid] = {program=, argv0=} (at names) unless it is there. */
+static void name_process(lua_State *L, int names, int pid)
+{
+	lua_rawgeti(L, names, pid);
+	if (!lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pop(L, 1);
+	lua_createtable(L, 0, 3);   /* and the command Lua adds */
+	push_names(L, pid);
+	lua_rawseti(L, names, pid);
+}
+
+/* The results of a finished walk (job at idx): map, unreadable, errno,
+ * processes, seen, unlisted, as core.owner_map returns them; processes
+ * names the owners of the records of the list at list (0: of every socket
+ * in the map). Moves the map's arrays to a new owner map userdata. */
+static int push_walk_results(lua_State *L, int idx, int list)
+{
+	struct owner_job *j = (struct owner_job *)lua_touserdata(L, idx);
+	struct owner_map *m;
+	int map, names, last = -1;
+	size_t i, n;
+
+	if (j->w.proc_err != 0)
+		return push_error(L, "opendir /proc", j->w.proc_err);
+	if (j->w.nomem)
+		return luaL_error(L, "owners: out of memory");
+	m = (struct owner_map *)lua_newuserdatauv(L, sizeof(*m), 0);
+	memset(m, 0, sizeof(*m));
+	luaL_getmetatable(L, OWNER_MAP_MT);
+	lua_setmetatable(L, -2);
+	*m = j->w.map;
+	memset(&j->w.map, 0, sizeof(j->w.map));
+	map = lua_gettop(L);
+	lua_newtable(L);
+	names = lua_gettop(L);
+	if (list == 0) {
+		/* the walk appends in ascending pid order: a new pid, a new owner */
+		for (i = 0; i < m->entries; i++)
+			if (m->entry[i].pid != last)
+				name_process(L, names, last = m->entry[i].pid);
+	} else {
+		n = (size_t)lua_rawlen(L, list);
+		for (i = 1; i <= n; i++) {
+			const struct owner_slot *s;
+			const struct owner_entry *e;
+			lua_Integer inode = -1;
+
+			lua_rawgeti(L, list, (int)i);
+			if (lua_type(L, -1) == LUA_TTABLE) {
+				lua_getfield(L, -1, "inode");
+				inode = lua_type(L, -1) == LUA_TNUMBER ? lua_tointeger(L, -1) : -1;
+				lua_pop(L, 1);
+			}
+			lua_pop(L, 1);
+			if (inode <= 0)
+				continue;
+			s = map_slot(m, (uint64_t)inode);
+			if (s->inode != (uint64_t)inode)
+				continue;
+			for (e = s->head ? &m->entry[s->head - 1] : NULL; e != NULL;
+			     e = e->next ? &m->entry[e->next - 1] : NULL)
+				if (e->pid != last)
+					name_process(L, names, last = e->pid);
+		}
+	}
+	lua_pushvalue(L, map);
+	lua_pushinteger(L, j->w.unreadable);
+	lua_pushinteger(L, j->w.first_err);
+	lua_pushvalue(L, names);
+	lua_pushinteger(L, j->w.seen);
+	lua_pushinteger(L, j->w.unlisted);
+	return 6;
+}
+
 /* core.owner_map([sockets [, first]]) -> map, unreadable, errno, processes, seen, unlisted
  * One walk of /proc/PID/fd. map: socket inode -> owners (pid, fd), for
  * attach_owners; processes[pid] = {program=, argv0=} for every pid that
@@ -309,116 +545,84 @@ static DIR *live_thread_fds(DIR *proc, int pid)
  * undercounts both. */
 int l_owner_map(lua_State *L)
 {
-	struct dirbox *b;
-	struct dirent *pe, *fe;
-	struct owner_map *m;
-	char path[48], link[64];
-	size_t wanted = 0, found = 0;
-	lua_Integer seen = 0, unlisted = 0;
-	int map, names, first, listed, self = (int)getpid();
-	int unreadable = 0, first_err = 0;
+	struct owner_job *j;
+	int listed;
 
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
 	listed = lua_istable(L, 1);
-	first = lua_toboolean(L, 2);
-	lua_settop(L, 1);
-	m = push_owner_map(L, listed ? 1 : 0, &wanted);
-	map = lua_gettop(L);
-	lua_newtable(L);
-	names = lua_gettop(L);
-	b = (struct dirbox *)lua_newuserdatauv(L, sizeof(*b), 0);
-	b->proc = b->fds = NULL;
-	luaL_getmetatable(L, DIRBOX_MT);
-	lua_setmetatable(L, -2);
+	lua_settop(L, 2);
+	j = push_owner_job(L, listed ? 1 : 0);
+	j->w.first = lua_toboolean(L, 2);
+	owner_walk(&j->w);
+	return push_walk_results(L, 3, 0);
+}
 
-	b->proc = opendir("/proc");
-	if (b->proc == NULL)
-		return push_error(L, "opendir /proc", errno);
-	while ((!listed || found < wanted) && (pe = readdir(b->proc)) != NULL) {
-		int pid = parse_pid(pe->d_name), named = 0, listed_fds = 0, tried_threads = 0;
+/* The CPUs this thread may run on: a helper thread gains nothing on one. */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
 
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "%d/fd", pid);
-		{
-			int dfd = openat(dirfd(b->proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
 
-			if (dfd < 0 || (b->fds = fdopendir(dfd)) == NULL) {
-				/* A process that exited meanwhile is not a gap. */
-				if (errno != ENOENT && errno != ESRCH) {
-					unreadable++;
-					unlisted++;
-					if (first_err == 0)
-						first_err = errno;
-				}
-				if (dfd >= 0)
-					close(dfd);
-				continue;
-			}
-		}
-	read_fds:
-		while ((fe = readdir(b->fds)) != NULL) {
-			struct owner_slot *s;
-			ssize_t n;
-			char *end;
-			unsigned long long inode;
+/* core.start_owner_map() -> job, or nil when no helper thread can run it
+ * (one usable CPU, or pthread_create failed): the walk of core.owner_map()
+ * (every socket), on a helper thread, so the caller can dump the sockets
+ * meanwhile. finish_owner_map(job, list) waits for it and returns what
+ * owner_map returns; cancel_owner_map(job) stops it. */
+int l_start_owner_map(lua_State *L)
+{
+	struct owner_job *j;
+	sigset_t all, old;
+	int err;
 
-			if (fe->d_name[0] == '.')
-				continue;
-			listed_fds = 1;
-			n = readlinkat(dirfd(b->fds), fe->d_name, link, sizeof(link) - 1);
-			if (n < 0 && (errno == EACCES || errno == EPERM)) {
-				/* Listing allowed but links hidden (a protected
-				 * process): its sockets' owners are unknown. */
-				unreadable++;
-				if (first_err == 0)
-					first_err = errno;
-				break;
-			}
-			if (n < 9 || memcmp(link, "socket:[", 8) != 0)
-				continue;
-			link[n] = '\0';
-			inode = strtoull(link + 8, &end, 10);
-			if (*end != ']' || inode == 0 || inode > INT64_MAX)
-				continue;
-			if (pid != self)
-				seen++;
-			s = listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
-			if (s == NULL)
-				return luaL_error(L, "owners: out of memory");
-			if (s->inode != (uint64_t)inode || (first && s->head != 0))
-				continue;   /* not wanted, or its first owner is known */
-			if (first)
-				found++;   /* with first, only a socket without an owner gets here */
-			if (map_add_owner(m, s, pid, atoi(fe->d_name)) != 0)
-				return luaL_error(L, "owners: out of memory");
-			if (!named) {
-				lua_createtable(L, 0, 3);   /* and the command Lua adds */
-				push_names(L, b->proc, pid);
-				lua_rawseti(L, names, pid);
-				named = 1;
-			}
-			if (listed && first && found == wanted)
-				break;   /* the last wanted socket: no process after this one is read */
-		}
-		closedir(b->fds);
-		b->fds = NULL;
-		if (!listed_fds && !tried_threads) {
-			tried_threads = 1;
-			if ((b->fds = live_thread_fds(b->proc, pid)) != NULL)
-				goto read_fds;
-		}
+	if (usable_cpus() < 2) {
+		lua_pushnil(L);
+		return 1;
 	}
-	closedir(b->proc);
-	b->proc = NULL;
-	lua_pushvalue(L, map);
-	lua_pushinteger(L, unreadable);
-	lua_pushinteger(L, first_err);
-	lua_pushvalue(L, names);
-	lua_pushinteger(L, seen);
-	lua_pushinteger(L, unlisted);
-	return 6;
+	j = push_owner_job(L, 0);
+	j->starter = getpid();
+	/* a full signal mask: the host's handlers never run on the helper */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&j->thread, NULL, owner_walk_thread, &j->w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		lua_pushnil(L);   /* the job's __gc frees its map */
+		return 1;
+	}
+	j->running = 1;
+	return 1;
+}
+
+static struct owner_job *check_job(lua_State *L)
+{
+	struct owner_job *j = (struct owner_job *)luaL_checkudata(L, 1, OWNER_JOB_MT);
+
+	if (job_join(j, 0) != 0 || j->w.map.slot == NULL)
+		luaL_argerror(L, 1, "finished owner job");
+	return j;
+}
+
+/* core.finish_owner_map(job, list) -> as core.owner_map: waits for the
+ * job's walk; processes names the owners of list's records only. */
+int l_finish_owner_map(lua_State *L)
+{
+	check_job(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	return push_walk_results(L, 1, 2);
+}
+
+/* core.cancel_owner_map(job): stops the job's walk and frees what it found. */
+int l_cancel_owner_map(lua_State *L)
+{
+	lua_settop(L, 1);
+	luaL_checkudata(L, 1, OWNER_JOB_MT);
+	return owner_job_close(L);
 }
 
 /* Pushes the name of uid, or false when it has none. */
@@ -618,4 +822,11 @@ int l_user_names(lua_State *L)
 			lua_pop(L, 2);
 	}
 	return 1;
+}
+
+void procfd_register(lua_State *L)
+{
+	class_register(L, DIRBOX_MT, dirbox_close, NULL, NULL);
+	class_register(L, OWNER_MAP_MT, owner_map_close, NULL, NULL);
+	class_register(L, OWNER_JOB_MT, owner_job_close, NULL, NULL);
 }

@@ -422,8 +422,14 @@ local function command_name(argv0)
   return argv0
 end
 
-local function owner_index(sockets, process)
-  local map, unreadable, errno, procs, seen, unlisted = core.owner_map(sockets, process == "first")
+-- With job (core.start_owner_map's), the walk already ran: its results.
+local function owner_index(sockets, process, job)
+  local map, unreadable, errno, procs, seen, unlisted
+  if job then
+    map, unreadable, errno, procs, seen, unlisted = core.finish_owner_map(job, sockets)
+  else
+    map, unreadable, errno, procs, seen, unlisted = core.owner_map(sockets, process == "first")
+  end
   if not map then return nil, unreadable, errno end
   -- each process's command, derived once; the C core copies it to owners
   for _, p in pairs(procs) do p.command = command_name(p.argv0) end
@@ -637,12 +643,21 @@ end
 
 local function run_sockets(q, kept)
   local list = {}
+  -- Every owner (process = true) means a walk of every process's files
+  -- whatever the list holds: a helper thread walks them while this one
+  -- dumps the sockets and makes the records (ss -p walks first, then
+  -- dumps; so the two see the host at about the same moments). nil on one
+  -- CPU: the walk then follows the dump, for these records only.
+  local job = q.process == true and core.start_owner_map() or nil
   local ok, err, errno = dump_sockets(q, list, list, kept)
-  if not ok then return nil, err, errno end
+  if not ok then
+    if job then core.cancel_owner_map(job) end
+    return nil, err, errno
+  end
   if q.process then
     -- the owners of these records only: the C core reads their inodes
     local index
-    index, err, errno = owner_index(list, q.process)
+    index, err, errno = owner_index(list, q.process, job)
     if not index then return nil, err, errno end
     attach_owners(index, list)
     note_unknown_owners(index, list)
