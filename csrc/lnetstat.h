@@ -28,6 +28,8 @@
 #define LNETSTAT_VERSION "0.1.0"
 #define SESSION_MT "lnetstat.session"
 
+struct nl_reader;
+
 /* A netlink socket with its own receive buffer. The buffer belongs to the
  * session userdata, so a Lua error raised while decoding never leaks it. */
 struct nlsock {
@@ -40,6 +42,7 @@ struct nlsock {
 	int queued_err;   /* bounded: the second receive's error, returned next */
 	int clean;        /* every request sent got its whole answer: reusable by another call */
 	int member;       /* bound for multicast groups: never reused for requests */
+	struct nl_reader *reader;   /* a helper reading the answer ahead (nl/reader.c), or NULL */
 };
 
 /* /proc/net files a session may need; opened while inside the target netns. */

@@ -47,6 +47,7 @@ build = {
         "csrc/nl/attr.c",
         "csrc/nl/dump.c",
         "csrc/nl/pool.c",
+        "csrc/nl/reader.c",
         "csrc/nl/session.c",
         "csrc/record/addr.c",
         "csrc/record/attr.c",

@@ -11,9 +11,14 @@
 #define NL_MIN_BUFFER (32 * 1024)
 /* A bounded socket receives two datagrams per call, each in its own half. */
 #define NL_BOUNDED_BUFFER (2 * NL_MIN_BUFFER)
+/* The datagrams of a dump read on the calling thread before a helper reads
+ * ahead: about a thousand TCP sockets, where a thread's start (tens of
+ * microseconds) is a small part of the call. */
+#define READER_AFTER 4
 
 void nlsock_close(struct nlsock *ns)
 {
+	nl_reader_finish(ns);
 	if (ns->nl != NULL)
 		mnl_socket_close(ns->nl);
 	ns->nl = NULL;
@@ -32,6 +37,7 @@ int nlsock_open(struct nlsock *ns, int bus)
 	 * bind and a getsockname per session. Replies are matched by
 	 * sequence number; these sockets join no multicast group while they
 	 * carry requests, so everything the kernel sends them is an answer. */
+	ns->reader = NULL;
 	ns->nl = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	if (ns->nl == NULL)
 		return -errno;
@@ -52,6 +58,7 @@ int nlsock_bind(struct nlsock *ns)
 	socklen_t len = sizeof(addr);
 	int fd = mnl_socket_get_fd(ns->nl);
 
+	nl_reader_finish(ns);
 	ns->member = 1;   /* multicast will arrive on it: never a request socket again */
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
 		return -errno;
@@ -64,7 +71,10 @@ int nlsock_bind(struct nlsock *ns)
 
 char *nlsock_release_buffer(struct nlsock *ns, size_t *size)
 {
-	char *buf = ns->buf;
+	char *buf;
+
+	nl_reader_finish(ns);
+	buf = ns->buf;
 
 	if (buf == NULL || ns->size > NL_BOUNDED_BUFFER)
 		return NULL;
@@ -76,6 +86,7 @@ char *nlsock_release_buffer(struct nlsock *ns, size_t *size)
 
 void nlsock_adopt_buffer(struct nlsock *ns, char *buf, size_t size)
 {
+	nl_reader_finish(ns);
 	free(ns->buf);
 	ns->buf = buf;
 	ns->size = size;
@@ -97,17 +108,6 @@ static int nlsock_reserve(struct nlsock *ns, size_t need)
 	ns->buf = p;
 	ns->size = need;
 	return 0;
-}
-
-/* What one received datagram is: 1 to hand on, 0 to skip (not from the
- * kernel), or -EMSGSIZE (cut short: never handed on). */
-static int datagram_verdict(const struct msghdr *msg)
-{
-	const struct sockaddr_nl *from = (const struct sockaddr_nl *)msg->msg_name;
-
-	if (msg->msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	return from->nl_pid == 0;
 }
 
 /* A bounded socket's receive: up to two datagrams with one recvmmsg, the
@@ -156,7 +156,7 @@ static ssize_t recv_bounded(struct nlsock *ns, int flags, char **data)
 		if (got < 0)
 			return -errno;
 		for (i = 0; i < 2; i++)
-			verdict[i] = i < got ? datagram_verdict(&mm[i].msg_hdr) : 0;
+			verdict[i] = i < got ? nl_datagram_verdict(&mm[i].msg_hdr) : 0;
 		if (verdict[0] < 0)
 			return verdict[0];
 		if (verdict[0] == 0 && verdict[1] == 0)
@@ -187,6 +187,7 @@ ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 	ssize_t len;
 	int fd, err, nowait = (flags & MSG_DONTWAIT) != 0;
 
+	nl_reader_finish(ns);
 	if (ns->nl == NULL)
 		return -EBADF;
 	if (ns->bounded)
@@ -216,7 +217,7 @@ ssize_t nlsock_recv(struct nlsock *ns, int flags, char **data)
 			continue;
 		if (len < 0)
 			return -errno;
-		if ((err = datagram_verdict(&msg)) < 0)
+		if ((err = nl_datagram_verdict(&msg)) < 0)
 			return err;
 		if (err == 0)
 			continue;
@@ -267,14 +268,15 @@ static void drain_answer(struct nlsock *ns)
  * closed; -ECANCELED: Lua code that a callback ran (a finalizer, a
  * metamethod) closed ns or sent another request on it, and the answer
  * cannot be read on. */
-int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
-		      void *data, struct nl_result *res)
+static int read_answer(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
+		       void *data, struct nl_result *res)
 {
 	int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	int stop_err = 0;
+	int stop_err = 0, datagrams = 0;
 	unsigned int seq;
 
 	memset(res, 0, sizeof(*res));
+	nl_reader_finish(ns);
 	if (ns->nl == NULL)
 		return -EBADF;
 	if (!ns->clean)
@@ -291,10 +293,18 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 
 	for (;;) {
 		char *datagram;
-		ssize_t len = nlsock_recv(ns, 0, &datagram);
+		ssize_t len;
 		const struct nlmsghdr *nlh;
 		size_t remaining;
 
+		/* A long dump of sock_diag is read ahead on a helper thread
+		 * from its READER_AFTER-th datagram on (nl/reader.c): small
+		 * answers never start one. */
+		if (dump && ns->bounded && ns->reader == NULL && datagrams >= READER_AFTER &&
+		    ns->queued == 0 && ns->queued_err == 0)
+			(void)nl_reader_start(ns, seq);
+		datagrams++;
+		len = ns->reader != NULL ? nl_reader_next(ns, &datagram) : nlsock_recv(ns, 0, &datagram);
 		if (len < 0)
 			return (int)len;
 		if (len == 0)
@@ -355,6 +365,17 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		if (remaining > 0)
 			return -EBADMSG;   /* trailing bytes that are not a message */
 	}
+}
+
+int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
+		      void *data, struct nl_result *res)
+{
+	int err = read_answer(ns, req, cb, data, res);
+
+	/* the helper may have read past where the answer stopped being
+	 * read: the socket is clean only if the answer was read whole */
+	nl_reader_finish(ns);
+	return err;
 }
 
 /* A request header of the given type and flags in buf, followed by a

@@ -5,6 +5,10 @@
 
 #include "lnetstat.h"
 
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <linux/netlink.h>
+
 #pragma GCC visibility push(hidden)
 
 /* nl/dump.c */
@@ -31,6 +35,31 @@ int nl_request(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 	       void *data, struct nl_result *res);
 void *nl_put_request(char *buf, struct nlmsghdr **nlh, uint16_t type, uint16_t flags,
 		     size_t hdr_size);
+
+/* What one received datagram is: 1 to hand on, 0 to skip (not from the
+ * kernel), or -EMSGSIZE (cut short: never handed on). */
+static inline int nl_datagram_verdict(const struct msghdr *msg)
+{
+	const struct sockaddr_nl *from = (const struct sockaddr_nl *)msg->msg_name;
+
+	if (msg->msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return from->nl_pid == 0;
+}
+
+/* nl/reader.c: the read-ahead of a long dump on a helper thread. */
+/* The CPUs the calling thread may run on: a helper gains nothing on one. */
+int nl_usable_cpus(void);
+/* Starts a helper that receives the rest of the answer to request seq on
+ * ns; 0, or a negative errno (one usable CPU: -EAGAIN), and the caller
+ * goes on receiving by itself. */
+int nl_reader_start(struct nlsock *ns, unsigned int seq);
+/* The answer's next datagram (the one before it is released): its length
+ * or a negative errno, *data pointing to it until the next call. */
+ssize_t nl_reader_next(struct nlsock *ns, char **data);
+/* Stops ns's helper, if it has one, waits for it and frees it. Every user
+ * of ns calls it first. */
+void nl_reader_finish(struct nlsock *ns);
 
 /* True when a whole message starts at nlh within left bytes. Unsigned all
  * the way: a length of 2^31 or more is not a negative number that passes. */
