@@ -1,5 +1,6 @@
--- A long sock_diag dump is read ahead on a helper thread (csrc/nl/reader.c)
--- from its fifth datagram on, while the calling thread makes the records.
+-- A long netlink dump is read ahead on a helper thread (csrc/nl/reader.c)
+-- from its fifth datagram on, while the calling thread makes the records:
+-- sockets (sock_diag) and routes (rtnetlink).
 -- The records are the same with and without it (and the kernel's, against
 -- ss); a call that stops mid-answer (a sink that raises or closes its
 -- session, a memory error) leaves no thread behind once the session is
@@ -58,7 +59,7 @@ local function held_inodes(pid)
   return set, n
 end
 
-describe("the read-ahead of a long sock_diag dump", function()
+describe("the read-ahead of a long netlink dump", function()
   local farm_pid, farm, farm_inodes
   local more_than_one_cpu = usable_cpus() > 1
 
@@ -199,6 +200,48 @@ describe("the read-ahead of a long sock_diag dump", function()
       assert.equal(3001, streamed)
     end)
     helpers.stop_farm(pid, handle, netns, dir)
+    assert(ok, err)
+  end)
+
+  helpers.root_it("gives ip's routes, in a namespace of 5,000, from two threads", function()
+    local netns = helpers.netns_create("lnetstat-ahead-rt")
+    local ok, err = pcall(function()
+      helpers.ip(netns, "link add rta0 type veth peer name rta1")
+      helpers.ip(netns, "link set rta0 up")
+      helpers.ip(netns, "link set rta1 up")
+      helpers.ip(netns, "addr add 2001:db8:ffff::1/64 dev rta0 nodad")
+      local batch = {}
+      for i = 0, 4999 do
+        batch[#batch + 1] = format("route add 2001:db8:%x:%x::/64 via 2001:db8:ffff::2 dev rta0",
+          math.floor(i / 256), i % 256)
+      end
+      local path = os.tmpname()
+      local f = assert(io.open(path, "w"))
+      f:write(table.concat(batch, "\n"), "\n")
+      f:close()
+      local _, okb = helpers.run(format("ip -n %s -batch %s", quote(netns), quote(path)))
+      os.remove(path)
+      assert(okb, "ip -batch")
+      local list = assert(ns.routes { netns = netns, family = "inet6" })
+      local oracle = helpers.ip_json(netns, "-6 route show")
+      assert.is_true(#oracle > 5000)
+      local want = {}
+      for _, r in ipairs(oracle) do
+        local dst = r.dst:find("/", 1, true) and r.dst or r.dst .. "/128"
+        want[dst] = r.gateway or false
+      end
+      local got = {}
+      for _, r in ipairs(list) do got[r.dst] = r.gateway or false end
+      assert.same(want, got)
+      if usable_cpus() > 1 then
+        local _, trace = helpers.strace_lua("recvmsg", format(
+          "assert(#assert(ns.routes { netns = %q, family = 'inet6' }) > 5000)", netns))
+        local tids = {}
+        for tid in trace:gmatch("(%d+) +recvmsg") do tids[tid] = true end
+        assert.equal(2, helpers.count_keys(tids), trace:sub(1, 2000))
+      end
+    end)
+    helpers.netns_delete(netns)
     assert(ok, err)
   end)
 end)

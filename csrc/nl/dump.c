@@ -297,10 +297,10 @@ static int read_answer(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		const struct nlmsghdr *nlh;
 		size_t remaining;
 
-		/* A long dump of sock_diag is read ahead on a helper thread
-		 * from its READER_AFTER-th datagram on (nl/reader.c): small
-		 * answers never start one. */
-		if (dump && ns->bounded && ns->reader == NULL && datagrams >= READER_AFTER &&
+		/* A long dump is read ahead on a helper thread from its
+		 * READER_AFTER-th datagram on (nl/reader.c): small answers
+		 * never start one. */
+		if (dump && !ns->member && ns->reader == NULL && datagrams >= READER_AFTER &&
 		    ns->queued == 0 && ns->queued_err == 0)
 			(void)nl_reader_start(ns, seq);
 		datagrams++;
