@@ -30,24 +30,9 @@ print("ready", flush=True)
 signal.sigwait([signal.SIGTERM])
 ]]
 
-local function usable_cpus()
-  return tonumber((helpers.must("nproc"):match("%d+")))
-end
+local usable_cpus = helpers.usable_cpus
 
--- Runs script in a child interpreter of this suite (core, hooks, ns, and
--- threads() counting its own threads), under prefix if given; its output
--- and whether it exited 0 within a minute.
-local function child(script, prefix)
-  local prelude = format("package.path = %q; package.cpath = %q\n"
-    .. "local core = require 'lnetstat.core'; local hooks = require 'lnetstat.testhooks'\n"
-    .. "local ns = require 'lnetstat'\n"
-    .. "local function threads() local f = assert(io.open('/proc/self/status'))"
-    .. " local n = f:read('*a'):match('\\nThreads:%%s*(%%d+)'); f:close(); return tonumber(n) end\n",
-    package.path, package.cpath)
-  local out = helpers.run(format("timeout 60 %s %s -e %s 2>&1; echo \"exit=$?\"", prefix or "",
-    helpers.LUA, quote(prelude .. script)))
-  return out, out:match("exit=0\n$") ~= nil
-end
+local child = helpers.lua_child
 
 -- The socket inodes pid holds, as a set, and how many.
 local function held_inodes(pid)

@@ -359,10 +359,32 @@ function helpers.mktemp_dir()
   return (out:gsub("%s+$", ""))
 end
 
+--- strace -f text with every call on one line: a call that another
+-- thread's call interrupted ("PID  name(args <unfinished ...>") is joined
+-- to the line that ends it ("PID  <... name resumed>rest"), where that
+-- line was.
+function helpers.strace_joined(text)
+  local pending, out = {}, {}
+  for line in text:gmatch("[^\n]+") do
+    local pid, head = line:match("^(%d+)%s+(.-)%s*<unfinished %.%.%.>$")
+    local rpid, rest = line:match("^(%d+)%s+<%.%.%. [%w_]+ resumed>(.*)$")
+    if pid then
+      pending[pid] = head
+    elseif rpid and pending[rpid] then
+      out[#out + 1] = rpid .. "  " .. pending[rpid] .. rest
+      pending[rpid] = nil
+    else
+      out[#out + 1] = line
+    end
+  end
+  for p, head in pairs(pending) do out[#out + 1] = p .. "  " .. head end   -- never resumed
+  return concat(out, "\n") .. "\n"
+end
+
 --- Runs script in a new interpreter of this suite (package.path and
 -- package.cpath as here, then `local ns = require "lnetstat"`) under
 -- `strace -f -qq -e trace=CALLS`. Returns what the script wrote to stdout
--- and the text of strace's log.
+-- and the text of strace's log, each call on one line (strace_joined).
 function helpers.strace_lua(calls, script)
   local trace = os.tmpname()
   local out = run(format("strace -f -qq -e trace=%s -o %s %s -e %s", calls, quote(trace),
@@ -370,7 +392,7 @@ function helpers.strace_lua(calls, script)
       package.path, package.cpath, script))))
   local text = read_file(trace)
   os.remove(trace)
-  return out, text
+  return out, text and helpers.strace_joined(text)
 end
 
 -- A loopback TCP listener (backlog 3) on a port the kernel picks.
@@ -749,6 +771,37 @@ end
 helpers.SPEC = (debug.getinfo(1, "S").source:match("^@(.*/)")) or "./"
 helpers.ROOT = helpers.SPEC .. "../"
 helpers.LNETSTAT = helpers.LUA .. " " .. quote(helpers.ROOT .. "bin/lnetstat")
+
+--- The CPUs this process may run on (nproc honours the affinity mask).
+function helpers.usable_cpus()
+  return tonumber((helpers.must("nproc"):match("%d+")))
+end
+
+--- The threads of this process (its status file's Threads line).
+function helpers.threads()
+  local f = assert(io.open("/proc/self/status"))
+  local n = f:read("*a"):match("\nThreads:%s*(%d+)")
+  f:close()
+  return tonumber(n)
+end
+
+--- Runs script in a child interpreter of this suite (its package paths),
+-- under prefix (a command such as `taskset -c 0`) if given, after
+-- `core`, `hooks` and `ns` (lnetstat.core, lnetstat.testhooks, lnetstat)
+-- and `threads()` (as helpers.threads) are set up. Returns its output
+-- (stdout and stderr, then "exit=N") and whether it exited 0 within a
+-- minute: a call that never returns fails its test instead of the run.
+function helpers.lua_child(script, prefix)
+  local prelude = format("package.path = %q; package.cpath = %q\n"
+    .. "local core = require 'lnetstat.core'; local hooks = require 'lnetstat.testhooks'\n"
+    .. "local ns = require 'lnetstat'\n"
+    .. "local function threads() local f = assert(io.open('/proc/self/status'))"
+    .. " local n = f:read('*a'):match('\\nThreads:%%s*(%%d+)'); f:close(); return tonumber(n) end\n",
+    package.path, package.cpath)
+  local out = helpers.run(format("timeout 60 %s %s -e %s 2>&1; echo \"exit=$?\"", prefix or "",
+    helpers.LUA, quote(prelude .. script)))
+  return out, out:match("exit=0\n$") ~= nil
+end
 
 --- The lines of text, each without its newline (a last line without one
 -- is left out).

@@ -1,6 +1,7 @@
 -- sockets{process = true} walks every process's open files on a helper
--- thread while the calling thread dumps the sockets (core.start_owner_map,
--- finish_owner_map, cancel_owner_map). The owners it finds are those the
+-- thread while the calling thread dumps the sockets, then both share what
+-- is left of the walk (core.start_owner_map, finish_owner_map,
+-- cancel_owner_map); each_socket shares the whole walk. The owners it finds are those the
 -- walk on the calling thread finds (core.owner_map); a job that is
 -- cancelled, dropped, or inherited by a forked child ends without a hang,
 -- a crash or a thread left running; a memory error leaves nothing behind;
@@ -10,7 +11,6 @@ local core = require "lnetstat.core"
 local ns = require "lnetstat"
 
 local format = string.format
-local quote = helpers.quote
 
 -- A listener on a loopback port the kernel picks, held by a process and
 -- by the child it forks: one socket, two owners.
@@ -21,17 +21,9 @@ if os.fork() == 0:
 print(s.getsockname()[1]); print("ready", flush=True)
 time.sleep(600)']]
 
--- The threads of this process.
-local function threads()
-  local n = 0
-  for _ in helpers.must(format("ls /proc/%d/task", helpers.getpid())):gmatch("%d+") do n = n + 1 end
-  return n
-end
+local threads = helpers.threads
 
--- The CPUs this process may run on (nproc honours the affinity mask).
-local function usable_cpus()
-  return tonumber((helpers.must("nproc"):match("%d+")))
-end
+local usable_cpus = helpers.usable_cpus
 
 -- Copies of the records, with the owners the map and names give them.
 local function attached(records, map, procs)
@@ -42,18 +34,7 @@ local function attached(records, map, procs)
   return copies
 end
 
--- Runs script in a child interpreter of this suite (core = lnetstat.core,
--- hooks = lnetstat.testhooks), under prefix (a command such as taskset) if
--- given; its output and whether it exited 0 within a minute (a walk that
--- never ends fails the test instead of the run).
-local function child(script, prefix)
-  local prelude = format("package.path = %q; package.cpath = %q\n"
-    .. "local core = require 'lnetstat.core'; local hooks = require 'lnetstat.testhooks'\n",
-    package.path, package.cpath)
-  local out = helpers.run(format("timeout 60 %s %s -e %s 2>&1; echo \"exit=$?\"", prefix or "",
-    helpers.LUA, quote(prelude .. script)))
-  return out, out:match("exit=0\n$") ~= nil
-end
+local child = helpers.lua_child
 
 describe("owners walked on a helper thread", function()
   local pid, port, handle, records
@@ -99,6 +80,27 @@ describe("owners walked on a helper thread", function()
     assert.equal(1, threads())
   end)
 
+  it("shares the walk of every socket between two threads, with or without first", function()
+    if not more_than_one_cpu then
+      return pending("this process may run on one CPU only: no helper thread starts")
+    end
+    for _, first in ipairs { false, true } do
+      local map, unreadable, errno, procs, seen, unlisted = core.finish_owner_map(core.start_owner_map(first))
+      local smap, sunreadable, serrno, sprocs, sseen, sunlisted = core.owner_map(nil, first)
+      local threaded, called = attached(records, map, procs), attached(records, smap, sprocs)
+      assert.equal(first and 1 or 2, #threaded[1].processes)
+      assert.equal(pid, threaded[1].processes[1].pid)
+      assert.same(called, threaded)
+      -- the counts of the whole host's walk: each thread's added up (the
+      -- host may change between the two walks, so only their signs)
+      assert.same({ sunreadable > 0, serrno ~= 0, sunlisted > 0 }, { unreadable > 0, errno ~= 0, unlisted > 0 })
+      assert.is_true(seen >= 2 and sseen >= 2)
+      -- every owner's names, as the walk on one thread gives them
+      for p in pairs(sprocs) do assert.is_table(procs[p], "pid " .. p) end
+    end
+    assert.equal(1, threads())
+  end)
+
   it("gives sockets{process = true} both owners, with names, from the thread", function()
     local list = assert(ns.sockets { proto = "tcp", family = "inet", local_port = port, state = "LISTEN",
       process = true })
@@ -127,7 +129,7 @@ describe("owners walked on a helper thread", function()
     collectgarbage()
     assert.equal(1, threads())
     assert.has_error(function() core.cancel_owner_map("x") end)
-    assert.has_error(function() core.finish_owner_map(core.start_owner_map(), nil) end)
+    assert.has_error(function() core.finish_owner_map(core.start_owner_map(), "x") end)
   end)
 
   it("in a forked child, neither waits for nor frees the parent's job", function()

@@ -272,7 +272,7 @@ static int read_answer(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		       void *data, struct nl_result *res)
 {
 	int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	int stop_err = 0, datagrams = 0;
+	int stop_err = 0, datagrams = 0, ahead_tried = 0;
 	unsigned int seq;
 
 	memset(res, 0, sizeof(*res));
@@ -300,9 +300,11 @@ static int read_answer(struct nlsock *ns, struct nlmsghdr *req, nl_msg_cb cb,
 		/* A long dump is read ahead on a helper thread from its
 		 * READER_AFTER-th datagram on (nl/reader.c): small answers
 		 * never start one. */
-		if (dump && !ns->member && ns->reader == NULL && datagrams >= READER_AFTER &&
-		    ns->queued == 0 && ns->queued_err == 0)
+		if (dump && !ahead_tried && datagrams >= READER_AFTER && !ns->member &&
+		    ns->queued == 0 && ns->queued_err == 0) {
+			ahead_tried = 1;   /* once: on one CPU it never starts */
 			(void)nl_reader_start(ns, seq);
+		}
 		datagrams++;
 		len = ns->reader != NULL ? nl_reader_next(ns, &datagram) : nlsock_recv(ns, 0, &datagram);
 		if (len < 0)

@@ -2,6 +2,7 @@
  * netstat -p do), on the calling thread or on a helper thread beside the
  * socket dump; and uid -> user name. */
 #include "record/class.h"
+#include "nl/nl.h"
 #include "record/push.h"
 #include "source/dirbox.h"
 #include "api.h"
@@ -224,7 +225,7 @@ static int map_add_owner(struct owner_map *m, struct owner_slot *s, int pid, int
  * share their open files. Only a process with more than one thread (the
  * task directory's link count is 2 plus the threads) is looked into, so a
  * kernel thread costs one stat. NULL when there is none. */
-static DIR *live_thread_fds(DIR *proc, int pid)
+static DIR *live_thread_fds(int proc, int pid)
 {
 	char path[64];
 	struct stat st;
@@ -233,9 +234,9 @@ static DIR *live_thread_fds(DIR *proc, int pid)
 	int tfd;
 
 	snprintf(path, sizeof(path), "%d/task", pid);
-	if (fstatat(dirfd(proc), path, &st, 0) != 0 || st.st_nlink <= 3)
+	if (fstatat(proc, path, &st, 0) != 0 || st.st_nlink <= 3)
 		return NULL;
-	tfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	tfd = openat(proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0)
 		return NULL;
 	if ((task = fdopendir(tfd)) == NULL) {
@@ -256,64 +257,112 @@ static DIR *live_thread_fds(DIR *proc, int pid)
 	return fds;
 }
 
-/* One walk of /proc/PID/fd, in C memory only: nothing in it calls Lua,
- * so it can run on a helper thread while the caller's thread dumps the
- * sockets (start_owner_map). Its userdata (OWNER_JOB_MT) owns the map's
- * arrays until they move to an owner map userdata, and its __gc stops and
- * joins a thread still running, so neither a Lua error nor an abandoned
- * job leaks memory or a thread.
- * listed: only the inodes already in map are wanted (the map's slots were
- * made before the walk); otherwise every socket met is added. first: each
- * socket gets its first owner only, and a listed walk stops once every
- * wanted inode has one. */
+/* A walk of /proc/PID/fd, in C memory only: nothing in it calls Lua, so
+ * it can run on a helper thread while the calling thread dumps the
+ * sockets, and both threads can share it (start_owner_map). The pids are
+ * listed first; each thread takes the next one in turn and records what
+ * it finds in its own part, and the parts are merged once both are done.
+ * The job's userdata (OWNER_JOB_MT) owns all that memory until the map
+ * moves to an owner map userdata, and its __gc stops and joins a thread
+ * still running, so neither a Lua error nor an abandoned job leaks memory
+ * or a thread.
+ * listed: only the inodes already in part 0's map are wanted (the map's
+ * slots were made before the walk; such a walk has one part); otherwise
+ * every socket met is added. first: each socket gets its first owner only,
+ * and a listed walk stops once every wanted inode has one. */
 #define OWNER_JOB_MT "lnetstat.owner_job"
 
-struct owner_walk {
+struct walk_part {
 	struct owner_map map;
-	int listed, first;
-	size_t wanted, found;
 	lua_Integer seen, unlisted;
 	int unreadable, first_err;
-	int proc_err;   /* opendir("/proc") failed: its errno */
-	int nomem;      /* the walk stopped for want of memory */
-	int stop;       /* set (atomically) to end a thread's walk early */
+	int nomem;      /* this part stopped for want of memory */
 };
 
 struct owner_job {
-	struct owner_walk w;
+	int *pids;      /* /proc's processes, ascending */
+	size_t npids;
+	size_t next;    /* the next pids[] to walk: taken atomically */
+	int listed, first;
+	size_t wanted, found;
+	int proc;       /* /proc, open while the walk runs, or -1 */
+	int proc_err;   /* /proc would not open: its errno */
+	int stop;       /* set (atomically) to end the walk early */
+	struct walk_part part[2];   /* the calling thread's, the helper's */
 	pthread_t thread;
-	pid_t starter;   /* the process that started the thread */
-	int running;     /* a thread was started and not yet joined */
+	pid_t starter;  /* the process that started the thread */
+	int running;    /* a thread was started and not yet joined */
 };
 
-static void owner_walk(struct owner_walk *w)
+/* Opens /proc for the walk (j->proc: one descriptor its threads share)
+ * and lists its processes into j->pids (the kernel lists them in
+ * ascending order). 0, or -1 with j->proc_err or nomem set. */
+static int list_pids(struct owner_job *j)
 {
-	struct owner_map *m = &w->map;
-	struct dirent *pe, *fe;
-	char path[48], link[64];
-	int self = (int)getpid();
-	unsigned int links = 0;
-	DIR *proc = opendir("/proc"), *fds;
+	DIR *proc;
+	struct dirent *pe;
+	size_t room = 0;
+	int listing;
 
-	if (proc == NULL) {
-		w->proc_err = errno;
-		return;
+	j->proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	listing = j->proc >= 0 ? fcntl(j->proc, F_DUPFD_CLOEXEC, 0) : -1;
+	if (listing < 0 || (proc = fdopendir(listing)) == NULL) {
+		j->proc_err = errno;
+		if (listing >= 0)
+			close(listing);
+		return -1;
 	}
-	while ((!w->listed || w->found < w->wanted) && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED) &&
-	       (pe = readdir(proc)) != NULL) {
-		int pid = parse_pid(pe->d_name), listed_fds = 0, tried_threads = 0, dfd;
+	while ((pe = readdir(proc)) != NULL) {
+		int pid = parse_pid(pe->d_name);
 
 		if (pid <= 0)
 			continue;
+		if (j->npids == room) {
+			int *grown;
+
+			room = room ? room * 2 : 512;
+			grown = room <= SIZE_MAX / sizeof(int) ?
+				(int *)realloc(j->pids, room * sizeof(int)) : NULL;
+			if (grown == NULL) {
+				j->part[0].nomem = 1;
+				closedir(proc);
+				return -1;
+			}
+			j->pids = grown;
+		}
+		j->pids[j->npids++] = pid;
+	}
+	closedir(proc);
+	return 0;
+}
+
+/* Walks the job's pids not yet taken, into part p. */
+static void owner_walk(struct owner_job *j, struct walk_part *p)
+{
+	struct owner_map *m = &p->map;
+	struct dirent *fe;
+	char path[48], link[64];
+	int self = (int)getpid();
+	unsigned int links = 0;
+	int proc = j->proc;
+	DIR *fds;
+
+	while (proc >= 0 && (!j->listed || j->found < j->wanted) && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED)) {
+		size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		int pid, listed_fds = 0, tried_threads = 0, dfd;
+
+		if (i >= j->npids)
+			break;
+		pid = j->pids[i];
 		snprintf(path, sizeof(path), "%d/fd", pid);
-		dfd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = openat(proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || (fds = fdopendir(dfd)) == NULL) {
 			/* A process that exited meanwhile is not a gap. */
 			if (errno != ENOENT && errno != ESRCH) {
-				w->unreadable++;
-				w->unlisted++;
-				if (w->first_err == 0)
-					w->first_err = errno;
+				p->unreadable++;
+				p->unlisted++;
+				if (p->first_err == 0)
+					p->first_err = errno;
 			}
 			if (dfd >= 0)
 				close(dfd);
@@ -330,16 +379,16 @@ static void owner_walk(struct owner_walk *w)
 				continue;
 			/* a cancelled walk ends within a thousand links, however
 			 * many files one process holds */
-			if ((++links & 1023) == 0 && __atomic_load_n(&w->stop, __ATOMIC_RELAXED))
+			if ((++links & 1023) == 0 && __atomic_load_n(&j->stop, __ATOMIC_RELAXED))
 				break;
 			listed_fds = 1;
 			n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
 			if (n < 0 && (errno == EACCES || errno == EPERM)) {
 				/* Listing allowed but links hidden (a protected
 				 * process): its sockets' owners are unknown. */
-				w->unreadable++;
-				if (w->first_err == 0)
-					w->first_err = errno;
+				p->unreadable++;
+				if (p->first_err == 0)
+					p->first_err = errno;
 				break;
 			}
 			if (n < 9 || memcmp(link, "socket:[", 8) != 0)
@@ -349,24 +398,25 @@ static void owner_walk(struct owner_walk *w)
 			if (*end != ']' || inode == 0 || inode > INT64_MAX)
 				continue;
 			if (pid != self)
-				w->seen++;
-			s = w->listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
+				p->seen++;
+			s = j->listed ? map_slot(m, (uint64_t)inode) : map_add_slot(m, (uint64_t)inode);
 			if (s == NULL) {
-				w->nomem = 1;
+				p->nomem = 1;
 				break;
 			}
-			if (s->inode != (uint64_t)inode || (w->first && s->head != 0))
+			if (s->inode != (uint64_t)inode || (j->first && s->head != 0))
 				continue;   /* not wanted, or its first owner is known */
 			if (map_add_owner(m, s, pid, atoi(fe->d_name)) != 0) {
-				w->nomem = 1;
+				p->nomem = 1;
 				break;
 			}
-			/* with first, only a socket without an owner gets here */
-			if (w->first && ++w->found == w->wanted && w->listed)
+			/* with first, only a socket without an owner gets here (a
+			 * listed walk has one thread: found is its own) */
+			if (j->listed && j->first && ++j->found == j->wanted)
 				break;   /* the last wanted socket: no process after this one is read */
 		}
 		closedir(fds);
-		if (w->nomem)
+		if (p->nomem)
 			break;
 		if (!listed_fds && !tried_threads) {
 			tried_threads = 1;
@@ -374,13 +424,98 @@ static void owner_walk(struct owner_walk *w)
 				goto read_fds;
 		}
 	}
-	closedir(proc);
+}
+
+/* Closes the job's /proc descriptor, once no walk uses it. */
+static void close_proc(struct owner_job *j)
+{
+	if (j->proc >= 0)
+		close(j->proc);
+	j->proc = -1;
 }
 
 static void *owner_walk_thread(void *arg)
 {
-	owner_walk((struct owner_walk *)arg);
+	struct owner_job *j = (struct owner_job *)arg;
+
+	owner_walk(j, &j->part[1]);
 	return NULL;
+}
+
+/* Appends the owners of chain a (in map ma) and chain b (in mb), merged
+ * by pid (each is in ascending pid, then fd order, and no pid is in both:
+ * each was walked by one thread), to slot s of out; with first, only the
+ * first of them. -1 without memory. */
+static int merge_chains(struct owner_map *out, struct owner_slot *s, const struct owner_map *ma,
+			uint32_t a, const struct owner_map *mb, uint32_t b, int first)
+{
+	while (a != 0 || b != 0) {
+		const struct owner_entry *e;
+
+		if (b == 0 || (a != 0 && ma->entry[a - 1].pid < mb->entry[b - 1].pid)) {
+			e = &ma->entry[a - 1];
+			a = e->next;
+		} else {
+			e = &mb->entry[b - 1];
+			b = e->next;
+		}
+		if (map_add_owner(out, s, e->pid, e->fd) != 0)
+			return -1;
+		if (first)
+			break;
+	}
+	return 0;
+}
+
+/* Merges the helper's part into the calling thread's; -1 without memory. */
+static int merge_parts(struct owner_job *j)
+{
+	struct owner_map *a = &j->part[0].map, *b = &j->part[1].map, out;
+	size_t slots = 64, i;
+
+	memset(&out, 0, sizeof(out));
+	if (b->used == 0) {
+		free(b->slot);
+		free(b->entry);
+		memset(b, 0, sizeof(*b));
+		return 0;
+	}
+	while (slots / 2 < a->used + b->used && slots <= SIZE_MAX / 4)
+		slots *= 2;
+	if (map_resize(&out, slots) != 0)
+		return -1;
+	for (i = 0; a->slot != NULL && i <= a->mask; i++) {
+		const struct owner_slot *sa = &a->slot[i], *sb;
+		struct owner_slot *s;
+
+		if (sa->inode == 0)
+			continue;
+		sb = map_slot(b, sa->inode);
+		if ((s = map_add_slot(&out, sa->inode)) == NULL ||
+		    merge_chains(&out, s, a, sa->head, b, sb->inode == sa->inode ? sb->head : 0, j->first) != 0)
+			goto nomem;
+	}
+	for (i = 0; i <= b->mask; i++) {
+		const struct owner_slot *sb = &b->slot[i];
+		struct owner_slot *s;
+
+		if (sb->inode == 0 || (a->slot != NULL && map_slot(a, sb->inode)->inode == sb->inode))
+			continue;
+		if ((s = map_add_slot(&out, sb->inode)) == NULL ||
+		    merge_chains(&out, s, b, sb->head, a, 0, j->first) != 0)
+			goto nomem;
+	}
+	free(a->slot);
+	free(a->entry);
+	free(b->slot);
+	free(b->entry);
+	memset(b, 0, sizeof(*b));
+	*a = out;
+	return 0;
+nomem:
+	free(out.slot);
+	free(out.entry);
+	return -1;
 }
 
 /* Waits for the job's thread, if it still runs; with stop, asks its walk
@@ -394,7 +529,7 @@ static int job_join(struct owner_job *j, int stop)
 	if (j->starter != getpid())
 		return -1;
 	if (stop)
-		__atomic_store_n(&j->w.stop, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&j->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(j->thread, NULL);
 	j->running = 0;
 	return 0;
@@ -403,32 +538,43 @@ static int job_join(struct owner_job *j, int stop)
 static int owner_job_close(lua_State *L)
 {
 	struct owner_job *j = (struct owner_job *)luaL_checkudata(L, 1, OWNER_JOB_MT);
+	int k;
 
-	if (job_join(j, 1) != 0) {
-		j->running = 0;   /* a forked copy: the memory is left as it is */
-		memset(&j->w.map, 0, sizeof(j->w.map));
-		return 0;
+	if (job_join(j, 1) == 0) {
+		for (k = 0; k < 2; k++) {
+			free(j->part[k].map.slot);
+			free(j->part[k].map.entry);
+		}
+		free(j->pids);
 	}
-	free(j->w.map.slot);
-	free(j->w.map.entry);
-	memset(&j->w.map, 0, sizeof(j->w.map));
+	/* else a forked copy: the memory is left as it is (its descriptor is
+	 * its own) */
+	close_proc(j);
+	j->running = 0;
+	j->pids = NULL;
+	j->npids = 0;
+	memset(j->part, 0, sizeof(j->part));
 	return 0;
 }
 
 /* Pushes a new job, its map sized for the inodes of the records in the list
- * at idx (records without one are skipped; idx 0: every socket is wanted). */
-static struct owner_job *push_owner_job(lua_State *L, int idx)
+ * at idx (records without one are skipped; idx 0: every socket is wanted),
+ * and lists the pids to walk. */
+static struct owner_job *push_owner_job(lua_State *L, int idx, int first)
 {
 	size_t n = idx != 0 ? (size_t)lua_rawlen(L, idx) : 0, slots = 64, i;
 	struct owner_job *j = (struct owner_job *)lua_newuserdatauv(L, sizeof(*j), 0);
+	int k;
 
 	memset(j, 0, sizeof(*j));
+	j->proc = -1;
 	luaL_getmetatable(L, OWNER_JOB_MT);
 	lua_setmetatable(L, -2);
 	while (slots / 2 < n && slots <= SIZE_MAX / 4)
 		slots *= 2;
-	if (map_resize(&j->w.map, slots) != 0)
-		luaL_error(L, "owners: out of memory");
+	for (k = 0; k < 2; k++)
+		if (map_resize(&j->part[k].map, k == 0 ? slots : 64) != 0)
+			luaL_error(L, "owners: out of memory");
 	for (i = 1; i <= n; i++) {
 		lua_Integer inode = 0;
 
@@ -440,11 +586,13 @@ static struct owner_job *push_owner_job(lua_State *L, int idx)
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
-		if (inode > 0 && map_add_slot(&j->w.map, (uint64_t)inode) == NULL)
+		if (inode > 0 && map_add_slot(&j->part[0].map, (uint64_t)inode) == NULL)
 			luaL_error(L, "owners: out of memory");
 	}
-	j->w.listed = idx != 0;
-	j->w.wanted = j->w.map.used;   /* the map held nothing else */
+	j->listed = idx != 0;
+	j->first = first;
+	j->wanted = j->part[0].map.used;   /* the map held nothing else */
+	(void)list_pids(j);
 	return j;
 }
 
@@ -465,29 +613,30 @@ static void name_process(lua_State *L, int names, int pid)
 /* The results of a finished walk (job at idx): map, unreadable, errno,
  * processes, seen, unlisted, as core.owner_map returns them; processes
  * names the owners of the records of the list at list (0: of every socket
- * in the map). Moves the map's arrays to a new owner map userdata. */
+ * in the map). Merges the parts, and moves the map's arrays to a new owner
+ * map userdata. */
 static int push_walk_results(lua_State *L, int idx, int list)
 {
 	struct owner_job *j = (struct owner_job *)lua_touserdata(L, idx);
+	const struct walk_part *p0 = &j->part[0], *p1 = &j->part[1];
 	struct owner_map *m;
 	int map, names, last = -1;
 	size_t i, n;
 
-	if (j->w.proc_err != 0)
-		return push_error(L, "opendir /proc", j->w.proc_err);
-	if (j->w.nomem)
+	if (j->proc_err != 0)
+		return push_error(L, "opendir /proc", j->proc_err);
+	if (p0->nomem || p1->nomem || merge_parts(j) != 0)
 		return luaL_error(L, "owners: out of memory");
 	m = (struct owner_map *)lua_newuserdatauv(L, sizeof(*m), 0);
 	memset(m, 0, sizeof(*m));
 	luaL_getmetatable(L, OWNER_MAP_MT);
 	lua_setmetatable(L, -2);
-	*m = j->w.map;
-	memset(&j->w.map, 0, sizeof(j->w.map));
+	*m = j->part[0].map;
+	memset(&j->part[0].map, 0, sizeof(j->part[0].map));
 	map = lua_gettop(L);
 	lua_newtable(L);
 	names = lua_gettop(L);
 	if (list == 0) {
-		/* the walk appends in ascending pid order: a new pid, a new owner */
 		for (i = 0; i < m->entries; i++)
 			if (m->entry[i].pid != last)
 				name_process(L, names, last = m->entry[i].pid);
@@ -517,11 +666,11 @@ static int push_walk_results(lua_State *L, int idx, int list)
 		}
 	}
 	lua_pushvalue(L, map);
-	lua_pushinteger(L, j->w.unreadable);
-	lua_pushinteger(L, j->w.first_err);
+	lua_pushinteger(L, p0->unreadable + p1->unreadable);
+	lua_pushinteger(L, p0->first_err != 0 ? p0->first_err : p1->first_err);
 	lua_pushvalue(L, names);
-	lua_pushinteger(L, j->w.seen);
-	lua_pushinteger(L, j->w.unlisted);
+	lua_pushinteger(L, p0->seen + p1->seen);
+	lua_pushinteger(L, p0->unlisted + p1->unlisted);
 	return 6;
 }
 
@@ -552,69 +701,61 @@ int l_owner_map(lua_State *L)
 		luaL_checktype(L, 1, LUA_TTABLE);
 	listed = lua_istable(L, 1);
 	lua_settop(L, 2);
-	j = push_owner_job(L, listed ? 1 : 0);
-	j->w.first = lua_toboolean(L, 2);
-	owner_walk(&j->w);
+	j = push_owner_job(L, listed ? 1 : 0, lua_toboolean(L, 2));
+	owner_walk(j, &j->part[0]);
+	close_proc(j);
 	return push_walk_results(L, 3, 0);
 }
 
-/* The CPUs this thread may run on: a helper thread gains nothing on one. */
-static int usable_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return 1;
-	return CPU_COUNT(&set);
-}
-
-/* core.start_owner_map() -> job, or nil when no helper thread can run it
- * (one usable CPU, or pthread_create failed): the walk of core.owner_map()
- * (every socket), on a helper thread, so the caller can dump the sockets
- * meanwhile. finish_owner_map(job, list) waits for it and returns what
- * owner_map returns; cancel_owner_map(job) stops it. */
+/* core.start_owner_map([first]) -> job, or nil when no helper thread can
+ * run (one usable CPU, or pthread_create failed): the walk of
+ * core.owner_map(nil, first) (every socket) begins on a helper thread, so
+ * the caller can dump the sockets meanwhile. finish_owner_map(job[, list])
+ * walks on beside it, waits for it and returns what owner_map returns;
+ * cancel_owner_map(job) stops it. */
 int l_start_owner_map(lua_State *L)
 {
 	struct owner_job *j;
 	sigset_t all, old;
 	int err;
 
-	if (usable_cpus() < 2) {
+	if (nl_usable_cpus() < 2) {
 		lua_pushnil(L);
 		return 1;
 	}
-	j = push_owner_job(L, 0);
+	j = push_owner_job(L, 0, lua_toboolean(L, 1));
 	j->starter = getpid();
 	/* a full signal mask: the host's handlers never run on the helper */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&j->thread, NULL, owner_walk_thread, &j->w);
+	err = pthread_create(&j->thread, NULL, owner_walk_thread, j);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err != 0) {
-		lua_pushnil(L);   /* the job's __gc frees its map */
+		close_proc(j);
+		lua_pushnil(L);   /* the job's __gc frees its memory */
 		return 1;
 	}
 	j->running = 1;
 	return 1;
 }
 
-static struct owner_job *check_job(lua_State *L)
+/* core.finish_owner_map(job[, list]) -> as core.owner_map: walks what the
+ * helper has not yet taken, waits for it; processes names the owners of
+ * list's records only (without list: of every socket). */
+int l_finish_owner_map(lua_State *L)
 {
 	struct owner_job *j = (struct owner_job *)luaL_checkudata(L, 1, OWNER_JOB_MT);
 
-	if (job_join(j, 0) != 0 || j->w.map.slot == NULL)
-		luaL_argerror(L, 1, "finished owner job");
-	return j;
-}
-
-/* core.finish_owner_map(job, list) -> as core.owner_map: waits for the
- * job's walk; processes names the owners of list's records only. */
-int l_finish_owner_map(lua_State *L)
-{
-	check_job(L);
-	luaL_checktype(L, 2, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	return push_walk_results(L, 1, 2);
+	if (j->starter != getpid() || j->part[0].map.slot == NULL)
+		return luaL_argerror(L, 1, "finished owner job");
+	if (j->running)
+		owner_walk(j, &j->part[0]);
+	job_join(j, 0);
+	close_proc(j);
+	return push_walk_results(L, 1, lua_istable(L, 2) ? 2 : 0);
 }
 
 /* core.cancel_owner_map(job): stops the job's walk and frees what it found. */

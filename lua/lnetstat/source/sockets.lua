@@ -422,7 +422,8 @@ local function command_name(argv0)
   return argv0
 end
 
--- With job (core.start_owner_map's), the walk already ran: its results.
+-- With job (core.start_owner_map's), the walk has begun: it is finished
+-- on this thread too.
 local function owner_index(sockets, process, job)
   local map, unreadable, errno, procs, seen, unlisted
   if job then
@@ -645,9 +646,10 @@ local function run_sockets(q, kept)
   local list = {}
   -- Every owner (process = true) means a walk of every process's files
   -- whatever the list holds: a helper thread walks them while this one
-  -- dumps the sockets and makes the records (ss -p walks first, then
-  -- dumps; so the two see the host at about the same moments). nil on one
-  -- CPU: the walk then follows the dump, for these records only.
+  -- dumps the sockets and makes the records, and this one takes its share
+  -- of what is left once it is done (ss -p walks first, then dumps; so the
+  -- two see the host at about the same moments). nil on one CPU: the walk
+  -- then follows the dump, for these records only.
   local job = q.process == true and core.start_owner_map() or nil
   local ok, err, errno = dump_sockets(q, list, list, kept)
   if not ok then
@@ -691,8 +693,10 @@ end
 local function stream_sockets(q, fn)
   local index, err, errno
   if q.process then
-    -- owners first: the sockets are not held, so every socket is looked up
-    index, err, errno = owner_index(nil, q.process)
+    -- owners first: the sockets are not held, so every socket is looked
+    -- up; a helper thread walks half of the processes (nil on one CPU)
+    local job = core.start_owner_map(q.process == "first")
+    index, err, errno = owner_index(nil, q.process, job)
     if not index then return nil, err, errno end
   end
   local summary = {}
