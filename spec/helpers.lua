@@ -513,6 +513,22 @@ function helpers.spawn_ip_monitor(netns)
   return pid, handle
 end
 
+--- Waits until `ip monitor` (the handle spawn_ip_monitor gave, in netns)
+-- listens: it subscribes at its own pace, so a marker route on lo is
+-- added, one more each time it has not reported the last (up to 50).
+-- Returns the marker it reported ("203.0.113.2NN"), or nil.
+function helpers.ip_monitor_listening(netns, handle)
+  for attempt = 1, 50 do
+    local mark = format("203.0.113.%d", 199 + attempt)
+    helpers.ip(netns, format("route add %s/32 dev lo", mark))
+    for _ = 1, 4 do
+      if handle.stdout():find(mark, 1, true) then return mark end
+      helpers.sleep(0.05)
+    end
+  end
+  return nil
+end
+
 --- The NUD states `ip monitor` ends a neighbour's line with (a set).
 helpers.NUD_STATES = {
   PERMANENT = true, REACHABLE = true, STALE = true, FAILED = true, NOARP = true,

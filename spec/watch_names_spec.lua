@@ -58,13 +58,8 @@ describe("watch names in a private netns", function()
     finally(function() w:close() end)
     local _, h = helpers.spawn_ip_monitor(NS)
     finally(h.stop)
-    -- a marker on lo: ip monitor listens once it reports it
-    ip("route add 203.0.113.250/32 dev lo")
-    for _ = 1, 100 do
-      if h.stdout():find("203.0.113.250", 1, true) then break end
-      helpers.sleep(0.05)
-    end
-    assert.truthy(h.stdout():find("203.0.113.250", 1, true), h.stderr())
+    -- markers on lo until ip monitor reports one: then it listens
+    assert.truthy(helpers.ip_monitor_listening(NS, h), h.stderr())
     -- everything happens before the watch reads a single event
     for _, cmd in ipairs {
       "link add gn0 type veth peer name gn1",

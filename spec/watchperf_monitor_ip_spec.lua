@@ -108,19 +108,8 @@ describe("lnetstat monitor text against ip monitor (private netns)", function()
     finally(function() w:close() end)
     local _, h = helpers.spawn_ip_monitor(NS)
     finally(h.stop)
-    -- a marker: ip monitor listens once it reports it (it subscribes at
-    -- its own pace: one more marker route each time it has not)
-    local MARK
-    for attempt = 1, 50 do
-      local mark = format("203.0.113.%d", 199 + attempt)
-      ip(format("route add %s/32 dev lo", mark))
-      for _ = 1, 4 do
-        if h.stdout():find(mark, 1, true) then MARK = mark end
-        if MARK then break end
-        helpers.sleep(0.05)
-      end
-      if MARK then break end
-    end
+    -- markers on lo until ip monitor reports one: then it listens
+    local MARK = helpers.ip_monitor_listening(NS, h)
     assert.truthy(MARK, h.stderr())
     for _, cmd in ipairs {
       "link add wpm0 type veth peer name wpm1",
