@@ -184,7 +184,7 @@ describe("lnetstat check examples/audit/web.lua, live (strace)", function()
     -- one dump per protocol and family: TCP's two families in one walk,
     -- UDP's IPv4 and IPv6 (strace cannot decode a socket of another netns:
     -- count the sends on its fd)
-    local fd = text:match("NETLINK_SOCK_DIAG%) = (%d+)")
+    local fd = assert(text:match("NETLINK_SOCK_DIAG%) = (%d+)"), text)
     assert.equal(3, count("sendto%(" .. fd .. ", "))
   end)
 end)

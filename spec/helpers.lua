@@ -362,7 +362,7 @@ end
 --- strace -f text with every call on one line: a call that another
 -- thread's call interrupted ("PID  name(args <unfinished ...>") is joined
 -- to the line that ends it ("PID  <... name resumed>rest"), where that
--- line was.
+-- line was, as strace prints a call that ran alone (") = N").
 function helpers.strace_joined(text)
   local pending, out = {}, {}
   for line in text:gmatch("[^\n]+") do
@@ -371,7 +371,8 @@ function helpers.strace_joined(text)
     if pid then
       pending[pid] = head
     elseif rpid and pending[rpid] then
-      out[#out + 1] = rpid .. "  " .. pending[rpid] .. rest
+      -- a short resumed line pads its result to a column: ")   = 5"
+      out[#out + 1] = rpid .. "  " .. pending[rpid] .. rest:gsub("^%)%s+=", ") =")
       pending[rpid] = nil
     else
       out[#out + 1] = line
