@@ -159,8 +159,8 @@ describe("kernel-side socket filters", function()
           "package.path = %q; package.cpath = %q\n"
             .. "io.write(#assert(require('lnetstat').sockets { netns = %q, proto = 'tcp' }))",
           package.path, package.cpath, NS))))
-      local text = helpers.read_file(trace)
-      local fd = text:match("NETLINK_SOCK_DIAG%) = (%d+)")
+      local text = helpers.strace_joined(helpers.read_file(trace))
+      local fd = assert(text:match("NETLINK_SOCK_DIAG%) = (%d+)"), text)
       local sends = 0
       for _ in text:gmatch("sendto%(" .. fd .. ", ") do sends = sends + 1 end
       return out, sends

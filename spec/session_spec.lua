@@ -127,7 +127,9 @@ describe("lnetstat.session", function()
             .. "local s = assert(ns.session { netns = %q })\n%s",
           package.path, package.cpath, NS, script))))
       local sockets = 0
-      for _ in helpers.read_file(trace):gmatch("NETLINK_SOCK_DIAG%)") do sockets = sockets + 1 end
+      for _ in helpers.strace_joined(helpers.read_file(trace)):gmatch("NETLINK_SOCK_DIAG%)") do
+        sockets = sockets + 1
+      end
       return out, sockets
     end
 
