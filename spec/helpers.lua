@@ -112,6 +112,17 @@ function helpers.root_it(name, fn)
   return pending_(name .. " (needs root)")
 end
 
+--- it(name, fn) for a test of lnetstat's helper threads, which start only
+-- when this process may run on more than one CPU; pending otherwise.
+function helpers.threaded_it(name, fn)
+  local env = caller_env(2)
+  local it_, pending_ = env.it or rawget(_G, "it"), env.pending or rawget(_G, "pending")
+  if helpers.usable_cpus() > 1 then
+    return it_(name, fn)
+  end
+  return pending_(name .. " (one usable CPU: no helper thread starts)")
+end
+
 --- setup() and teardown() of a describe block whose tests need root (call
 -- it in the block's body). When root, setup runs build(); when build
 -- raises, cleanup() runs first and the error goes on, so that a scenario

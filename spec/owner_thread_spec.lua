@@ -23,7 +23,6 @@ time.sleep(600)']]
 
 local threads = helpers.threads
 
-local usable_cpus = helpers.usable_cpus
 
 -- Copies of the records, with the owners the map and names give them.
 local function attached(records, map, procs)
@@ -38,7 +37,6 @@ local child = helpers.lua_child
 
 describe("owners walked on a helper thread", function()
   local pid, port, handle, records
-  local more_than_one_cpu = usable_cpus() > 1
 
   setup(function()
     pid, handle = helpers.spawn(SHARED_LISTENER)
@@ -58,10 +56,7 @@ describe("owners walked on a helper thread", function()
     if handle then handle.cleanup() end
   end)
 
-  it("finds what the walk on the calling thread finds", function()
-    if not more_than_one_cpu then
-      return pending("this process may run on one CPU only: no helper thread starts")
-    end
+  helpers.threaded_it("finds what the walk on the calling thread finds", function()
     local job = core.start_owner_map()
     assert.equal("userdata", type(job))
     local map, unreadable, errno, procs, seen, unlisted = core.finish_owner_map(job, records)
@@ -80,10 +75,7 @@ describe("owners walked on a helper thread", function()
     assert.equal(1, threads())
   end)
 
-  it("shares the walk of every socket between two threads, with or without first", function()
-    if not more_than_one_cpu then
-      return pending("this process may run on one CPU only: no helper thread starts")
-    end
+  helpers.threaded_it("shares the walk of every socket between two threads, with or without first", function()
     for _, first in ipairs { false, true } do
       local map, unreadable, errno, procs, seen, unlisted = core.finish_owner_map(core.start_owner_map(first))
       local smap, sunreadable, serrno, sprocs, sseen, sunlisted = core.owner_map(nil, first)
@@ -115,10 +107,7 @@ describe("owners walked on a helper thread", function()
     assert.equal(1, threads())
   end)
 
-  it("stops a cancelled or dropped job's thread at once", function()
-    if not more_than_one_cpu then
-      return pending("this process may run on one CPU only: no helper thread starts")
-    end
+  helpers.threaded_it("stops a cancelled or dropped job's thread at once", function()
     local job = core.start_owner_map()
     core.cancel_owner_map(job)
     assert.equal(1, threads())
@@ -132,10 +121,7 @@ describe("owners walked on a helper thread", function()
     assert.has_error(function() core.finish_owner_map(core.start_owner_map(), "x") end)
   end)
 
-  it("in a forked child, neither waits for nor frees the parent's job", function()
-    if not more_than_one_cpu then
-      return pending("this process may run on one CPU only: no helper thread starts")
-    end
+  helpers.threaded_it("in a forked child, neither waits for nor frees the parent's job", function()
     local out, ok = child(format([[
       local records = { { inode = %d } }
       local job = assert(core.start_owner_map())
