@@ -187,22 +187,7 @@ describe("the read-ahead of a long netlink dump", function()
   helpers.root_it("gives ip's routes, in a namespace of 5,000, from two threads", function()
     local netns = helpers.netns_create("lnetstat-ahead-rt")
     local ok, err = pcall(function()
-      helpers.ip(netns, "link add rta0 type veth peer name rta1")
-      helpers.ip(netns, "link set rta0 up")
-      helpers.ip(netns, "link set rta1 up")
-      helpers.ip(netns, "addr add 2001:db8:ffff::1/64 dev rta0 nodad")
-      local batch = {}
-      for i = 0, 4999 do
-        batch[#batch + 1] = format("route add 2001:db8:%x:%x::/64 via 2001:db8:ffff::2 dev rta0",
-          math.floor(i / 256), i % 256)
-      end
-      local path = os.tmpname()
-      local f = assert(io.open(path, "w"))
-      f:write(table.concat(batch, "\n"), "\n")
-      f:close()
-      local _, okb = helpers.run(format("ip -n %s -batch %s", quote(netns), quote(path)))
-      os.remove(path)
-      assert(okb, "ip -batch")
+      helpers.add_routes(netns, 5000)
       local list = assert(ns.routes { netns = netns, family = "inet6" })
       local oracle = helpers.ip_json(netns, "-6 route show")
       assert.is_true(#oracle > 5000)

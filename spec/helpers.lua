@@ -165,6 +165,29 @@ function helpers.netns_create(prefix)
   return name
 end
 
+--- Adds count IPv6 routes, 2001:db8:X:Y::/64 via a veth pair (rta0,
+-- rta1) whose rta0 holds 2001:db8:ffff::1/64, to namespace netns (one
+-- `ip -batch`): enough of them make a dump of many datagrams. Raises when
+-- it cannot.
+function helpers.add_routes(netns, count)
+  helpers.ip(netns, "link add rta0 type veth peer name rta1")
+  helpers.ip(netns, "link set rta0 up")
+  helpers.ip(netns, "link set rta1 up")
+  helpers.ip(netns, "addr add 2001:db8:ffff::1/64 dev rta0 nodad")
+  local batch = {}
+  for i = 0, count - 1 do
+    batch[#batch + 1] = format("route add 2001:db8:%x:%x::/64 via 2001:db8:ffff::2 dev rta0",
+      math.floor(i / 256), i % 256)
+  end
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(table.concat(batch, "\n"), "\n")
+  f:close()
+  local _, ok = run(format("ip -n %s -batch %s 2>&1", quote(netns), quote(path)))
+  os.remove(path)
+  assert(ok, "ip -batch")
+end
+
 local function netns_delete_one(name)
   local ok, res = pcall(function()
     run("ip netns delete " .. quote(name) .. " >/dev/null 2>&1")
