@@ -17,12 +17,12 @@ lua_set() {
 
 base="gcc make pkg-config libc6-dev libmnl-dev lua-argparse"
 build="$base $(lua_set 5.4)"
-test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua-dkjson python3-prometheus-client libxml2-utils nginx libnginx-mod-http-lua haproxy luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev strace python3-junitparser prometheus prometheus-node-exporter curl perl lua-argparse lua-ldoc git"
+test="$build lua-busted iproute2 net-tools procps python3 luarocks lua-cjson lua-dkjson python3-prometheus-client libxml2-utils nginx libnginx-mod-http-lua haproxy luajit2 libluajit2-5.1-dev lua5.3 liblua5.3-dev strace python3-junitparser prometheus prometheus-node-exporter curl perl lua-argparse lua-ldoc git valgrind"
 matrix="$build lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 libluajit2-5.1-dev"
 bench="$test time"
 lint="lua-check shellcheck"
 fuzz="$build clang libclang-rt-14-dev"
-memory="$test valgrind"
+memory=$test
 docs="lua-ldoc"
 
 case "${1:-build}" in
