@@ -118,11 +118,16 @@ ratio() {
 	awk -v a="$1" -v b="$2" '$1 == a { x = $3 } $1 == b { y = $3 } END { printf "%.2f", x / y }' "$tmp/table"
 }
 
-# target LABEL A B LIMIT: one summary line, the wall-time ratio A / B
-# against its target (at most LIMIT): met or not met.
+# target LABEL A B LIMIT [FLOOR]: one summary line, the wall-time ratio
+# A / B against its target (at most LIMIT): met or not met; with FLOOR (a
+# row that does part of A's work alone, such as the Lua tables of its
+# records), FLOOR / B too: how much of the target that part leaves.
 target() {
-	local r
+	local r f=
 	r=$(ratio "$2" "$3")
-	awk -v n="$1" -v r="$r" -v l="$4" 'BEGIN {
-		printf "%-46s %6s (target <= %s): %s\n", n, r, l, (r + 0 <= l + 0) ? "met" : "not met" }'
+	[[ -z ${5:-} ]] || f=$(ratio "$5" "$3")
+	awk -v n="$1" -v r="$r" -v l="$4" -v floor="${5:-}" -v f="$f" 'BEGIN {
+		printf "%-46s %6s (target <= %s): %s", n, r, l, (r + 0 <= l + 0) ? "met" : "not met"
+		if (floor != "") printf "; %s alone: %s", floor, f
+		printf "\n" }'
 }

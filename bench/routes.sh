@@ -79,4 +79,4 @@ echo "fields / ip = $(ratio fields ip), each / ip = $(ratio each ip)"
 # process start, noop, taken off the sum)
 awk '{ t[$1] = $3 / 1000 } END {
 	printf "floors: routes() %.1f ms against floor + tables - noop = %.1f ms; ip route %.1f ms\n", t["lnetstat"], t["floor"] + t["tables"] - t["noop"], t["ip"] }' "$tmp/table"
-target 'routes{table="all"} / ip route show table all' lnetstat ip 1.0
+target 'routes{table="all"} / ip route show table all' lnetstat ip 1.0 tables

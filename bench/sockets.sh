@@ -126,7 +126,7 @@ echo "Targets (wall time of the whole process, medians; noise: compare rounds on
 target 'listening{proto="tcp"} / ss -tln' listen ss-l 1.0
 target 'sockets{remote_port=6667} / ss dport' dport ss-dport 1.0
 target 'sockets{local_addr="127.0.0.3"} / ss src' src ss-src 1.0
-target 'sockets{proto="tcp"} / ss -tan' lnetstat ss 1.0
+target 'sockets{proto="tcp"} / ss -tan' lnetstat ss 1.0 tables-list
 target 'each_socket{proto="tcp"} / ss -tan' each ss 0.5
 target 'each_socket{proto="tcp"} / sock_diag floor' each floor 1.2
-target 'sockets{proto="tcp", process=true} / ss -tanp' owners ss-p 0.12
+target 'sockets{proto="tcp", process=true} / ss -tanp' owners ss-p 0.12 tables-owners
