@@ -27,21 +27,15 @@ end
 
 -- 1,000 socket pairs: a unix dump of more than one datagram, so that a
 -- call stopped at its first record leaves the rest of the answer queued.
-local UNIX_FARM = [[python3 -c 'import signal, socket
-keep = [socket.socketpair() for _ in range(1000)]
-print("ready", flush=True)
-signal.sigwait([signal.SIGTERM])']]
+local PAIRS = 1000
 
 describe("lnetstat.core with Lua code running inside a call", function()
   local farm_pid, farm
   setup(function()
-    farm_pid, farm = helpers.spawn(UNIX_FARM)
-    local ok, out = farm:wait_ready(20)
-    assert(ok, out)
+    farm_pid, farm = helpers.spawn_unix_pairs(PAIRS)
   end)
   teardown(function()
-    helpers.kill(farm_pid, 5, "socketpair")
-    if farm then farm.cleanup() end
+    helpers.stop_unix_pairs(farm_pid, farm)
   end)
 
   it("fails a call whose sink closes its session, and the session is closed", function()

@@ -12,12 +12,8 @@ local ns = require "lnetstat"
 local format = string.format
 local quote = helpers.quote
 
--- 3,000 unix socket pairs: a dump of about twenty datagrams.
+-- 3,000 unix socket pairs: a dump of about ten datagrams.
 local PAIRS = 3000
-local UNIX_FARM = format([[python3 -c 'import signal, socket
-keep = [socket.socketpair() for _ in range(%d)]
-print("ready", flush=True)
-signal.sigwait([signal.SIGTERM])']], PAIRS)
 
 -- 1,500 loopback TCP connections in a private namespace: 3,001 sockets.
 local TCP_FARM = [[
@@ -48,17 +44,14 @@ describe("the read-ahead of a long netlink dump", function()
   local farm_pid, farm, farm_inodes
 
   setup(function()
-    farm_pid, farm = helpers.spawn(UNIX_FARM)
-    local ok, out = farm:wait_ready(30)
-    assert(ok, out)
+    farm_pid, farm = helpers.spawn_unix_pairs(PAIRS)
     local n
     farm_inodes, n = held_inodes(farm_pid)
     assert.equal(2 * PAIRS, n)
   end)
 
   teardown(function()
-    helpers.kill(farm_pid, 5, "socketpair")
-    if farm then farm.cleanup() end
+    helpers.stop_unix_pairs(farm_pid, farm)
   end)
 
   -- The farm's records in a unix listing: each once, each paired with

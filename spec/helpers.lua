@@ -436,6 +436,30 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(3)
 print(s.getsockname()[1]); print("ready", flush=True)
 time.sleep(600)']]
 
+--- Starts a child holding n unix socket pairs (2n sockets; its descriptor
+-- limit raised to the hard one) and waits until they are open; returns its
+-- pid and handle, for helpers.stop_unix_pairs. Raises when it cannot.
+function helpers.spawn_unix_pairs(n)
+  local pid, handle = helpers.spawn(format([[python3 -c 'import resource, signal, socket
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+keep = [socket.socketpair() for _ in range(%d)]
+print("ready", flush=True)
+signal.sigwait([signal.SIGTERM])']], n))
+  local ok, out = handle:wait_ready(30)
+  if not ok then
+    helpers.stop_unix_pairs(pid, handle)
+    error(out, 2)
+  end
+  return pid, handle
+end
+
+--- Stops a child of helpers.spawn_unix_pairs (nothing when pid is nil).
+function helpers.stop_unix_pairs(pid, handle)
+  if pid then helpers.kill(pid, 5, "socketpair") end
+  if handle then handle.cleanup() end
+end
+
 --- Starts a child holding one loopback TCP listener in this namespace;
 -- returns its pid (stop it with helpers.kill) and the port.
 function helpers.spawn_listener()

@@ -14,12 +14,6 @@ local format = string.format
 -- the records of the tenth to the twentieth are made; and 16,000 sockets
 -- for the owner walk to find.
 local PAIRS = 8000
-local UNIX_FARM = format([[python3 -c 'import resource, signal, socket
-_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-keep = [socket.socketpair() for _ in range(%d)]
-print("ready", flush=True)
-signal.sigwait([signal.SIGTERM])']], PAIRS)
 
 -- Runs script in a child interpreter under each checker, and fails with
 -- the checker's report when it finds anything (its exit status: 99). want:
@@ -39,14 +33,11 @@ describe("the helper threads under helgrind and DRD", function()
 
   setup(function()
     assert(helpers.run("valgrind --version"):match("^valgrind"), "valgrind is needed (make test installs it)")
-    farm_pid, farm = helpers.spawn(UNIX_FARM)
-    local ok, out = farm:wait_ready(30)
-    assert(ok, out)
+    farm_pid, farm = helpers.spawn_unix_pairs(PAIRS)
   end)
 
   teardown(function()
-    helpers.kill(farm_pid, 5, "socketpair")
-    if farm then farm.cleanup() end
+    helpers.stop_unix_pairs(farm_pid, farm)
   end)
 
   helpers.threaded_it("race nowhere over sock_diag and the owner walk", function()
